@@ -1,0 +1,41 @@
+# One entry point for humans and CI. `make run` and `make test` set everything up on a fresh
+# machine with only Python 3.11+ (and git, make) installed.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PROMPT ?= rotate an object at 90 degrees per second
+
+.PHONY: run test lint format bench clean install
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("SPARK needs Python 3.11+") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Until the web app lands, `make run` is a demo generation with the offline template provider
+# (or with your configured provider, if SPARK_DEFAULT_PROVIDER is set).
+run: $(STAMP)
+	$(BIN)/spark generate "$(PROMPT)" -o out/ --force
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python bench/overhead.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

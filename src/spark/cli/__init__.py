@@ -1,0 +1,37 @@
+"""The ``spark`` command: one Typer app, with commands split by concern into sibling modules.
+
+Every command turns SPARK's errors into one clear line plus a hint (a traceback only with
+``--debug``) and uses the exit codes 0 (ok), 1 (the generation or validation failed) and
+2 (usage or configuration error).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from spark import __version__
+from spark.cli import generate as _generate
+from spark.cli import models as _models
+from spark.cli import validate as _validate
+
+app = typer.Typer(
+    name="spark",
+    help="SPARK: turn a sentence into a working Unity C# script.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("generate")(_generate.generate)
+app.command("models")(_models.models)
+app.command("validate")(_validate.validate)
+
+
+@app.command("version")
+def version() -> None:
+    """Print SPARK's version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

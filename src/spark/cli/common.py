@@ -1,0 +1,88 @@
+"""Helpers shared by the CLI commands: settings, error printing, exit codes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import traceback
+from typing import Any, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.markup import escape
+
+from spark.config import Settings, load_settings
+from spark.errors import AIError, ConfigError, SparkError, UsageError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def stdout_console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def stderr_console() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def exit_code_for(error: SparkError) -> int:
+    """Usage and configuration mistakes are 2; a failed generation is 1."""
+    return EXIT_USAGE if isinstance(error, UsageError | ConfigError) else EXIT_FAILED
+
+
+def settings_or_exit(debug: bool) -> Settings:
+    """Load settings; a bad value in the environment or .env is a usage error, not a traceback."""
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        fail(
+            ConfigError(
+                f"Invalid configuration: {problems}.",
+                hint="Check your .env file "
+                "and SPARK_* environment variables (see README, Configuration).",
+            ),
+            debug=debug,
+        )
+
+
+def error_payload(error: SparkError) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "kind": error.kind.value if isinstance(error, AIError) else type(error).__name__,
+        "message": error.message,
+        "hint": error.hint,
+    }
+    if isinstance(error, AIError):
+        payload.update(
+            provider=error.provider,
+            status=error.status,
+            retryable=error.retryable,
+            request_id=error.request_id,
+        )
+    return payload
+
+
+def print_error(error: SparkError, console: Console) -> None:
+    console.print(f"[bold red]Error:[/] {escape(error.message)}")
+    if error.hint:
+        console.print(f"[dim]Hint:[/] {escape(error.hint)}")
+
+
+def fail(error: SparkError, *, debug: bool, json_output: bool = False) -> NoReturn:
+    """Report ``error`` the way the user asked (text or JSON) and exit with its code."""
+    if debug:
+        traceback.print_exception(error, file=sys.stderr)
+    if json_output:
+        typer.echo(json.dumps({"ok": False, "error": error_payload(error)}, indent=2))
+    else:
+        print_error(error, stderr_console())
+    raise typer.Exit(exit_code_for(error))

@@ -1,0 +1,108 @@
+"""SPARK's settings: one pydantic-settings class, built on demand (never at import time).
+
+Every setting has an environment variable and a default; a ``.env`` file in the working directory
+is read too (environment variables win). Provider keys keep their providers' usual names
+(``ANTHROPIC_API_KEY``, ``OPENAI_API_KEY``, ``ANTHROPIC_BASE_URL``, ``OPENAI_BASE_URL``);
+everything of SPARK's own is prefixed ``SPARK_``. Tests build their own ``Settings(...)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+InputSystem = Literal["legacy", "new", "both"]
+
+
+def default_data_dir() -> Path:
+    """The per-user data folder (``$XDG_DATA_HOME/spark`` or ``~/.local/share/spark``)."""
+    import os
+
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "spark"
+
+
+class Settings(BaseSettings):
+    """All of SPARK's configuration. See README.md, "Configuration", for each variable."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SPARK_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        env_ignore_empty=True,
+    )
+
+    # Provider credentials and endpoints (the providers' own variable names).
+    anthropic_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "anthropic_api_key")
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key")
+    )
+    anthropic_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("ANTHROPIC_BASE_URL", "anthropic_base_url")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "openai_base_url")
+    )
+    # A local OpenAI-compatible server (Ollama: http://127.0.0.1:11434/v1, LM Studio, vLLM...).
+    openai_compat_base_url: str | None = None
+    openai_compat_api_key: SecretStr | None = None
+
+    # Generation.
+    default_provider: str | None = None
+    default_model: str | None = None
+    max_output_tokens: int = Field(default=4096, ge=256, le=200_000)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    unity_version: str = "6000.0"
+    input_system: InputSystem = "both"
+    repair_rounds: int = Field(default=1, ge=0, le=3)
+    max_prompt_chars: int = Field(default=20_000, ge=1)
+
+    # Timeouts and retry (seconds). The SDKs' own retries are always off: SPARK retries.
+    connect_timeout: float = Field(default=10.0, gt=0)
+    read_timeout: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=3, ge=0, le=10)
+    retry_base_delay: float = Field(default=1.0, ge=0)
+    retry_max_delay: float = Field(default=10.0, ge=0)
+    models_cache_seconds: float = Field(default=300.0, ge=0)
+
+    # Storage.
+    data_dir: Path = Field(default_factory=default_data_dir)
+
+    @field_validator("anthropic_api_key", "openai_api_key", "openai_compat_api_key", mode="before")
+    @classmethod
+    def _blank_key_is_none(cls, value: object) -> object:
+        # An empty ``ANTHROPIC_API_KEY=`` line in .env means "not set", not "an empty key".
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator(
+        "anthropic_base_url",
+        "openai_base_url",
+        "openai_compat_base_url",
+        "default_provider",
+        "default_model",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, for redaction of messages and logs."""
+        keys = (self.anthropic_api_key, self.openai_api_key, self.openai_compat_api_key)
+        return [k.get_secret_value() for k in keys if k is not None and k.get_secret_value()]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment and ``.env``; keyword arguments win over both."""
+    return Settings(**overrides)  # type: ignore[arg-type]

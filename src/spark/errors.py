@@ -1,0 +1,97 @@
+"""SPARK's error tree: every provider failure becomes one :class:`AIError`.
+
+::
+
+    SparkError                      anything SPARK reports to a user
+     ├── ConfigError                bad or missing configuration (e.g. no API key for a provider)
+     ├── UsageError                 bad input from the user (empty prompt, unknown provider/model)
+     └── AIError                    a provider call failed; ``kind`` says how, ``retryable`` whether
+                                    the orchestrator's retry policy may try again
+
+Providers raise :class:`AIError` (translated from their SDK's exceptions at the boundary); the
+orchestrator decides whether to retry from ``retryable``/``retry_after`` alone. ``message`` is for
+people: it says what happened and what to do, and never contains a secret.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class SparkError(Exception):
+    """Base class of every error SPARK reports to a user."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(SparkError):
+    """Configuration is missing or invalid (e.g. a provider has no API key)."""
+
+
+class UsageError(SparkError):
+    """The user asked for something that cannot be done (bad prompt, unknown model...)."""
+
+
+class ErrorKind(StrEnum):
+    """How a provider call failed. Values are stable: they are stored in history rows."""
+
+    MISSING_KEY = "missing_key"
+    AUTH = "auth"
+    PERMISSION = "permission"
+    QUOTA = "quota"
+    NOT_FOUND = "not_found"
+    BAD_REQUEST = "bad_request"
+    TOO_LARGE = "too_large"
+    RATE_LIMIT = "rate_limit"
+    OVERLOADED = "overloaded"
+    SERVER = "server"
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    STREAM = "stream"
+    CANCELLED = "cancelled"
+    NO_CODE = "no_code"
+    UNKNOWN = "unknown"
+
+
+class AIError(SparkError):
+    """A provider call failed.
+
+    ``retryable`` is the provider's verdict on whether the same request may succeed later;
+    ``retry_after`` is the delay the provider asked for, in seconds, if it asked.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        kind: ErrorKind,
+        retryable: bool,
+        status: int | None = None,
+        error_type: str | None = None,
+        error_code: str | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.provider = provider
+        self.kind = kind
+        self.retryable = retryable
+        self.status = status
+        self.error_type = error_type
+        self.error_code = error_code
+        self.request_id = request_id
+        self.retry_after = retry_after
+
+    def __repr__(self) -> str:
+        return (
+            f"AIError(provider={self.provider!r}, kind={self.kind.value!r}, "
+            f"status={self.status!r}, retryable={self.retryable!r}, message={self.message!r})"
+        )

@@ -1,0 +1,93 @@
+"""The provider registry: names → factories, and which providers the settings make available.
+
+Adding a provider means adding one entry to :data:`PROVIDERS` (and its models to the catalog);
+nothing else dispatches on provider names. SDK modules are imported only when their provider is
+built, so the offline path never pays for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from spark.config import Settings
+from spark.errors import ConfigError, UsageError
+from spark.providers.base import Provider
+
+
+def _anthropic(settings: Settings) -> Provider:
+    from spark.providers.anthropic import AnthropicProvider
+
+    return AnthropicProvider.from_settings(settings)
+
+
+def _openai(settings: Settings) -> Provider:
+    from spark.providers.openai import OpenAIProvider
+
+    return OpenAIProvider.from_settings(settings)
+
+
+def _openai_compat(settings: Settings) -> Provider:
+    from spark.providers.openai import OpenAIProvider
+
+    return OpenAIProvider.compatible_from_settings(settings)
+
+
+def _offline(settings: Settings) -> Provider:
+    from spark.providers.templates import TemplateProvider
+
+    return TemplateProvider()
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderEntry:
+    """How to build a provider and how to tell whether the settings enable it."""
+
+    build: Callable[[Settings], Provider]
+    enabled: Callable[[Settings], bool]
+    how_to_enable: str
+
+
+PROVIDERS: dict[str, ProviderEntry] = {
+    "anthropic": ProviderEntry(
+        _anthropic,
+        lambda s: s.anthropic_api_key is not None,
+        "set ANTHROPIC_API_KEY (environment or .env) to enable",
+    ),
+    "openai": ProviderEntry(
+        _openai,
+        lambda s: s.openai_api_key is not None,
+        "set OPENAI_API_KEY (environment or .env) to enable",
+    ),
+    "openai_compat": ProviderEntry(
+        _openai_compat,
+        lambda s: s.openai_compat_base_url is not None,
+        "set SPARK_OPENAI_COMPAT_BASE_URL (e.g. http://127.0.0.1:11434/v1 for Ollama) to enable",
+    ),
+    "offline": ProviderEntry(_offline, lambda s: True, "always available"),
+}
+OFFLINE = "offline"
+
+
+def is_available(name: str, settings: Settings) -> bool:
+    """True when ``name`` is known and the settings hold what it needs (a key or a URL)."""
+    entry = PROVIDERS.get(name)
+    return entry is not None and entry.enabled(settings)
+
+
+def available_providers(settings: Settings) -> list[str]:
+    return [name for name in PROVIDERS if is_available(name, settings)]
+
+
+def build_provider(name: str, settings: Settings) -> Provider:
+    """Build a configured provider, or raise :class:`ConfigError` saying how to enable it."""
+    entry = PROVIDERS.get(name)
+    if entry is None:
+        known = ", ".join(PROVIDERS)
+        raise UsageError(f"Unknown provider '{name}'.", hint=f"Known providers: {known}.")
+    if not entry.enabled(settings):
+        raise ConfigError(
+            f"The {name} provider is not configured: {entry.how_to_enable}.",
+            hint="Or use the offline template provider: --provider offline.",
+        )
+    return entry.build(settings)

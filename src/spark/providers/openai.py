@@ -1,0 +1,197 @@
+"""OpenAI, and OpenAI-compatible servers (Ollama, vLLM, LM Studio), via ``openai.AsyncOpenAI``.
+
+Chat Completions streaming with ``stream_options.include_usage`` so the last chunk carries usage.
+The same class serves a local server: only the client's ``base_url`` and the provider name
+differ. The client's own retries must be off (``max_retries=0``): SPARK retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import httpx2
+import openai
+
+from spark.errors import AIError
+from spark.providers.base import ChatMessage, Chunk, StreamOptions
+from spark.providers.errors import (
+    error_from_broken_stream,
+    error_from_status,
+    error_from_transport,
+)
+from spark.usage import Usage
+
+if TYPE_CHECKING:
+    from spark.config import Settings
+
+_STOP_REASONS = {"stop": "end", "length": "max_tokens"}
+# Local servers rarely check keys, but the SDK insists on one.
+LOCAL_PLACEHOLDER_KEY = "not-needed"
+
+
+def usage_from_sdk(usage: Any) -> Usage:
+    """Map an OpenAI ``CompletionUsage`` into SPARK's :class:`Usage` (cache tokens split out)."""
+    if usage is None:
+        return Usage()
+    details = getattr(usage, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None) or 0
+    written = getattr(details, "cache_write_tokens", None) or 0
+    prompt = getattr(usage, "prompt_tokens", None) or 0
+    return Usage(
+        # prompt_tokens counts cache reads and writes too; SPARK keeps the three apart.
+        input_tokens=max(0, prompt - cached - written),
+        output_tokens=getattr(usage, "completion_tokens", None) or 0,
+        cache_read_tokens=cached,
+        cache_write_tokens=written,
+    )
+
+
+class OpenAIProvider:
+    """Streams Chat Completions from OpenAI or an OpenAI-compatible server."""
+
+    def __init__(
+        self,
+        client: openai.AsyncOpenAI,
+        *,
+        name: str = "openai",
+        display: str = "OpenAI",
+        key_env: str | None = "OPENAI_API_KEY",
+        compatible: bool = False,
+    ) -> None:
+        self._client = client
+        self.name = name
+        self.display = display
+        self.key_env = key_env
+        # OpenAI's own API wants max_completion_tokens; local servers know max_tokens.
+        self._compatible = compatible
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OpenAIProvider:
+        key = settings.openai_api_key
+        client = openai.AsyncOpenAI(
+            api_key=key.get_secret_value() if key else None,
+            base_url=settings.openai_base_url,
+            timeout=openai.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+            max_retries=0,
+        )
+        return cls(client)
+
+    @classmethod
+    def compatible_from_settings(cls, settings: Settings) -> OpenAIProvider:
+        key = settings.openai_compat_api_key
+        client = openai.AsyncOpenAI(
+            api_key=key.get_secret_value() if key else LOCAL_PLACEHOLDER_KEY,
+            base_url=settings.openai_compat_base_url,
+            timeout=openai.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+            max_retries=0,
+        )
+        return cls(
+            client,
+            name="openai_compat",
+            display="the local OpenAI-compatible server",
+            key_env="SPARK_OPENAI_COMPAT_API_KEY",
+            compatible=True,
+        )
+
+    @property
+    def base_url(self) -> str:
+        return str(self._client.base_url)
+
+    async def stream(
+        self, messages: Sequence[ChatMessage], model: str, options: StreamOptions
+    ) -> AsyncIterator[Chunk]:
+        chat: list[dict[str, str]] = []
+        if options.system:
+            chat.append({"role": "system", "content": options.system})
+        chat.extend({"role": m.role, "content": m.content} for m in messages)
+        params: dict[str, Any] = {
+            "model": model,
+            "messages": chat,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        params["max_tokens" if self._compatible else "max_completion_tokens"] = options.max_tokens
+        if options.temperature is not None:
+            params["temperature"] = options.temperature
+        usage = Usage()
+        finish: str | None = None
+        try:
+            stream = await self._client.chat.completions.create(**params)
+            async with stream:
+                async for chunk in stream:
+                    if chunk.usage is not None:
+                        usage = usage_from_sdk(chunk.usage)
+                    for choice in chunk.choices:
+                        if choice.delta is not None and choice.delta.content:
+                            yield Chunk(text=choice.delta.content)
+                        if choice.finish_reason:
+                            finish = choice.finish_reason
+        except openai.APIStatusError as exc:
+            raise self._translate_status(exc, model) from exc
+        except openai.APIConnectionError as exc:
+            raise error_from_transport(
+                provider=self.name,
+                display=self.display,
+                base_url=self.base_url,
+                timeout=isinstance(exc, openai.APITimeoutError),
+            ) from exc
+        except openai.APIError as exc:
+            # An error chunk inside a 200 stream: the SDK raises a bare APIError.
+            raise error_from_status(
+                provider=self.name,
+                display=self.display,
+                key_env=self.key_env,
+                status=200,
+                headers=None,
+                error_type=exc.type,
+                error_code=exc.code,
+                api_message=exc.message,
+                request_id=None,
+                model=model,
+                mid_stream=True,
+            ) from exc
+        except httpx2.TimeoutException as exc:
+            raise error_from_transport(
+                provider=self.name, display=self.display, base_url=self.base_url, timeout=True
+            ) from exc
+        except httpx2.TransportError as exc:
+            raise error_from_broken_stream(
+                provider=self.name, display=self.display, detail=type(exc).__name__
+            ) from exc
+        if finish is None:
+            raise error_from_broken_stream(provider=self.name, display=self.display)
+        yield Chunk(final=True, usage=usage, stop_reason=_STOP_REASONS.get(finish, finish))
+
+    async def list_models(self) -> list[str]:
+        try:
+            return [model.id async for model in self._client.models.list()]
+        except openai.APIStatusError as exc:
+            raise self._translate_status(exc, "") from exc
+        except (openai.APIConnectionError, httpx2.TransportError) as exc:
+            raise error_from_transport(
+                provider=self.name,
+                display=self.display,
+                base_url=self.base_url,
+                timeout=isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException),
+            ) from exc
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    def _translate_status(self, exc: openai.APIStatusError, model: str) -> AIError:
+        body: dict[str, Any] = exc.body if isinstance(exc.body, dict) else {}
+        inner = body.get("error")
+        error: dict[str, Any] = inner if isinstance(inner, dict) else body
+        return error_from_status(
+            provider=self.name,
+            display=self.display,
+            key_env=self.key_env,
+            status=exc.status_code,
+            headers=dict(exc.response.headers),
+            error_type=exc.type or error.get("type"),
+            error_code=exc.code or error.get("code"),
+            api_message=error.get("message") or exc.message,
+            request_id=exc.request_id,
+            model=model,
+        )

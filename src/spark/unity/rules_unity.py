@@ -1,0 +1,220 @@
+"""The Unity checks behind SPK001-SPK023 (see rules.toml for their text, docs/validation.md).
+
+Each check takes the shared `FileModel` and yields `Finding`s.  The tree is searched with a few
+tree-sitter queries (run in C) rather than a Python walk, which keeps validation close to the
+speed of the bare parse.  Checks only speak when they are sure; unknown types stay silent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tree_sitter import Node
+
+from spark.unity.rules import (
+    ClassInfo,
+    FileModel,
+    Finding,
+    node_text,
+    parse_version,
+    simple_type_name,
+)
+from spark.unity.rules_expressions import check_expressions
+
+
+def check_all(model: FileModel) -> Iterator[Finding]:
+    """Every Unity check, in rule-id order."""
+    yield from check_classes(model)
+    yield from check_using(model)
+    yield from check_messages(model)
+    yield from check_expressions(model)
+
+
+def _quoted(names: list[str] | set[str]) -> str:
+    return " ".join(f'"{n}"' for n in sorted(names))
+
+
+def _file_stem(file_name: str | None) -> str | None:
+    if not file_name or file_name == "-":
+        return None
+    base = file_name.replace("\\", "/").rsplit("/", 1)[-1]
+    return base[:-3] if base.lower().endswith(".cs") else None
+
+
+# -- SPK001-SPK003: classes and the file ---------------------------------------------------------
+
+
+def check_classes(model: FileModel) -> Iterator[Finding]:
+    unity = [c for c in model.classes if c.kind != "other" and not c.nested]
+    if not unity:
+        return
+    stem = _file_stem(model.options.file_name)
+    named = next((c for c in unity if c.name == stem), None) if stem else None
+    attachable = [c for c in unity if "abstract" not in c.modifiers and not c.generic]
+    if stem is not None and named is None and attachable:
+        first = attachable[0]
+        yield Finding(
+            "SPK001",
+            first.node.child_by_field_name("name") or first.node,
+            {"name": first.name, "base": first.unity_base, "file": f"{stem}.cs"},
+        )
+    primary = named or (attachable[0] if attachable else None)
+    public = [c for c in attachable if "public" in c.modifiers and c is not primary]
+    for extra in public:
+        yield Finding(
+            "SPK002",
+            extra.node.child_by_field_name("name") or extra.node,
+            {"name": extra.name, "base": extra.unity_base},
+        )
+    target = named if named is not None else (unity[0] if not attachable else None)
+    if (
+        target is not None
+        and target.kind == "component"
+        and ("abstract" in target.modifiers or target.generic)
+    ):
+        what = "abstract" if "abstract" in target.modifiers else "generic"
+        yield Finding(
+            "SPK003",
+            target.node.child_by_field_name("name") or target.node,
+            {"name": target.name, "what": what},
+        )
+
+
+# -- SPK004: using UnityEngine -------------------------------------------------------------------
+
+
+def check_using(model: FileModel) -> Iterator[Finding]:
+    if "UnityEngine" in model.usings:
+        return
+    if any(ns.startswith("UnityEngine") for ns in model.namespaces):
+        return
+    declared = set(model.by_name) | model.aliases | model.other_types
+    # Only a class deriving from MonoBehaviour/ScriptableObject is certain to need the using.
+    for info in model.classes:
+        for base in info.bases:
+            if base in {"MonoBehaviour", "ScriptableObject"} and base not in declared:
+                base_node = _base_node(info, base)
+                if base_node is not None and "." not in node_text(base_node):
+                    yield Finding("SPK004", base_node, {"name": base})
+                    return
+
+
+def _base_node(info: ClassInfo, base: str) -> Node | None:
+    for child in info.node.children:
+        if child.type == "base_list":
+            for node in child.named_children:
+                if simple_type_name(node) == base:
+                    return node
+    return None
+
+
+# -- SPK005-SPK008, SPK023, OnLevelWasLoaded: methods -------------------------------------------
+
+
+def _edit_distance_one(a: str, b: str) -> bool:
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diffs) == 1 or (
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and a[diffs[0]] == b[diffs[1]]
+            and a[diffs[1]] == b[diffs[0]]
+        )
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def _param_types(method: Node) -> list[str]:
+    params = method.child_by_field_name("parameters")
+    types: list[str] = []
+    for param in params.named_children if params is not None else []:
+        if param.type == "parameter":
+            type_node = param.child_by_field_name("type")
+            text = simple_type_name(type_node)
+            if type_node is not None and type_node.type == "array_type":
+                text = node_text(type_node).replace(" ", "")
+            types.append(text)
+    return types
+
+
+def check_messages(model: FileModel) -> Iterator[Finding]:
+    messages: dict[str, dict[str, object]] = model.api["messages"]
+    lower = {name.lower(): name for name in messages}
+    for info in model.classes:
+        for method in info.methods:
+            name_node = method.child_by_field_name("name")
+            name = node_text(name_node)
+            mods = modifiers_of_method(method)
+            is_message = info.receives_messages and name in messages
+            plain_async_void = "async" in mods and _returns_void(method) and not is_message
+            if plain_async_void and not _is_event_handler(method):
+                yield Finding("SPK023", name_node or method, {"name": name})
+            if not info.receives_messages or name_node is None:
+                continue
+            if "override" in mods or "static" in mods:
+                continue
+            if name in messages:
+                yield from _check_signature(model, method, name_node, name, messages[name])
+                continue
+            if name.lower() in lower:
+                yield Finding("SPK005", name_node, {"name": name, "message": lower[name.lower()]})
+                continue
+            if len(name) >= 7 and not mods & {"public", "protected", "internal"}:
+                for message in messages:
+                    if len(message) >= 7 and _edit_distance_one(name, message):
+                        yield Finding("SPK006", name_node, {"name": name, "message": message})
+                        break
+
+
+def modifiers_of_method(method: Node) -> set[str]:
+    return {node_text(c) for c in method.children if c.type == "modifier"}
+
+
+def _returns_void(method: Node) -> bool:
+    returns = method.child_by_field_name("returns") or method.child_by_field_name("type")
+    return node_text(returns) == "void"
+
+
+def _is_event_handler(method: Node) -> bool:
+    types = _param_types(method)
+    return len(types) == 2 and types[0] in {"object", "Object"} and types[1].endswith("EventArgs")
+
+
+def _check_signature(
+    model: FileModel, method: Node, name_node: Node, name: str, spec: dict[str, object]
+) -> Iterator[Finding]:
+    want = [str(t) for t in spec.get("params", [])]  # type: ignore[attr-defined]
+    got = _param_types(method)
+    if got != want and not (spec.get("optional") and not got):
+        yield Finding(
+            "SPK007",
+            method.child_by_field_name("parameters") or name_node,
+            {"name": name, "got": ", ".join(got), "want": ", ".join(want)},
+        )
+    body = method.child_by_field_name("body")
+    if body is not None and body.type == "block" and not _has_content(model, body):
+        yield Finding("SPK008", name_node, {"name": name})
+    for dep in model.api["deprecated"]:
+        if dep["kind"] == "message" and dep["name"] == name and _since(model, dep["since"]):
+            yield Finding("SPK021", name_node, _dep_args(model, dep, name))
+
+
+def _has_content(model: FileModel, body: Node) -> bool:
+    """Statements, comments or directives: a body with a comment was left empty on purpose."""
+    inner = model.src.data[body.start_byte + 1 : body.end_byte - 1]
+    return bool(inner.strip())
+
+
+def _since(model: FileModel, version: str) -> bool:
+    return model.version >= parse_version(version)
+
+
+def _dep_args(model: FileModel, dep: dict[str, str], api: str) -> dict[str, str]:
+    return {
+        "api": api,
+        "since": dep["since"],
+        "version": model.options.unity_version,
+        "replacement": dep["replacement"],
+    }

@@ -1,0 +1,9 @@
+using UnityEngine;
+
+public class BrokenMissingSemicolon : MonoBehaviour
+{
+    private void Start()
+    {
+        Debug.Log("hello")
+    }
+}

@@ -1,0 +1,279 @@
+"""Unity rules SPK001-SPK023: one example that fires and one that must not, per rule."""
+
+# ruff: noqa: E501  (C# test snippets read best on one line)
+
+from __future__ import annotations
+
+import pytest
+
+from spark.unity.rules import iter_rules, parse_version, rule_table
+from spark.unity.validator import validate
+
+
+def behaviour(body: str, name: str = "Player", extra: str = "") -> str:
+    return (
+        "using System.Collections;\nusing System.Threading.Tasks;\nusing UnityEngine;\n\n"
+        f"{extra}public class {name} : MonoBehaviour\n{{\n{body}\n}}\n"
+    )
+
+
+def rule_ids(code: str, **kwargs: object) -> list[str]:
+    kwargs.setdefault("file_name", "Player.cs")
+    report = validate(code, **kwargs)  # type: ignore[arg-type]
+    syntax = [d.format() for d in report.errors if d.rule_id.startswith("CS-")]
+    assert syntax == []
+    return [d.rule_id for d in report.diagnostics]
+
+
+FIELDS = "    Rigidbody rb;\n    Transform target;\n    GameObject other;\n"
+
+# rule id -> (code that fires it, similar code that must not)
+CASES: dict[str, tuple[str, str]] = {
+    "SPK001": (behaviour("", name="Enemy"), behaviour("")),
+    "SPK002": (
+        behaviour("", extra="public class Helper : MonoBehaviour { }\n"),
+        behaviour("", extra="public class Helper { }\n"),
+    ),
+    "SPK003": (
+        "using UnityEngine;\npublic abstract class Player : MonoBehaviour { }\n",
+        "using UnityEngine;\npublic abstract class Base : MonoBehaviour { }\n"
+        "public class Player : Base { }\n",
+    ),
+    "SPK004": (
+        "public class Player : MonoBehaviour { }\n",
+        "using UnityEngine;\npublic class Player : MonoBehaviour { }\n",
+    ),
+    "SPK005": (
+        behaviour("    void update() { Step(); }"),
+        behaviour("    void Update() { Step(); }"),
+    ),
+    "SPK006": (
+        behaviour("    void OnColisionEnter(Collision c) { Hit(c); }"),
+        behaviour("    void OnCollisionEnter(Collision c) { Hit(c); }"),
+    ),
+    "SPK007": (
+        behaviour("    void OnTriggerEnter(Collision c) { Hit(c); }"),
+        behaviour(
+            "    void OnTriggerEnter(Collider c) { Hit(c); }\n    void OnCollisionEnter() { }"
+        ),
+    ),
+    "SPK008": (behaviour("    void Update() { }"), behaviour("    void Update() { Step(); }")),
+    "SPK009": (
+        behaviour('    void OnTriggerEnter(Collider c) { if (c.tag == "Player") Hit(); }'),
+        behaviour('    void OnTriggerEnter(Collider c) { if (c.CompareTag("Player")) Hit(); }'),
+    ),
+    "SPK010": (
+        behaviour("    void Update() { GetComponent<Rigidbody>().AddForce(Vector3.up); }"),
+        behaviour(FIELDS + "    void Awake() { rb = GetComponent<Rigidbody>(); }"),
+    ),
+    "SPK011": (
+        behaviour("    void Awake() { var b = new Rigidbody(); }"),
+        behaviour(
+            "    void Awake() { var b = gameObject.AddComponent<Rigidbody>(); var g = new GameObject(); }"
+        ),
+    ),
+    "SPK012": (
+        behaviour(
+            "    void Awake() { var d = new Data(); }",
+            extra="public class Data : ScriptableObject { }\n",
+        ),
+        behaviour(
+            "    void Awake() { var d = ScriptableObject.CreateInstance<Data>(); }",
+            extra="public class Data : ScriptableObject { }\n",
+        ),
+    ),
+    "SPK013": (
+        behaviour("    void Update() { Move(Time.fixedDeltaTime); }"),
+        behaviour(
+            "    void FixedUpdate() { Move(Time.fixedDeltaTime); }\n    void Update() { Time.fixedDeltaTime = 0.01f; }"
+        ),
+    ),
+    "SPK014": (
+        behaviour(FIELDS + "    void Update() { rb.AddForce(Vector3.forward); }"),
+        behaviour(
+            FIELDS + "    void Update() { rb.AddForce(Vector3.up, ForceMode.Impulse); }\n"
+            "    void FixedUpdate() { rb.AddForce(Vector3.forward); }"
+        ),
+    ),
+    "SPK015": (
+        behaviour(FIELDS + "    void Start() { target?.Rotate(0, 1, 0); }"),
+        behaviour(
+            FIELDS
+            + "    System.Action cb;\n    void Start() { cb?.Invoke(); if (target != null) target.Rotate(0, 1, 0); }"
+        ),
+    ),
+    "SPK016": (
+        behaviour(FIELDS + "    void Start() { target = target ?? transform; }"),
+        behaviour(FIELDS + '    string label;\n    void Start() { label = label ?? "x"; }'),
+    ),
+    "SPK017": (
+        behaviour(FIELDS + "    void Start() { if (other is null) Spawn(); }"),
+        behaviour(
+            FIELDS
+            + "    object data;\n    void Start() { if (data is null) Spawn(); if (other == null) Spawn(); }"
+        ),
+    ),
+    "SPK018": (
+        behaviour(
+            "    IEnumerator Tick() { while (true) { yield return new WaitForSeconds(1f); } }"
+        ),
+        behaviour(
+            "    IEnumerator Tick() { var wait = new WaitForSeconds(1f); while (true) { yield return wait; } }"
+        ),
+    ),
+    "SPK019": (
+        behaviour(
+            '    void Start() { StartCoroutine("Tick"); }\n    IEnumerator Tick() { yield return null; }'
+        ),
+        behaviour(
+            "    void Start() { StartCoroutine(Tick()); Invoke(nameof(Spawn), 1f); }\n"
+            "    IEnumerator Tick() { yield return null; }\n    void Spawn() { Go(); }"
+        ),
+    ),
+    "SPK020": (
+        behaviour("    void Start() { Tick(); }\n    IEnumerator Tick() { yield return null; }"),
+        behaviour(
+            "    void Start() { StartCoroutine(Tick()); }\n    IEnumerator Tick() { yield return null; }"
+        ),
+    ),
+    "SPK021": (
+        behaviour("    void Start() { var p = FindObjectOfType<Player>(); }"),
+        behaviour("    void Start() { var p = FindFirstObjectByType<Player>(); }"),
+    ),
+    "SPK022": (
+        behaviour("    void Update() { if (Input.GetKeyDown(KeyCode.Space)) Jump(); }"),
+        behaviour(
+            "    void Update() { if (Keyboard.current.spaceKey.wasPressedThisFrame) Jump(); }"
+        ),
+    ),
+    "SPK023": (
+        behaviour("    async void Load() { await Task.Delay(1); }"),
+        behaviour(
+            "    async void Start() { await Load(); }\n    async Task Load() { await Task.Delay(1); }"
+        ),
+    ),
+}
+
+
+def test_every_rule_has_cases() -> None:
+    spk = {r.id for r in iter_rules() if r.id.startswith("SPK")}
+    assert spk == set(CASES)
+
+
+@pytest.mark.parametrize("rule_id", sorted(CASES))
+def test_rule_fires(rule_id: str) -> None:
+    positive, _ = CASES[rule_id]
+    kwargs = {"input_system": "new"} if rule_id == "SPK022" else {}
+    assert rule_id in rule_ids(positive, **kwargs)
+
+
+@pytest.mark.parametrize("rule_id", sorted(CASES))
+def test_rule_stays_silent(rule_id: str) -> None:
+    _, negative = CASES[rule_id]
+    kwargs = {"input_system": "new"} if rule_id == "SPK022" else {}
+    assert rule_id not in rule_ids(negative, **kwargs)
+
+
+def test_rule_metadata_is_complete() -> None:
+    for rule in iter_rules():
+        assert rule.severity in {"error", "warning", "info"}
+        assert rule.title and rule.message and rule.hint
+        assert rule.docs == f"docs/validation.md#{rule.id.lower()}"
+    table = rule_table()
+    assert table["SPK008"].analyzer_id == "UNT0001"
+    assert table["SPK009"].analyzer_id == "UNT0002"
+    assert table["SPK007"].analyzer_id == "UNT0006"
+    assert table["SPK011"].analyzer_id == "UNT0010"
+    assert table["SPK012"].analyzer_id == "UNT0011"
+    assert table["SPK005"].analyzer_id == "UNT0033"
+    # Only syntax and the certain compile failure are errors.
+    assert {r.id for r in iter_rules() if r.severity == "error"} == {
+        "CS-SYNTAX",
+        "CS-TRUNCATED",
+        "SPK004",
+    }
+
+
+def test_diagnostic_carries_rule_data() -> None:
+    report = validate(CASES["SPK007"][0], file_name="Player.cs")
+    [d] = [d for d in report.diagnostics if d.rule_id == "SPK007"]
+    assert d.severity == "warning"
+    assert d.analyzer_id == "UNT0006"
+    assert d.docs == "docs/validation.md#spk007"
+    assert "OnTriggerEnter(Collider)" in d.message
+    assert d.hint == "Use the signature OnTriggerEnter(Collider)."
+
+
+@pytest.mark.parametrize(
+    ("version", "fires"), [("2022.3", False), ("2023.1", True), ("6000.0", True), ("5.6", False)]
+)
+def test_deprecation_depends_on_target_version(version: str, fires: bool) -> None:
+    code = CASES["SPK021"][0]
+    assert ("SPK021" in rule_ids(code, unity_version=version)) is fires
+
+
+def test_rigidbody_velocity_is_obsolete_only_in_unity_6() -> None:
+    code = behaviour(FIELDS + "    void FixedUpdate() { rb.velocity = Vector3.zero; }")
+    assert "SPK021" in rule_ids(code, unity_version="6000.0")
+    assert "SPK021" not in rule_ids(code, unity_version="2022.3")
+    # Not a Rigidbody: a user type with its own velocity is fine.
+    mover = behaviour("    Mover m;\n    void FixedUpdate() { m.velocity = 1f; }")
+    assert "SPK021" not in rule_ids(mover)
+
+
+def test_physic_material_and_component_shortcuts() -> None:
+    code = behaviour(
+        "    public PhysicMaterial mat;\n    void Start() { rigidbody.AddForce(Vector3.up); }"
+    )
+    messages = [d.message for d in validate(code, file_name="Player.cs").diagnostics]
+    assert any("PhysicMaterial" in m for m in messages)
+    assert any("'rigidbody'" in m for m in messages)
+    declared = behaviour(
+        "    Rigidbody rigidbody;\n    void Start() { rigidbody.AddForce(Vector3.up); }"
+    )
+    assert "SPK021" not in rule_ids(declared)
+
+
+def test_legacy_input_only_flagged_for_new_input_system() -> None:
+    code = CASES["SPK022"][0]
+    assert "SPK022" not in rule_ids(code, input_system="legacy")
+    assert "SPK022" not in rule_ids(code, input_system="both")
+
+
+def test_unity_message_rules_ignore_plain_classes() -> None:
+    code = "using UnityEngine;\npublic class Player { void update() { } void Update() { } }\n"
+    assert rule_ids(code) == []
+
+
+def test_message_rules_follow_in_file_inheritance() -> None:
+    code = (
+        "using UnityEngine;\npublic class Unit : MonoBehaviour { }\n"
+        "public class Player : Unit { void start() { Go(); } }\n"
+    )
+    assert "SPK005" in rule_ids(code)
+
+
+def test_using_rule_respects_namespace_and_alias() -> None:
+    assert "SPK004" not in rule_ids(
+        "namespace UnityEngine.Custom { public class Player : MonoBehaviour { } }"
+    )
+    aliased = (
+        "using MonoBehaviour = UnityEngine.MonoBehaviour;\npublic class Player : MonoBehaviour { }"
+    )
+    assert "SPK004" not in rule_ids(aliased)
+    report = validate("public class Player : MonoBehaviour { }", file_name="Player.cs")
+    assert not report.ok and report.errors[0].rule_id == "SPK004"
+
+
+def test_parse_version() -> None:
+    assert parse_version("2022.3.10f1") == (2022, 3, 10)
+    assert parse_version("6000.0") == (6000, 0)
+    assert parse_version("5") == (5,)
+    assert parse_version("garbage") == (0,)
+
+
+def test_clean_script_has_no_findings() -> None:
+    from pathlib import Path
+
+    code = (Path(__file__).parent / "data" / "csharp" / "PlayerController.cs").read_text()
+    assert rule_ids(code, file_name="PlayerController.cs") == []
