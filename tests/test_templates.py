@@ -547,10 +547,18 @@ def test_follow_up_for_another_template_switches_and_drops_old_numbers() -> None
     assert render.params["open_angle"] == 90.0  # the rotator's 45 degrees is not carried over
 
 
-def test_follow_up_renaming_keeps_the_latest_matching_turn() -> None:
+def test_follow_up_keeps_the_class_name_and_takes_new_values() -> None:
     render = render_conversation(["enemy that patrols", "guard patrol at 4 m/s"])
-    assert render.class_name == "GuardPatrol"
+    assert render.class_name == "EnemyPatrol"
     assert render.params["speed"] == 4.0
+
+
+def test_follow_up_that_ties_keeps_the_current_template() -> None:
+    render = render_conversation(["2D platformer player", "also make it double jump and dash"])
+    assert render.template_id == "player_2d"
+    assert render.class_name == "PlayerController2D"
+    assert render.params["extra_jumps"] == 1
+    assert any("can't add a dash" in note for note in render.notes)
 
 
 # -- C# syntax ------------------------------------------------------------------------------------

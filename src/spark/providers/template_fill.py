@@ -313,32 +313,32 @@ def render_conversation(
 ) -> TemplateRender:
     """Choose, name and fill a template for a conversation's user turns, oldest first.
 
-    The latest message that matches any template chooses it; the run of messages since an
-    earlier one asked for something else supplies names and values, later ones winning.
+    The latest turn that matches any template chooses it, except that a tie with the template
+    already in use keeps that one ("also add a double jump" stays 2D). The run of turns since
+    the conversation last asked for another template supplies the values (later turns win) and
+    the class name (earlier turns win, so a follow-up does not rename the file).
     """
     library = library or get_library()
     messages = list(user_messages) or [""]
-    best = [match_template(m, library) for m in messages]
+    chosen = _choose_per_turn(messages, library)
 
-    matched_at = [i for i, match in enumerate(best) if match is not None]
-    anchor = matched_at[-1] if matched_at else len(messages) - 1
+    current = next((c for c in reversed(chosen) if c is not None), None)
     notes: list[str] = []
-    chosen = best[anchor]
     matched: tuple[str, ...]
-    if chosen is None:
+    if current is None:
         spec, matched, fell_back = library.fallback_template, (), True
         notes.append(
             "Nothing in your prompt matched one of the templates, so this is the general "
             f"starting point ({spec.title}: {spec.summary})."
         )
     else:
-        spec, matched, fell_back = chosen.template, chosen.keywords, False
+        spec, matched, fell_back = current.template, current.keywords, False
 
-    # The conversation's segment about this template: back from the latest message while each
-    # turn either matched this template or matched nothing.
+    # The conversation's segment about this template: back from the latest turn while each
+    # turn either chose this template or matched nothing.
     start = len(messages) - 1
     while start > 0:
-        previous = best[start - 1]
+        previous = chosen[start - 1]
         if previous is not None and previous.template.id != spec.id:
             break
         start -= 1
@@ -356,7 +356,7 @@ def render_conversation(
 
     latest = messages[-1]
     latest_filling = _fill_one(spec, latest)
-    if len(messages) > 1 and not fell_back and best[-1] is None and not latest_filling.filled:
+    if len(messages) > 1 and not fell_back and chosen[-1] is None and not latest_filling.filled:
         options = ", ".join(p.label for p in spec.params) or "none"
         notes.append(
             f"Your latest message doesn't map to anything the {spec.title} template can change "
@@ -368,14 +368,9 @@ def render_conversation(
     for param in spec.params:
         if param.name_prefix and param.name in filled and filled[param.name] != param.default:
             prefix = param.name_prefix
-    # Names come from the turn that chose the template, then other turns about it (latest
-    # first); a turn that matched nothing ("make it faster") names nothing, unless nothing did.
-    namers = [anchor] + [
-        i
-        for i in range(len(messages) - 1, start - 1, -1)
-        if i != anchor and (fell_back or best[i] is not None)
-    ]
-    class_name, name_note = derive_class_name([messages[i] for i in namers], spec, prefix)
+    # A turn that matched nothing ("make it faster") names nothing, unless no turn matched.
+    namers = [m for m, c in zip(segment, chosen[start:], strict=True) if fell_back or c is not None]
+    class_name, name_note = derive_class_name(namers, spec, prefix)
     if name_note:
         notes.append(name_note)
 
@@ -397,6 +392,27 @@ def render_conversation(
             for name, value in filled.items()
         },
     )
+
+
+def _choose_per_turn(
+    messages: Sequence[str], library: TemplateLibrary
+) -> list[TemplateMatch | None]:
+    """The template each turn is about (None where it matched nothing), oldest first."""
+    chosen: list[TemplateMatch | None] = []
+    current: TemplateMatch | None = None
+    for message in messages:
+        matches = score_templates(message, library)
+        if not matches:
+            chosen.append(None)
+            continue
+        top = matches[0]
+        if current is not None:
+            for match in matches:
+                if match.template.id == current.template.id and match.score == top.score:
+                    top = match
+        current = top
+        chosen.append(current)
+    return chosen
 
 
 def _unsupported_notes(

@@ -179,10 +179,12 @@ def _phrase(tokens: list[str], start: int, spec: TemplateSpec) -> list[str]:
         if not _is_word(token) or token.isdigit() or lowered in _BOUNDARY or lowered in verbs:
             break
         phrase.append(token)
+    unsupported = [p.regex for p, _ in get_library().unsupported]
     kept = [
         w
         for w in phrase
-        if w.lower() not in _GENERIC
+        if not any(r.fullmatch(w.lower()) for r in unsupported)  # "add a dash": not a name
+        and w.lower() not in _GENERIC
         and w.lower() not in spec.role_words
         and w.lower() not in RESERVED_KEYWORDS  # "public static void patrol" names nothing
         and not w[0].isdigit()
