@@ -34,23 +34,37 @@ def models(
     if json_output:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table(title="SPARK models", show_lines=False)
-    for column in ("provider", "model", "name", "status", "in $/M", "out $/M", "available"):
-        table.add_column(column, no_wrap=column in ("model", "in $/M", "out $/M"))
-    for row in rows:
-        status = row["status"] + (" (default)" if row["default"] else "")
-        style = "dim" if row["status"] in ("retired", "legacy") else None
-        table.add_row(
-            row["provider"],
-            escape(row["id"]),
-            escape(row["display_name"]),
-            status,
-            row["price"]["input"] if row["price"] else "?",
-            row["price"]["output"] if row["price"] else "?",
-            "yes" if row["available"] else escape(row["how_to_enable"]),
-            style=style,
+    console = stdout_console()
+    for name in dict.fromkeys(row["provider"] for row in rows):
+        provider_rows = [row for row in rows if row["provider"] == name]
+        first = provider_rows[0]
+        state = (
+            "[green]available[/]"
+            if first["available"]
+            else f"[yellow]not configured: {escape(first['how_to_enable'])}[/]"
         )
-    stdout_console().print(table)
+        table = Table(title=f"{name} — {state}", title_justify="left", expand=False)
+        table.add_column("model", no_wrap=True)
+        table.add_column("name", overflow="fold")
+        table.add_column("status")
+        table.add_column("$/M in", justify="right")
+        table.add_column("$/M out", justify="right")
+        for row in provider_rows:
+            status = row["status"] + (" ★" if row["default"] else "")
+            style = "dim" if row["status"] in ("retired", "legacy") else None
+            price = row["price"]
+            table.add_row(
+                escape(row["id"]),
+                escape(row["display_name"]),
+                status,
+                price["input"] if price else "?",
+                price["output"] if price else "?",
+                style=style,
+            )
+        console.print(table)
+    console.print(
+        "★ default model · prices in USD per million tokens (spark models --json for more)"
+    )
 
 
 async def _collect(settings: Settings, only: str | None) -> list[dict[str, Any]]:
