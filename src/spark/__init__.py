@@ -4,9 +4,4 @@ Layers (imports point downwards only): adapters (``cli``) → service (``generat
 (``providers``, ``retry``/``errors``, ``unity``, ``catalog``) → ``config``. See DESIGN.md.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("spark-unity")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0"
+__version__ = "0.1.0"

@@ -24,6 +24,7 @@ app = typer.Typer(
 app.command("generate")(_generate.generate)
 app.command("models")(_models.models)
 app.command("validate")(_validate.validate)
+app.command("rules")(_validate.rules)
 
 
 @app.command("version")

@@ -6,15 +6,16 @@ import json
 import logging
 import sys
 import traceback
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from spark.config import Settings, load_settings
 from spark.errors import AIError, ConfigError, SparkError, UsageError
+
+if TYPE_CHECKING:
+    from spark.config import Settings
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -36,6 +37,10 @@ def exit_code_for(error: SparkError) -> int:
 
 def settings_or_exit(debug: bool) -> Settings:
     """Load settings; a bad value in the environment or .env is a usage error, not a traceback."""
+    from pydantic import ValidationError
+
+    from spark.config import load_settings
+
     if debug:
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from spark.catalog import ModelInfo
 from spark.cli.common import fail, settings_or_exit, stdout_console
-from spark.config import Settings
-from spark.errors import SparkError
-from spark.generation import Engine
-from spark.providers import PROVIDERS, is_available
+
+if TYPE_CHECKING:
+    from spark.catalog import ModelInfo
+    from spark.config import Settings
 
 
 def models(
@@ -26,6 +21,14 @@ def models(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
 ) -> None:
     """List models: which are available (key set), their status and prices per million tokens."""
+    import asyncio
+    import json
+
+    from rich.markup import escape
+    from rich.table import Table
+
+    from spark.errors import SparkError
+
     settings = settings_or_exit(debug)
     try:
         rows = asyncio.run(_collect(settings, provider))
@@ -68,6 +71,9 @@ def models(
 
 
 async def _collect(settings: Settings, only: str | None) -> list[dict[str, Any]]:
+    from spark.generation import Engine
+    from spark.providers import PROVIDERS, is_available
+
     async with Engine(settings) as engine:
         names = [engine.catalog.provider(only).id] if only else list(PROVIDERS)
         rows: list[dict[str, Any]] = []
