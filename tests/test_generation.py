@@ -390,6 +390,22 @@ async def test_repair_round_fixes_syntax_errors(make_engine, upstream, provider)
     last_request = api(upstream, provider).last.body["messages"]
     assert "validator" in last_request[-1]["content"]
     assert sum(isinstance(e, ValidationEvent) for e in events) == 2
+    assert len(generations(api(upstream, provider))) == 2
+    assert not done.result.validation_before_repair.ok
+    # Each round's usage adds to the generation's totals.
+    assert done.result.usage.input_tokens == 2 * 42
+
+
+async def test_still_broken_after_repair_returns_the_code_marked_invalid(
+    make_engine, upstream, provider
+) -> None:
+    api(upstream, provider).enqueue(Reply(BROKEN), Reply(BROKEN))
+    done = final(await run(make_engine(), ask(provider)))
+    assert isinstance(done, DoneEvent)  # not an error: the user still gets the code
+    assert done.result.repair_rounds == 1
+    assert not done.result.validation.ok
+    assert "int x = 1" in done.result.code
+    assert len(generations(api(upstream, provider))) == 2
 
 
 async def test_repair_can_be_turned_off(make_engine, upstream, provider) -> None:

@@ -82,6 +82,7 @@ class GenerationResult:
     stop_reason: str | None
     validation: Any = None
     repair_rounds: int = 0
+    validation_before_repair: Any = None  # the first report, when a repair round ran
 
 
 @dataclass(frozen=True, slots=True)

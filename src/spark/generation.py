@@ -223,6 +223,7 @@ class Engine:
         yield ValidationEvent(report)
 
         repair_rounds = 0
+        first_report = report
         reply = state.reply
         while (
             report is not None
@@ -268,6 +269,7 @@ class Engine:
             stop_reason=state.stop_reason,
             validation=report,
             repair_rounds=repair_rounds,
+            validation_before_repair=first_report if repair_rounds else None,
         )
         yield DoneEvent(result)
 
