@@ -231,6 +231,70 @@ def test_validate_command(cli, tmp_path) -> None:
     assert cli("validate", str(tmp_path / "Missing.cs"))[0] == 2
 
 
+BROKEN_REPLY = (
+    "```csharp\nusing UnityEngine;\npublic class Spinner : MonoBehaviour\n{\n"
+    "    void Update()\n    {\n        transform.Rotate(0, 1, 0)\n    }\n}\n```"
+)
+FIXED_REPLY = BROKEN_REPLY.replace("transform.Rotate(0, 1, 0)", "transform.Rotate(0, 1, 0);")
+
+
+def test_repair_round_end_to_end(cli, upstream, tmp_path) -> None:
+    upstream.anthropic.enqueue(Reply(BROKEN_REPLY), Reply(FIXED_REPLY))
+    code, out, err = cli("generate", "a spinner", "-p", "anthropic", env=fake_env(upstream))
+    assert code == 0, out + err
+    assert "transform.Rotate(0, 1, 0);" in (tmp_path / "Spinner.cs").read_text()
+    assert "1 repair round" in out
+    assert "before the repair round: FAILED — 1 error" in out
+    assert "repair round 1" in err
+    assert len([r for r in upstream.anthropic.history if r.path == "/v1/messages"]) == 2
+
+
+def test_still_broken_script_is_written_and_exit_1(cli, upstream, tmp_path) -> None:
+    upstream.openai.enqueue(Reply(BROKEN_REPLY), Reply(BROKEN_REPLY))
+    code, out, _ = cli("generate", "a spinner", "-p", "openai", "--json", env=fake_env(upstream))
+    assert code == 1
+    data = json.loads(out)
+    assert data["ok"] is False
+    assert data["validation"]["counts"]["error"] == 1
+    assert Path(data["path"]).is_file()  # the user still gets the code
+
+
+def test_validate_reads_stdin_and_formats_json(cli, tmp_path) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["validate", "-", "--format", "json"],
+        input="using UnityEngine;\npublic class A : MonoBehaviour\n{\n    int x = 1\n}\n",
+    )
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert "expected ';'" in json.dumps(data)
+
+
+def test_validate_uses_the_configured_unity_version(cli, tmp_path) -> None:
+    script = tmp_path / "Mover.cs"
+    script.write_text(
+        "using UnityEngine;\npublic class Mover : MonoBehaviour\n{\n"
+        "    [SerializeField] private Rigidbody body;\n"
+        "    private void FixedUpdate()\n    {\n        body.velocity = Vector3.zero;\n    }\n}\n"
+    )
+    _, modern, _ = cli("validate", str(script))
+    _, old, _ = cli("validate", str(script), env={"SPARK_UNITY_VERSION": "2022.3"})
+    assert "linearVelocity" in modern
+    assert "linearVelocity" not in old
+
+
+def test_rules_command(cli) -> None:
+    code, out, _ = cli("rules", "--json")
+    assert code == 0
+    rules = json.loads(out)
+    ids = {rule["id"] for rule in rules}
+    assert "CS-SYNTAX" in ids or any(i.startswith("SPK") for i in ids)
+    assert any(rule["analyzer_id"] == "UNT0001" for rule in rules)
+    code, out, _ = cli("rules")
+    assert code == 0
+    assert "UNT0002" in out
+
+
 def test_version(cli) -> None:
     code, out, _ = cli("version")
     assert code == 0

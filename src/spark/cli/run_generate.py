@@ -143,9 +143,11 @@ def _finish(
 ) -> None:
     path, diverted = _save(result, target, settings, force)
     report = result.validation
+    # A script that still has validation errors is written (nothing is lost) but exits 1.
+    exit_code = EXIT_OK if report is None or report.ok else EXIT_FAILED
     if json_output:
         typer.echo(json.dumps(result_payload(result, path, diverted), indent=2))
-        raise typer.Exit(EXIT_OK)
+        raise typer.Exit(exit_code)
     out = stdout_console()
     out.print(f"[bold green]✓[/] Wrote [bold]{escape(str(path))}[/]")
     if diverted and path.suffix == ".new":
@@ -162,13 +164,16 @@ def _finish(
     if report is not None:
         colour = "green" if report.ok else "red"
         out.print(f"  validation: [{colour}]{escape(report.summary())}[/]")
+        before = result.validation_before_repair
+        if before is not None:
+            out.print(f"  before the repair round: {escape(before.summary())}")
         for diag in report.diagnostics[:10]:
             out.print(
                 f"    {diag.severity} {diag.rule_id} line {diag.line}: {escape(diag.message)}"
             )
         if len(report.diagnostics) > 10:
             out.print(f"    … and {len(report.diagnostics) - 10} more (spark validate {path})")
-    raise typer.Exit(EXIT_OK if report is None or report.ok else EXIT_FAILED)
+    raise typer.Exit(exit_code)
 
 
 def format_cost(cost: Decimal | None) -> str:
@@ -217,5 +222,8 @@ def result_payload(result: GenerationResult, path: Path, diverted: bool) -> dict
         "repair_rounds": result.repair_rounds,
         "stop_reason": result.stop_reason,
         "validation": None if report is None else report.to_dict(),
+        "validation_before_repair": None
+        if result.validation_before_repair is None
+        else result.validation_before_repair.to_dict(),
         "code": result.code,
     }
