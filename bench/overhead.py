@@ -32,8 +32,8 @@ from spark.config import Settings
 from spark.events import DoneEvent, ErrorEvent, TokenEvent
 from spark.generation import Engine, GenerationRequest
 
-ANTHROPIC_MODEL = "claude-sonnet-4-5"
-OPENAI_MODEL = "gpt-4.1"
+ANTHROPIC_MODEL = "claude-sonnet-5-5"
+OPENAI_MODEL = "gpt-6.2-sol"
 SYSTEM = "You are SPARK."
 PROMPT = "a coin that spins"
 
@@ -171,7 +171,7 @@ async def main(n: int, latency: float) -> None:
             f"{statistics.median(added_ttft) * ms:.2f} ms",
             f"{pct(added_ttft, 0.99) * ms:.2f} ms",
         )
-    Console().print(table)
+    Console(width=120).print(table)
 
 
 if __name__ == "__main__":
