@@ -19,7 +19,7 @@ from spark.providers.base import ChatMessage, Chunk, StreamOptions
 from spark.providers.errors import (
     error_from_broken_stream,
     error_from_status,
-    error_from_transport,
+    error_from_transport_failure,
 )
 from spark.usage import Usage
 
@@ -106,21 +106,8 @@ class AnthropicProvider:
                         finished = True
         except anthropic.APIStatusError as exc:
             raise self._translate_status(exc, model) from exc
-        except anthropic.APIConnectionError as exc:
-            raise error_from_transport(
-                provider=self.name,
-                display=DISPLAY,
-                base_url=self.base_url,
-                timeout=isinstance(exc, anthropic.APITimeoutError),
-            ) from exc
-        except httpx2.TimeoutException as exc:
-            raise error_from_transport(
-                provider=self.name, display=DISPLAY, base_url=self.base_url, timeout=True
-            ) from exc
-        except httpx2.TransportError as exc:
-            raise error_from_broken_stream(
-                provider=self.name, display=DISPLAY, detail=type(exc).__name__
-            ) from exc
+        except (anthropic.APIConnectionError, httpx2.TransportError) as exc:
+            raise self._translate_transport(exc) from exc
         if not finished:
             raise error_from_broken_stream(provider=self.name, display=DISPLAY)
         yield Chunk(
@@ -135,15 +122,19 @@ class AnthropicProvider:
         except anthropic.APIStatusError as exc:
             raise self._translate_status(exc, "") from exc
         except (anthropic.APIConnectionError, httpx2.TransportError) as exc:
-            raise error_from_transport(
-                provider=self.name,
-                display=DISPLAY,
-                base_url=self.base_url,
-                timeout=isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException),
-            ) from exc
+            raise self._translate_transport(exc) from exc
 
     async def aclose(self) -> None:
         await self._client.close()
+
+    def _translate_transport(self, exc: Exception) -> AIError:
+        return error_from_transport_failure(
+            exc,
+            provider=self.name,
+            display=DISPLAY,
+            base_url=self.base_url,
+            timeout_types=(anthropic.APITimeoutError,),
+        )
 
     def _translate_status(self, exc: anthropic.APIStatusError, model: str) -> AIError:
         body: dict[str, Any] = exc.body if isinstance(exc.body, dict) else {}

@@ -139,6 +139,35 @@ def error_from_transport(
     return AIError(message, hint=hint, provider=provider, kind=kind, retryable=True)
 
 
+def error_from_transport_failure(
+    exc: Exception,
+    *,
+    provider: str,
+    display: str,
+    base_url: str,
+    timeout_types: tuple[type[Exception], ...],
+) -> AIError:
+    """Build the AIError for an SDK connection error or a raw ``httpx2`` transport error.
+
+    ``timeout_types`` are the SDK's own timeout classes. A transport error that is not a
+    timeout and not the SDK's connection error broke an open stream (the SDKs let those
+    escape while a stream is read).
+    """
+    import httpx2
+
+    if isinstance(exc, (*timeout_types, httpx2.TimeoutException)):
+        return error_from_transport(
+            provider=provider, display=display, base_url=base_url, timeout=True
+        )
+    if isinstance(exc, httpx2.TransportError):
+        return error_from_broken_stream(
+            provider=provider, display=display, detail=type(exc).__name__
+        )
+    return error_from_transport(
+        provider=provider, display=display, base_url=base_url, timeout=False
+    )
+
+
 def error_from_broken_stream(*, provider: str, display: str, detail: str = "") -> AIError:
     """The stream ended before the provider said it was complete."""
     message = f"The {display} stream broke off before the reply was complete" + (

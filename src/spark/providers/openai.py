@@ -18,7 +18,7 @@ from spark.providers.base import ChatMessage, Chunk, StreamOptions
 from spark.providers.errors import (
     error_from_broken_stream,
     error_from_status,
-    error_from_transport,
+    error_from_transport_failure,
 )
 from spark.usage import Usage
 
@@ -130,12 +130,7 @@ class OpenAIProvider:
         except openai.APIStatusError as exc:
             raise self._translate_status(exc, model) from exc
         except openai.APIConnectionError as exc:
-            raise error_from_transport(
-                provider=self.name,
-                display=self.display,
-                base_url=self.base_url,
-                timeout=isinstance(exc, openai.APITimeoutError),
-            ) from exc
+            raise self._translate_transport(exc) from exc
         except openai.APIError as exc:
             # An error chunk inside a 200 stream: the SDK raises a bare APIError.
             raise error_from_status(
@@ -151,14 +146,8 @@ class OpenAIProvider:
                 model=model,
                 mid_stream=True,
             ) from exc
-        except httpx2.TimeoutException as exc:
-            raise error_from_transport(
-                provider=self.name, display=self.display, base_url=self.base_url, timeout=True
-            ) from exc
         except httpx2.TransportError as exc:
-            raise error_from_broken_stream(
-                provider=self.name, display=self.display, detail=type(exc).__name__
-            ) from exc
+            raise self._translate_transport(exc) from exc
         if finish is None:
             raise error_from_broken_stream(provider=self.name, display=self.display)
         yield Chunk(final=True, usage=usage, stop_reason=_STOP_REASONS.get(finish, finish))
@@ -169,15 +158,19 @@ class OpenAIProvider:
         except openai.APIStatusError as exc:
             raise self._translate_status(exc, "") from exc
         except (openai.APIConnectionError, httpx2.TransportError) as exc:
-            raise error_from_transport(
-                provider=self.name,
-                display=self.display,
-                base_url=self.base_url,
-                timeout=isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException),
-            ) from exc
+            raise self._translate_transport(exc) from exc
 
     async def aclose(self) -> None:
         await self._client.close()
+
+    def _translate_transport(self, exc: Exception) -> AIError:
+        return error_from_transport_failure(
+            exc,
+            provider=self.name,
+            display=self.display,
+            base_url=self.base_url,
+            timeout_types=(openai.APITimeoutError,),
+        )
 
     def _translate_status(self, exc: openai.APIStatusError, model: str) -> AIError:
         body: dict[str, Any] = exc.body if isinstance(exc.body, dict) else {}
