@@ -421,3 +421,13 @@ async def test_secret_never_in_error_messages(make_engine, upstream) -> None:
     error = final(await run(make_engine(), ask("openai")))
     assert "test-key-openai-456" not in error.error.message
     assert "test-key-openai-456" not in (error.error.hint or "")
+
+
+async def test_system_prompt_targets_the_configured_unity(make_engine, upstream, provider) -> None:
+    await run(make_engine(unity_version="2022.3", input_system="new"), ask(provider))
+    body = api(upstream, provider).last.body
+    system = body["system"] if provider == "anthropic" else body["messages"][0]["content"]
+    assert "Unity 2022.3" in system
+    assert "```csharp" in system
+    assert "Input System package only" in system
+    assert "[SerializeField] private" in system
