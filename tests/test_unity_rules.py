@@ -261,8 +261,49 @@ def test_using_rule_respects_namespace_and_alias() -> None:
         "using MonoBehaviour = UnityEngine.MonoBehaviour;\npublic class Player : MonoBehaviour { }"
     )
     assert "SPK004" not in rule_ids(aliased)
-    report = validate("public class Player : MonoBehaviour { }", file_name="Player.cs")
+    report = validate(
+        "using System;\npublic class Player : MonoBehaviour { }", file_name="Player.cs"
+    )
     assert not report.ok and report.errors[0].rule_id == "SPK004"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "public class Player : MonoBehaviour { }\n",  # no using at all: may rely on global usings
+        "global using System;\nnamespace Mod;\npublic class Player : MonoBehaviour { }\n",
+        # A namespace of the project's own may declare a MonoBehaviour of its own.
+        "using System;\nusing Netcode.Shim;\npublic class Player : MonoBehaviour { }\n",
+    ],
+)
+def test_missing_using_is_only_a_warning_when_global_usings_may_supply_it(code: str) -> None:
+    report = validate(code, file_name="Player.cs")
+    assert report.ok
+    assert [(d.rule_id, d.severity) for d in report.diagnostics] == [("SPK004", "warning")]
+
+
+def test_global_using_unityengine_counts_as_the_using() -> None:
+    code = "global using UnityEngine;\npublic class Player : MonoBehaviour { }\n"
+    assert rule_ids(code) == []
+
+
+def test_file_name_rules_skip_editor_classes_and_partial_parts() -> None:
+    # The file's class derives from a base this file cannot see; its editor lives beside it.
+    tile = (
+        "using UnityEngine;\nusing UnityEditor;\npublic class RoadTile : TileBase { }\n"
+        "[CustomEditor(typeof(RoadTile))]\npublic class RoadTileEditor : Editor { }\n"
+    )
+    assert rule_ids(tile, file_name="RoadTile.cs") == []
+    window = "using UnityEditor;\npublic class Tools : EditorWindow { }\npublic class More : EditorWindow { }\n"
+    assert rule_ids(window, file_name="ToolsMenu.cs") == []
+    partial = (
+        "using UnityEngine;\npublic partial class Player : MonoBehaviour { int a; }\n"
+        "#if UNITY_EDITOR\npublic partial class Player : MonoBehaviour { int b; }\n#endif\n"
+    )
+    assert rule_ids(partial) == []
+    # A plain class named like the file does not make a second component attachable.
+    plain = "using UnityEngine;\npublic class Player { }\npublic class Mover : MonoBehaviour { }\n"
+    assert "SPK001" in rule_ids(plain)
 
 
 def test_parse_version() -> None:
@@ -277,3 +318,16 @@ def test_clean_script_has_no_findings() -> None:
 
     code = (Path(__file__).parent / "data" / "csharp" / "PlayerController.cs").read_text()
     assert rule_ids(code, file_name="PlayerController.cs") == []
+
+
+def test_misspelling_rule_leaves_past_tense_handler_names_alone() -> None:
+    # `OnEnabled` / `OnDestroyed` are the author's own event handlers, not typos of the messages.
+    code = behaviour("    void OnEnabled() { Go(); }\n    void OnDestroyed() { Go(); }")
+    assert "SPK006" not in rule_ids(code)
+    assert "SPK006" in rule_ids(behaviour("    void OnTrigerEnter(Collider c) { Go(); }"))
+
+
+def test_wrong_case_rule_leaves_public_methods_alone() -> None:
+    # A public `start()` is an API of the author's own (e.g. mirrored from another language).
+    assert "SPK005" not in rule_ids(behaviour("    public void start() { Go(); }"))
+    assert "SPK005" in rule_ids(behaviour("    void start() { Go(); }"))

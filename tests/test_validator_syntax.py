@@ -73,8 +73,26 @@ VALID = {
     "endregion_without_newline": "class A {\n#region X\n}\n#endregion",
     "if_branches_open_blocks": "class A {\n#if UNITY_EDITOR\n  void F() {\n#else\n  void G() {\n#endif\n  }\n}",
     "directive_inside_expression": "class A {\n  int x = 1\n#if DEBUG\n    + 2\n#endif\n  ;\n}",
+    "async_as_variable_name": "using System.Collections;\nusing UnityEngine;\nclass Loader : MonoBehaviour {\n"
+    "  AsyncOperation async;\n  IEnumerator Load() {\n    async = Application.LoadLevelAsync(1);\n"
+    "    async.allowSceneActivation = false;\n    while (!async.isDone) { bar.value = async.progress; yield return null; }\n"
+    "    yield return async;\n    Use(async, async != null);\n  }\n  AsyncOperation Get() { return async; }\n"
+    "  async void Start() { await Task.Yield(); }\n}\n",
+    "partial_as_variable_name": in_method("bool partial = true;\nif (partial) { Go(partial); }"),
+    "other_contextual_keywords_as_names": in_method(
+        "var with = 2;\nwith++;\nbool required = true;\nif (required) { Go(with); }"
+    ),
+    "async_as_loop_variable": in_method(
+        "foreach (Job async in jobs) { if (async is null || async as Job == null) { } }"
+    ),
     "crlf": "class A\r\n{\r\n    void F() { }\r\n}\r\n",
     "bom": "\ufeffusing UnityEngine;\nclass A { }\n",
+    "control_z_at_end": "class A { }\r\n\x1a",
+    "pointer_indirection_of_a_cast": "unsafe class B { int Bits(float f) { return *(int*)&f; } }",
+    "pointer_indirection_of_a_sum": "unsafe class B { int At(int* p, int i) { int v = *(p + i); return v; } }",
+    "double_indirection_after_pointer_cast": (
+        "unsafe class B { long F(void* p) { var q = (long*) *((long**) p); return **(long**)p; } }"
+    ),
 }
 
 
@@ -111,6 +129,35 @@ def test_missing_semicolon_between_accessors_is_caught() -> None:
     # Grammar quirk: `get => x set => ...` parses as a lambda with a typed parameter, no ERROR.
     report = validate("class A { int x; public int X { get => x set => x = value; } }")
     assert errors(report) == ["1:41 CS-SYNTAX expected ';'"]
+
+
+def test_async_as_a_name_does_not_hide_real_errors() -> None:
+    # `async` as a variable name is re-parsed under another name; other breaks must survive that.
+    report = validate(
+        in_method("        AsyncOperation async = Load();\n        Go(async)\n        Use(async);")
+    )
+    assert errors(report) == ["6:18 CS-SYNTAX expected ';'"]
+    report = validate(
+        in_method("        var async = Load();\n        if (async.isDone {\n        }")
+    )
+    assert not report.ok
+
+
+def test_pointer_indirection_rewrite_does_not_hide_real_errors() -> None:
+    # `*(` is re-parsed as `!(`; a missing `;` or `)` next to it must still be reported.
+    report = validate("unsafe class B { int F(float f) { int i = *(int*)&f\n return i; } }")
+    assert not report.ok
+    report = validate("unsafe class B { int F(float f) { return *(int*&f; } }")
+    assert not report.ok
+    # A block comment opened right before a parenthesis is not a pointer indirection.
+    assert validate("class B { int F() { return 1 /*(note)*/; } }").ok
+
+
+def test_await_with_its_operand_missing_is_still_an_error() -> None:
+    code = (
+        "using System.Threading.Tasks;\nclass A {\n    async Task F() {\n        await;\n    }\n}\n"
+    )
+    assert not validate(code).ok
 
 
 def test_unclosed_brace_names_its_line() -> None:

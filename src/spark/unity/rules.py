@@ -55,6 +55,7 @@ class Finding:
     rule_id: str
     node: Node
     args: dict[str, str] = field(default_factory=dict)
+    severity: Severity | None = None  # overrides the rule's severity when set
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,8 @@ class FileModel:
         self.version = parse_version(options.unity_version)
         self.usings: set[str] = set()
         self.aliases: set[str] = set()
+        self.using_count = 0  # every using directive, of any kind
+        self.global_usings = False  # C# 10 `global using`: the project may import more elsewhere
         self.namespaces: list[str] = []
         self.other_types: set[str] = set()  # structs, interfaces, enums, delegates
         class_nodes: list[Node] = []
@@ -199,6 +202,9 @@ class FileModel:
                 self._walk_declarations(child, classes)
 
     def _add_using(self, using: Node) -> None:
+        self.using_count += 1
+        if any(c.type == "global" for c in using.children):
+            self.global_usings = True
         alias = using.child_by_field_name("name")
         named = [c for c in using.named_children if c is not alias]
         target = node_text(named[-1]) if named else ""
@@ -457,7 +463,7 @@ def _to_diagnostic(src: SourceText, rule: UnityRule, finding: Finding) -> Diagno
     node = finding.node
     return src.diagnostic(
         rule_id=rule.id,
-        severity=rule.severity,
+        severity=finding.severity or rule.severity,
         message=rule.message.format_map(args),
         start=(node.start_point.row, node.start_point.column),
         end=(node.end_point.row, node.end_point.column),

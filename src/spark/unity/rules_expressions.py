@@ -1,19 +1,20 @@
 """Unity checks on expressions: per-frame lookups, fake null, creation, coroutines, old APIs.
 
-One tree-sitter query finds every candidate node (calls by name, `?.`, `??`, `is null`, `new`,
-static member accesses, deprecated names); the checks below then decide, with the `FileModel`'s
-type information, which candidates are real findings.
+`_candidates` finds every candidate node (calls by name, `?.`, `??`, `is null`, `new`, static
+member accesses, deprecated names) from its token in the text, confirmed by its place in the tree;
+the checks below then decide, with the `FileModel`'s type information, which are real findings.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator
+from typing import Any
 
 from tree_sitter import Node
 
 from spark.unity.rules import FileModel, Finding, node_text, parse_version, simple_type_name
-from spark.unity.validator import matches
 
 _METHODS = {
     "method_declaration",
@@ -34,38 +35,7 @@ _STRING_NAME_CALLS = {
 }
 
 
-_BASE_QUERY = """
-(expression_statement (invocation_expression function: (identifier) @bare) @bare_call)
-(conditional_access_expression . (_) @target) @cond
-(binary_expression left: (_) @target operator: "??") @coalesce
-(assignment_expression left: (_) @target operator: "??=") @coalesce_assign
-(is_pattern_expression expression: (_) @target
-  pattern: [(constant_pattern (null_literal)) (negated_pattern (constant_pattern (null_literal)))]
-) @is_null
-(object_creation_expression type: (_) @type) @new
-"""
-_TAG_QUERY = """
-(binary_expression left: (member_access_expression name: (identifier) @tag (#eq? @tag "tag"))
-  operator: ["==" "!="] right: (string_literal)) @tag_compare
-(binary_expression left: (string_literal) operator: ["==" "!="]
-  right: (member_access_expression name: (identifier) @tag (#eq? @tag "tag"))) @tag_compare
-"""
-_CALL_QUERY = """
-(invocation_expression function: [
-    (identifier) @fn
-    (generic_name . (identifier) @fn)
-    (member_access_expression name: [(identifier) @fn (generic_name . (identifier) @fn)])]
-  (#any-of? @fn {names})) @call
-"""
-_STATIC_QUERY = """
-(member_access_expression expression: (identifier) @recv (#any-of? @recv {names})
-  name: (identifier) @member) @static
-"""
-_MEMBER_QUERY = """
-(member_access_expression expression: (_) @obj
-  name: (identifier) @member (#any-of? @member {names})) @member_access
-"""
-_IDENT_QUERY = "((identifier) @ident (#any-of? @ident {names}))"
+Captures = dict[str, list[Node]]
 
 
 @functools.cache
@@ -85,30 +55,210 @@ def _name_sets(api_id: int) -> tuple[frozenset[str], ...]:
     return frozenset(calls), frozenset(statics), frozenset(members), frozenset(idents)
 
 
-def _query(model: FileModel) -> str:
-    """The query for this file: name-filtered patterns only for names that occur in its text.
+@functools.cache
+def _word_regex(names: frozenset[str]) -> re.Pattern[bytes]:
+    """One pattern for all `names`, as a prefix tree (`Find(?:Object(?:OfType)?|...)`).
 
-    `#any-of?` predicates are checked per candidate node, outside the C matcher, so a pattern
-    over every identifier is costly; leaving out names the text never mentions keeps the query
-    cheap for the common case.
+    A flat alternation makes `re` try every name at every byte; the tree starts with a set of
+    distinct first bytes, which `re` checks in one step, so the scan is about twice as fast.  No
+    look-behind either: the word start is checked by the caller.
     """
-    data = model.src.data
-    parts = [_BASE_QUERY]
-    if b".tag" in data or b"tag " in data:
-        parts.append(_TAG_QUERY)
-    for names, template in zip(
-        _name_sets(id(model.api)),
-        (_CALL_QUERY, _STATIC_QUERY, _MEMBER_QUERY, _IDENT_QUERY),
-        strict=True,
+    trie: dict[int, Any] = {}
+    for name in names:
+        node = trie
+        for byte in name.encode():
+            node = node.setdefault(byte, {})
+        node[-1] = {}
+    return re.compile(rb"(?:" + _trie_pattern(trie) + rb")(?!\w)")
+
+
+def _trie_pattern(node: dict[int, Any]) -> bytes:
+    branches = [
+        re.escape(bytes([byte])) + _trie_pattern(child)
+        for byte, child in sorted(node.items())
+        if byte >= 0
+    ]
+    if not branches:
+        return b""
+    body = branches[0] if len(branches) == 1 else b"(?:" + b"|".join(branches) + b")"
+    return b"(?:" + body + b")?" if -1 in node else body
+
+
+_OPERATORS = re.compile(rb"\?[?.\[]")  # `??`, `??=`, `?.`, `?[`
+_KEYWORDS = frozenset({"new", "is", "tag"})
+_WORD_BYTES = frozenset(b"0123456789_@abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _words(pattern: re.Pattern[bytes], data: bytes) -> Iterator[re.Match[bytes]]:
+    """Matches of `pattern` that start a word (the byte before is not part of a name)."""
+    for m in pattern.finditer(data):
+        start = m.start()
+        if start == 0 or (data[start - 1] not in _WORD_BYTES and data[start - 1] < 0x80):
+            yield m
+
+
+def _field_is(parent: Node, name: str, node: Node) -> bool:
+    child = parent.child_by_field_name(name)
+    return child is not None and child.id == node.id
+
+
+def _candidates(model: FileModel) -> Iterator[Captures]:
+    """The nodes the checks look at, found from their text rather than a tree-sitter query.
+
+    Each candidate is anchored on a token in the source (`??`, `?.`, `is`, `new`, `.tag`, or one
+    of the API names the checks know) and confirmed by its place in the tree, so tokens inside
+    strings and comments never count.  This costs a regex scan plus a lookup per hit, and no
+    query compilation (tens of milliseconds per query shape in tree-sitter), which keeps the
+    first validation in a process as fast as the next ones.
+    """
+    root = model.root
+    data = root.text or b""
+    for m in _OPERATORS.finditer(data):
+        leaf = root.descendant_for_byte_range(m.start(), m.start() + 1)
+        parent = leaf.parent if leaf is not None else None
+        if leaf is None or parent is None:
+            continue
+        kind = leaf.type
+        target = parent.child_by_field_name("left")
+        if kind == "??" and parent.type == "binary_expression" and target is not None:
+            yield {"coalesce": [parent], "target": [target]}
+        elif kind == "??=" and parent.type == "assignment_expression" and target is not None:
+            yield {"coalesce_assign": [parent], "target": [target]}
+        elif kind == "?" and parent.type == "conditional_access_expression":
+            yield from ({"cond": [parent], "target": [c]} for c in parent.named_children[:1])
+    yield from _bare_coroutine_calls(model, root, data)
+    # One scan for every name the checks know (a scan per list costs as much as all of them).
+    sets = _name_sets(id(model.api))
+    kinds = tuple(zip(sets, ("call", "static", "member", "id"), strict=True))
+    for m in _words(_word_regex(frozenset().union(*sets, _KEYWORDS)), data):
+        node = root.descendant_for_byte_range(m.start(), m.end())
+        parent = node.parent if node is not None else None
+        if node is None or parent is None:
+            continue
+        name = m.group().decode()
+        if name in _KEYWORDS:
+            found = _keyword_candidate(name, node, parent)
+            if found is not None:
+                yield found
+            continue
+        if node.type != "identifier":
+            continue
+        for names, kind in kinds:
+            if name in names:
+                found = _name_candidate(kind, node, parent)
+                if found is not None:
+                    yield found
+
+
+def _keyword_candidate(word: str, leaf: Node, parent: Node) -> Captures | None:
+    """`new T(...)`, `x is [not] null`, `x.tag == "..."`."""
+    if word == "new" and leaf.type == "new":
+        type_node = parent.child_by_field_name("type")
+        if parent.type == "object_creation_expression" and type_node is not None:
+            return {"new": [parent], "type": [type_node]}
+    elif word == "is" and leaf.type == "is" and parent.type == "is_pattern_expression":
+        return _is_null(parent)
+    elif word == "tag" and leaf.type == "identifier":
+        return _tag_compare_candidate(leaf, parent)
+    return None
+
+
+def _is_null(node: Node) -> Captures | None:
+    """`x is null` / `x is not null`."""
+    target = node.child_by_field_name("expression")
+    pattern = node.child_by_field_name("pattern")
+    if target is None or pattern is None:
+        return None
+    if pattern.type == "negated_pattern" and pattern.named_children:
+        pattern = pattern.named_children[0]
+    if pattern.type != "constant_pattern" or not pattern.named_children:
+        return None
+    if pattern.named_children[0].type != "null_literal":
+        return None
+    return {"is_null": [node], "target": [target]}
+
+
+def _tag_compare_candidate(tag: Node, access: Node) -> Captures | None:
+    """`x.tag == "..."` or `"..." != x.tag`."""
+    if access.type != "member_access_expression" or not _field_is(access, "name", tag):
+        return None
+    binary = access.parent
+    if binary is None or binary.type != "binary_expression":
+        return None
+    operator = binary.child_by_field_name("operator")
+    if operator is None or operator.type not in {"==", "!="}:
+        return None
+    left, right = binary.child_by_field_name("left"), binary.child_by_field_name("right")
+    if left is None or right is None:
+        return None
+    if (left.id == access.id and right.type == "string_literal") or (
+        right.id == access.id and left.type == "string_literal"
     ):
-        present = sorted(n for n in names if n.encode() in data)
-        if present:
-            parts.append(template.format(names=" ".join(f'"{n}"' for n in present)))
-    return "\n".join(parts)
+        return {"tag_compare": [binary], "tag": [tag]}
+    return None
+
+
+def _bare_coroutine_calls(model: FileModel, root: Node, data: bytes) -> Iterator[Captures]:
+    """`Fade();` as a statement, where Fade is an IEnumerator method of a class in this file."""
+    names = frozenset(
+        node_text(m.child_by_field_name("name"))
+        for c in model.classes
+        for m in c.methods
+        if node_text(m.child_by_field_name("returns") or m.child_by_field_name("type"))
+        == "IEnumerator"
+    )
+    if not names:
+        return
+    for m in _words(_word_regex(names), data):
+        node = root.descendant_for_byte_range(m.start(), m.end())
+        call = node.parent if node is not None else None
+        if node is None or call is None or node.type != "identifier":
+            continue
+        statement = call.parent
+        if (
+            call.type == "invocation_expression"
+            and _field_is(call, "function", node)
+            and statement is not None
+            and statement.type == "expression_statement"
+        ):
+            yield {"bare_call": [call], "bare": [node]}
+
+
+def _name_candidate(kind: str, node: Node, parent: Node) -> Captures | None:
+    if kind == "call":
+        fn = node
+        if parent.type == "generic_name" and parent.named_children[0].id == node.id:
+            fn, parent = parent, parent.parent  # type: ignore[assignment]
+            if parent is None:
+                return None
+        if parent.type == "member_access_expression" and _field_is(parent, "name", fn):
+            fn, parent = parent, parent.parent  # type: ignore[assignment]
+            if parent is None:
+                return None
+        if parent.type == "invocation_expression" and _field_is(parent, "function", fn):
+            return {"call": [parent], "fn": [node]}
+        return None
+    if kind == "static":
+        member = parent.child_by_field_name("name")
+        if (
+            parent.type == "member_access_expression"
+            and _field_is(parent, "expression", node)
+            and member is not None
+            and member.type == "identifier"
+        ):
+            return {"static": [parent], "recv": [node], "member": [member]}
+        return None
+    if kind == "member":
+        obj = parent.child_by_field_name("expression")
+        named = parent.type == "member_access_expression" and _field_is(parent, "name", node)
+        if named and obj is not None:
+            return {"member_access": [parent], "obj": [obj], "member": [node]}
+        return None
+    return {"ident": [node]}
 
 
 def check_expressions(model: FileModel) -> Iterator[Finding]:
-    for match in matches(model.root, _query(model)):
+    for match in _candidates(model):
         if "call" in match:
             yield from _check_call(model, match["call"][0], node_text(match["fn"][0]))
         elif "bare_call" in match:

@@ -31,6 +31,22 @@ _TOKEN = re.compile(
 )
 _INTERESTING = re.compile(r"""[/"'@$(){}\[\]]""")
 _DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*(\w+)", re.MULTILINE)
+# Contextual keywords used as plain names (`AsyncOperation async = ...; yield return async;`, a
+# Unity idiom since Unity 3; also `partial`, `required`, `with`): the grammar reads them as
+# keywords and reports an ERROR.  As a name such a word is followed by an operator or
+# punctuation; as a keyword, by the type, name or expression it introduces.  (`await` as a name
+# is left out: renaming it would also hide a real `await;` with its operand missing.)
+_CONTEXTUAL_NAME = re.compile(
+    r"\b(?:async|partial|required|with)\b"
+    r"(?=[ \t]*(?:[.;),\]!?+\-*/%<>&|^:]|=(?!>)|(?:in|is|as)\b))"
+)
+
+# Pointer indirection of a parenthesised cast or binary expression (`*(int*)&f`, `*(p + 1)`) is an
+# ERROR for the grammar, though `!(int*)&f` parses.  A `*` is a prefix operator when the token
+# before it is an operator, an opening bracket, a separator, `return` or a pointer cast
+# (`(byte*) *(`); never after `/` (`/*(` opens a comment).
+_STAR_BEFORE_PAREN = re.compile(r"\*(?=[ \t*]*\()")
+_PREFIX_CONTEXT = re.compile(r"(?:[=(,\[{};?:+\-*%!~&|^<>]|\breturn|\*[ \t]*\))[ \t\r\n]*\Z")
 
 
 @dataclass(frozen=True)
@@ -231,6 +247,29 @@ def has_conditional_directives(code: str) -> bool:
     return any(m.group(1) == "if" for m in _DIRECTIVE.finditer(code))
 
 
+def rename_contextual_names(code: str) -> str:
+    """`code` with contextual keywords used as variable names renamed to same-length names.
+
+    Positions are unchanged, so a diagnostic found in the copy points at the original text.  Text
+    inside strings and comments may be renamed too, which cannot change how the file parses.
+    """
+    return _CONTEXTUAL_NAME.sub(lambda m: "_" + m.group()[1:], code)
+
+
+def prefix_stars_to_bangs(code: str) -> str:
+    """`code` with every prefix `*` in front of `(` turned into `!` (same length, same shape).
+
+    Prefix `*` and `!` take the same operand syntax, so a copy that parses with `!` shows the
+    original was valid; a missing bracket or `;` is unaffected by the swap.
+    """
+    out = list(code)
+    for m in _STAR_BEFORE_PAREN.finditer(code):
+        start = m.start()
+        if _PREFIX_CONTEXT.search(code, max(0, start - 40), start):
+            out[start] = "!"
+    return "".join(out)
+
+
 def branch_variants(code: str) -> list[str]:
     """Copies of `code` with every directive line blanked and one branch of each `#if` chain kept.
 
@@ -270,4 +309,6 @@ def _keep_branch(code: str, *, take_first: bool) -> str:
 
 
 def _blank(line: str) -> str:
-    return " " * len(line.rstrip("\r")) + ("\r" if line.endswith("\r") else "")
+    # One space per UTF-8 byte: tree-sitter positions are bytes and must not move.
+    width = len(line.rstrip("\r").encode("utf-8", "replace"))
+    return " " * width + ("\r" if line.endswith("\r") else "")

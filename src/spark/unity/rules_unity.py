@@ -7,6 +7,8 @@ speed of the bare parse.  Checks only speak when they are sure; unknown types st
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterator
 
 from tree_sitter import Node
@@ -45,13 +47,25 @@ def _file_stem(file_name: str | None) -> str | None:
 
 
 def check_classes(model: FileModel) -> Iterator[Finding]:
-    unity = [c for c in model.classes if c.kind != "other" and not c.nested]
+    # Editor-side classes (Editor, EditorWindow, PropertyDrawer, ...) are found by type, never by
+    # file name; the parts of a `partial` class are one class.
+    editor = set(model.api["editor_bases"])
+    unity: list[ClassInfo] = []
+    seen: set[str] = set()
+    for c in model.classes:
+        if c.kind != "other" and not c.nested and c.unity_base not in editor and c.name not in seen:
+            seen.add(c.name)
+            unity.append(c)
     if not unity:
         return
     stem = _file_stem(model.options.file_name)
     named = next((c for c in unity if c.name == stem), None) if stem else None
     attachable = [c for c in unity if "abstract" not in c.modifiers and not c.generic]
-    if stem is not None and named is None and attachable:
+    # A class named like the file whose base this file cannot resolve (`class Tile : TileBase`)
+    # may well be the file's component: then the file is fine as far as we can tell.
+    stem_class = next((c for c in model.classes if c.name == stem and not c.nested), None)
+    unknown_main = named is None and stem_class is not None and bool(stem_class.bases)
+    if stem is not None and named is None and attachable and not unknown_main:
         first = attachable[0]
         yield Finding(
             "SPK001",
@@ -89,14 +103,29 @@ def check_using(model: FileModel) -> Iterator[Finding]:
     if any(ns.startswith("UnityEngine") for ns in model.namespaces):
         return
     declared = set(model.by_name) | model.aliases | model.other_types
+    # Certain only when every imported namespace is one known to have no MonoBehaviour.  A file
+    # without any using directive, or with C# 10 `global using`, may get UnityEngine from a
+    # global using elsewhere in its assembly; another namespace may declare its own MonoBehaviour
+    # (`Photon.MonoBehaviour`, shims): a warning, not a certain error.
+    unsure = (
+        model.global_usings
+        or model.using_count == 0
+        or not all(_KNOWN_NAMESPACES.match(u) for u in model.usings)
+    )
     # Only a class deriving from MonoBehaviour/ScriptableObject is certain to need the using.
     for info in model.classes:
         for base in info.bases:
             if base in {"MonoBehaviour", "ScriptableObject"} and base not in declared:
                 base_node = _base_node(info, base)
                 if base_node is not None and "." not in node_text(base_node):
-                    yield Finding("SPK004", base_node, {"name": base})
+                    yield Finding(
+                        "SPK004", base_node, {"name": base}, "warning" if unsure else None
+                    )
                     return
+
+
+# Namespaces known to declare no type named MonoBehaviour or ScriptableObject.
+_KNOWN_NAMESPACES = re.compile(r"(System|UnityEngine|UnityEditor|Unity|TMPro|Microsoft)(\.|$)")
 
 
 def _base_node(info: ClassInfo, base: str) -> Node | None:
@@ -142,6 +171,7 @@ def _param_types(method: Node) -> list[str]:
 def check_messages(model: FileModel) -> Iterator[Finding]:
     messages: dict[str, dict[str, object]] = model.api["messages"]
     lower = {name.lower(): name for name in messages}
+    message_names = tuple(messages)
     for info in model.classes:
         for method in info.methods:
             name_node = method.child_by_field_name("name")
@@ -158,14 +188,51 @@ def check_messages(model: FileModel) -> Iterator[Finding]:
             if name in messages:
                 yield from _check_signature(model, method, name_node, name, messages[name])
                 continue
+            if mods & {"public", "protected", "internal"}:
+                continue  # an API of the author's own (`public void start()`), not a misspelling
             if name.lower() in lower:
                 yield Finding("SPK005", name_node, {"name": name, "message": lower[name.lower()]})
                 continue
-            if len(name) >= 7 and not mods & {"public", "protected", "internal"}:
-                for message in messages:
-                    if len(message) >= 7 and _edit_distance_one(name, message):
-                        yield Finding("SPK006", name_node, {"name": name, "message": message})
-                        break
+            if len(name) >= 7:
+                message = _near_message(name, message_names)
+                if message is not None:
+                    yield Finding("SPK006", name_node, {"name": name, "message": message})
+
+
+@functools.cache
+def _deletion_index(messages: tuple[str, ...]) -> dict[str, list[int]]:
+    """Each message of 7+ letters and its one-letter deletions → message positions.
+
+    Two names one edit apart (insertion, deletion, substitution or swap of neighbours) always
+    share an entry of their deletion sets, so this finds the candidates without comparing a
+    method name with every message.
+    """
+    index: dict[str, list[int]] = {}
+    for pos, message in enumerate(messages):
+        if len(message) >= 7:
+            for key in {message} | {message[:i] + message[i + 1 :] for i in range(len(message))}:
+                index.setdefault(key, []).append(pos)
+    return index
+
+
+@functools.lru_cache(maxsize=4096)
+def _near_message(name: str, messages: tuple[str, ...]) -> str | None:
+    """The first Unity message one edit away from `name`, if any.
+
+    `OnEnabled` / `OnDestroyed` (a message plus `d`/`ed`) are names of the author's own event
+    handlers far more often than misspellings, so they are left alone.
+    """
+    index = _deletion_index(messages)
+    found: set[int] = set()
+    for key in {name} | {name[:i] + name[i + 1 :] for i in range(len(name))}:
+        found.update(index.get(key, ()))
+    for pos in sorted(found):
+        message = messages[pos]
+        if name in {message + "d", message + "ed"}:
+            continue
+        if _edit_distance_one(name, message):
+            return message
+    return None
 
 
 def modifiers_of_method(method: Node) -> set[str]:

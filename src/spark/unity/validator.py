@@ -10,7 +10,6 @@ certain to stop a Unity build.  Grammar quirks of tree-sitter-c-sharp 0.23 are h
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -303,8 +302,6 @@ def matches(node: Node, query_source: str) -> list[dict[str, list[Node]]]:
 # -- syntax --------------------------------------------------------------------------------------
 
 _PROBLEM_QUERY = "(ERROR) @error (MISSING) @missing"
-_LAMBDA_QUERY = "(lambda_expression (implicit_parameter) @param)"
-_TYPED_LAMBDA_HINT = re.compile(rb"[\w)\]>?]\s+@?[A-Za-z_]\w*\s*=>")
 _KEYWORD_QUERY = "((identifier) @keyword (#any-of? @keyword {}))".format(
     " ".join(f'"{w}"' for w in _RESERVED)
 )
@@ -418,16 +415,29 @@ def _syntax_error(src: SourceText, node: Node, text: str, probes: list[int]) -> 
     )
 
 
+def _lambda_parameters(tree: Tree) -> list[Node]:
+    """The single unparenthesised parameter of every `x => ...` lambda, found from each `=>`.
+
+    Found from the text rather than by a query: a query walks the whole tree (milliseconds on a
+    big file) while a file has few `=>` tokens.
+    """
+    root = tree.root_node
+    data = root.text or b""
+    found: list[Node] = []
+    start = data.find(b"=>")
+    while start >= 0:
+        arrow = root.descendant_for_byte_range(start, start + 2)
+        lam = arrow.parent if arrow is not None and arrow.type == "=>" else None
+        if lam is not None and lam.type == "lambda_expression":
+            found.extend(c for c in lam.children if c.type == "implicit_parameter")
+        start = data.find(b"=>", start + 2)
+    return found
+
+
 def _quirk_diagnostics(src: SourceText, tree: Tree, *, with_keywords: bool) -> list[Diagnostic]:
     """Broken code that the grammar's error recovery accepts without an ERROR node."""
     out: list[Diagnostic] = []
-    data = src.data
-    # The lambda query walks the whole tree: only run it when the text has `word word =>`.
-    params = (
-        captures(tree.root_node, _LAMBDA_QUERY).get("param", [])
-        if _TYPED_LAMBDA_HINT.search(data)
-        else []
-    )
+    params = _lambda_parameters(tree)
     # Only broken code makes a keyword an identifier, and the check costs a predicate per name.
     words = captures(tree.root_node, _KEYWORD_QUERY).get("keyword", []) if with_keywords else []
     for param in params:
@@ -473,25 +483,48 @@ def _syntax(src: SourceText) -> _SyntaxResult:
     # Quirk: a file ending in a directive line (`#endregion`) without a newline is an ERROR.
     text = src.code if src.code.endswith("\n") else src.code + "\n"
     tree = parse(text)
-    if tree.root_node.has_error and rules_syntax.has_conditional_directives(text):
-        # The grammar parses every `#if` branch at once; valid code whose branches each open a
-        # block (`#if A  void F() {  #else  void G() {  #endif`) then looks broken.  Re-parse
-        # with one branch kept; if any such copy is clean the file is valid.
-        best = (len(_problem_nodes(tree)), tree, text)
-        for variant in rules_syntax.branch_variants(text):
-            vtree = parse(variant)
-            count = len(_problem_nodes(vtree))
-            if count < best[0]:
-                best = (count, vtree, variant)
-            if count == 0:
-                break
-        _, tree, text = best
+    if tree.root_node.has_error:
+        tree, text = _reparse_known_gaps(tree, text)
     result = _SyntaxResult(tree=tree, text=text)
     if not tree.root_node.has_error:
         result.diagnostics = _quirk_diagnostics(src, tree, with_keywords=False)
         return result
     _collect_syntax_errors(src, result)
     return result
+
+
+def _reparse_known_gaps(tree: Tree, text: str) -> tuple[Tree, str]:
+    """Re-parse normalised copies of a file the grammar rejects; keep the one with fewest errors.
+
+    Known gaps of the grammar make valid code look broken: `async`/`partial` used as variable
+    names, pointer indirection of a parenthesised expression (`*(int*)&f`), and `#if` branches
+    that are only valid one at a time (`#if A  void F() {  #else  void G() {  #endif`: the
+    grammar parses every branch at once).  The copies rename such names, turn such a `*` into
+    `!` and keep one branch of every `#if` chain; positions never move, and a real syntax error
+    survives in every copy, so it is still reported.
+    """
+    best = (len(_problem_nodes(tree)), tree, text)
+    bases = [text]
+    renamed = rules_syntax.rename_contextual_names(text)
+    if renamed != text:
+        bases.insert(0, renamed)
+    unstarred = rules_syntax.prefix_stars_to_bangs(renamed)
+    if unstarred != renamed:
+        bases.insert(0, unstarred)
+    candidates: list[str] = []
+    for base in bases:
+        if base is not text:
+            candidates.append(base)
+        if rules_syntax.has_conditional_directives(base):
+            candidates.extend(rules_syntax.branch_variants(base))
+    for variant in candidates:
+        vtree = parse(variant)
+        count = len(_problem_nodes(vtree))
+        if count < best[0]:
+            best = (count, vtree, variant)
+        if count == 0:
+            break
+    return best[1], best[2]
 
 
 def _collect_syntax_errors(src: SourceText, result: _SyntaxResult) -> None:
@@ -648,6 +681,9 @@ def _validate(
     if not isinstance(code, str):
         code = str(code)
     code = code.replace("\x00", " ")
+    stripped = code.rstrip()
+    if stripped.endswith("\x1a"):  # C# allows a Control-Z at the very end (old DOS editors)
+        code = stripped[:-1] + " " + code[len(stripped) :]
     src = SourceText(code)
     syntax = _syntax(src)
     options = rules.RuleOptions(

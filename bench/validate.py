@@ -1,0 +1,233 @@
+"""Validator speed: parse + all rules against a bare tree-sitter parse of the same text.
+
+Generates Unity-like MonoBehaviour scripts of about 100, 1,000 and 5,000 lines from a set of
+realistic method templates (movement, physics, coroutines, UI text, events, LINQ, switch
+expressions, null checks), then times, in the same process and interleaved, `validate()` (parse,
+syntax checks and every Unity rule) and a bare `Parser.parse()` of the same bytes.  Also times
+`spark validate FILE` on a small script in a fresh process (median of several runs) and the cold
+in-process cost (import + first `validate()` in a new interpreter).
+
+    .venv/bin/python bench/validate.py [--runs 30] [--cli-runs 7]
+
+Targets (issue 3): validation <= 1.5x the bare parse, <= 10 ms for 1,000 lines; CLI <= 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from spark.unity.validator import _parser, validate  # noqa: E402
+
+HEADER = """using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using UnityEngine;
+using UnityEngine.UI;
+
+namespace Bench.Gameplay
+{
+    [RequireComponent(typeof(Rigidbody))]
+    public class {name} : MonoBehaviour
+    {
+        [SerializeField] private float speed = 5f;
+        [SerializeField] private float jumpForce = 7.5f;
+        [SerializeField] private Transform target;
+        [SerializeField] private Text label;
+        [SerializeField] private List<Transform> waypoints = new List<Transform>();
+        private Rigidbody body;
+        private Vector3 input;
+        private int score;
+        public event Action<int> ScoreChanged;
+
+        private void Awake()
+        {
+            body = GetComponent<Rigidbody>();
+        }
+"""
+
+FOOTER = """    }
+}
+"""
+
+# Each template is one method of ordinary Unity code; {i} keeps the names unique.
+TEMPLATES = [
+    """
+        private void Move{i}(float dt)
+        {
+            input = new Vector3(Input.GetAxis("Horizontal"), 0f, Input.GetAxis("Vertical"));
+            if (input.sqrMagnitude > 1f)
+            {
+                input.Normalize();
+            }
+            transform.position += input * speed * dt;
+            var facing = Quaternion.LookRotation(input + Vector3.forward);
+            transform.rotation = Quaternion.Slerp(transform.rotation, facing, dt * 4f);
+        }
+""",
+    """
+        private void Push{i}()
+        {
+            if (target == null)
+            {
+                return;
+            }
+            Vector3 direction = (target.position - transform.position).normalized;
+            body.AddForce(direction * jumpForce, ForceMode.Impulse);
+            Debug.DrawRay(transform.position, direction, Color.green, 0.5f);
+        }
+""",
+    """
+        private IEnumerator Blink{i}(Renderer rend, int times)
+        {
+            var wait = new WaitForSeconds(0.1f);
+            for (int n = 0; n < times; n++)
+            {
+                rend.enabled = !rend.enabled;
+                yield return wait;
+            }
+            rend.enabled = true;
+        }
+""",
+    """
+        public void AddScore{i}(int amount)
+        {
+            score = Mathf.Clamp(score + amount, 0, 9999);
+            label.text = $"Score: {score:0000} ({amount:+#;-#;0})";
+            ScoreChanged?.Invoke(score);
+        }
+""",
+    """
+        private Transform Closest{i}()
+        {
+            return waypoints
+                .Where(w => w != null && w.gameObject.activeInHierarchy)
+                .OrderBy(w => Vector3.Distance(w.position, transform.position))
+                .FirstOrDefault();
+        }
+""",
+    """
+        private string Describe{i}(int state) => state switch
+        {
+            0 => "idle",
+            1 or 2 => "moving",
+            > 2 and < 10 => "busy",
+            _ => "unknown",
+        };
+""",
+    """
+        private void OnScore{i}(Collider other)
+        {
+            if (other.CompareTag("Coin") && other.TryGetComponent(out Rigidbody coinBody))
+            {
+                coinBody.isKinematic = true;
+                Destroy(other.gameObject, 0.25f);
+                AddScore0(10);
+            }
+        }
+""",
+    """
+        private float Smooth{i}(float current, float goal, ref float velocity)
+        {
+            float t = Mathf.SmoothDamp(current, goal, ref velocity, 0.3f);
+            return Mathf.Approximately(t, goal) ? goal : t;
+        }
+""",
+]
+
+
+def make_script(lines: int, name: str = "BenchPlayer") -> str:
+    """A valid MonoBehaviour of about `lines` lines, built from the templates in turn."""
+    parts = [HEADER.replace("{name}", name)]
+    count = HEADER.count("\n") + FOOTER.count("\n")
+    i = 0
+    while count < lines:
+        method = TEMPLATES[i % len(TEMPLATES)].replace("{i}", str(i))
+        parts.append(method)
+        count += method.count("\n")
+        i += 1
+    parts.append(FOOTER)
+    return "".join(parts)
+
+
+def _median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def bench_sizes(runs: int) -> list[tuple[int, float, float]]:
+    rows: list[tuple[int, float, float]] = []
+    parser = _parser()
+    for target in (100, 1000, 5000):
+        code = make_script(target)
+        data = code.encode("utf-8")
+        report = validate(code, file_name="BenchPlayer.cs")
+        assert report.ok, [d.format() for d in report.errors][:3]
+        full: list[float] = []
+        bare: list[float] = []
+        for _ in range(runs):  # interleaved, so both see the same machine state
+            start = time.perf_counter()
+            validate(code, file_name="BenchPlayer.cs")
+            full.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            parser.parse(data)
+            bare.append(time.perf_counter() - start)
+        rows.append((code.count("\n"), _median_ms(full), _median_ms(bare)))
+    return rows
+
+
+def bench_subprocess(argv: list[str], runs: int) -> float:
+    samples: list[float] = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(argv, cwd=ROOT, capture_output=True, check=False)
+        samples.append(time.perf_counter() - start)
+    return _median_ms(samples)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--cli-runs", type=int, default=7)
+    args = parser.parse_args(argv)
+
+    validate(make_script(100), file_name="Warmup.cs")  # one-time loading, reported separately
+    rows = bench_sizes(args.runs)
+    print(f"{'lines':>6} {'validate (ms)':>14} {'bare parse (ms)':>16} {'ratio':>6}")
+    for lines, full, bare in rows:
+        print(f"{lines:>6} {full:>14.2f} {bare:>16.2f} {full / bare:>6.2f}")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        small = Path(tmp) / "BenchPlayer.cs"
+        small.write_text(make_script(60), encoding="utf-8")
+        python = sys.executable
+        spark = str(Path(python).with_name("spark"))
+        cold = bench_subprocess(
+            [
+                python,
+                "-c",
+                "import sys; sys.path.insert(0, 'src'); "
+                "from spark.unity.validator import validate; "
+                f"validate(open({str(small)!r}).read(), file_name='BenchPlayer.cs')",
+            ],
+            args.cli_runs,
+        )
+        empty = bench_subprocess([python, "-c", "pass"], args.cli_runs)
+        cli = bench_subprocess([spark, "validate", str(small)], args.cli_runs)
+    print()
+    print(f"python start alone (median of {args.cli_runs}):             {empty:7.0f} ms")
+    print(f"cold validator: import + first validate() in a new process: {cold:7.0f} ms")
+    print(f"`spark validate` on one {small.name} (subprocess):     {cli:7.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
