@@ -157,3 +157,26 @@ async def openai_client(upstream: FakeUpstream) -> AsyncIterator[openai.AsyncOpe
         http_client=openai.DefaultAsyncHttpxClient(verify=TLS_CONTEXT),
     ) as client:
         yield client
+
+
+# Database fixtures (tests/db_fixtures.py): `postgres`, `pg`, `sqlite_template`, `backend`,
+# `database_url`, `db` and `fast_password_hashing`.
+from tests.db_fixtures import (  # noqa: E402
+    backend,
+    database_url,
+    db,
+    fast_password_hashing,
+    pg,
+    postgres,
+    sqlite_template,
+)
+
+__all__ = [
+    "backend",
+    "database_url",
+    "db",
+    "fast_password_hashing",
+    "pg",
+    "postgres",
+    "sqlite_template",
+]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 InputSystem = Literal["legacy", "new", "both"]
@@ -74,6 +74,16 @@ class Settings(BaseSettings):
 
     # Storage.
     data_dir: Path = Field(default_factory=default_data_dir)
+    # Empty means the SQLite file ``spark.db`` in ``data_dir`` (filled in below). A secret because
+    # a PostgreSQL URL may carry a password.
+    database_url: SecretStr = SecretStr("")
+    # The table owner's URL, used only by ``spark db upgrade`` on PostgreSQL (default: the above).
+    database_migration_url: SecretStr | None = None
+    # The PostgreSQL role the app connects as; migrations grant it what it needs (and no more).
+    database_app_role: str = "spark_app"
+    history_retention_days: int = Field(default=90, ge=1)
+    # The user that `spark generate`, `spark history` and `spark stats` record under.
+    cli_user: str = Field(default="local", min_length=1, max_length=64)
 
     @field_validator("anthropic_api_key", "openai_api_key", "openai_compat_api_key", mode="before")
     @classmethod
@@ -96,6 +106,13 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None
         return value.strip() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _default_database_url(self) -> Settings:
+        if not self.database_url.get_secret_value().strip():
+            path = (self.data_dir / "spark.db").expanduser()
+            self.database_url = SecretStr(f"sqlite+aiosqlite:///{path}")
+        return self
 
     def secret_values(self) -> list[str]:
         """Every configured secret, for redaction of messages and logs."""

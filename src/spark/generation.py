@@ -5,15 +5,21 @@ provider and model, stream with SPARK's retry policy (a stream that fails after 
 delivered restarts from scratch, after a ``RetryEvent`` that tells displays to clear), extract
 the script, validate it, optionally ask the model once to repair its errors, and finish with one
 ``DoneEvent`` or ``ErrorEvent``. Nothing here knows about HTTP requests, terminals or databases.
+
+An adapter that keeps records passes a :class:`GenerationRecorder` (``spark.db.recorder`` writes
+history rows): it hears ``start`` before the provider is called and ``finish`` with the final
+event before that event is yielded, and ``finish`` even when the consumer stops early.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import aclosing, suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from spark.catalog import Catalog, load_catalog
 from spark.config import Settings
@@ -33,10 +39,11 @@ from spark.providers import OFFLINE, build_provider
 from spark.providers.base import ChatMessage, Provider, StreamOptions
 from spark.retry import RetryDecision, RetryPolicy
 from spark.unity.extract import extract_code
-from spark.unity.prompts import build_repair_prompt, build_system_prompt
+from spark.unity.prompts import SYSTEM_PROMPT_VERSION, build_repair_prompt, build_system_prompt
 from spark.usage import Usage
 
 Sleep = Callable[[float], Awaitable[Any]]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +56,27 @@ class GenerationRequest:
     history: tuple[ChatMessage, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class GenerationStart:
+    """What a recorder learns when a generation begins (provider and model as planned)."""
+
+    prompt: str
+    provider: str
+    model: str
+    system_prompt_version: str
+
+
+class GenerationRecorder(Protocol):
+    """Keeps a durable record of one generation (one recorder per generation)."""
+
+    async def start(self, started: GenerationStart) -> None:
+        """Called once, before any provider is called."""
+
+    async def finish(self, outcome: DoneEvent | ErrorEvent) -> None:
+        """Called once with the final event, before it is yielded; when the consumer stopped
+        early (disconnect, Ctrl-C), with an ``ErrorEvent`` of kind ``cancelled``."""
+
+
 @dataclass(slots=True)
 class _Attempt:
     """Running totals of one generation across retries and repair rounds."""
@@ -57,6 +85,16 @@ class _Attempt:
     usage: Usage = field(default_factory=Usage)
     reply: str = ""
     stop_reason: str | None = None
+
+
+@dataclass(slots=True)
+class _Run:
+    """What a generation has done so far, readable when it is cut short."""
+
+    started: float
+    state: _Attempt = field(default_factory=_Attempt)
+    provider: str | None = None
+    model: str | None = None
 
 
 def redact(text: str | None, secrets: list[str]) -> str | None:
@@ -93,6 +131,7 @@ class Engine:
         self._sleep = sleep
         self._clock = clock
         self.models = ModelDirectory(settings, self.catalog, self.provider)
+        self._recordings: set[asyncio.Future[None]] = set()
 
     async def __aenter__(self) -> Engine:
         return self
@@ -101,7 +140,9 @@ class Engine:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the SDK clients this engine opened."""
+        """Wait for recordings still being written, then close the SDK clients."""
+        if self._recordings:
+            await asyncio.gather(*self._recordings, return_exceptions=True)
         for provider in self._providers.values():
             close = getattr(provider, "aclose", None)
             if close is not None:
@@ -162,10 +203,108 @@ class Engine:
             temperature=self.settings.temperature,
         )
 
-    async def generate(self, request: GenerationRequest) -> AsyncIterator[Event]:
-        """Run one generation; see the module docstring for the order of events."""
-        started = self._clock()
-        state = _Attempt()
+    async def generate(
+        self, request: GenerationRequest, *, recorder: GenerationRecorder | None = None
+    ) -> AsyncGenerator[Event]:
+        """Run one generation; see the module docstring for the order of events.
+
+        With a ``recorder``, ``start`` is awaited before the provider is called and ``finish``
+        with the final event before it is yielded. A consumer that stops iterating (closes the
+        generator, or its task is cancelled) still gets ``finish``, with an ``ErrorEvent`` of
+        kind ``cancelled`` and the figures so far. Recording runs shielded from cancellation;
+        a recorder's own failure is logged and never fails the generation.
+        """
+        run = _Run(started=self._clock())
+        if recorder is None:
+            async with aclosing(self._generate(request, run)) as events:
+                async for event in events:
+                    yield event
+            return
+        starting = self._record(recorder.start(self._planned(request)))
+        finished = False
+        try:
+            await self._wait(starting)
+            async with aclosing(self._generate(request, run)) as events:
+                async for event in events:
+                    if isinstance(event, DoneEvent | ErrorEvent):
+                        finished = True
+                        await self._wait(self._record(self._after(starting, recorder, event)))
+                    yield event
+        finally:
+            if not finished:
+                cancelled = self._cancelled(run)
+                await self._wait(self._record(self._after(starting, recorder, cancelled)))
+
+    def _planned(self, request: GenerationRequest) -> GenerationStart:
+        """Provider and model as ``resolve`` will most likely pick them, without any I/O."""
+        provider = request.provider or self.settings.default_provider or OFFLINE
+        model = request.model
+        if model is None and provider == self.settings.default_provider:
+            model = self.settings.default_model
+        if model is None:
+            try:
+                model = self.catalog.default_model(provider).id
+            except (SparkError, StopIteration):
+                model = ""
+        return GenerationStart(request.prompt, provider, model, SYSTEM_PROMPT_VERSION)
+
+    def _cancelled(self, run: _Run) -> ErrorEvent:
+        error = AIError(
+            "The generation was cancelled before it finished.",
+            provider=run.provider or "",
+            kind=ErrorKind.CANCELLED,
+            retryable=False,
+        )
+        usage = run.state.usage
+        cost = (
+            self.catalog.cost(run.provider, run.model, usage)
+            if run.provider and run.model
+            else None
+        )
+        return ErrorEvent(
+            error,
+            provider=run.provider,
+            model=run.model,
+            attempts=run.state.attempts,
+            usage=usage,
+            cost_usd=cost,
+            duration_ms=round((self._clock() - run.started) * 1000),
+        )
+
+    def _record(self, call: Awaitable[None]) -> asyncio.Future[None]:
+        """Run a recorder call as its own task, so that cancelling the consumer cannot cut it
+        short; ``aclose`` waits for the ones still running."""
+        task = asyncio.ensure_future(call)
+        self._recordings.add(task)
+        task.add_done_callback(self._recorded)
+        return task
+
+    def _recorded(self, task: asyncio.Future[None]) -> None:
+        self._recordings.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("could not record the generation", exc_info=task.exception())
+
+    @staticmethod
+    async def _after(
+        starting: asyncio.Future[None],
+        recorder: GenerationRecorder,
+        outcome: DoneEvent | ErrorEvent,
+    ) -> None:
+        """``finish`` once ``start`` is over (it may still be running after a cancellation)."""
+        if not starting.done():
+            await asyncio.wait([starting])
+        await recorder.finish(outcome)
+
+    @staticmethod
+    async def _wait(task: asyncio.Future[None]) -> None:
+        """Wait for a recording; cancellation passes, a failure is only logged (``_recorded``):
+        a record never fails a generation."""
+        with suppress(Exception):
+            await asyncio.shield(task)
+
+    async def _generate(self, request: GenerationRequest, run: _Run) -> AsyncGenerator[Event]:
+        started = run.started
+        state = run.state
         provider_name: str | None = request.provider
         model_id: str | None = request.model
 
@@ -195,6 +334,7 @@ class Engine:
         except SparkError as exc:
             yield failure(exc)
             return
+        run.provider, run.model = provider_name, model_id
         provider = self.provider(provider_name)
         options = self._options(provider_name, model_id)
         messages = [*request.history, ChatMessage("user", request.prompt)]

@@ -60,7 +60,10 @@ def run_generate(
         fail(exc, debug=debug, json_output=json_output)
     request = GenerationRequest(prompt=prompt, provider=provider, model=model)
     show_tokens = not (json_output or no_stream)
-    outcome = asyncio.run(_run(settings, request, show_tokens=show_tokens))
+    try:
+        outcome = asyncio.run(_run(settings, request, show_tokens=show_tokens))
+    except SparkError as exc:  # the history database could not be used
+        fail(exc, debug=debug, json_output=json_output)
     if isinstance(outcome, ErrorEvent):
         fail(outcome.error, debug=debug, json_output=json_output)
     _finish(outcome.result, target, settings, json_output=json_output, force=force, debug=debug)
@@ -69,9 +72,12 @@ def run_generate(
 async def _run(
     settings: Settings, request: GenerationRequest, *, show_tokens: bool
 ) -> DoneEvent | ErrorEvent:
+    from spark.db.local import open_cli_database
+
     err = stderr_console()
-    async with Engine(settings) as engine:
-        events = engine.generate(request)
+    # Every generation is recorded in the history of the CLI's user (SPARK_CLI_USER).
+    async with open_cli_database(settings) as local, Engine(settings) as engine:
+        events = engine.generate(request, recorder=local.recorder())
         if show_tokens and err.is_terminal:
             return await _run_live(events, err)
         return await _run_plain(events, err, show_tokens=show_tokens)

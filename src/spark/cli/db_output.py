@@ -1,0 +1,168 @@
+"""How ``spark history`` and ``spark stats`` show their rows: Rich tables and JSON payloads.
+
+Imported only when those commands run.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+
+from spark.db.models import GenerationRecord
+from spark.db.stats import GenerationStats
+
+
+def _cost(cost: Decimal | None) -> str:
+    if cost is None:
+        return "?"
+    return "$0" if cost == 0 else f"${cost:.4f}" if cost >= Decimal("0.0001") else f"${cost}"
+
+
+def history_json(records: list[GenerationRecord]) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts (without the generated code)."""
+    return [
+        {
+            "id": r.id,
+            "created_at": r.created_at.isoformat(),
+            "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+            "status": r.status,
+            "success": r.success,
+            "provider": r.provider,
+            "model": r.model,
+            "prompt": r.prompt,
+            "class_name": r.class_name,
+            "error_kind": r.error_kind,
+            "error_message": r.error_message,
+            "input_tokens": r.input_tokens,
+            "output_tokens": r.output_tokens,
+            "cache_read_tokens": r.cache_read_tokens,
+            "cache_write_tokens": r.cache_write_tokens,
+            "cost_usd": None if r.cost_usd is None else str(r.cost_usd),
+            "generation_ms": r.generation_ms,
+            "attempts": r.attempts,
+            "repair_rounds": r.repair_rounds,
+            "validation_summary": r.validation_summary,
+            "conversation_id": r.conversation_id,
+        }
+        for r in records
+    ]
+
+
+_STATUS_STYLE = {"succeeded": "green", "failed": "red", "interrupted": "yellow", "running": "cyan"}
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+
+
+def history_table(records: list[GenerationRecord], *, width: int = 100) -> Table:
+    """Rows as a table fitting ``width`` columns, newest first (``--json`` has every figure)."""
+    headers = ["id", "when (UTC)", "status", "model", "class", "cost"]
+    cells: list[list[str]] = []
+    for r in records:
+        status = r.status if r.status != "failed" else f"failed: {r.error_kind}"
+        cells.append(
+            [
+                str(r.id),
+                r.created_at.strftime("%m-%d %H:%M"),
+                status,
+                _clip(r.model, 20),
+                _clip(r.class_name or "", 18),
+                _cost(r.cost_usd),
+            ]
+        )
+    widths = [max(len(text) for text in column) for column in zip(headers, *cells, strict=False)]
+    # Columns are padded by one space a side, except at the edges.
+    prompt_width = max(12, width - sum(widths) - 2 * len(widths) - 1)
+    table = Table(*headers, "prompt", box=None, pad_edge=False, header_style="bold underline")
+    for column in table.columns:
+        column.no_wrap = True
+    table.columns[0].justify = table.columns[5].justify = "right"
+    for record, row in zip(records, cells, strict=True):
+        style = _STATUS_STYLE.get(record.status, "")
+        status = escape(row[2])
+        table.add_row(
+            *(escape(cell) for cell in row[:2]),
+            f"[{style}]{status}[/]" if style else status,
+            *(escape(cell) for cell in row[3:]),
+            escape(_clip(record.prompt, prompt_width)),
+        )
+    return table
+
+
+def stats_json(s: GenerationStats) -> dict[str, Any]:
+    """The statistics as a JSON-ready dict (money as strings, days as ISO dates)."""
+    return {
+        "days_back": s.days_back,
+        "since": s.since.isoformat(),
+        "total_generations": s.total_generations,
+        "succeeded": s.succeeded,
+        "failed": s.failed,
+        "success_rate": float(s.success_rate),
+        "provider_counts": s.provider_counts,
+        "total_tokens": s.total_tokens,
+        "total_cost_usd": str(s.total_cost_usd),
+        "avg_generation_ms": s.avg_generation_ms,
+        "by_model": [
+            {
+                "provider": m.provider,
+                "model": m.model,
+                "generations": m.generations,
+                "succeeded": m.succeeded,
+                "failed": m.failed,
+                "total_tokens": m.total_tokens,
+                "total_cost_usd": str(m.total_cost_usd),
+                "avg_generation_ms": m.avg_generation_ms,
+            }
+            for m in s.by_model
+        ],
+        "by_day": [
+            {
+                "day": d.day.isoformat(),
+                "generations": d.generations,
+                "succeeded": d.succeeded,
+                "failed": d.failed,
+                "total_tokens": d.total_tokens,
+                "total_cost_usd": str(d.total_cost_usd),
+            }
+            for d in s.by_day
+        ],
+    }
+
+
+def stats_tables(s: GenerationStats) -> list[Table]:
+    """A summary table and a per-model table."""
+    summary = Table(title=f"Generations, last {s.days_back} days", show_header=False)
+    summary.add_column(justify="left")
+    summary.add_column(justify="right")
+    avg = "–" if s.avg_generation_ms is None else f"{s.avg_generation_ms / 1000:.1f} s"
+    for label, value in (
+        ("total", f"{s.total_generations:,}"),
+        ("succeeded", f"{s.succeeded:,}"),
+        ("failed", f"{s.failed:,}"),
+        ("success rate", f"{s.success_rate}%"),
+        ("tokens", f"{s.total_tokens:,}"),
+        ("cost", _cost(s.total_cost_usd)),
+        ("average time (succeeded)", avg),
+    ):
+        summary.add_row(label, value)
+    tables = [summary]
+    if s.by_model:
+        models = Table("provider", "model", "generations", "succeeded", "tokens", "cost", "avg s")
+        models.title = "By model"
+        for m in s.by_model:
+            models.add_row(
+                m.provider,
+                m.model,
+                str(m.generations),
+                str(m.succeeded),
+                f"{m.total_tokens:,}",
+                _cost(m.total_cost_usd),
+                "–" if m.avg_generation_ms is None else f"{m.avg_generation_ms / 1000:.1f}",
+            )
+        tables.append(models)
+    return tables

@@ -1,0 +1,183 @@
+"""Opening SPARK's database: URL handling, connection set-up, and per-user sessions.
+
+``Database(url)`` wraps one SQLAlchemy async engine. SQLite connections get foreign keys
+enforced, WAL and a busy timeout (so the CLI and the server can share the file); PostgreSQL
+transactions opened through :meth:`Database.session` carry the signed-in user in
+``spark.user_id`` (``set_config(..., true)``: local to the transaction, so a pooled connection
+never leaks one user's identity into another's request). Row-level security reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import URL, Connection, event, make_url, text
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import Session, SessionTransaction
+
+from spark.db.errors import DatabaseError
+
+_HINT = "Check SPARK_DATABASE_URL (and, for PostgreSQL, that the server is running)."
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+}
+_ASYNC_DRIVERS = {"sqlite+aiosqlite", "postgresql+psycopg"}
+
+
+def normalize_url(raw: str) -> URL:
+    """Parse ``raw`` and pick the async driver (``sqlite://``, ``postgresql://`` work too)."""
+    try:
+        url = make_url(raw.strip())
+    except ArgumentError:
+        raise DatabaseError(
+            "The database URL is not a valid URL.",
+            hint="Use sqlite:///path/to/spark.db or postgresql://user:password@host/dbname.",
+        ) from None
+    backend = url.get_backend_name()
+    if backend not in _DRIVERS:
+        raise DatabaseError(
+            f"Unsupported database '{backend}' in the database URL: SPARK supports SQLite "
+            "and PostgreSQL.",
+            hint=_HINT,
+        )
+    if url.drivername not in _ASYNC_DRIVERS:
+        url = url.set(drivername=_DRIVERS[backend])
+    return url
+
+
+def describe(url: URL) -> str:
+    """The URL without its password, for messages."""
+    return url.render_as_string(hide_password=True)
+
+
+def _first_line(error: BaseException) -> str:
+    orig = getattr(error, "orig", None) or error
+    lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
+    return lines[0].rstrip(".") if lines else type(orig).__name__
+
+
+def connection_error(url: URL, error: BaseException) -> DatabaseError:
+    """A one-line :class:`DatabaseError` for a failure to reach the database at ``url``."""
+    return DatabaseError(
+        f"Cannot use the database {describe(url)}: {_first_line(error)}.", hint=_HINT
+    )
+
+
+class _SparkSession(Session):
+    """Session class whose transactions announce the current user to PostgreSQL."""
+
+
+@event.listens_for(_SparkSession, "after_begin")
+def _announce_user(session: Session, _tx: SessionTransaction, connection: Connection) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    user_id = session.info.get("spark_user_id")
+    connection.execute(
+        text("SELECT set_config('spark.user_id', :user_id, true)"),
+        {"user_id": "" if user_id is None else str(user_id)},
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+class Database:
+    """SPARK's database at one URL. Use ``async with`` (or call :meth:`dispose`) to close it."""
+
+    def __init__(self, url: str | URL, *, echo: bool = False) -> None:
+        self.url = normalize_url(url) if isinstance(url, str) else url
+        self.dialect = self.url.get_backend_name()
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.dialect == "postgresql":
+            kwargs.update(pool_pre_ping=True, connect_args={"connect_timeout": 10})
+        else:
+            self._create_sqlite_folder()
+        try:
+            self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        except (ArgumentError, NoSuchModuleError, ImportError, TypeError) as exc:
+            raise DatabaseError(
+                f"Cannot use the database URL {describe(self.url)}: {_first_line(exc)}.",
+                hint=_HINT,
+            ) from None
+        if self.dialect == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=_SparkSession
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Any, *, migration: bool = False) -> Database:
+        """The database the settings name (``migration``: the owner's URL, if one is set)."""
+        secret = settings.database_url
+        if migration and settings.database_migration_url is not None:
+            secret = settings.database_migration_url
+        return cls(secret.get_secret_value())
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.dialect == "postgresql"
+
+    def _create_sqlite_folder(self) -> None:
+        name = self.url.database
+        if not name or name == ":memory:" or name.startswith("file:"):
+            return
+        try:
+            Path(name).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(
+                f"Cannot create the folder for the database {name}: {exc.strerror or exc}.",
+                hint="Set SPARK_DATA_DIR or SPARK_DATABASE_URL to a writable place.",
+            ) from None
+
+    @asynccontextmanager
+    async def session(self, *, user_id: int | None = None) -> AsyncIterator[AsyncSession]:
+        """One transaction, committed when the block ends (rolled back on an exception).
+
+        ``user_id`` is the user the transaction acts for; on PostgreSQL row-level security
+        lets it see and write only that user's rows (none at all when it is ``None``).
+        """
+        async with self._sessions() as session:
+            session.info["spark_user_id"] = user_id
+            async with session.begin():
+                try:
+                    await session.connection()
+                except DBAPIError as exc:
+                    raise connection_error(self.url, exc) from None
+                yield session
+
+    async def check(self) -> None:
+        """Connect once; raise :class:`DatabaseError` with one clear line if that fails."""
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (DBAPIError, OSError) as exc:
+            raise connection_error(self.url, exc) from None
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> Database:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.dispose()

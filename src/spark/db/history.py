@@ -1,0 +1,288 @@
+"""Generation history: a row per generation from its first moment to its outcome.
+
+:func:`start_generation` writes a ``running`` row when a generation begins, and
+:func:`finish_generation` completes it with its figures. A process that dies in between leaves
+its rows ``running``; :func:`interrupt_abandoned_generations`, called when a process starts,
+marks them ``interrupted`` - only rows whose process is gone (same host, pid no longer alive)
+or that have run for longer than any generation can (other hosts), so that several instances
+can share one database. Listing, search and deletion act on one user's rows only.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, delete, func, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from spark.db.models import GenerationRecord, GenerationStatus
+from spark.db.types import utc_now
+
+# Rows written by this process are newer than this (the module is loaded before the first).
+PROCESS_STARTED = utc_now()
+# No generation runs this long (timeouts, retries and repair rounds included).
+STALE_AFTER = timedelta(hours=6)
+INTERRUPTED_MESSAGE = "The process running this generation stopped before it finished."
+
+
+def this_runner() -> str:
+    """``host:pid`` of this process, stored with the rows it starts."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:128]
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationOutcome:
+    """How a generation ended: everything :func:`finish_generation` stores."""
+
+    status: GenerationStatus
+    provider: str | None = None  # None: keep what start_generation stored
+    model: str | None = None
+    generated_code: str | None = None
+    class_name: str | None = None
+    success: bool = False
+    error_kind: str | None = None
+    error_message: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: Decimal | None = None
+    generation_ms: int | None = None
+    attempts: int = 0
+    repair_rounds: int = 0
+    validation_summary: str | None = None
+    validation_errors: int | None = None
+    validation_warnings: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    """One page of a user's history, newest first, and how many rows match in all."""
+
+    items: list[GenerationRecord]
+    total: int
+    limit: int
+    offset: int
+
+
+async def start_generation(
+    *,
+    session: AsyncSession,
+    user_id: int,
+    provider: str,
+    model: str,
+    prompt: str,
+    system_prompt_version: str | None = None,
+    conversation_id: str | None = None,
+    runner: str | None = None,
+) -> GenerationRecord:
+    """A new ``running`` row for a generation that is beginning."""
+    record = GenerationRecord(
+        user_id=user_id,
+        provider=provider[:64],
+        model=model[:128],
+        prompt=prompt,
+        system_prompt_version=system_prompt_version,
+        conversation_id=conversation_id,
+        status=GenerationStatus.RUNNING,
+        runner=runner or this_runner(),
+        created_at=utc_now(),
+    )
+    session.add(record)
+    await session.flush()
+    return record
+
+
+async def finish_generation(
+    *, session: AsyncSession, user_id: int, record_id: int, outcome: GenerationOutcome
+) -> GenerationRecord | None:
+    """Complete the user's row with ``outcome``; None if there is no such row of theirs."""
+    record = await get_generation(session=session, user_id=user_id, record_id=record_id)
+    if record is None:
+        return None
+    for item in fields(outcome):
+        name, value = item.name, getattr(outcome, item.name)
+        if name in ("provider", "model") and value is None:
+            continue
+        if name == "provider":
+            value = value[:64]
+        elif name == "model":
+            value = value[:128]
+        elif name == "validation_summary" and value is not None:
+            value = value[:200]
+        setattr(record, name, value)
+    record.finished_at = utc_now()
+    await session.flush()
+    return record
+
+
+def _filtered(
+    query: Select[Any],
+    user_id: int,
+    search: str | None,
+    status: str | None,
+    conversation_id: str | None,
+) -> Select[Any]:
+    query = query.where(GenerationRecord.user_id == user_id)
+    if search:
+        query = query.where(
+            or_(
+                GenerationRecord.prompt.icontains(search, autoescape=True),
+                GenerationRecord.class_name.icontains(search, autoescape=True),
+            )
+        )
+    if status:
+        query = query.where(GenerationRecord.status == status)
+    if conversation_id:
+        query = query.where(GenerationRecord.conversation_id == conversation_id)
+    return query
+
+
+async def list_generations(
+    *,
+    session: AsyncSession,
+    user_id: int,
+    limit: int = 20,
+    offset: int = 0,
+    search: str | None = None,
+    status: str | None = None,
+    conversation_id: str | None = None,
+) -> HistoryPage:
+    """A page of the user's generations, newest first; ``search`` matches prompt or class."""
+    limit = max(1, min(limit, 500))
+    offset = max(0, offset)
+    rows = select(GenerationRecord).order_by(
+        GenerationRecord.created_at.desc(), GenerationRecord.id.desc()
+    )
+    rows = _filtered(rows, user_id, search, status, conversation_id).limit(limit).offset(offset)
+    count = _filtered(
+        select(func.count()).select_from(GenerationRecord),
+        user_id,
+        search,
+        status,
+        conversation_id,
+    )
+    items = list((await session.execute(rows)).scalars())
+    total = int((await session.execute(count)).scalar_one())
+    return HistoryPage(items=items, total=total, limit=limit, offset=offset)
+
+
+async def get_generation(
+    *, session: AsyncSession, user_id: int, record_id: int
+) -> GenerationRecord | None:
+    """The user's generation with this id (None for another user's)."""
+    query = select(GenerationRecord).where(
+        GenerationRecord.id == record_id, GenerationRecord.user_id == user_id
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def delete_generation(*, session: AsyncSession, user_id: int, record_id: int) -> bool:
+    """Delete one of the user's generations; False if there is no such row of theirs."""
+    result = await session.execute(
+        delete(GenerationRecord).where(
+            GenerationRecord.id == record_id, GenerationRecord.user_id == user_id
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def cleanup_history(*, session: AsyncSession, days: int) -> int:
+    """Delete every user's generations older than ``days`` days; returns how many went.
+
+    On PostgreSQL this calls ``cleanup_old_generation_history`` (it alone may cross users).
+    """
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    if session.get_bind().dialect.name == "postgresql":
+        result = await session.execute(
+            text("SELECT cleanup_old_generation_history(:days)"), {"days": days}
+        )
+        return int(result.scalar_one())
+    cutoff = utc_now() - timedelta(days=days)
+    deleted = await session.execute(
+        delete(GenerationRecord).where(GenerationRecord.created_at < cutoff)
+    )
+    return int(getattr(deleted, "rowcount", 0))
+
+
+def _pid_alive(pid: int) -> bool:
+    if sys.platform == "win32":  # os.kill would terminate the process there
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. it exists but belongs to someone else
+        return True
+    return True
+
+
+def is_abandoned(
+    runner: str | None, created_at: datetime, *, now: datetime, stale_after: timedelta = STALE_AFTER
+) -> bool:
+    """Whether a ``running`` row can no longer finish: its process is gone, or it is too old."""
+    if created_at < now - stale_after:
+        return True
+    host, _, pid_text = (runner or "").rpartition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False  # another machine's process: only age tells
+    pid = int(pid_text)
+    if pid == os.getpid():  # ours, or an earlier process that had the same pid
+        return created_at < PROCESS_STARTED
+    return not _pid_alive(pid)
+
+
+async def interrupt_abandoned_generations(
+    *, session: AsyncSession, stale_after: timedelta = STALE_AFTER
+) -> int:
+    """Mark ``interrupted`` every user's ``running`` rows that cannot finish; returns how many."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        running = await session.execute(
+            text(
+                "SELECT generation_id, generation_runner, started_at "
+                "FROM spark_running_generations()"
+            )
+        )
+    else:
+        running = await session.execute(
+            select(GenerationRecord.id, GenerationRecord.runner, GenerationRecord.created_at).where(
+                GenerationRecord.status == GenerationStatus.RUNNING
+            )
+        )
+    now = utc_now()
+    ids = [
+        row_id
+        for row_id, runner, created_at in running.all()
+        if is_abandoned(runner, _aware(created_at), now=now, stale_after=stale_after)
+    ]
+    if not ids:
+        return 0
+    if postgresql:
+        result = await session.execute(
+            text("SELECT spark_interrupt_generations(:ids)"), {"ids": ids}
+        )
+        return int(result.scalar_one())
+    changed = await session.execute(
+        update(GenerationRecord)
+        .where(GenerationRecord.id.in_(ids), GenerationRecord.status == GenerationStatus.RUNNING)
+        .values(
+            status=GenerationStatus.INTERRUPTED,
+            success=False,
+            error_kind="interrupted",
+            error_message=INTERRUPTED_MESSAGE,
+            finished_at=now,
+        )
+    )
+    return int(getattr(changed, "rowcount", 0))
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

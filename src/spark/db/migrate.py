@@ -1,0 +1,156 @@
+"""Schema migrations without an alembic.ini: Alembic configured in code, run on our engine.
+
+- :func:`upgrade` / :func:`downgrade` run the revisions in ``migrations/versions``; on
+  PostgreSQL :func:`upgrade` then grants the app role what it needs (see docs/database.md).
+- :func:`ensure_schema` is what every entry point calls first: SQLite is upgraded
+  automatically (it is the zero-set-up default); PostgreSQL must already be at the head
+  revision (``spark db upgrade``, run as the table owner), or a clear error says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy import Connection, inspect, text
+from sqlalchemy.exc import DBAPIError
+
+from spark.db.engine import Database, connection_error
+from spark.db.errors import DatabaseError, SchemaOutOfDateError
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+# The newest revision in migrations/versions (a test keeps the two in step). Knowing it here
+# lets a process check the schema without importing Alembic.
+HEAD = "0002"
+TABLES = ("users", "api_tokens", "spark_user_preferences", "spark_generation_history")
+
+log = logging.getLogger(__name__)
+
+
+def _alembic_config(connection: Connection) -> object:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _read_revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return rows[0] if rows else None
+
+
+async def current_revision(database: Database) -> str | None:
+    """The revision the database is at (``None``: empty database)."""
+    try:
+        async with database.engine.connect() as connection:
+            return await connection.run_sync(_read_revision)
+    except DBAPIError as exc:
+        raise connection_error(database.url, exc) from None
+
+
+async def upgrade(
+    database: Database, revision: str = "head", *, app_role: str | None = None
+) -> list[str]:
+    """Upgrade to ``revision``; on PostgreSQL grant ``app_role`` access. Returns notes to show."""
+    from alembic import command
+
+    def run(connection: Connection) -> list[str]:
+        command.upgrade(_alembic_config(connection), revision)  # type: ignore[arg-type]
+        if connection.dialect.name == "postgresql" and app_role:
+            return grant_app_role(connection, app_role)
+        return []
+
+    await database.check()  # an unreachable server is not a failed migration
+    try:
+        async with database.engine.connect() as connection:
+            notes = await connection.run_sync(run)
+            await connection.commit()
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise connection_error(database.url, exc) from None
+        raise DatabaseError(
+            f"The migration failed: {str(exc.orig).strip().splitlines()[0]}",
+            hint="Run `spark db upgrade` as the owner of the tables "
+            "(SPARK_DATABASE_MIGRATION_URL).",
+        ) from exc
+    return notes
+
+
+async def downgrade(database: Database, revision: str = "base") -> None:
+    """Downgrade to ``revision`` (``base``: drop everything SPARK created)."""
+    from alembic import command
+
+    def run(connection: Connection) -> None:
+        command.downgrade(_alembic_config(connection), revision)  # type: ignore[arg-type]
+
+    async with database.engine.connect() as connection:
+        await connection.run_sync(run)
+        await connection.commit()
+
+
+def grant_app_role(connection: Connection, role: str) -> list[str]:
+    """Grant ``role`` use of SPARK's tables and functions (idempotent). Returns notes to show."""
+    from spark.db.migrations.versions.r0002_postgres_security import function_signatures
+
+    exists = connection.execute(
+        text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = :role"), {"role": role}
+    ).first()
+    if exists is None:
+        return [
+            f"The app role {role} does not exist, so nothing was granted to it; create it "
+            "(see docs/database.md) and run `spark db upgrade` again."
+        ]
+    if role == connection.execute(text("SELECT current_user")).scalar_one():
+        return [
+            f"The app connects as the table owner ({role}): row-level security still applies "
+            "(it is forced), but a separate app role is safer."
+        ]
+    quoted = connection.dialect.identifier_preparer.quote(role)
+    tables = ", ".join(TABLES)
+    connection.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {tables} TO {quoted}"))
+    connection.execute(text(f"GRANT SELECT ON alembic_version TO {quoted}"))
+    sequences = connection.execute(
+        text(
+            "SELECT pg_get_serial_sequence(quote_ident(table_name), 'id') "
+            "FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND column_name = 'id' AND table_name = ANY(:tables)"
+        ),
+        {"tables": list(TABLES)},
+    ).scalars()
+    for sequence in sequences:
+        if sequence:
+            connection.execute(text(f"GRANT USAGE, SELECT ON SEQUENCE {sequence} TO {quoted}"))
+    for signature in function_signatures():
+        connection.execute(text(f"GRANT EXECUTE ON FUNCTION {signature} TO {quoted}"))
+    notes = []
+    superuser, bypass = exists
+    if superuser or bypass:
+        notes.append(
+            f"The app role {role} is a superuser or has BYPASSRLS: row-level security does not "
+            "apply to it. Use a plain role (see docs/database.md)."
+        )
+    log.debug("granted %s access to %s and SPARK's functions", role, TABLES)
+    return notes
+
+
+async def ensure_schema(database: Database, *, app_role: str | None = None) -> None:
+    """Make sure the schema is current: upgrade SQLite, check PostgreSQL."""
+    revision = await current_revision(database)
+    if revision == HEAD:
+        return
+    if not database.is_postgresql:
+        await upgrade(database)
+        return
+    if revision is None:
+        raise SchemaOutOfDateError(
+            "The PostgreSQL database has no SPARK tables yet.",
+            hint="Run `spark db upgrade` as the table owner (SPARK_DATABASE_MIGRATION_URL).",
+        )
+    raise SchemaOutOfDateError(
+        f"The database schema is at revision {revision}; this SPARK needs {HEAD}.",
+        hint="Run `spark db upgrade` as the table owner (SPARK_DATABASE_MIGRATION_URL).",
+    )

@@ -1,0 +1,183 @@
+"""SPARK's tables as SQLAlchemy 2 models; the Alembic revisions in ``migrations/`` create them.
+
+- ``users``: accounts (usernames unique regardless of case). No row-level security: signing in
+  looks a user up before anyone is known (see docs/database.md).
+- ``api_tokens``: hashed bearer tokens per user; the token itself is shown once, never stored.
+- ``spark_user_preferences``: one row per user, created on first access.
+- ``spark_generation_history``: one row per generation, written when it starts (``running``) and
+  finished with its figures (``succeeded`` / ``failed`` / ``interrupted``).
+
+On PostgreSQL the last three are isolated per user by row-level security (revision 0002).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from spark.db.types import Money, UTCDateTime, utc_now
+
+# Named constraints, so migrations can refer to them on both databases.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# History ids may grow large on PostgreSQL; SQLite only auto-increments INTEGER PRIMARY KEYs.
+HistoryId = BigInteger().with_variant(Integer(), "sqlite")
+JsonObject = JSON().with_variant(JSONB(), "postgresql")
+
+
+class GenerationStatus(StrEnum):
+    """Where a generation is in its life. Values are stored in history rows."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"  # its process died before it finished
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        Index("uq_users_username_lower", func.lower(text("username")), unique=True),
+        Index("uq_users_email_lower", func.lower(text("email")), unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(320))
+    # argon2 via pwdlib; None for accounts that cannot sign in with a password (the CLI's user).
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utc_now, server_default=func.now()
+    )
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index("ix_api_tokens_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    # SHA-256 of the token: tokens are 256 random bits, so a slow hash adds nothing.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # shown in lists to tell tokens apart
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utc_now, server_default=func.now()
+    )
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class UserPreferences(Base):
+    __tablename__ = "spark_user_preferences"
+    __table_args__ = (
+        CheckConstraint("repair_rounds BETWEEN 0 AND 3", name="repair_rounds_range"),
+        CheckConstraint("input_system IN ('legacy', 'new', 'both')", name="input_system_known"),
+    )
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    preferred_provider: Mapped[str | None] = mapped_column(String(64))
+    # {"anthropic": "claude-...", "openai": "gpt-..."}
+    preferred_models: Mapped[dict[str, Any]] = mapped_column(
+        JsonObject, default=dict, server_default=text("'{}'")
+    )
+    unity_version: Mapped[str | None] = mapped_column(String(32))
+    input_system: Mapped[str | None] = mapped_column(String(16))
+    repair_rounds: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utc_now, onupdate=utc_now, server_default=func.now()
+    )
+
+
+class GenerationRecord(Base):
+    __tablename__ = "spark_generation_history"
+    __table_args__ = (
+        # Listing a user's history and the stats query: both by user, newest first.
+        Index("ix_spark_generation_history_user_created", "user_id", "created_at"),
+        # Retention deletes by age across users.
+        Index("ix_spark_generation_history_created", "created_at"),
+        Index("ix_spark_generation_history_conversation", "user_id", "conversation_id"),
+        # The start-up sweep looks for rows still running; there are few of them.
+        Index(
+            "ix_spark_generation_history_running",
+            "status",
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+        CheckConstraint(
+            "status IN ('running', 'succeeded', 'failed', 'interrupted')", name="status_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(HistoryId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(128))
+    prompt: Mapped[str] = mapped_column(Text)
+    system_prompt_version: Mapped[str | None] = mapped_column(String(32))
+    generated_code: Mapped[str | None] = mapped_column(Text)
+    class_name: Mapped[str | None] = mapped_column(String(128))
+    # A script was produced and passed validation without errors.
+    success: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    status: Mapped[str] = mapped_column(String(16), default=GenerationStatus.RUNNING)
+    error_kind: Mapped[str | None] = mapped_column(String(32))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    cache_read_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    cost_usd: Mapped[Decimal | None] = mapped_column(Money)
+    generation_ms: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    repair_rounds: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    validation_summary: Mapped[str | None] = mapped_column(String(200))
+    validation_errors: Mapped[int | None] = mapped_column(Integer)
+    validation_warnings: Mapped[int | None] = mapped_column(Integer)
+    conversation_id: Mapped[str | None] = mapped_column(String(64))
+    # host:pid of the process running it, so a crashed process's rows can be told apart.
+    runner: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utc_now, server_default=func.now()
+    )
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def total_tokens(self) -> int:
+        return (
+            self.input_tokens
+            + self.output_tokens
+            + self.cache_read_tokens
+            + self.cache_write_tokens
+        )

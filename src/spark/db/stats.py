@@ -1,0 +1,184 @@
+"""A user's generation statistics over the last N days, for ``spark stats`` and the dashboard.
+
+One grouped query (by provider, model, UTC day and status) feeds every figure, so the stats of
+one user cost one index range scan on ``(user_id, created_at)``. The figures match the SQL
+function ``get_user_generation_stats`` on PostgreSQL (a test holds them equal):
+
+- ``total_generations``: every row in the window, running ones included;
+- ``succeeded``; ``failed`` (failed or interrupted);
+- ``success_rate``: percent of finished generations that succeeded, one decimal (0 if none);
+- ``total_tokens`` / ``total_cost_usd``: over every row (failures cost money too);
+- ``avg_generation_ms``: mean duration of succeeded generations, rounded (None if none).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from spark.db.models import GenerationRecord
+from spark.db.types import to_money, utc_day, utc_now
+
+_FAILED = ("failed", "interrupted")
+
+
+@dataclass(slots=True)
+class _Totals:
+    generations: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    total_tokens: int = 0
+    total_cost_usd: Decimal = Decimal("0")
+    succeeded_ms: int = 0
+    succeeded_timed: int = 0
+
+    def add(self, status: str, n: int, tokens: int, cost: Decimal, ms: int, timed: int) -> None:
+        self.generations += n
+        self.total_tokens += tokens
+        self.total_cost_usd += cost
+        if status == "succeeded":
+            self.succeeded += n
+            self.succeeded_ms += ms
+            self.succeeded_timed += timed
+        elif status in _FAILED:
+            self.failed += n
+
+    @property
+    def success_rate(self) -> Decimal:
+        finished = self.succeeded + self.failed
+        if not finished:
+            return Decimal("0")
+        return (Decimal(100 * self.succeeded) / finished).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+    @property
+    def avg_generation_ms(self) -> int | None:
+        if not self.succeeded_timed:
+            return None
+        return int((Decimal(self.succeeded_ms) / self.succeeded_timed).quantize(1, ROUND_HALF_UP))
+
+
+@dataclass(frozen=True, slots=True)
+class ModelStats:
+    provider: str
+    model: str
+    generations: int
+    succeeded: int
+    failed: int
+    total_tokens: int
+    total_cost_usd: Decimal
+    avg_generation_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DayStats:
+    day: date  # UTC
+    generations: int
+    succeeded: int
+    failed: int
+    total_tokens: int
+    total_cost_usd: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationStats:
+    """The figures above for one user; ``by_model`` busiest first, ``by_day`` oldest first
+    (days without generations are left out)."""
+
+    days_back: int
+    since: datetime
+    total_generations: int
+    succeeded: int
+    failed: int
+    success_rate: Decimal
+    provider_counts: dict[str, int]
+    total_tokens: int
+    total_cost_usd: Decimal
+    avg_generation_ms: int | None
+    by_model: list[ModelStats] = field(default_factory=list)
+    by_day: list[DayStats] = field(default_factory=list)
+
+
+async def generation_stats(
+    *, session: AsyncSession, user_id: int, days_back: int = 30, now: datetime | None = None
+) -> GenerationStats:
+    """The user's statistics over the ``days_back`` days before ``now``."""
+    if days_back < 1:
+        raise ValueError("days_back must be at least 1")
+    since = (now or utc_now()) - timedelta(days=days_back)
+    h = GenerationRecord
+    day = utc_day(h.created_at).label("day")
+    tokens = h.input_tokens + h.output_tokens + h.cache_read_tokens + h.cache_write_tokens
+    query = (
+        select(
+            h.provider,
+            h.model,
+            day,
+            h.status,
+            func.count(),
+            func.coalesce(func.sum(tokens), 0),
+            func.sum(h.cost_usd),
+            func.coalesce(func.sum(h.generation_ms), 0),
+            func.count(h.generation_ms),
+        )
+        .where(h.user_id == user_id, h.created_at >= since)
+        .group_by(h.provider, h.model, day, h.status)
+    )
+    total = _Totals()
+    providers: dict[str, int] = defaultdict(int)
+    models: dict[tuple[str, str], _Totals] = defaultdict(_Totals)
+    days: dict[date, _Totals] = defaultdict(_Totals)
+    for provider, model, on, status, n, n_tokens, cost, ms, timed in await session.execute(query):
+        figures = (
+            status,
+            int(n),
+            int(n_tokens),
+            to_money(cost) or Decimal(0),
+            int(ms or 0),
+            int(timed),
+        )
+        total.add(*figures)
+        models[provider, model].add(*figures)
+        days[_as_date(on)].add(*figures)
+        providers[provider] += int(n)
+    by_model = [
+        ModelStats(
+            provider=provider,
+            model=model,
+            generations=t.generations,
+            succeeded=t.succeeded,
+            failed=t.failed,
+            total_tokens=t.total_tokens,
+            total_cost_usd=t.total_cost_usd,
+            avg_generation_ms=t.avg_generation_ms,
+        )
+        for (provider, model), t in sorted(
+            models.items(), key=lambda item: (-item[1].generations, item[0])
+        )
+    ]
+    by_day = [
+        DayStats(d, t.generations, t.succeeded, t.failed, t.total_tokens, t.total_cost_usd)
+        for d, t in sorted(days.items())
+    ]
+    return GenerationStats(
+        days_back=days_back,
+        since=since,
+        total_generations=total.generations,
+        succeeded=total.succeeded,
+        failed=total.failed,
+        success_rate=total.success_rate,
+        provider_counts=dict(sorted(providers.items())),
+        total_tokens=total.total_tokens,
+        total_cost_usd=total.total_cost_usd,
+        avg_generation_ms=total.avg_generation_ms,
+        by_model=by_model,
+        by_day=by_day,
+    )
+
+
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))

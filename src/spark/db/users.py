@@ -1,0 +1,225 @@
+"""Accounts and API tokens: create, look up, sign in.
+
+Passwords are hashed with argon2 (pwdlib). API tokens are 256 random bits shown once; only their
+SHA-256 is stored. ``users`` has no row-level security (sign-in must find an account before
+anyone is known); ``api_tokens`` has, so a token is resolved to its user on PostgreSQL by the
+SECURITY DEFINER function ``spark_user_id_for_token`` (see docs/database.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from functools import cache
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from spark.db.models import ApiToken, User
+from spark.db.types import utc_now
+from spark.errors import UsageError
+
+if TYPE_CHECKING:
+    from pwdlib import PasswordHash
+
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
+TOKEN_PREFIX = "spark_"
+MIN_PASSWORD_LENGTH = 8
+
+
+@cache
+def _hasher() -> PasswordHash:
+    from pwdlib import PasswordHash
+
+    return PasswordHash.recommended()
+
+
+@cache
+def _dummy_hash() -> str:
+    # Verified against when a username is unknown, so both cases take the same time.
+    return _hasher().hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    """An argon2 hash of ``password`` (raises UsageError if it is too short)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UsageError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    return _hasher().hash(password)
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    """Whether ``password`` matches ``password_hash``."""
+    return _hasher().verify(password, password_hash)
+
+
+def check_username(username: str) -> str:
+    """``username`` stripped, or a UsageError saying what a username may contain."""
+    username = username.strip()
+    if not USERNAME.match(username):
+        raise UsageError(
+            f"Invalid username {username!r}.",
+            hint="Use 1-64 letters, digits and . _ @ + - (starting with a letter or digit).",
+        )
+    return username
+
+
+async def create_user(
+    *,
+    session: AsyncSession,
+    username: str,
+    password: str | None = None,
+    email: str | None = None,
+    is_admin: bool = False,
+) -> User:
+    """A new account; UsageError if the username (any case) or email is taken."""
+    user = User(
+        username=check_username(username),
+        email=email.strip() if email else None,
+        password_hash=hash_password(password) if password is not None else None,
+        is_admin=is_admin,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(user)
+    except IntegrityError:
+        raise UsageError(
+            f"A user called {user.username!r} (or with that email) already exists."
+        ) from None
+    return user
+
+
+async def get_user(*, session: AsyncSession, user_id: int) -> User | None:
+    """The account with this id."""
+    return await session.get(User, user_id)
+
+
+async def get_user_by_username(*, session: AsyncSession, username: str) -> User | None:
+    """The account with this username, in any letter case."""
+    query = select(User).where(func.lower(User.username) == username.strip().lower())
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get_or_create_user(*, session: AsyncSession, username: str) -> User:
+    """The account called ``username``, created (without password) if missing."""
+    existing = await get_user_by_username(session=session, username=username)
+    if existing is not None:
+        return existing
+    try:
+        return await create_user(session=session, username=username)
+    except UsageError:  # created meanwhile by another process
+        found = await get_user_by_username(session=session, username=username)
+        if found is None:
+            raise
+        return found
+
+
+async def list_users(*, session: AsyncSession) -> list[User]:
+    """Every account, oldest first."""
+    return list((await session.execute(select(User).order_by(User.id))).scalars())
+
+
+async def count_users(*, session: AsyncSession, can_sign_in: bool | None = None) -> int:
+    """How many accounts exist (``can_sign_in``: only those with / without a password).
+
+    "The first account is the admin" should count ``can_sign_in=True``: the CLI's local user
+    has no password and must not take that place.
+    """
+    query = select(func.count()).select_from(User)
+    if can_sign_in is not None:
+        has_password = User.password_hash.is_not(None)
+        query = query.where(has_password if can_sign_in else ~has_password)
+    return int((await session.execute(query)).scalar_one())
+
+
+async def authenticate(*, session: AsyncSession, username: str, password: str) -> User | None:
+    """The enabled account matching ``username`` and ``password``, else None."""
+    user = await get_user_by_username(session=session, username=username)
+    if user is None or user.password_hash is None:
+        verify_password(password, _dummy_hash())
+        return None
+    if not verify_password(password, user.password_hash) or user.disabled:
+        return None
+    return user
+
+
+async def set_password(*, session: AsyncSession, user_id: int, password: str) -> None:
+    """Replace the account's password."""
+    await session.execute(
+        update(User).where(User.id == user_id).values(password_hash=hash_password(password))
+    )
+
+
+async def set_disabled(*, session: AsyncSession, user_id: int, disabled: bool) -> None:
+    """Disable (or re-enable) an account: it can no longer sign in or use its tokens."""
+    await session.execute(update(User).where(User.id == user_id).values(disabled=disabled))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_api_token(
+    *, session: AsyncSession, user_id: int, name: str
+) -> tuple[ApiToken, str]:
+    """A new token for the user: the row, and the token itself (shown once, never stored).
+
+    On PostgreSQL the session must act for ``user_id`` (row-level security).
+    """
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise UsageError("A token needs a name of 1-100 characters.")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user_id, name=name, token_hash=_token_hash(token), prefix=token[:12])
+    session.add(row)
+    await session.flush()
+    return row, token
+
+
+async def list_api_tokens(*, session: AsyncSession, user_id: int) -> list[ApiToken]:
+    """The user's tokens (their hashes and prefixes, never the tokens), newest first."""
+    query = select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())
+    return list((await session.execute(query)).scalars())
+
+
+async def delete_api_token(*, session: AsyncSession, user_id: int, token_id: int) -> bool:
+    """Revoke one of the user's tokens; False if it is not theirs or does not exist."""
+    row = await session.get(ApiToken, token_id)
+    if row is None or row.user_id != user_id:
+        return False
+    await session.delete(row)
+    await session.flush()
+    return True
+
+
+async def user_for_token(*, session: AsyncSession, token: str) -> User | None:
+    """The enabled account a token belongs to (and the token's last use is stamped), else None.
+
+    Works in a session acting for nobody: on PostgreSQL the lookup goes through a SECURITY
+    DEFINER function, the only way past row-level security on ``api_tokens``.
+    """
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    digest = _token_hash(token)
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        user_id = (
+            await session.execute(
+                text("SELECT spark_user_id_for_token(:digest)"), {"digest": digest}
+            )
+        ).scalar()
+    else:
+        user_id = (
+            await session.execute(
+                update(ApiToken)
+                .where(ApiToken.token_hash == digest)
+                .values(last_used_at=utc_now())
+                .returning(ApiToken.user_id)
+            )
+        ).scalar()
+    if user_id is None:
+        return None
+    user = await session.get(User, int(user_id))
+    return None if user is None or user.disabled else user

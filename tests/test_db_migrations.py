@@ -1,0 +1,143 @@
+"""Migrations: upgrade from empty, downgrade to base, upgrade again, on SQLite and PostgreSQL;
+the models match what the migrations build; the roles are what row-level security needs."""
+
+from __future__ import annotations
+
+import secrets
+import warnings
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, inspect, text
+
+from spark.db.engine import Database
+from spark.db.errors import SchemaOutOfDateError
+from spark.db.migrate import (
+    HEAD,
+    MIGRATIONS,
+    TABLES,
+    current_revision,
+    downgrade,
+    ensure_schema,
+    upgrade,
+)
+from spark.db.models import Base
+from tests.db_fixtures import PostgresServer
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names()) - {"alembic_version"}
+
+
+def _model_drift(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(connection)
+    with warnings.catch_warnings():
+        # SQLite cannot reflect the lower(username) index; PostgreSQL checks it.
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based")
+        warnings.filterwarnings("ignore", "autogenerate skipping metadata-specified expression")
+        return list(compare_metadata(context, Base.metadata))
+
+
+async def _up_down_up(database: Database) -> None:
+    assert await current_revision(database) is None
+    await upgrade(database)
+    assert await current_revision(database) == HEAD
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(_tables) == set(TABLES)
+        assert await connection.run_sync(_model_drift) == []
+    await downgrade(database, "base")
+    assert await current_revision(database) is None
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(_tables) == set()
+    await upgrade(database)
+    assert await current_revision(database) == HEAD
+
+
+def test_head_constant_matches_the_revisions() -> None:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD
+
+
+async def test_sqlite_up_down_up(tmp_path: Path) -> None:
+    async with Database(f"sqlite:///{tmp_path / 'spark.db'}") as database:
+        await _up_down_up(database)
+        async with database.engine.connect() as connection:
+            assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+            assert (await connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+
+
+async def test_postgres_up_down_up(postgres: PostgresServer) -> None:
+    name = f"{postgres.database}_migrations"
+    postgres.create_database(name)
+    try:
+        async with Database(postgres.url("owner", name)) as database:
+            await _up_down_up(database)
+            async with database.engine.connect() as connection:
+                flags = (
+                    await connection.execute(
+                        text(
+                            "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
+                            "WHERE relname = ANY(:names)"
+                        ),
+                        {"names": list(TABLES)},
+                    )
+                ).all()
+        secured = {name for name, enabled, forced in flags if enabled and forced}
+        assert secured == {"api_tokens", "spark_user_preferences", "spark_generation_history"}
+    finally:
+        postgres.drop_database(name)
+
+
+def test_app_role_is_neither_superuser_nor_owner_nor_bypassrls(postgres: PostgresServer) -> None:
+    [(superuser, bypass)] = postgres.execute(
+        f"SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = '{postgres.app}'"
+    )
+    assert (superuser, bypass) == (False, False)
+    owners = postgres.execute(
+        "SELECT DISTINCT tableowner FROM pg_tables WHERE tablename IN "
+        "('users', 'api_tokens', 'spark_user_preferences', 'spark_generation_history')",
+        database=postgres.database,
+    )
+    assert owners == [(postgres.owner,)]
+    # What upgrade granted: the tables, but no maintenance function beyond the listed ones.
+    granted = postgres.execute(
+        "SELECT DISTINCT privilege_type FROM information_schema.role_table_grants "
+        f"WHERE grantee = '{postgres.app}' AND table_name = 'spark_generation_history'",
+        database=postgres.database,
+    )
+    assert {p for (p,) in granted} == {"SELECT", "INSERT", "UPDATE", "DELETE"}
+
+
+async def test_sqlite_is_migrated_on_first_use(tmp_path: Path) -> None:
+    async with Database(f"sqlite:///{tmp_path / 'new' / 'spark.db'}") as database:
+        await ensure_schema(database)
+        assert await current_revision(database) == HEAD
+
+
+async def test_unmigrated_postgres_says_what_to_run(postgres: PostgresServer) -> None:
+    name = f"{postgres.database}_{secrets.token_hex(2)}"
+    postgres.create_database(name)
+    try:
+        async with Database(postgres.url("owner", name)) as database:
+            with pytest.raises(SchemaOutOfDateError, match="no SPARK tables") as info:
+                await ensure_schema(database)
+        assert "spark db upgrade" in (info.value.hint or "")
+    finally:
+        postgres.drop_database(name)
+
+
+async def test_upgrade_notes_a_missing_app_role(postgres: PostgresServer) -> None:
+    name = f"{postgres.database}_{secrets.token_hex(2)}"
+    postgres.create_database(name)
+    try:
+        async with Database(postgres.url("owner", name)) as database:
+            notes = await upgrade(database, app_role="no_such_role_here")
+        assert len(notes) == 1 and "does not exist" in notes[0]
+    finally:
+        postgres.drop_database(name)
