@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PROMPT ?= rotate an object at 90 degrees per second
 
-.PHONY: run test lint format bench clean install
+.PHONY: run demo test lint format bench clean install
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("SPARK needs Python 3.11+") if sys.version_info < (3, 11) else None'
@@ -17,9 +17,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Until the web app lands, `make run` is a demo generation with the offline template provider
-# (or with your configured provider, if SPARK_DEFAULT_PROVIDER is set).
+# The web app on http://127.0.0.1:8000 (SQLite and the offline provider unless configured).
 run: $(STAMP)
+	$(BIN)/spark serve
+
+# One generation from the terminal, written to out/.
+demo: $(STAMP)
 	$(BIN)/spark generate "$(PROMPT)" -o out/ --force
 
 test: $(STAMP)
@@ -36,6 +39,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/overhead.py
+	$(BIN)/python bench/validate.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -10,8 +10,10 @@ from __future__ import annotations
 import typer
 
 from spark import __version__
+from spark.cli import db_commands as _db_commands
 from spark.cli import generate as _generate
 from spark.cli import models as _models
+from spark.cli import serve as _serve
 from spark.cli import validate as _validate
 
 app = typer.Typer(
@@ -25,6 +27,8 @@ app.command("generate")(_generate.generate)
 app.command("models")(_models.models)
 app.command("validate")(_validate.validate)
 app.command("rules")(_validate.rules)
+app.command("serve")(_serve.serve)
+_db_commands.register(app)
 
 
 @app.command("version")

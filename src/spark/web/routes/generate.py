@@ -1,0 +1,133 @@
+"""``POST /api/generate``: a prompt in, a Server-Sent Events stream (or one JSON result) out.
+
+Everything a request can get wrong (JSON, prompt, provider, model, key, conversation) is checked
+before the stream starts, so it is answered with a 4xx and SPARK's error body; once the stream
+has started, failures arrive as an ``error`` event. Stream events, each ``data`` a JSON object:
+``start`` (conversation and generation ids), ``token``, ``retry`` (the preview must clear),
+``repair``, ``validation``, and one final ``done`` or ``error``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+from fastapi.sse import EventSourceResponse, format_sse_event
+
+from spark.generation import GenerationRequest
+from spark.providers.base import ChatMessage
+from spark.web.auth import CurrentUser
+from spark.web.deps import ConversationsDep, EngineDep
+from spark.web.errors import ApiError
+from spark.web.runner import WebGeneration
+from spark.web.schemas import ErrorBody, GenerateBody, GenerateResult
+from spark.web.security import SameOrigin
+
+router = APIRouter(prefix="/api", tags=["generate"])
+_CLEANUP_SECONDS = 5.0
+
+_STREAM_EXAMPLE = (
+    'event: start\ndata: {"conversation_id": "c_…", "generation_id": "g_…", ...}\n\n'
+    'event: token\ndata: {"text": "using UnityEngine;"}\n\n'
+    'event: retry\ndata: {"attempt": 2, "max_attempts": 4, "delay": 2, '
+    '"message": "Rate limited — retrying in 2 s (attempt 2 of 4)", "error": {...}}\n\n'
+    'event: validation\ndata: {"report": {"ok": true, "diagnostics": [...]}}\n\n'
+    'event: done\ndata: {"result": {"file_name": "CoinSpinner.cs", "code": "...", ...}}\n\n'
+)
+
+
+class _ClosingEventStream(EventSourceResponse):
+    """An SSE response that always closes its event source (so a generation stops with it)."""
+
+    async def stream_response(self, send: Any) -> None:
+        try:
+            await super().stream_response(send)
+        finally:
+            aclose = getattr(self.body_iterator, "aclose", None)
+            if aclose is not None:
+                # Shielded: after a disconnect the scope is cancelled, and the generation still
+                # has to close the provider's stream (and, later, finish its history row).
+                with anyio.move_on_after(_CLEANUP_SECONDS, shield=True):
+                    await aclose()
+
+
+async def _sse(generation: WebGeneration) -> AsyncIterator[bytes]:
+    async for kind, payload in generation.events():
+        yield format_sse_event(event=kind, data_str=json.dumps(payload, ensure_ascii=False))
+
+
+@router.post(
+    "/generate",
+    summary="Generate a Unity C# script",
+    response_model=GenerateResult,
+    responses={
+        200: {
+            "description": "With `stream: true` (the default) a `text/event-stream`; with "
+            "`stream: false` one JSON result.",
+            "content": {"text/event-stream": {"example": _STREAM_EXAMPLE}},
+        },
+        400: {"model": ErrorBody, "description": "Malformed JSON."},
+        403: {"model": ErrorBody, "description": "Sent by another web site's page."},
+        404: {"model": ErrorBody, "description": "Unknown conversation."},
+        409: {"model": ErrorBody, "description": "The provider has no key (not configured)."},
+        422: {
+            "model": ErrorBody,
+            "description": "Empty or over-long prompt, unknown provider or model, bad field.",
+        },
+        502: {"model": ErrorBody, "description": "`stream: false` only: the provider failed."},
+    },
+)
+async def generate(
+    body: GenerateBody,
+    engine: EngineDep,
+    conversations: ConversationsDep,
+    user: CurrentUser,
+    _: SameOrigin,
+) -> Response:
+    """Run one generation: check, stream with retries, validate, repair once if needed.
+
+    A follow-up passes the `conversation_id` from the previous `start` event (or result): the
+    earlier prompts and replies are sent along, and the model revises its script.
+    """
+    history: tuple[ChatMessage, ...] = ()
+    conversation = None
+    if body.conversation_id is not None:
+        conversation = await conversations.get(owner=user.id, conversation_id=body.conversation_id)
+        if conversation is None:
+            raise ApiError(
+                404,
+                "unknown_conversation",
+                "This conversation is no longer known to SPARK (it may have restarted).",
+                "Start a new script.",
+            )
+        history = conversation.history()
+    draft = GenerationRequest(
+        prompt=body.prompt, provider=body.provider, model=body.model, history=history
+    )
+    provider, model = await engine.resolve(draft)  # SparkError → 4xx before any streaming
+    if conversation is None:
+        conversation = await conversations.start(owner=user.id)
+    generation = WebGeneration(
+        engine=engine,
+        conversations=conversations,
+        user=user,
+        conversation_id=conversation.id,
+        request=GenerationRequest(
+            prompt=body.prompt, provider=provider, model=model, history=history
+        ),
+    )
+    if body.stream:
+        return _ClosingEventStream(
+            _sse(generation), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        )
+    outcome: dict[str, Any] = {"ok": False}
+    async for kind, payload in generation.events():
+        if kind == "done":
+            outcome = {"ok": True, "result": payload["result"]}
+        elif kind == "error":
+            outcome = {"ok": False, "error": payload["error"]}
+    return JSONResponse(outcome, status_code=200 if outcome["ok"] else 502)

@@ -1,0 +1,84 @@
+"""The HTML pages: the chat screen, the API reference, and the generated highlight stylesheet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from spark import __version__
+from spark.unity.prompts import build_system_prompt
+from spark.web.auth import CurrentUser
+from spark.web.deps import EngineDep, SettingsDep, TemplatesDep
+from spark.web.highlight import stylesheet
+from spark.web.preferences import initial_choice
+from spark.web.routes.models import provider_out
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def chat_page(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    templates: TemplatesDep,
+    user: CurrentUser,
+) -> Response:
+    provider, model = await initial_choice(user=user, settings=settings, engine=engine)
+    providers = [await provider_out(p.id, engine, settings) for p in engine.catalog.providers]
+    selected = next(p for p in providers if p.id == provider)
+    system_chars = len(
+        build_system_prompt(
+            unity_version=settings.unity_version, input_system=settings.input_system
+        )
+    )
+    return templates.TemplateResponse(
+        request,
+        "index.html",
+        {
+            "user": user,
+            "providers": providers,
+            "provider": provider,
+            "model": model,
+            "models": selected.models,
+            "max_prompt_chars": settings.max_prompt_chars,
+            "system_chars": system_chars,
+            "version": __version__,
+        },
+    )
+
+
+@router.get("/docs", response_class=HTMLResponse)
+async def api_reference(request: Request, templates: TemplatesDep) -> Response:
+    """The API reference, rendered from the OpenAPI schema (no Swagger UI: no CDN)."""
+    schema: dict[str, Any] = request.app.openapi()
+    operations = [
+        {"method": method.upper(), "path": path, **operation}
+        for path, item in schema.get("paths", {}).items()
+        for method, operation in item.items()
+    ]
+    return templates.TemplateResponse(
+        request,
+        "docs.html",
+        {
+            "operations": operations,
+            "schemas": schema.get("components", {}).get("schemas", {}),
+            "version": __version__,
+        },
+    )
+
+
+@router.get("/assets/highlight.css")
+async def highlight_css() -> Response:
+    return Response(
+        stylesheet(),
+        media_type="text/css",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+@router.get("/healthz")
+async def health() -> Response:
+    return JSONResponse({"ok": True, "version": __version__})

@@ -1,0 +1,162 @@
+"""One web generation: the engine's events as JSON payloads, with the result remembered.
+
+Every adapter of the web app (the SSE stream and the ``stream: false`` answer) goes through
+:class:`WebGeneration`, so this is where history recording plugs in when the database lands:
+``_finish`` stores the turn (phase 1: in the conversation store), and ``events`` knows when a
+generation ended early (the client went away or pressed Stop), which is when the history row
+will be finished as cancelled.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any
+
+from spark.events import (
+    DoneEvent,
+    ErrorEvent,
+    Event,
+    GenerationResult,
+    RepairEvent,
+    RetryEvent,
+    TokenEvent,
+    ValidationEvent,
+)
+from spark.generation import Engine, GenerationRequest
+from spark.usage import Usage
+from spark.web.auth import WebUser
+from spark.web.conversations import ConversationStore, Turn, new_id
+from spark.web.errors import error_detail
+from spark.web.highlight import highlight_csharp
+
+log = logging.getLogger(__name__)
+
+Payload = dict[str, Any]
+
+
+def export_url(generation_id: str) -> str:
+    return f"/api/export/{generation_id}"
+
+
+def usage_payload(usage: Usage) -> Payload:
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_read_tokens": usage.cache_read_tokens,
+        "cache_write_tokens": usage.cache_write_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+
+
+def _report(report: Any) -> Payload | None:
+    return None if report is None else dict(report.to_dict())
+
+
+class WebGeneration:
+    """Runs ``request`` for ``user`` in ``conversation_id``; iterate :meth:`events` once."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        conversations: ConversationStore,
+        user: WebUser,
+        conversation_id: str,
+        request: GenerationRequest,
+    ) -> None:
+        self.engine = engine
+        self.conversations = conversations
+        self.user = user
+        self.conversation_id = conversation_id
+        self.request = request
+        self.generation_id = new_id("g")
+        self.retries: list[str] = []
+
+    def start_payload(self) -> Payload:
+        return {
+            "conversation_id": self.conversation_id,
+            "generation_id": self.generation_id,
+            "provider": self.request.provider,
+            "model": self.request.model,
+        }
+
+    async def events(self) -> AsyncIterator[tuple[str, Payload]]:
+        """``(event type, JSON payload)`` pairs: ``start``, then the engine's events."""
+        yield "start", self.start_payload()
+        finished = False
+        try:
+            async with aclosing(self.engine.generate(self.request)) as stream:
+                async for event in stream:
+                    kind, payload = await self._payload(event)
+                    finished = kind in ("done", "error")
+                    yield kind, payload
+        finally:
+            if not finished:
+                # Stop pressed or connection lost: the history row will be marked cancelled.
+                log.info("generation %s cancelled before it finished", self.generation_id)
+
+    async def _payload(self, event: Event) -> tuple[str, Payload]:
+        if isinstance(event, TokenEvent):
+            return "token", {"text": event.text}
+        if isinstance(event, RetryEvent):
+            self.retries.append(event.message)
+            return "retry", {
+                "attempt": event.attempt,
+                "max_attempts": event.max_attempts,
+                "delay": event.delay,
+                "message": event.message,
+                "error": error_detail(event.error),
+            }
+        if isinstance(event, RepairEvent):
+            return "repair", {"round": event.round, "findings": event.findings}
+        if isinstance(event, ValidationEvent):
+            return "validation", {"report": _report(event.report)}
+        if isinstance(event, DoneEvent):
+            return "done", {"result": await self._finish(event.result)}
+        assert isinstance(event, ErrorEvent)
+        return "error", {
+            "error": error_detail(event.error),
+            "attempts": event.attempts,
+            "usage": usage_payload(event.usage),
+            "cost_usd": None if event.cost_usd is None else str(event.cost_usd),
+            "duration_ms": event.duration_ms,
+            "retries": list(self.retries),
+        }
+
+    async def _finish(self, result: GenerationResult) -> Payload:
+        await self.conversations.add_turn(
+            owner=self.user.id,
+            conversation_id=self.conversation_id,
+            turn=Turn(
+                generation_id=self.generation_id,
+                prompt=self.request.prompt,
+                reply=result.reply,
+                provider=result.provider,
+                model=result.model,
+                code=result.code,
+                file_name=result.file_name,
+            ),
+        )
+        return {
+            "conversation_id": self.conversation_id,
+            "generation_id": self.generation_id,
+            "provider": result.provider,
+            "model": result.model,
+            "class_name": result.class_name,
+            "file_name": result.file_name,
+            "code": result.code,
+            "html": highlight_csharp(result.code),
+            "reply": result.reply,
+            "usage": usage_payload(result.usage),
+            "cost_usd": None if result.cost_usd is None else str(result.cost_usd),
+            "duration_ms": result.duration_ms,
+            "attempts": result.attempts,
+            "stop_reason": result.stop_reason,
+            "repair_rounds": result.repair_rounds,
+            "validation": _report(result.validation),
+            "validation_before_repair": _report(result.validation_before_repair),
+            "export_url": export_url(self.generation_id),
+            "retries": list(self.retries),
+        }

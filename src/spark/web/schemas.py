@@ -1,0 +1,123 @@
+"""The JSON API's request and response bodies (they document themselves in the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorDetail(BaseModel):
+    kind: str = Field(description="Stable machine-readable error kind, e.g. `invalid_input`.")
+    message: str = Field(description="What went wrong, for people.")
+    hint: str | None = Field(default=None, description="What to do about it.")
+    provider: str | None = None
+    status: int | None = Field(default=None, description="The provider's HTTP status, if any.")
+    retryable: bool | None = None
+    errors: list[dict[str, Any]] | None = Field(
+        default=None, description="Field-level problems of a request that failed validation."
+    )
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx answer of the JSON API has this shape."""
+
+    error: ErrorDetail
+
+
+class GenerateBody(BaseModel):
+    """A generation request. A follow-up names the conversation it continues."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(description="What the script should do (limit: SPARK_MAX_PROMPT_CHARS).")
+    provider: str | None = Field(
+        default=None,
+        max_length=64,
+        description="anthropic, openai, openai_compat or offline (default: the configured one).",
+    )
+    model: str | None = Field(
+        default=None, max_length=200, description="Model id (default: the provider's default)."
+    )
+    conversation_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Continue this conversation (the previous prompts and replies are sent "
+        "along); omit to start a new one.",
+    )
+    stream: bool = Field(
+        default=True,
+        description="true: a text/event-stream of events; false: one JSON result when done.",
+    )
+
+
+class PriceOut(BaseModel):
+    input: str = Field(description="USD per million input tokens (exact decimal string).")
+    output: str = Field(description="USD per million output tokens.")
+    checked: str = Field(description="Date the price was last verified.")
+
+
+class ModelOut(BaseModel):
+    id: str
+    display_name: str
+    label: str = Field(description="Display name with the status when not current.")
+    status: Literal["current", "legacy", "retired", "unknown"]
+    default: bool
+    price: PriceOut | None
+    price_hint: str = Field(description="E.g. `$3 in / $15 out per M tokens`, or `free`.")
+    context_window: int | None
+    max_output_tokens: int | None
+    note: str
+
+
+class ProviderOut(BaseModel):
+    id: str
+    display_name: str
+    available: bool
+    hint: str = Field(description="How to enable it, when it is not available.")
+    live: bool = Field(description="Whether the provider's own model list was merged in.")
+    models: list[ModelOut]
+
+
+class ModelsResponse(BaseModel):
+    providers: list[ProviderOut]
+
+
+class UsageOut(BaseModel):
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    total_tokens: int
+
+
+class GenerationOut(BaseModel):
+    """A finished generation (the `done` event's `result`, or the `stream: false` answer)."""
+
+    conversation_id: str
+    generation_id: str
+    provider: str
+    model: str
+    class_name: str
+    file_name: str
+    code: str
+    html: str = Field(description="The code highlighted by Pygments (escaped HTML).")
+    reply: str
+    usage: UsageOut
+    cost_usd: str | None = Field(description="Exact decimal string; null if the price is unknown.")
+    duration_ms: int
+    attempts: int
+    stop_reason: str | None
+    repair_rounds: int
+    validation: dict[str, Any] | None
+    validation_before_repair: dict[str, Any] | None
+    export_url: str
+    retries: list[str] = Field(default_factory=list, description="Retry notices, in order.")
+
+
+class GenerateResult(BaseModel):
+    """The answer to `stream: false`: the result, or the error that ended the generation."""
+
+    ok: bool
+    result: GenerationOut | None = None
+    error: ErrorDetail | None = None

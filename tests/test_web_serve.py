@@ -1,0 +1,108 @@
+"""``spark serve``: starts uvicorn, prints the URL, shuts down gracefully; the CLI stays light."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from tests.fakes.upstream import FakeUpstream
+from tests.serve_support import SparkServer, server_env
+from tests.web_support import web_settings
+
+
+def test_cli_import_does_not_load_the_web_stack() -> None:
+    code = (
+        "import sys, spark.cli; "
+        "heavy = [m for m in ('fastapi', 'uvicorn', 'starlette', 'jinja2', 'pygments') "
+        "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_serve_prints_url_serves_and_stops_gracefully(tmp_path: Path, sig: int) -> None:
+    server = SparkServer(server_env(tmp_path), tmp_path / "serve.log")
+    try:
+        url = server.wait_ready()
+        assert url.startswith("http://127.0.0.1:")
+        page = httpx2.get(url + "/", timeout=5)
+        assert page.status_code == 200
+        assert "Offline templates" in page.text
+        result = httpx2.post(
+            url + "/api/generate",
+            json={"provider": "offline", "prompt": "a coin that spins", "stream": False},
+            timeout=10,
+        )
+        assert result.json()["result"]["file_name"] == "SpinningCoin.cs"
+    finally:
+        code = server.stop(sig)
+    # After a graceful shutdown uvicorn re-raises the signal (SIGTERM: -15; Ctrl+C: 130).
+    assert code in (0, -sig, 128 + sig), server.output()
+    assert "Finished server process" in server.output()
+    assert "Traceback" not in server.output()
+
+
+def test_serve_on_a_busy_port_is_one_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "spark", "serve", "--port", str(port)],
+            env=server_env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert result.returncode == 2
+    assert f"Cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_client_that_goes_away_cancels_the_generation(
+    upstream: FakeUpstream, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Stop in the browser aborts the fetch; the server must stop the provider stream too."""
+    import uvicorn
+
+    from spark.web import create_app
+
+    upstream.anthropic.chunk_delay = 0.2
+    settings = web_settings(upstream)
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    caplog.set_level(logging.INFO, logger="spark.web.runner")
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        url = f"http://127.0.0.1:{port}/api/generate"
+        with (
+            httpx2.Client(timeout=10) as client,
+            client.stream("POST", url, json={"provider": "anthropic", "prompt": "a coin"}) as r,
+        ):
+            for line in r.iter_lines():
+                if line == "event: token":
+                    break
+        deadline = time.monotonic() + 5
+        while "cancelled before it finished" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert "cancelled before it finished" in caplog.text
+        assert len([r for r in upstream.anthropic.history if r.path == "/v1/messages"]) == 1
+    finally:
+        server.should_exit = True
+        thread.join(10)
