@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from spark.cli import app
 from spark.db.engine import Database
 from spark.db.history import list_generations, start_generation
+from spark.db.migrate import HEAD
 from spark.db.types import utc_now
 from spark.db.users import get_user_by_username, user_for_token
 from tests.db_fixtures import PostgresServer
@@ -66,7 +67,7 @@ def test_default_database_is_a_file_in_the_data_dir(spark, tmp_path: Path) -> No
     assert code == 0 and "No generations yet" in err
     assert (tmp_path / "data" / "spark.db").is_file()
     code, out, _ = spark("db", "current", env=env)
-    assert code == 0 and out.strip() == "0002 (up to date)"
+    assert code == 0 and out.strip() == f"{HEAD} (up to date)"
 
 
 def test_users_and_tokens(spark, database_url: str) -> None:
@@ -134,7 +135,7 @@ def test_cleanup_uses_the_retention_setting(spark, database_url: str) -> None:
 def test_db_upgrade_on_sqlite(spark, tmp_path: Path) -> None:
     env = {"SPARK_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"}
     code, out, _ = spark("db", "upgrade", env=env)
-    assert code == 0 and "is at revision 0002" in out and "fresh.db" in out
+    assert code == 0 and f"is at revision {HEAD}" in out and "fresh.db" in out
 
 
 def test_db_upgrade_on_postgres_as_owner_grants_the_app_role(
@@ -151,7 +152,7 @@ def test_db_upgrade_on_postgres_as_owner_grants_the_app_role(
         code, _, err = spark("history", env=env)
         assert code == 2 and "no SPARK tables" in err and "spark db upgrade" in err
         code, out, err = spark("db", "upgrade", env=env)
-        assert code == 0 and "is at revision 0002" in out and postgres.password not in out + err
+        assert code == 0 and f"is at revision {HEAD}" in out and postgres.password not in out + err
         code, _, err = spark("generate", "a rotating cube", "-o", "out/", env=env)
         assert code == 0, err
         code, out, _ = spark("history", "--json", env=env)

@@ -11,6 +11,7 @@ import typer
 
 from spark import __version__
 from spark.cli import db_commands as _db_commands
+from spark.cli import estimate as _estimate
 from spark.cli import generate as _generate
 from spark.cli import models as _models
 from spark.cli import serve as _serve
@@ -28,6 +29,7 @@ app.command("models")(_models.models)
 app.command("validate")(_validate.validate)
 app.command("rules")(_validate.rules)
 app.command("serve")(_serve.serve)
+app.command("estimate")(_estimate.estimate)
 _db_commands.register(app)
 
 

@@ -235,9 +235,16 @@ def history(
         str | None, typer.Option("--search", "-s", help="Only prompts or classes with this.")
     ] = None,
     json_output: JsonOption = False,
+    csv_file: Annotated[
+        str | None,
+        typer.Option("--csv", help="Write your whole history to this CSV file ('-': stdout)."),
+    ] = None,
     debug: DebugOption = False,
 ) -> None:
     """Show your recent generations (the CLI's user: SPARK_CLI_USER), newest first."""
+    if csv_file is not None:
+        _history_csv(csv_file, debug=debug)
+        return
 
     async def work(settings: Settings) -> list[GenerationRecord]:
         from spark.db.history import list_generations
@@ -262,6 +269,41 @@ def history(
     else:
         console = stdout_console()
         console.print(history_table(records, width=console.width))
+
+
+def _history_csv(target: str, *, debug: bool) -> None:
+    """``spark history --csv FILE``: every generation of the CLI's user, newest first."""
+    from contextlib import nullcontext
+    from typing import TextIO
+
+    from spark.errors import UsageError
+
+    def work_on(out: TextIO) -> Callable[[Settings], Coroutine[Any, Any, int]]:
+        async def work(settings: Settings) -> int:
+            from spark.db.export import write_history_csv
+            from spark.db.local import open_cli_database
+
+            async with (
+                open_cli_database(settings) as local,
+                local.database.session(user_id=local.user_id) as session,
+            ):
+                return await write_history_csv(out, session=session, user_id=local.user_id)
+
+        return work
+
+    opened: Any
+    try:
+        opened = (
+            nullcontext(sys.stdout)
+            if target == "-"
+            else open(target, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        )
+    except OSError as exc:
+        fail(UsageError(f"Cannot write {target}: {exc.strerror or exc}."), debug=debug)
+    with opened as out:
+        written = _run(work_on(out), debug=debug)
+    if target != "-":
+        stderr_console().print(f"Wrote {written} generation(s) to {target}.")
 
 
 def stats(

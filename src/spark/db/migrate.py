@@ -21,7 +21,7 @@ from spark.db.errors import DatabaseError, SchemaOutOfDateError
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision in migrations/versions (a test keeps the two in step). Knowing it here
 # lets a process check the schema without importing Alembic.
-HEAD = "0002"
+HEAD = "0003"
 TABLES = ("users", "api_tokens", "spark_user_preferences", "spark_generation_history")
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ async def downgrade(database: Database, revision: str = "base") -> None:
 
 def grant_app_role(connection: Connection, role: str) -> list[str]:
     """Grant ``role`` use of SPARK's tables and functions (idempotent). Returns notes to show."""
-    from spark.db.migrations.versions.r0002_postgres_security import function_signatures
+    from spark.db.migrations.versions import r0002_postgres_security, r0003_team_stats
 
     exists = connection.execute(
         text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = :role"), {"role": role}
@@ -124,7 +124,10 @@ def grant_app_role(connection: Connection, role: str) -> list[str]:
     for sequence in sequences:
         if sequence:
             connection.execute(text(f"GRANT USAGE, SELECT ON SEQUENCE {sequence} TO {quoted}"))
-    for signature in function_signatures():
+    signatures = (
+        r0002_postgres_security.function_signatures() + r0003_team_stats.function_signatures()
+    )
+    for signature in signatures:
         connection.execute(text(f"GRANT EXECUTE ON FUNCTION {signature} TO {quoted}"))
     notes = []
     superuser, bypass = exists

@@ -18,13 +18,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from spark.db.models import GenerationRecord
+from spark.db.models import GenerationRecord, User
 from spark.db.types import to_money, utc_day, utc_now
+from spark.errors import UsageError
 
 _FAILED = ("failed", "interrupted")
+
+
+class AdminRequiredError(UsageError):
+    """The team statistics were asked for by someone who is not an enabled admin."""
 
 
 @dataclass(slots=True)
@@ -182,3 +188,140 @@ async def generation_stats(
 
 def _as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+# --- the team view (admins) -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UserSpend:
+    """One user's figures in the team view (same definitions as :class:`GenerationStats`)."""
+
+    user_id: int
+    username: str
+    generations: int
+    succeeded: int
+    failed: int
+    success_rate: Decimal
+    total_tokens: int
+    total_cost_usd: Decimal
+    avg_generation_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class TeamStats:
+    """The whole team's figures over the window, and per user: biggest spender first
+    (then most generations, then name). Users without generations in the window are left
+    out."""
+
+    days_back: int
+    since: datetime
+    total_generations: int
+    succeeded: int
+    failed: int
+    success_rate: Decimal
+    total_tokens: int
+    total_cost_usd: Decimal
+    avg_generation_ms: int | None
+    users: list[UserSpend] = field(default_factory=list)
+
+
+async def team_stats(
+    *, session: AsyncSession, admin_id: int, days_back: int = 30, now: datetime | None = None
+) -> TeamStats:
+    """Every user's statistics over the ``days_back`` days before ``now``, for an admin.
+
+    ``session`` must act for ``admin_id`` (``Database.session(user_id=admin_id)``). Raises
+    :class:`AdminRequiredError` unless that user is an enabled admin. On PostgreSQL this is the
+    one path across users' rows: the SECURITY DEFINER function ``spark_team_generation_stats``,
+    which makes the same admin check inside the database.
+    """
+    if days_back < 1:
+        raise ValueError("days_back must be at least 1")
+    since = (now or utc_now()) - timedelta(days=days_back)
+    if session.get_bind().dialect.name == "postgresql":
+        try:
+            result = await session.execute(
+                text(
+                    "SELECT user_id, username, status, generations, total_tokens, "
+                    "total_cost_usd, generation_ms, timed "
+                    "FROM spark_team_generation_stats(:since)"
+                ),
+                {"since": since},
+            )
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) == "42501":  # insufficient_privilege
+                raise _not_admin() from None
+            raise
+        rows = result.all()
+    else:
+        admin = await session.get(User, admin_id)
+        if admin is None or not admin.is_admin or admin.disabled:
+            raise _not_admin()
+        h = GenerationRecord
+        tokens = h.input_tokens + h.output_tokens + h.cache_read_tokens + h.cache_write_tokens
+        query = (
+            select(
+                h.user_id,
+                User.username,
+                h.status,
+                func.count(),
+                func.coalesce(func.sum(tokens), 0),
+                func.sum(h.cost_usd),
+                func.coalesce(func.sum(h.generation_ms), 0),
+                func.count(h.generation_ms),
+            )
+            .join(User, User.id == h.user_id)
+            .where(h.created_at >= since)
+            .group_by(h.user_id, User.username, h.status)
+        )
+        rows = (await session.execute(query)).all()
+    total = _Totals()
+    per_user: dict[tuple[int, str], _Totals] = defaultdict(_Totals)
+    for user_id, username, status, n, n_tokens, cost, ms, timed in rows:
+        figures = (
+            str(status),
+            int(n),
+            int(n_tokens),
+            to_money(cost) or Decimal(0),
+            int(ms or 0),
+            int(timed),
+        )
+        total.add(*figures)
+        per_user[int(user_id), str(username)].add(*figures)
+    users = [
+        UserSpend(
+            user_id=user_id,
+            username=username,
+            generations=t.generations,
+            succeeded=t.succeeded,
+            failed=t.failed,
+            success_rate=t.success_rate,
+            total_tokens=t.total_tokens,
+            total_cost_usd=t.total_cost_usd,
+            avg_generation_ms=t.avg_generation_ms,
+        )
+        for (user_id, username), t in sorted(
+            per_user.items(),
+            key=lambda item: (-item[1].total_cost_usd, -item[1].generations, item[0][1]),
+        )
+    ]
+    return TeamStats(
+        days_back=days_back,
+        since=since,
+        total_generations=total.generations,
+        succeeded=total.succeeded,
+        failed=total.failed,
+        success_rate=total.success_rate,
+        total_tokens=total.total_tokens,
+        total_cost_usd=total.total_cost_usd,
+        avg_generation_ms=total.avg_generation_ms,
+        users=users,
+    )
+
+
+def _not_admin() -> AdminRequiredError:
+    return AdminRequiredError(
+        "The team statistics are for admins only.",
+        hint="Ask an admin, or create one with `spark users create NAME --admin`.",
+    )

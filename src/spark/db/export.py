@@ -1,0 +1,119 @@
+"""CSV export of one user's generation history, streamed in pages so memory stays flat.
+
+:func:`history_csv_lines` yields the CSV text line by line (header first, newest row first):
+a web route can hand it to a streaming response, the CLI writes it to a file
+(:func:`write_history_csv`). Cells that a spreadsheet would run as a formula - starting with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return - get a leading ``'`` (the OWASP advice
+on CSV injection); numbers are written by SPARK itself and are never prefixed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import TextIO
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from spark.db.models import GenerationRecord
+
+__all__ = ["CSV_COLUMNS", "history_csv_lines", "safe_cell", "write_history_csv"]
+
+CSV_COLUMNS = (
+    "id",
+    "created_at",
+    "finished_at",
+    "status",
+    "provider",
+    "model",
+    "prompt",
+    "class_name",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cost_usd",
+    "generation_ms",
+    "attempts",
+    "repair_rounds",
+    "validation_summary",
+    "error_kind",
+    "error_message",
+    "conversation_id",
+)
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PAGE = 500
+
+
+def safe_cell(value: object) -> str:
+    """``value`` as CSV cell text, with a ``'`` in front if a spreadsheet would evaluate it."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bool | int):
+        return str(value)
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _row(record: GenerationRecord) -> list[str]:
+    cells: list[str] = []
+    for column in CSV_COLUMNS:
+        value = getattr(record, column)
+        # Amounts are SPARK's own numbers: never prefixed, never shown as formulas.
+        cells.append(
+            "" if value is None else str(value) if column == "cost_usd" else safe_cell(value)
+        )
+    return cells
+
+
+async def history_csv_lines(
+    *, session: AsyncSession, user_id: int, since: datetime | None = None
+) -> AsyncIterator[str]:
+    """The user's history as CSV lines (``\\r\\n``-terminated), newest first, read in pages.
+
+    ``since`` keeps only rows created at or after it.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(cells: list[str]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(cells)
+        return buffer.getvalue()
+
+    yield line(list(CSV_COLUMNS))
+    h = GenerationRecord
+    after: tuple[datetime, int] | None = None
+    while True:
+        query = select(h).where(h.user_id == user_id)
+        if since is not None:
+            query = query.where(h.created_at >= since)
+        if after is not None:  # keyset paging: stable while rows are added
+            query = query.where(
+                (h.created_at < after[0]) | ((h.created_at == after[0]) & (h.id < after[1]))
+            )
+        query = query.order_by(h.created_at.desc(), h.id.desc()).limit(_PAGE)
+        records = list((await session.execute(query)).scalars())
+        for record in records:
+            yield line(_row(record))
+        if len(records) < _PAGE:
+            return
+        after = (records[-1].created_at, records[-1].id)
+        session.expunge_all()
+
+
+async def write_history_csv(
+    out: TextIO, *, session: AsyncSession, user_id: int, since: datetime | None = None
+) -> int:
+    """Write the user's history to ``out`` as CSV; returns the number of generations written."""
+    rows = -1  # the header is not a generation
+    async for text in history_csv_lines(session=session, user_id=user_id, since=since):
+        out.write(text)
+        rows += 1
+    return rows
