@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx2
+from sqlalchemy import select
+
+from spark.config import Settings
+from spark.db import Database
+from spark.db.history import start_generation
+from spark.db.migrate import ensure_schema
+from spark.db.models import GenerationRecord
+from spark.db.users import create_api_token, create_user
+from tests.web_support import PASSWORD
 
 _URL = re.compile(r"SPARK is running at (http://\S+)")
 
@@ -70,3 +81,57 @@ def server_env(home: Path, **variables: str) -> dict[str, str]:
     env |= {"HOME": str(home), "SPARK_DATA_DIR": str(home / "spark"), "PYTHONUNBUFFERED": "1"}
     env |= variables
     return env
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def create_account(settings: Settings, username: str = "ci", *, abandoned_row: bool = False) -> str:
+    """An account with a password and an API token in the settings' database (as `spark users
+    create` + `spark tokens create` would); returns the token. ``abandoned_row``: also a
+    ``running`` generation of a process that died."""
+
+    async def create() -> str:
+        database = Database.from_settings(settings)
+        try:
+            await ensure_schema(database)
+            async with database.session() as session:
+                user = await create_user(session=session, username=username, password=PASSWORD)
+                _, token = await create_api_token(session=session, user_id=user.id, name="test")
+                if abandoned_row:
+                    await start_generation(
+                        session=session,
+                        user_id=user.id,
+                        provider="offline",
+                        model="templates",
+                        prompt="left running by a crash",
+                        runner=f"{socket.gethostname()}:{dead_pid()}",
+                    )
+            return token
+        finally:
+            await database.dispose()
+
+    return asyncio.run(create())
+
+
+def generation_rows(settings: Settings) -> list[tuple[str, str | None]]:
+    """``(status, error_kind)`` of every history row, oldest first."""
+
+    async def read() -> list[tuple[str, str | None]]:
+        database = Database.from_settings(settings)
+        try:
+            async with database.session() as session:
+                rows = await session.execute(
+                    select(GenerationRecord.status, GenerationRecord.error_kind).order_by(
+                        GenerationRecord.id
+                    )
+                )
+                return [(str(status), kind) for status, kind in rows]
+        finally:
+            await database.dispose()
+
+    return asyncio.run(read())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -29,7 +29,7 @@ public class Broken : MonoBehaviour
 }
 ```"""
 
-MakeClient = Callable[..., WebClient]
+MakeClient = Callable[..., Awaitable[WebClient]]
 
 
 @pytest.fixture
@@ -40,10 +40,12 @@ async def make_client(upstream: FakeUpstream) -> AsyncIterator[MakeClient]:
     async def no_sleep(seconds: float) -> None:
         sleeps.append(seconds)
 
-    def make(*, keys: bool = True, **overrides: Any) -> WebClient:
+    async def make(*, keys: bool = True, signed_in: bool = True, **overrides: Any) -> WebClient:
         settings = web_settings(upstream, keys=keys, **overrides)
         client = WebClient(Engine(settings, sleep=no_sleep), settings)
         clients.append(client)
+        if signed_in:
+            await client.sign_up()
         return client
 
     yield make
@@ -53,8 +55,8 @@ async def make_client(upstream: FakeUpstream) -> AsyncIterator[MakeClient]:
 
 
 @pytest.fixture
-def client(make_client: MakeClient) -> WebClient:
-    return make_client()
+async def client(make_client: MakeClient) -> WebClient:
+    return await make_client()
 
 
 async def generate(client: WebClient, **body: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -72,7 +74,7 @@ def kinds(events: list[tuple[str, dict[str, Any]]]) -> list[str]:
 
 
 async def test_models_lists_every_provider_with_availability(make_client: MakeClient) -> None:
-    client = make_client(keys=False)
+    client = await make_client(keys=False)
     response = await client.get("/api/models")
     assert response.status_code == 200
     providers = {p["id"]: p for p in response.json()["providers"]}
@@ -108,7 +110,7 @@ async def test_models_for_an_unknown_provider_is_422(client: WebClient) -> None:
 
 
 async def test_offline_generation_streams_and_exports(make_client: MakeClient) -> None:
-    client = make_client(keys=False)
+    client = await make_client(keys=False)
     events = await generate(client, provider="offline", prompt="a coin that spins")
     assert kinds(events) == ["start", "validation", "done"]
     assert any(k == "token" for k, _ in events)
@@ -258,7 +260,7 @@ BAD_REQUESTS: list[tuple[str, Any, int, str]] = [
 async def test_bad_input_is_4xx_json(
     make_client: MakeClient, body: Any, status: int, kind: str
 ) -> None:
-    client = make_client(keys=False, max_prompt_chars=100)
+    client = await make_client(keys=False, max_prompt_chars=100)
     response = await client.post("/api/generate", json=body)
     assert response.status_code == status, response.text
     error = response.json()["error"]
@@ -269,7 +271,7 @@ async def test_bad_input_is_4xx_json(
 
 
 async def test_no_key_error_says_how_to_enable(make_client: MakeClient) -> None:
-    client = make_client(keys=False)
+    client = await make_client(keys=False)
     response = await client.post("/api/generate", json={"provider": "openai", "prompt": "a"})
     assert "set OPENAI_API_KEY" in response.json()["error"]["message"]
 
@@ -309,7 +311,7 @@ async def test_openapi_documents_the_api(client: WebClient) -> None:
 
 
 async def test_an_oversized_body_is_413_json(make_client: MakeClient) -> None:
-    client = make_client(keys=False, max_prompt_chars=100)
+    client = await make_client(keys=False, max_prompt_chars=100)
     response = await client.post(
         "/api/generate", json={"provider": "offline", "prompt": "x" * 200_000}
     )
@@ -319,7 +321,7 @@ async def test_an_oversized_body_is_413_json(make_client: MakeClient) -> None:
 
 
 async def test_an_oversized_body_without_a_length_is_cut_off(make_client: MakeClient) -> None:
-    client = make_client(keys=False, max_prompt_chars=100)
+    client = await make_client(keys=False, max_prompt_chars=100)
 
     async def chunks() -> AsyncIterator[bytes]:
         for _ in range(200):

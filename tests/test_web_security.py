@@ -20,6 +20,7 @@ async def client(upstream: FakeUpstream) -> AsyncIterator[WebClient]:
 
     settings = web_settings(upstream)
     async with WebClient(Engine(settings, sleep=no_sleep), settings) as web:
+        await web.sign_up()
         yield web
     await web.engine.aclose()
 

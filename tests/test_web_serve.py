@@ -14,8 +14,14 @@ from pathlib import Path
 import httpx2
 import pytest
 
+from spark.config import Settings
 from tests.fakes.upstream import FakeUpstream
-from tests.serve_support import SparkServer, server_env
+from tests.serve_support import (
+    SparkServer,
+    create_account,
+    generation_rows,
+    server_env,
+)
 from tests.web_support import web_settings
 
 
@@ -31,19 +37,26 @@ def test_cli_import_does_not_load_the_web_stack() -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_serve_prints_url_serves_and_stops_gracefully(tmp_path: Path, sig: int) -> None:
+    settings = Settings(data_dir=tmp_path / "spark")
+    token = create_account(settings, abandoned_row=True)
     server = SparkServer(server_env(tmp_path), tmp_path / "serve.log")
     try:
         url = server.wait_ready()
         assert url.startswith("http://127.0.0.1:")
         page = httpx2.get(url + "/", timeout=5)
-        assert page.status_code == 200
-        assert "Offline templates" in page.text
+        assert page.status_code == 303 and page.headers["location"] == "/signin"
+        assert httpx2.get(url + "/signin", timeout=5).status_code == 200
         result = httpx2.post(
             url + "/api/generate",
             json={"provider": "offline", "prompt": "a coin that spins", "stream": False},
+            headers={"Authorization": f"Bearer {token}"},
             timeout=10,
         )
         assert result.json()["result"]["file_name"] == "SpinningCoin.cs"
+        # Start-up marked the dead process's row; the new generation is recorded.
+        assert generation_rows(settings) == [("interrupted", "interrupted"), ("succeeded", None)]
+        # Local use: the session key was generated into the data folder, readable by us only.
+        assert (tmp_path / "spark" / "secret_key").stat().st_mode & 0o077 == 0
     finally:
         code = server.stop(sig)
     # After a graceful shutdown uvicorn re-raises the signal (SIGTERM: -15; Ctrl+C: 130).
@@ -69,16 +82,31 @@ def test_serve_on_a_busy_port_is_one_clear_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_serve_beyond_loopback_needs_a_secret_key(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "spark", "serve", "--host", "0.0.0.0", "--port", "0"],
+        env=server_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "SPARK_SECRET_KEY must be set to serve on 0.0.0.0" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_a_client_that_goes_away_cancels_the_generation(
-    upstream: FakeUpstream, caplog: pytest.LogCaptureFixture
+    upstream: FakeUpstream, caplog: pytest.LogCaptureFixture, fast_password_hashing: None
 ) -> None:
-    """Stop in the browser aborts the fetch; the server must stop the provider stream too."""
+    """Stop in the browser aborts the fetch; the server must stop the provider stream too, and
+    the history row ends failed / cancelled."""
     import uvicorn
 
     from spark.web import create_app
 
     upstream.anthropic.chunk_delay = 0.2
     settings = web_settings(upstream)
+    token = create_account(settings)
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
     )
@@ -93,7 +121,12 @@ def test_a_client_that_goes_away_cancels_the_generation(
         url = f"http://127.0.0.1:{port}/api/generate"
         with (
             httpx2.Client(timeout=10) as client,
-            client.stream("POST", url, json={"provider": "anthropic", "prompt": "a coin"}) as r,
+            client.stream(
+                "POST",
+                url,
+                json={"provider": "anthropic", "prompt": "a coin"},
+                headers={"Authorization": f"Bearer {token}"},
+            ) as r,
         ):
             for line in r.iter_lines():
                 if line == "event: token":
@@ -103,6 +136,10 @@ def test_a_client_that_goes_away_cancels_the_generation(
             time.sleep(0.02)
         assert "cancelled before it finished" in caplog.text
         assert len([r for r in upstream.anthropic.history if r.path == "/v1/messages"]) == 1
+        deadline = time.monotonic() + 5
+        while generation_rows(settings) != [("failed", "cancelled")]:
+            assert time.monotonic() < deadline, generation_rows(settings)
+            time.sleep(0.05)
     finally:
         server.should_exit = True
         thread.join(10)

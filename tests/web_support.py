@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 from typing import Any
 
 import httpx2
 
 from spark.config import Settings
+from spark.db import Database
 from spark.generation import Engine
 from spark.web import create_app
 from tests.fakes.upstream import FakeUpstream
@@ -54,15 +57,36 @@ def web_settings(upstream: FakeUpstream | None, *, keys: bool = True, **override
     return Settings(**values)
 
 
-class WebClient(httpx2.AsyncClient):
-    """An httpx client on the ASGI app, remembering every response for the key scan."""
+PASSWORD = "correct horse battery staple"
+_CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+_names = itertools.count(1)
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+
+def unique_name(prefix: str = "user") -> str:
+    return f"{prefix}{next(_names)}"
+
+
+def csrf_of(html: str) -> str:
+    match = _CSRF_META.search(html)
+    assert match, "the page has no CSRF <meta> tag"
+    return match.group(1)
+
+
+class WebClient(httpx2.AsyncClient):
+    """An httpx client on the ASGI app (with its own handle on the app's SQLite database),
+    remembering every response for the key scan."""
+
+    def __init__(
+        self, engine: Engine, settings: Settings, *, database: Database | None = None
+    ) -> None:
         self.engine = engine
+        self.settings = settings
+        self.database = database or Database.from_settings(settings)
         self.responses: list[httpx2.Response] = []
-        app = create_app(settings, engine=engine)
+        self.app = create_app(settings, engine=engine, database=self.database)
+        self.username = ""
         super().__init__(
-            transport=httpx2.ASGITransport(app=app),
+            transport=httpx2.ASGITransport(app=self.app),
             base_url="http://testserver",
             event_hooks={"response": [self._keep]},
         )
@@ -70,6 +94,48 @@ class WebClient(httpx2.AsyncClient):
     async def _keep(self, response: httpx2.Response) -> None:
         await response.aread()
         self.responses.append(response)
+
+    async def db(self) -> Database:
+        """The app's database, its schema made current (as on the app's first request)."""
+        database: Database = await self.app.state.spark.database.get()
+        return database
+
+    async def csrf(self, path: str = "/signin") -> str:
+        """The session's CSRF token, read from a page as a browser would."""
+        response = await self.get(path)
+        if response.status_code == 303:  # the sign-in page of someone signed in
+            response = await self.get("/account")
+        assert response.status_code == 200, response.text
+        return csrf_of(response.text)
+
+    async def form(self, path: str, data: dict[str, str]) -> httpx2.Response:
+        """Post a form the way SPARK's pages do (with the CSRF field)."""
+        return await self.post(path, data={"csrf_token": await self.csrf(), **data})
+
+    async def sign_up(self, username: str | None = None, password: str = PASSWORD) -> None:
+        """Create an account, sign in, and send the CSRF header from now on (as app.js)."""
+        username = username or unique_name()
+        response = await self.form(
+            "/signup", {"username": username, "password": password, "confirm": password}
+        )
+        assert response.status_code == 303, response.text
+        self.username = username
+        self.headers["X-CSRF-Token"] = await self.csrf("/account")
+
+    async def sign_in(self, username: str, password: str = PASSWORD) -> httpx2.Response:
+        response = await self.form("/signin", {"username": username, "password": password})
+        if response.status_code == 303:
+            self.username = username
+            self.headers["X-CSRF-Token"] = await self.csrf("/account")
+        return response
+
+    async def aclose(self) -> None:
+        await super().aclose()
+        await self.database.dispose()
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await super().__aexit__(*exc_info)
+        await self.database.dispose()
 
 
 def parse_sse(text: str) -> list[tuple[str, dict[str, Any]]]:

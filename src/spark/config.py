@@ -84,6 +84,13 @@ class Settings(BaseSettings):
     history_retention_days: int = Field(default=90, ge=1)
     # The user that `spark generate`, `spark history` and `spark stats` record under.
     cli_user: str = Field(default="local", min_length=1, max_length=64)
+    # Web app. SPARK_SECRET_KEY signs session cookies; required when serving beyond this machine
+    # (else generated once into ``data_dir/secret_key``).
+    session_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SPARK_SECRET_KEY", "session_key")
+    )
+    # Whether anyone who reaches the web app may create an account (admins always can).
+    allow_signup: bool = True
 
     @field_validator("anthropic_api_key", "openai_api_key", "openai_compat_api_key", mode="before")
     @classmethod

@@ -7,8 +7,10 @@ instead. The flag is read here, at import, because tests/conftest.py scrubs `SPA
 before each test.
 
 Two servers run for the module: one with both provider keys and the fake upstream's URLs,
-one with no keys at all. Screenshots of the main states go to the session's temporary folder
-(printed at the end of the run).
+one with no keys at all (reached as ``localhost``, so the two servers' session cookies never
+mix). Each test's page is signed in as a new account of its own (its preferences and history
+start empty), created through the server's sign-up form. Screenshots of the main states go to
+the session's temporary folder (printed at the end of the run).
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 
 from tests.fakes.upstream import FakeUpstream
 from tests.serve_support import SparkServer, server_env
-from tests.web_support import ANTHROPIC_KEY, OPENAI_KEY
+from tests.web_support import ANTHROPIC_KEY, OPENAI_KEY, PASSWORD, csrf_of, unique_name
 
 REQUIRE_BROWSER = os.environ.get("SPARK_REQUIRE_BROWSER") == "1"
 CHROMIUM = "/usr/bin/chromium"
@@ -105,7 +108,9 @@ def browser(launched: dict[str, SparkServer]) -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def servers(launched: dict[str, SparkServer], browser: Any) -> dict[str, str]:
     """The servers' URLs, once they answer."""
-    return {name: server.wait_ready() for name, server in launched.items()}
+    urls = {name: server.wait_ready() for name, server in launched.items()}
+    urls["offline"] = urls["offline"].replace("//127.0.0.1:", "//localhost:")
+    return urls
 
 
 @pytest.fixture
@@ -138,11 +143,41 @@ def shot(screenshot_dir: Path) -> Shot:
     return take
 
 
+def sign_up(url: str, username: str, password: str = PASSWORD) -> str:
+    """Create an account through the server's sign-up form; returns its session cookie."""
+    with httpx2.Client(base_url=url, timeout=10) as client:
+        csrf = csrf_of(client.get("/signup").text)
+        response = client.post(
+            "/signup",
+            data={
+                "csrf_token": csrf,
+                "username": username,
+                "password": password,
+                "confirm": password,
+            },
+        )
+        assert response.status_code == 303, response.text
+        return str(client.cookies["spark_session"])
+
+
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    """A fresh page; console errors (CSP violations among them), page errors and dialogs fail
-    the test."""
+def account() -> dict[str, str]:
+    """A new account's username and password, on the server(s) this test uses."""
+    return {"username": unique_name("player"), "password": PASSWORD}
+
+
+@pytest.fixture
+def page(
+    browser: Any, servers: dict[str, str], account: dict[str, str], request: pytest.FixtureRequest
+) -> Iterator[Any]:
+    """A fresh page signed in as ``account``; console errors (CSP violations among them), page
+    errors and dialogs fail the test."""
     context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 860})
+    for name, fixture in (("keys", "spark_url"), ("offline", "offline_url")):
+        if fixture in request.fixturenames:
+            url = servers[name]
+            cookie = sign_up(url, account["username"], account["password"])
+            context.add_cookies([{"name": "spark_session", "value": cookie, "url": url}])
     page = context.new_page()
     problems: list[str] = []
 

@@ -1,6 +1,7 @@
-"""The launch checklist in a real browser: pickers, generation with every launch model, retry
-notices, clear errors, the validation report, export, follow-ups, stop, escaping, offline use
-without keys, and a narrow window."""
+"""The launch checklist in a real browser: sign-up and sign-in, pickers, generation with every
+launch model, retry notices, clear errors, the validation report, export, follow-ups, stop,
+escaping, the provider preference kept across reload and sign-in, the generation in history,
+offline use without keys, and a narrow window."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ except ImportError:  # the fixtures skip, or fail under SPARK_REQUIRE_BROWSER=1,
 
 from tests.browser.conftest import Shot
 from tests.fakes.upstream import DEFAULT_TEXT, FakeUpstream, Fault, Reply
-from tests.web_support import LAUNCH_MODELS, XSS, XSS_REPLY
+from tests.web_support import LAUNCH_MODELS, PASSWORD, XSS, XSS_REPLY, unique_name
 
 BROKEN = """```csharp
 using UnityEngine;
@@ -45,6 +46,38 @@ def wait_done(page: Any, file_name: str = "CoinSpinner.cs") -> None:
     expect(page.locator("#result")).to_be_visible()
     expect(page.locator("#result-file")).to_have_text(file_name)
     expect(page.locator("#status")).to_contain_text("Done in")
+
+
+def sign_in(page: Any, username: str, password: str) -> None:
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#signin-button")
+
+
+def test_sign_up_sign_out_and_sign_in(browser: Any, spark_url: str, shot: Shot) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    try:
+        page.goto(spark_url)
+        expect(page).to_have_url(re.compile(r"/signin$"))
+        expect(page.locator("h1")).to_have_text("Sign in")
+        shot(page, "00-sign-in")
+        page.click('a[href="/signup"]')
+        name = unique_name("newcomer")
+        page.fill("#username", name)
+        page.fill("#password", PASSWORD)
+        page.fill("#confirm", PASSWORD)
+        page.click("#signup-button")
+        expect(page.locator("#composer")).to_be_visible()
+        expect(page.locator("#account-link")).to_have_text(name)
+        page.click("#signout")
+        expect(page).to_have_url(re.compile(r"/signin$"))
+        sign_in(page, name, "not the password")
+        expect(page.locator("#form-error")).to_have_text("Wrong username or password.")
+        sign_in(page, name, PASSWORD)
+        expect(page.locator("#composer")).to_be_visible()
+    finally:
+        context.close()
 
 
 def test_provider_selection_changes_model_options(page: Any, spark_url: str, shot: Shot) -> None:
@@ -223,3 +256,43 @@ def test_offline_without_keys_in_a_narrow_window(page: Any, offline_url: str, sh
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px at 390px wide"
     shot(page, "07-offline-narrow")
+
+
+def test_the_provider_preference_persists_across_reload_and_sign_in(
+    page: Any, spark_url: str, account: dict[str, str]
+) -> None:
+    page.goto(spark_url)
+    expect(page.locator("#provider")).to_have_value("offline")
+    with page.expect_response(lambda r: r.url.endswith("/api/preferences")) as saved:
+        choose(page, "openai")
+    assert saved.value.status == 200
+    with page.expect_response(lambda r: r.url.endswith("/api/preferences")) as saved:
+        page.select_option("#model", "gpt-4")
+    assert saved.value.status == 200
+    page.reload()
+    expect(page.locator("#provider")).to_have_value("openai")
+    expect(page.locator("#model")).to_have_value("gpt-4")
+    page.click("#signout")
+    sign_in(page, account["username"], account["password"])
+    expect(page.locator("#provider")).to_have_value("openai")
+    expect(page.locator("#model")).to_have_value("gpt-4")
+    # Back to another provider and again to OpenAI: the model chosen for it comes back too.
+    choose(page, "anthropic")
+    choose(page, "openai")
+    expect(page.locator("#model")).to_have_value("gpt-4")
+
+
+def test_the_generation_appears_in_history(page: Any, spark_url: str, shot: Shot) -> None:
+    page.goto(spark_url)
+    send(page, "a coin that spins for the history")
+    wait_done(page, "SpinningCoin.cs")
+    page.click("text=History")
+    rows = page.locator("#history .history-row")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("a coin that spins for the history")
+    expect(rows.first).to_contain_text("succeeded")
+    expect(rows.first).to_contain_text("offline")
+    shot(page, "08-history")
+    with page.expect_download() as info:
+        rows.first.locator("a").click()
+    assert info.value.suggested_filename == "SpinningCoin.cs"

@@ -1,20 +1,27 @@
 """``spark serve``: run the web app with uvicorn on this machine, printing its URL.
 
-FastAPI and uvicorn are imported inside the command, so other commands start fast. The socket
-is bound here, before uvicorn starts, so the printed URL carries the real port (``--port 0``
-picks a free one) and a busy port is one clear error line. Ctrl+C (SIGINT) or SIGTERM shuts
-down gracefully: open streams get a few seconds to finish.
+FastAPI and uvicorn are imported inside the command, so other commands start fast. Before
+anything listens, the database is prepared (SQLite migrated, PostgreSQL checked, rows of dead
+processes marked interrupted) and the session key found: a problem with either is one clear
+error line. Serving beyond loopback requires ``SPARK_SECRET_KEY``. The socket is bound here,
+before uvicorn starts, so the printed URL carries the real port (``--port 0`` picks a free one)
+and a busy port is one clear error line. Ctrl+C (SIGINT) or SIGTERM shuts down gracefully: open
+streams get a few seconds to finish; the app's daily history clean-up task is cancelled.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from spark.cli.common import fail, settings_or_exit, stderr_console, stdout_console
+from spark.cli.common import fail, settings_or_exit, stdout_console
+
+if TYPE_CHECKING:
+    from spark.config import Settings
 
 GRACEFUL_SHUTDOWN_SECONDS = 5
 
@@ -41,6 +48,14 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+async def _prepare(settings: Settings) -> int:
+    """Migrate (SQLite) or check (PostgreSQL) the database; mark dead processes' rows."""
+    from spark.db.local import open_database, prepare_database
+
+    async with open_database(settings) as database:
+        return await prepare_database(database)
+
+
 def serve(
     host: Annotated[
         str, typer.Option("--host", help="Address to listen on (0.0.0.0: every interface).")
@@ -51,10 +66,24 @@ def serve(
     """Run the SPARK web app (chat screen and JSON API) and print its URL."""
     import uvicorn
 
-    from spark.errors import ConfigError
+    from spark.errors import ConfigError, SparkError
     from spark.web import create_app
 
     settings = settings_or_exit(debug)
+    if not _is_loopback(host) and settings.session_key is None:
+        fail(
+            ConfigError(
+                f"SPARK_SECRET_KEY must be set to serve on {host}.",
+                hint="Set it to a long random string, the same on every instance: "
+                'python -c "import secrets; print(secrets.token_urlsafe(48))"',
+            ),
+            debug=debug,
+        )
+    try:
+        asyncio.run(_prepare(settings))
+        app = create_app(settings)
+    except SparkError as exc:
+        fail(exc, debug=debug)
     try:
         sock = _bind(host, port)
     except OSError as exc:
@@ -69,7 +98,6 @@ def serve(
     bound_port = sock.getsockname()[1]
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{bound_port}"
-    app = create_app(settings)
     config = uvicorn.Config(
         app,
         log_level="debug" if debug else "info",
@@ -77,9 +105,4 @@ def serve(
         server_header=False,
     )
     stdout_console().print(f"SPARK is running at {url} — press Ctrl+C to stop.")
-    if not _is_loopback(host):
-        stderr_console().print(
-            "[yellow]Warning:[/] SPARK has no sign-in yet: anyone who can reach this address "
-            "can generate scripts with your API keys. Prefer --host 127.0.0.1."
-        )
     uvicorn.Server(config).run(sockets=[sock])

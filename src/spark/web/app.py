@@ -1,8 +1,9 @@
-"""The app factory: settings, engine, stores, middleware, error handlers and routers.
+"""The app factory: settings, engine, database, sessions, middleware, error handlers, routers.
 
 ``create_app()`` builds everything on each call (nothing at import time), so tests make apps
 with their own settings and engine, and ``uvicorn --factory spark.web:create_app`` works for
-several workers.
+several workers. While the app runs (its lifespan), a task deletes history older than
+``SPARK_HISTORY_RETENTION_DAYS`` once a day.
 """
 
 from __future__ import annotations
@@ -14,19 +15,29 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
 
 from spark import __version__
 from spark.config import Settings, load_settings
+from spark.db import Database
+from spark.db.local import retention_loop
 from spark.generation import Engine
 from spark.providers import available_providers
-from spark.web.conversations import ConversationStore, MemoryConversationStore
-from spark.web.deps import WebState
+from spark.web.auth import NotSignedIn, sign_in_url
+from spark.web.conversations import DatabaseConversationStore
+from spark.web.deps import ReadyDatabase, WebState
 from spark.web.errors import install_error_handlers
-from spark.web.routes import export, generate, models, pages
+from spark.web.routes import account, export, generate, history, models, pages, preferences
+from spark.web.secret import secret_key
 from spark.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from spark.web.throttle import SignInThrottle
+
+SESSION_COOKIE = "spark_session"
+SESSION_MAX_AGE = 14 * 24 * 3600
 
 _HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
@@ -47,26 +58,53 @@ async def _warm_up(engine: Engine) -> None:
             log.debug("warm-up of %s failed: %s", name, exc)
 
 
+async def _not_signed_in(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, NotSignedIn)
+    if exc.path.startswith("/api/"):
+        return JSONResponse(
+            {
+                "error": {
+                    "kind": "unauthenticated",
+                    "message": "Sign in first.",
+                    "hint": "Use the session of SPARK's page, or send "
+                    "`Authorization: Bearer <api token>` (spark tokens create).",
+                }
+            },
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return RedirectResponse(sign_in_url(exc.path), status_code=303)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
     engine: Engine | None = None,
-    conversations: ConversationStore | None = None,
+    database: Database | None = None,
 ) -> FastAPI:
-    """A SPARK web app. An ``engine`` passed in stays the caller's to close."""
+    """A SPARK web app. An ``engine`` or ``database`` passed in stays the caller's to close."""
     settings = settings or load_settings()
     owns_engine = engine is None
     the_engine = engine or Engine(settings)
+    owns_database = database is None
+    the_database = database or Database.from_settings(settings)
+    session_key = secret_key(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         warm_up = asyncio.create_task(_warm_up(the_engine))
+        retention = asyncio.create_task(
+            retention_loop(the_database, days=settings.history_retention_days)
+        )
         yield
-        warm_up.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await warm_up
+        for task in (warm_up, retention):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if owns_engine:
             await the_engine.aclose()
+        if owns_database:
+            await the_database.dispose()
 
     # Room for the longest prompt even if every character were a JSON \uXXXX escape.
     body_limit = 6 * settings.max_prompt_chars + 64 * 1024
@@ -84,13 +122,26 @@ def create_app(
     app.state.spark = WebState(
         settings=settings,
         engine=the_engine,
-        conversations=conversations or MemoryConversationStore(),
+        database=ReadyDatabase(the_database),
+        conversations=DatabaseConversationStore(the_database),
         templates=Jinja2Templates(directory=_HERE / "templates"),
+        throttle=SignInThrottle(),
+    )
+    # Signed (itsdangerous), HttpOnly, SameSite=Lax; SecurityHeadersMiddleware adds Secure
+    # when the request came over HTTPS (behind a proxy: uvicorn --proxy-headers).
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=False,
     )
     app.add_middleware(BodySizeLimitMiddleware, limit=body_limit)
     app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
+    app.add_exception_handler(NotSignedIn, _not_signed_in)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
-    for module in (pages, generate, models, export):
+    for module in (pages, account, generate, models, preferences, history, export):
         app.include_router(module.router)
     return app

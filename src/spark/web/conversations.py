@@ -1,20 +1,23 @@
-"""Conversation memory: earlier turns of a chat, so a follow-up revises the previous script.
+"""Conversations and their history: follow-ups revise the previous script, across instances.
 
-Phase 1 keeps conversations in memory (lost on restart, per process). The database will store
-them as history rows linked by conversation id; it only has to implement
-:class:`ConversationStore`. Every call names the owner, and a store never answers with another
-user's conversation or generation.
+A conversation is the user's history rows sharing one ``conversation_id``
+(``spark_generation_history``), so any instance on the same database continues it. The rows keep
+the generated code, not the model's full reply, so a follow-up sends the earlier scripts back as
+the assistant's turns (a fenced ``csharp`` block, which is what the model answered with). Every
+call names the owner, and a store never answers with another user's conversation or generation.
 """
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from spark.db import Database
+from spark.db.history import get_generation, list_generations
+from spark.db.models import GenerationRecord, GenerationStatus
+from spark.db.recorder import HistoryRecorder
+from spark.generation import GenerationStart
 from spark.providers.base import ChatMessage
 
 # Turns sent back to the model as context: the latest script matters, old ones cost tokens.
@@ -37,13 +40,12 @@ class Turn:
     model: str
     code: str
     file_name: str
-    created: float = field(default_factory=time.time)
 
 
 @dataclass(slots=True)
 class Conversation:
     id: str
-    owner: str
+    owner: int
     turns: list[Turn] = field(default_factory=list)
 
     def history(self) -> tuple[ChatMessage, ...]:
@@ -54,60 +56,75 @@ class Conversation:
         return tuple(messages)
 
 
+class WebRecorder(HistoryRecorder):
+    """A history recorder whose row is written before the stream starts (so the ``start``
+    event can name the generation); the engine's own ``start`` call then does nothing."""
+
+    async def start(self, started: GenerationStart) -> None:
+        if self.record_id is None:
+            await super().start(started)
+
+    @property
+    def generation_id(self) -> str:
+        return "" if self.record_id is None else str(self.record_id)
+
+
 class ConversationStore(Protocol):
-    """Where conversations live (memory now, the database later)."""
+    """Where conversations and their generations live."""
 
-    async def start(self, *, owner: str) -> Conversation: ...
+    async def get(self, *, owner: int, conversation_id: str) -> Conversation | None: ...
 
-    async def get(self, *, owner: str, conversation_id: str) -> Conversation | None: ...
+    async def find_turn(self, *, owner: int, generation_id: str) -> Turn | None: ...
 
-    async def add_turn(self, *, owner: str, conversation_id: str, turn: Turn) -> None: ...
+    async def begin(
+        self, *, owner: int, conversation_id: str, started: GenerationStart
+    ) -> WebRecorder: ...
 
-    async def find_turn(self, *, owner: str, generation_id: str) -> Turn | None: ...
+
+def _turn(record: GenerationRecord) -> Turn:
+    code = record.generated_code or ""
+    return Turn(
+        generation_id=str(record.id),
+        prompt=record.prompt,
+        reply=f"```csharp\n{code}\n```",
+        provider=record.provider,
+        model=record.model,
+        code=code,
+        file_name=f"{record.class_name or 'GeneratedScript'}.cs",
+    )
 
 
-class MemoryConversationStore:
-    """Conversations in a dict, the least recently used dropped beyond ``max_conversations``."""
+class DatabaseConversationStore:
+    """Conversations as history rows in SPARK's database."""
 
-    def __init__(self, *, max_conversations: int = 500, max_turns: int = 50) -> None:
-        self._conversations: OrderedDict[str, Conversation] = OrderedDict()
-        self._max_conversations = max_conversations
-        self._max_turns = max_turns
-        self._lock = asyncio.Lock()
+    def __init__(self, database: Database) -> None:
+        self.database = database
 
-    async def start(self, *, owner: str) -> Conversation:
-        async with self._lock:
-            conversation = Conversation(id=new_id("c"), owner=owner)
-            self._conversations[conversation.id] = conversation
-            while len(self._conversations) > self._max_conversations:
-                self._conversations.popitem(last=False)
-            return conversation
-
-    async def get(self, *, owner: str, conversation_id: str) -> Conversation | None:
-        async with self._lock:
-            conversation = self._conversations.get(conversation_id)
-            if conversation is None or conversation.owner != owner:
-                return None
-            self._conversations.move_to_end(conversation_id)
-            return conversation
-
-    async def add_turn(self, *, owner: str, conversation_id: str, turn: Turn) -> None:
-        async with self._lock:
-            conversation = self._conversations.get(conversation_id)
-            if conversation is None or conversation.owner != owner:
-                # Dropped from memory while the generation ran: keep the result findable.
-                conversation = Conversation(id=conversation_id, owner=owner)
-                self._conversations[conversation_id] = conversation
-            conversation.turns.append(turn)
-            del conversation.turns[: -self._max_turns]
-            self._conversations.move_to_end(conversation_id)
-
-    async def find_turn(self, *, owner: str, generation_id: str) -> Turn | None:
-        async with self._lock:
-            for conversation in reversed(self._conversations.values()):
-                if conversation.owner != owner:
-                    continue
-                for turn in conversation.turns:
-                    if turn.generation_id == generation_id:
-                        return turn
+    async def get(self, *, owner: int, conversation_id: str) -> Conversation | None:
+        async with self.database.session(user_id=owner) as session:
+            page = await list_generations(
+                session=session, user_id=owner, conversation_id=conversation_id, limit=50
+            )
+        if not page.items:
             return None
+        done = [r for r in reversed(page.items) if r.status == GenerationStatus.SUCCEEDED]
+        return Conversation(id=conversation_id, owner=owner, turns=[_turn(r) for r in done])
+
+    async def find_turn(self, *, owner: int, generation_id: str) -> Turn | None:
+        if not generation_id.isdigit() or len(generation_id) > 18:
+            return None
+        async with self.database.session(user_id=owner) as session:
+            record = await get_generation(
+                session=session, user_id=owner, record_id=int(generation_id)
+            )
+        if record is None or record.status != GenerationStatus.SUCCEEDED:
+            return None
+        return _turn(record)
+
+    async def begin(
+        self, *, owner: int, conversation_id: str, started: GenerationStart
+    ) -> WebRecorder:
+        """The recorder of a new generation, its ``running`` row already written."""
+        recorder = WebRecorder(self.database, user_id=owner, conversation_id=conversation_id)
+        await recorder.start(started)
+        return recorder

@@ -79,6 +79,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
+        if not _wants_json(request):  # a form of SPARK's pages (an expired CSRF token, say)
+            hint = f" {html.escape(exc.hint)}" if exc.hint else ""
+            return HTMLResponse(
+                f"<!doctype html><title>{exc.status}</title><p>{exc.status}: "
+                f'{html.escape(exc.message)}{hint} <a href="/">Back to SPARK</a></p>',
+                status_code=exc.status,
+            )
         return _json(exc.status, {"kind": exc.kind, "message": exc.message, "hint": exc.hint})
 
     async def spark_error(request: Request, exc: Exception) -> Response:

@@ -1,10 +1,9 @@
-"""One web generation: the engine's events as JSON payloads, with the result remembered.
+"""One web generation: the engine's events as JSON payloads, recorded in the user's history.
 
 Every adapter of the web app (the SSE stream and the ``stream: false`` answer) goes through
-:class:`WebGeneration`, so this is where history recording plugs in when the database lands:
-``_finish`` stores the turn (phase 1: in the conversation store), and ``events`` knows when a
-generation ended early (the client went away or pressed Stop), which is when the history row
-will be finished as cancelled.
+:class:`WebGeneration`. Its recorder's row (``running``) exists before the first event; the
+engine finishes it as succeeded or failed, and as failed with kind ``cancelled`` when the
+consumer stops early (Stop pressed, connection lost). The row is also the conversation's turn.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from spark.events import (
 from spark.generation import Engine, GenerationRequest
 from spark.usage import Usage
 from spark.web.auth import WebUser
-from spark.web.conversations import ConversationStore, Turn, new_id
+from spark.web.conversations import WebRecorder
 from spark.web.errors import error_detail
 from spark.web.highlight import highlight_csharp
 
@@ -61,17 +60,17 @@ class WebGeneration:
         self,
         *,
         engine: Engine,
-        conversations: ConversationStore,
+        recorder: WebRecorder,
         user: WebUser,
         conversation_id: str,
         request: GenerationRequest,
     ) -> None:
         self.engine = engine
-        self.conversations = conversations
+        self.recorder = recorder
         self.user = user
         self.conversation_id = conversation_id
         self.request = request
-        self.generation_id = new_id("g")
+        self.generation_id = recorder.generation_id
         self.retries: list[str] = []
 
     def start_payload(self) -> Payload:
@@ -87,14 +86,16 @@ class WebGeneration:
         yield "start", self.start_payload()
         finished = False
         try:
-            async with aclosing(self.engine.generate(self.request)) as stream:
+            async with aclosing(
+                self.engine.generate(self.request, recorder=self.recorder)
+            ) as stream:
                 async for event in stream:
                     kind, payload = await self._payload(event)
                     finished = kind in ("done", "error")
                     yield kind, payload
         finally:
             if not finished:
-                # Stop pressed or connection lost: the history row will be marked cancelled.
+                # Stop pressed or connection lost: the engine finishes the row as cancelled.
                 log.info("generation %s cancelled before it finished", self.generation_id)
 
     async def _payload(self, event: Event) -> tuple[str, Payload]:
@@ -126,19 +127,6 @@ class WebGeneration:
         }
 
     async def _finish(self, result: GenerationResult) -> Payload:
-        await self.conversations.add_turn(
-            owner=self.user.id,
-            conversation_id=self.conversation_id,
-            turn=Turn(
-                generation_id=self.generation_id,
-                prompt=self.request.prompt,
-                reply=result.reply,
-                provider=result.provider,
-                model=result.model,
-                code=result.code,
-                file_name=result.file_name,
-            ),
-        )
         return {
             "conversation_id": self.conversation_id,
             "generation_id": self.generation_id,

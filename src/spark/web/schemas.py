@@ -121,3 +121,39 @@ class GenerateResult(BaseModel):
     ok: bool
     result: GenerationOut | None = None
     error: ErrorDetail | None = None
+
+
+class PreferencesOut(BaseModel):
+    """The user's saved choice (``null``: none yet, the server's default applies)."""
+
+    provider: str | None = Field(description="The provider last chosen.")
+    models: dict[str, str] = Field(description="The model last chosen, per provider.")
+
+
+class PreferencesBody(BaseModel):
+    """Remember ``provider`` (and ``model`` for it) as the user's choice."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: str = Field(min_length=1, max_length=64)
+    model: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+class HistoryItemOut(BaseModel):
+    generation_id: str
+    conversation_id: str | None
+    created_at: str
+    status: str = Field(description="running, succeeded, failed or interrupted.")
+    error_kind: str | None = Field(description="e.g. `cancelled`, `rate_limit` when failed.")
+    provider: str
+    model: str
+    prompt: str
+    class_name: str | None
+    success: bool | None
+    cost_usd: str | None
+    export_url: str | None
+
+
+class HistoryOut(BaseModel):
+    items: list[HistoryItemOut]
+    total: int

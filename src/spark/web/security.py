@@ -1,17 +1,20 @@
-"""Security headers for every response, and the same-origin check on state-changing requests.
+"""Security headers for every response, and the CSRF check on state-changing requests.
 
 The Content-Security-Policy allows scripts, styles, images and fetches from the app itself only:
 no inline scripts or styles, no CDN, no framing. Pages keep working under it because every
-script and stylesheet is a static file served by the app.
+script and stylesheet is a static file served by the app. Cookies set over HTTPS get ``Secure``.
 
-:func:`require_same_origin` is phase 1's guard against cross-site requests (a web page the user
-visits posting to the local SPARK): a browser's ``Origin``/``Sec-Fetch-Site`` must say the
-request comes from SPARK's own pages. With accounts, the CSRF token check replaces it here, in
-the one dependency every state-changing route takes (:data:`SameOrigin`).
+Cross-site request forgery: every session carries a random CSRF token. Forms send it as the
+hidden ``csrf_token`` field; the page's JavaScript reads it from ``<meta name="csrf-token">``
+and sends it as ``X-CSRF-Token``. A state-changing request signed in by the cookie must carry it
+(:data:`CsrfProtected`, :func:`check_csrf`), and a browser's ``Origin``/``Sec-Fetch-Site`` must
+also say it comes from SPARK's own pages. Requests with an API token (``Authorization: Bearer``)
+carry no cookie a browser could send on its own, so they are exempt.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -19,6 +22,7 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from spark.web.auth import SESSION_CSRF, OptionalUser
 from spark.web.errors import ApiError
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -60,6 +64,7 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         is_api = str(scope.get("path", "")).startswith("/api/")
+        is_https = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -68,10 +73,19 @@ class SecurityHeadersMiddleware:
                 headers += [h for h in SECURITY_HEADERS if h[0] not in present]
                 if is_api and b"cache-control" not in present:
                     headers.append((b"cache-control", b"no-store"))
+                if is_https:
+                    headers = [_secure_cookie(h) for h in headers]
                 message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _secure_cookie(header: tuple[bytes, bytes]) -> tuple[bytes, bytes]:
+    name, value = header
+    if name.lower() == b"set-cookie" and b"secure" not in value.lower():
+        return name, value + b"; secure"
+    return header
 
 
 class BodySizeLimitMiddleware:
@@ -118,7 +132,16 @@ class BodySizeLimitMiddleware:
         return counted
 
 
-async def require_same_origin(request: Request) -> None:
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token (created on first use), for forms and the ``<meta>`` tag."""
+    token = request.session.get(SESSION_CSRF)
+    if not isinstance(token, str) or not token:
+        token = secrets.token_urlsafe(32)
+        request.session[SESSION_CSRF] = token
+    return token
+
+
+def require_same_origin(request: Request) -> None:
     """Refuse a browser request sent by another site's page (403)."""
     site = request.headers.get("sec-fetch-site")
     if site is not None and site not in ("same-origin", "none"):
@@ -131,6 +154,26 @@ async def require_same_origin(request: Request) -> None:
         raise _cross_site()
 
 
+def check_csrf(request: Request, sent: str | None) -> None:
+    """Refuse (403) a cookie-authenticated request without the session's CSRF token."""
+    require_same_origin(request)
+    expected = request.session.get(SESSION_CSRF)
+    if not isinstance(expected, str) or not sent or not secrets.compare_digest(sent, expected):
+        raise ApiError(
+            403,
+            "csrf",
+            "This request lacks a valid CSRF token.",
+            "Reload the page and try again (API clients: use an API token).",
+        )
+
+
+async def require_csrf(request: Request, user: OptionalUser) -> None:
+    """The dependency of every state-changing API route (bearer-token calls are exempt)."""
+    if user is not None and user.by_token:
+        return
+    check_csrf(request, request.headers.get("x-csrf-token"))
+
+
 def _cross_site() -> ApiError:
     return ApiError(
         403,
@@ -140,4 +183,4 @@ def _cross_site() -> ApiError:
     )
 
 
-SameOrigin = Annotated[None, Depends(require_same_origin)]
+CsrfProtected = Annotated[None, Depends(require_csrf)]

@@ -31,6 +31,7 @@ def safe_file_name(name: str) -> str:
             "content": {"text/x-csharp": {}},
             "description": "The script, as an attachment named after its class.",
         },
+        401: {"model": ErrorBody, "description": "Not signed in."},
         404: {"model": ErrorBody, "description": "Unknown generation."},
     },
 )
@@ -43,7 +44,7 @@ async def export_script(
         raise ApiError(
             404,
             "unknown_generation",
-            "SPARK does not know this generation (it may have restarted).",
+            "SPARK has no finished script with this id in your history.",
             "Generate the script again.",
         )
     file_name = safe_file_name(turn.file_name)

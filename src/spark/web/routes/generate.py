@@ -18,14 +18,16 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from fastapi.sse import EventSourceResponse, format_sse_event
 
-from spark.generation import GenerationRequest
+from spark.generation import GenerationRequest, GenerationStart
 from spark.providers.base import ChatMessage
+from spark.unity.prompts import SYSTEM_PROMPT_VERSION
 from spark.web.auth import CurrentUser
+from spark.web.conversations import new_id
 from spark.web.deps import ConversationsDep, EngineDep
 from spark.web.errors import ApiError
 from spark.web.runner import WebGeneration
 from spark.web.schemas import ErrorBody, GenerateBody, GenerateResult
-from spark.web.security import SameOrigin
+from spark.web.security import CsrfProtected
 
 router = APIRouter(prefix="/api", tags=["generate"])
 _CLEANUP_SECONDS = 5.0
@@ -71,7 +73,8 @@ async def _sse(generation: WebGeneration) -> AsyncIterator[bytes]:
             "content": {"text/event-stream": {"example": _STREAM_EXAMPLE}},
         },
         400: {"model": ErrorBody, "description": "Malformed JSON."},
-        403: {"model": ErrorBody, "description": "Sent by another web site's page."},
+        401: {"model": ErrorBody, "description": "Not signed in (session or API token)."},
+        403: {"model": ErrorBody, "description": "No CSRF token, or another site's page."},
         404: {"model": ErrorBody, "description": "Unknown conversation."},
         409: {"model": ErrorBody, "description": "The provider has no key (not configured)."},
         422: {
@@ -86,7 +89,7 @@ async def generate(
     engine: EngineDep,
     conversations: ConversationsDep,
     user: CurrentUser,
-    _: SameOrigin,
+    _: CsrfProtected,
 ) -> Response:
     """Run one generation: check, stream with retries, validate, repair once if needed.
 
@@ -101,7 +104,7 @@ async def generate(
             raise ApiError(
                 404,
                 "unknown_conversation",
-                "This conversation is no longer known to SPARK (it may have restarted).",
+                "SPARK has no conversation with this id in your history.",
                 "Start a new script.",
             )
         history = conversation.history()
@@ -109,13 +112,17 @@ async def generate(
         prompt=body.prompt, provider=body.provider, model=body.model, history=history
     )
     provider, model = await engine.resolve(draft)  # SparkError → 4xx before any streaming
-    if conversation is None:
-        conversation = await conversations.start(owner=user.id)
+    conversation_id = conversation.id if conversation is not None else new_id("c")
+    recorder = await conversations.begin(
+        owner=user.id,
+        conversation_id=conversation_id,
+        started=GenerationStart(body.prompt, provider, model, SYSTEM_PROMPT_VERSION),
+    )
     generation = WebGeneration(
         engine=engine,
-        conversations=conversations,
+        recorder=recorder,
         user=user,
-        conversation_id=conversation.id,
+        conversation_id=conversation_id,
         request=GenerationRequest(
             prompt=body.prompt, provider=provider, model=model, history=history
         ),

@@ -10,10 +10,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from spark import __version__
 from spark.unity.prompts import build_system_prompt
 from spark.web.auth import CurrentUser
-from spark.web.deps import EngineDep, SettingsDep, TemplatesDep
+from spark.web.deps import DatabaseDep, EngineDep, SettingsDep, TemplatesDep
 from spark.web.highlight import stylesheet
 from spark.web.preferences import initial_choice
 from spark.web.routes.models import provider_out
+from spark.web.security import csrf_token
 
 router = APIRouter(include_in_schema=False)
 
@@ -24,9 +25,12 @@ async def chat_page(
     engine: EngineDep,
     settings: SettingsDep,
     templates: TemplatesDep,
+    database: DatabaseDep,
     user: CurrentUser,
 ) -> Response:
-    provider, model = await initial_choice(user=user, settings=settings, engine=engine)
+    provider, model, saved_models = await initial_choice(
+        user=user, settings=settings, engine=engine, database=database
+    )
     providers = [await provider_out(p.id, engine, settings) for p in engine.catalog.providers]
     selected = next(p for p in providers if p.id == provider)
     system_chars = len(
@@ -39,9 +43,11 @@ async def chat_page(
         "index.html",
         {
             "user": user,
+            "csrf_token": csrf_token(request),
             "providers": providers,
             "provider": provider,
             "model": model,
+            "saved_models": saved_models,
             "models": selected.models,
             "max_prompt_chars": settings.max_prompt_chars,
             "system_chars": system_chars,

@@ -28,6 +28,9 @@
   const narrow = window.matchMedia("(max-width: 900px)");
 
   const maxChars = Number(form.dataset.maxPromptChars);
+  const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  const csrfToken = csrfMeta ? csrfMeta.content : "";
+  const savedModels = JSON.parse(form.dataset.savedModels || "{}");
   const systemChars = Number(form.dataset.systemChars);
   const TYPICAL_OUTPUT_TOKENS = 1500;
 
@@ -74,7 +77,8 @@
       if (!response.ok) throw new Error(data.error ? data.error.message : response.statusText);
       const models = data.providers[0].models;
       modelSel.replaceChildren(...models.map(optionFor));
-      const preferred = models.find((m) => m.default) || models[0];
+      const preferred =
+        models.find((m) => m.id === savedModels[provider]) || models.find((m) => m.default) || models[0];
       if (preferred) modelSel.value = preferred.id;
     } catch (err) {
       if (request !== modelsRequest) return;
@@ -87,6 +91,25 @@
     if (request !== modelsRequest) return;
     updateModelInfo();
     updateEstimate();
+    savePreference();
+  }
+
+  // The choice is remembered for the next visit (and the next sign-in).
+  async function savePreference() {
+    const provider = providerSel.value;
+    const model = modelSel.value;
+    if (!provider || !model) return;
+    savedModels[provider] = model;
+    try {
+      const response = await fetch("/api/preferences", {
+        method: "PUT",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken },
+        body: JSON.stringify({ provider, model }),
+      });
+      if (response.status === 401) window.location.assign("/signin");
+    } catch {
+      // Not saved this time: the choice still applies to this page.
+    }
   }
 
   function updateModelInfo() {
@@ -345,10 +368,18 @@
     try {
       const response = await fetch("/api/generate", {
         method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+        headers: {
+          "Content-Type": "application/json",
+          Accept: "text/event-stream",
+          "X-CSRF-Token": csrfToken,
+        },
         body: JSON.stringify(body),
         signal: controller.signal,
       });
+      if (response.status === 401) {
+        window.location.assign("/signin");
+        return;
+      }
       if (!response.ok) {
         const data = await response.json().catch(() => null);
         const error = data && data.error ? data.error : { message: `SPARK answered ${response.status}.` };
@@ -438,6 +469,7 @@
   modelSel.addEventListener("change", () => {
     updateModelInfo();
     updateEstimate();
+    savePreference();
   });
   stopBtn.addEventListener("click", () => controller && controller.abort());
   newBtn.addEventListener("click", newScript);

@@ -1,0 +1,339 @@
+"""Accounts: sign-up, sign-in, sign-out, the account page (password, API tokens) and, for
+admins, creating users.
+
+Server-rendered forms, each with the session's CSRF token in a hidden field. The first account
+that can sign in becomes the admin; after that, open sign-up follows ``SPARK_ALLOW_SIGNUP``
+(admins can always create accounts here or with ``spark users create``). Failed sign-ins are
+throttled per username and address (:mod:`spark.web.throttle`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from spark import __version__
+from spark.db import Database
+from spark.db.users import (
+    authenticate,
+    count_users,
+    create_api_token,
+    create_user,
+    delete_api_token,
+    list_api_tokens,
+    list_users,
+    set_password,
+    verify_password,
+)
+from spark.db.users import get_user as load_user
+from spark.errors import UsageError
+from spark.web.auth import CurrentUser, OptionalUser, WebUser, end_session, start_session
+from spark.web.deps import DatabaseDep, SettingsDep, TemplatesDep, ThrottleDep
+from spark.web.errors import ApiError
+from spark.web.security import check_csrf, csrf_token
+
+router = APIRouter(include_in_schema=False)
+
+MAX_PASSWORD_CHARS = 1024  # argon2 hashes anything, but not arbitrarily much of it per request
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """An ``application/x-www-form-urlencoded`` body (first value of each field), CSRF-checked."""
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        raise ApiError(400, "invalid_form", "Send the form from SPARK's page.")
+    raw = (await request.body()).decode("utf-8", errors="replace")
+    form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+    check_csrf(request, form.get("csrf_token"))
+    return form
+
+
+def _render(
+    templates: Jinja2Templates,
+    request: Request,
+    name: str,
+    status: int = 200,
+    **context: Any,
+) -> Response:
+    context |= {"csrf_token": csrf_token(request), "version": __version__}
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def _next_path(value: str | None) -> str:
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value
+
+
+async def _signup_open(database: Database, allow_signup: bool) -> tuple[bool, bool]:
+    """(open sign-up allowed, no account can sign in yet)."""
+    async with database.session() as session:
+        first = await count_users(session=session, can_sign_in=True) == 0
+    return allow_signup, first
+
+
+# --- sign-in / sign-out ------------------------------------------------------------------------
+
+
+@router.get("/signin", response_class=HTMLResponse)
+async def signin_page(
+    request: Request,
+    templates: TemplatesDep,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    user: OptionalUser,
+    next: str = "/",
+) -> Response:
+    if user is not None:
+        return RedirectResponse(_next_path(next), status_code=303)
+    allowed, first = await _signup_open(database, settings.allow_signup)
+    return _render(
+        templates, request, "signin.html", next=_next_path(next), signup=allowed, first=first
+    )
+
+
+@router.post("/signin")
+async def signin(
+    request: Request,
+    templates: TemplatesDep,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    throttle: ThrottleDep,
+) -> Response:
+    form = await read_form(request)
+    username = form.get("username", "").strip()[:64]
+    password = form.get("password", "")[:MAX_PASSWORD_CHARS]
+    next_path = _next_path(form.get("next"))
+    address = request.client.host if request.client else "?"
+    allowed, first = await _signup_open(database, settings.allow_signup)
+
+    def again(message: str, status: int) -> Response:
+        return _render(
+            templates,
+            request,
+            "signin.html",
+            status,
+            next=next_path,
+            signup=allowed,
+            first=first,
+            username=username,
+            error=message,
+        )
+
+    wait = throttle.retry_after(username, address)
+    if wait > 0:
+        return again(f"Too many failed sign-ins. Try again in {math.ceil(wait)} s.", 429)
+    async with database.session() as session:
+        account = await authenticate(session=session, username=username, password=password)
+    if account is None:
+        throttle.failed(username, address)
+        return again("Wrong username or password.", 401)
+    throttle.succeeded(username, address)
+    start_session(request, account)
+    return RedirectResponse(next_path, status_code=303)
+
+
+@router.post("/signout")
+async def signout(request: Request) -> Response:
+    await read_form(request)
+    end_session(request)
+    return RedirectResponse("/signin", status_code=303)
+
+
+# --- sign-up -----------------------------------------------------------------------------------
+
+
+@router.get("/signup", response_class=HTMLResponse)
+async def signup_page(
+    request: Request, templates: TemplatesDep, database: DatabaseDep, settings: SettingsDep
+) -> Response:
+    allowed, first = await _signup_open(database, settings.allow_signup)
+    return _render(
+        templates, request, "signup.html", 200 if allowed else 403, closed=not allowed, first=first
+    )
+
+
+@router.post("/signup")
+async def signup(
+    request: Request, templates: TemplatesDep, database: DatabaseDep, settings: SettingsDep
+) -> Response:
+    form = await read_form(request)
+    allowed, first = await _signup_open(database, settings.allow_signup)
+    if not allowed:
+        return _render(templates, request, "signup.html", 403, closed=True, first=first)
+    username = form.get("username", "").strip()[:64]
+    password = form.get("password", "")[:MAX_PASSWORD_CHARS]
+    if password != form.get("confirm", "")[:MAX_PASSWORD_CHARS]:
+        return _render(
+            templates,
+            request,
+            "signup.html",
+            422,
+            first=first,
+            username=username,
+            error="The two passwords differ.",
+        )
+    try:
+        async with database.session() as session:
+            # The first account that can sign in is the admin (the CLI's local user cannot).
+            is_admin = await count_users(session=session, can_sign_in=True) == 0
+            account = await create_user(
+                session=session, username=username, password=password, is_admin=is_admin
+            )
+    except UsageError as exc:
+        return _render(
+            templates, request, "signup.html", 422, first=first, username=username, error=str(exc)
+        )
+    start_session(request, account)
+    return RedirectResponse("/", status_code=303)
+
+
+# --- the account page --------------------------------------------------------------------------
+
+
+async def _account_page(
+    request: Request,
+    templates: Jinja2Templates,
+    database: Database,
+    user: WebUser,
+    settings_allow_signup: bool,
+    status: int = 200,
+    **context: Any,
+) -> Response:
+    async with database.session(user_id=user.id) as session:
+        tokens = await list_api_tokens(session=session, user_id=user.id)
+        users = await list_users(session=session) if user.is_admin else []
+    return _render(
+        templates,
+        request,
+        "account.html",
+        status,
+        user=user,
+        tokens=tokens,
+        users=users,
+        allow_signup=settings_allow_signup,
+        **context,
+    )
+
+
+@router.get("/account", response_class=HTMLResponse)
+async def account_page(
+    request: Request,
+    templates: TemplatesDep,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+) -> Response:
+    return await _account_page(request, templates, database, user, settings.allow_signup)
+
+
+@router.post("/account/password")
+async def change_password(
+    request: Request,
+    templates: TemplatesDep,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+) -> Response:
+    form = await read_form(request)
+    current = form.get("current", "")[:MAX_PASSWORD_CHARS]
+    new = form.get("password", "")[:MAX_PASSWORD_CHARS]
+
+    def page(status: int, **context: Any) -> Awaitable[Response]:
+        return _account_page(
+            request, templates, database, user, settings.allow_signup, status, **context
+        )
+
+    if new != form.get("confirm", "")[:MAX_PASSWORD_CHARS]:
+        return await page(422, password_error="The two new passwords differ.")
+    async with database.session() as session:
+        account = await load_user(session=session, user_id=user.id)
+        if account is None or account.password_hash is None:
+            return await page(422, password_error="This account has no password to change.")
+        if not verify_password(current, account.password_hash):
+            return await page(422, password_error="The current password is wrong.")
+        try:
+            await set_password(session=session, user_id=user.id, password=new)
+        except UsageError as exc:
+            return await page(422, password_error=str(exc))
+        start_session(request, account)  # a fresh session (and CSRF token) after the change
+    return await page(200, password_message="Password changed.")
+
+
+@router.post("/account/tokens")
+async def new_token(
+    request: Request,
+    templates: TemplatesDep,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+) -> Response:
+    form = await read_form(request)
+    try:
+        async with database.session(user_id=user.id) as session:
+            row, token = await create_api_token(
+                session=session, user_id=user.id, name=form.get("name", "")
+            )
+    except UsageError as exc:
+        return await _account_page(
+            request, templates, database, user, settings.allow_signup, 422, token_error=str(exc)
+        )
+    # Shown once, on this page only (never stored, never in a URL).
+    return await _account_page(
+        request,
+        templates,
+        database,
+        user,
+        settings.allow_signup,
+        new_token=token,
+        new_token_name=row.name,
+    )
+
+
+@router.post("/account/tokens/{token_id}/delete")
+async def revoke_token(
+    request: Request, token_id: int, database: DatabaseDep, user: CurrentUser
+) -> Response:
+    await read_form(request)
+    async with database.session(user_id=user.id) as session:
+        await delete_api_token(session=session, user_id=user.id, token_id=token_id)
+    return RedirectResponse("/account", status_code=303)
+
+
+@router.post("/account/users")
+async def admin_create_user(
+    request: Request,
+    templates: TemplatesDep,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+) -> Response:
+    form = await read_form(request)
+    if not user.is_admin:
+        raise ApiError(403, "forbidden", "Only an admin can create accounts.")
+    try:
+        async with database.session() as session:
+            created = await create_user(
+                session=session,
+                username=form.get("username", ""),
+                password=form.get("password", "")[:MAX_PASSWORD_CHARS],
+                is_admin=form.get("is_admin") == "on",
+            )
+            name = created.username
+    except UsageError as exc:
+        return await _account_page(
+            request, templates, database, user, settings.allow_signup, 422, user_error=str(exc)
+        )
+    return await _account_page(
+        request,
+        templates,
+        database,
+        user,
+        settings.allow_signup,
+        user_message=f"Account {name!r} created.",
+    )
