@@ -424,3 +424,29 @@ async def test_the_history_clean_up_runs_while_the_app_runs(make_client: MakeCli
         running = retention_tasks()
         assert len(running) == 1 and not running[0].done()
     assert running[0].cancelled() and retention_tasks() == []
+
+
+async def test_admin_closes_and_reopens_sign_up_for_every_instance(make_client: MakeClient) -> None:
+    admin = await make_client()  # the first account is the admin
+    other_instance = await make_client(signed_in=False)  # SPARK_ALLOW_SIGNUP=true there
+    assert "Close sign-up" in (await admin.get("/account")).text
+    closed = await admin.form("/account/signup", {"open": "false"})
+    assert closed.status_code == 200 and "Sign-up is closed" in closed.text
+    assert "Open sign-up" in closed.text
+    assert (await other_instance.get("/signup")).status_code == 403
+    refused = await other_instance.form(
+        "/signup", {"username": "mallory", "password": PASSWORD, "confirm": PASSWORD}
+    )
+    assert refused.status_code == 403
+    reopened = await admin.form("/account/signup", {"open": "true"})
+    assert reopened.status_code == 200 and "Sign-up is open." in reopened.text
+    assert (await other_instance.get("/signup")).status_code == 200
+
+
+async def test_only_admins_switch_sign_up(make_client: MakeClient) -> None:
+    await make_client()  # the admin
+    member = await make_client()  # a second, ordinary account
+    denied = await member.form("/account/signup", {"open": "false"})
+    assert denied.status_code == 403
+    assert "Close sign-up" not in (await member.get("/account")).text
+    assert (await member.get("/signup")).status_code in (200, 303)  # still open

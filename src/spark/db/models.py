@@ -181,3 +181,16 @@ class GenerationRecord(Base):
             + self.cache_read_tokens
             + self.cache_write_tokens
         )
+
+
+class SiteSetting(Base):
+    """A site-wide setting changed at run time by an admin (e.g. ``signup_open``)."""
+
+    __tablename__ = "spark_site_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utc_now, server_default=func.now()
+    )

@@ -2,9 +2,10 @@
 admins, creating users.
 
 Server-rendered forms, each with the session's CSRF token in a hidden field. The first account
-that can sign in becomes the admin; after that, open sign-up follows ``SPARK_ALLOW_SIGNUP``
-(admins can always create accounts here or with ``spark users create``). Failed sign-ins are
-throttled per username and address (:mod:`spark.web.throttle`).
+that can sign in becomes the admin; after that, open sign-up follows the switch an admin sets
+on this page (stored in the database, so every instance agrees), which defaults to
+``SPARK_ALLOW_SIGNUP``; admins can always create accounts here or with ``spark users create``.
+Failed sign-ins are throttled per username and address (:mod:`spark.web.throttle`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 
 from spark import __version__
 from spark.db import Database
+from spark.db.site import NotAdminError, set_signup_open, signup_open
 from spark.db.users import (
     authenticate,
     count_users,
@@ -74,7 +76,8 @@ async def _signup_open(database: Database, allow_signup: bool) -> tuple[bool, bo
     """(open sign-up allowed, no account can sign in yet)."""
     async with database.session() as session:
         first = await count_users(session=session, can_sign_in=True) == 0
-    return allow_signup, first
+        allowed = await signup_open(session=session, default=allow_signup)
+    return allowed, first
 
 
 # --- sign-in / sign-out ------------------------------------------------------------------------
@@ -208,6 +211,7 @@ async def _account_page(
     async with database.session(user_id=user.id) as session:
         tokens = await list_api_tokens(session=session, user_id=user.id)
         users = await list_users(session=session) if user.is_admin else []
+        allowed = await signup_open(session=session, default=settings_allow_signup)
     return _render(
         templates,
         request,
@@ -216,8 +220,33 @@ async def _account_page(
         user=user,
         tokens=tokens,
         users=users,
-        allow_signup=settings_allow_signup,
+        allow_signup=allowed,
         **context,
+    )
+
+
+@router.post("/account/signup")
+async def switch_signup(
+    request: Request,
+    templates: TemplatesDep,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+) -> Response:
+    """Admins open or close sign-up for everyone, at once and on every instance."""
+    form = await read_form(request)
+    open_ = form.get("open") == "true"
+    try:
+        async with database.session(user_id=user.id) as session:
+            account = await load_user(session=session, user_id=user.id)
+            if account is None:
+                raise NotAdminError("Only an admin can change who may sign up.")
+            await set_signup_open(session=session, admin=account, open_=open_)
+    except NotAdminError as exc:
+        raise ApiError(403, "forbidden", str(exc)) from None
+    message = "Sign-up is open." if open_ else "Sign-up is closed: only admins can add accounts."
+    return await _account_page(
+        request, templates, database, user, settings.allow_signup, user_message=message
     )
 
 
