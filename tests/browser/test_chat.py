@@ -294,5 +294,5 @@ def test_the_generation_appears_in_history(page: Any, spark_url: str, shot: Shot
     expect(rows.first).to_contain_text("offline")
     shot(page, "08-history")
     with page.expect_download() as info:
-        rows.first.locator("a").click()
+        rows.first.locator("a.export").click()
     assert info.value.suggested_filename == "SpinningCoin.cs"

@@ -31,7 +31,17 @@ from spark.web.auth import NotSignedIn, sign_in_url
 from spark.web.conversations import DatabaseConversationStore
 from spark.web.deps import ReadyDatabase, WebState
 from spark.web.errors import install_error_handlers
-from spark.web.routes import account, export, generate, history, models, pages, preferences
+from spark.web.routes import (
+    account,
+    dashboard,
+    estimate,
+    export,
+    generate,
+    history,
+    models,
+    pages,
+    preferences,
+)
 from spark.web.secret import secret_key
 from spark.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from spark.web.throttle import SignInThrottle
@@ -142,6 +152,16 @@ def create_app(
     install_error_handlers(app)
     app.add_exception_handler(NotSignedIn, _not_signed_in)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
-    for module in (pages, account, generate, models, preferences, history, export):
+    for module in (
+        pages,
+        account,
+        generate,
+        models,
+        preferences,
+        history,
+        export,
+        dashboard,
+        estimate,
+    ):
         app.include_router(module.router)
     return app

@@ -150,10 +150,29 @@ class HistoryItemOut(BaseModel):
     prompt: str
     class_name: str | None
     success: bool | None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    total_tokens: int = 0
     cost_usd: str | None
+    generation_ms: int | None = None
     export_url: str | None
+
+
+class HistoryDetailOut(HistoryItemOut):
+    generated_code: str | None
+    error_message: str | None
+    attempts: int
+    repair_rounds: int
+    validation_summary: str | None
+    validation_errors: int | None
+    validation_warnings: int | None
+    finished_at: str | None
 
 
 class HistoryOut(BaseModel):
     items: list[HistoryItemOut]
     total: int
+    limit: int = 50
+    offset: int = 0

@@ -1,27 +1,125 @@
-"""``GET /api/history`` and the ``/history`` page: the user's generations, newest first.
+"""The user's history: ``/api/history`` (list, one, delete), ``/history.csv``, and the pages.
 
-A minimal list (the full history screen is issue 6): what was asked, with which model, how it
-ended (a stopped generation is ``failed`` / ``cancelled``), and the export link of each script.
+Every route acts for the signed-in user only: a generation id of another user is answered
+exactly like an unknown one (404), so ids reveal nothing. The list is newest first, paged, and
+filtered by provider, model, status, a date range (UTC days, inclusive) and a search in the
+prompt, the class name and the generated code.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from sqlalchemy import Select, func, or_, select
 
 from spark import __version__
 from spark.db import Database
-from spark.db.history import list_generations
+from spark.db.export import history_csv_lines
+from spark.db.history import delete_generation, get_generation
 from spark.db.models import GenerationRecord, GenerationStatus
 from spark.web.auth import CurrentUser, WebUser
 from spark.web.deps import DatabaseDep, TemplatesDep
+from spark.web.errors import ApiError
+from spark.web.highlight import highlight_csharp
+from spark.web.routes.account import read_form
+from spark.web.routes.export import safe_file_name
 from spark.web.runner import export_url
-from spark.web.schemas import ErrorBody, HistoryItemOut, HistoryOut
-from spark.web.security import csrf_token
+from spark.web.schemas import ErrorBody, HistoryDetailOut, HistoryItemOut, HistoryOut
+from spark.web.security import CsrfProtected, csrf_token
 
 router = APIRouter(tags=["history"])
+
+PAGE_SIZE = 25
+MAX_SEARCH_CHARS = 200
+STATUSES = tuple(str(s) for s in GenerationStatus)
+
+_NOT_FOUND = (
+    404,
+    "unknown_generation",
+    "SPARK has no generation with this id in your history.",
+    "See GET /api/history for your generations.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryFilters:
+    """What the list is narrowed to (every field optional)."""
+
+    provider: str | None = None
+    model: str | None = None
+    status: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    search: str | None = None
+
+    def query_string(self, **extra: Any) -> str:
+        values: dict[str, Any] = {
+            "provider": self.provider,
+            "model": self.model,
+            "status": self.status,
+            "date_from": self.date_from.isoformat() if self.date_from else None,
+            "date_to": self.date_to.isoformat() if self.date_to else None,
+            "q": self.search,
+            **extra,
+        }
+        return urlencode({k: v for k, v in values.items() if v not in (None, "")})
+
+
+def _filters(
+    provider: str | None,
+    model: str | None,
+    status: str | None,
+    date_from: date | None,
+    date_to: date | None,
+    search: str | None,
+) -> HistoryFilters:
+    if status and status not in STATUSES:
+        raise ApiError(
+            422,
+            "invalid_request",
+            f"Unknown status {status!r}.",
+            f"Use one of: {', '.join(STATUSES)}.",
+        )
+    if date_from and date_to and date_from > date_to:
+        raise ApiError(422, "invalid_request", "date_from is after date_to.")
+    return HistoryFilters(
+        provider=provider or None,
+        model=model or None,
+        status=status or None,
+        date_from=date_from,
+        date_to=date_to,
+        search=(search or "").strip() or None,
+    )
+
+
+def _where(query: Select[Any], user_id: int, f: HistoryFilters) -> Select[Any]:
+    h = GenerationRecord
+    query = query.where(h.user_id == user_id)
+    if f.provider:
+        query = query.where(h.provider == f.provider)
+    if f.model:
+        query = query.where(h.model == f.model)
+    if f.status:
+        query = query.where(h.status == f.status)
+    if f.date_from:
+        query = query.where(h.created_at >= datetime.combine(f.date_from, time(), UTC))
+    if f.date_to:
+        end = datetime.combine(f.date_to + timedelta(days=1), time(), UTC)
+        query = query.where(h.created_at < end)
+    if f.search:
+        query = query.where(
+            or_(
+                h.prompt.icontains(f.search, autoescape=True),
+                h.class_name.icontains(f.search, autoescape=True),
+                h.generated_code.icontains(f.search, autoescape=True),
+            )
+        )
+    return query
 
 
 def _item(record: GenerationRecord) -> HistoryItemOut:
@@ -37,37 +135,172 @@ def _item(record: GenerationRecord) -> HistoryItemOut:
         prompt=record.prompt,
         class_name=record.class_name,
         success=record.success if succeeded else None,
+        input_tokens=record.input_tokens,
+        output_tokens=record.output_tokens,
+        cache_read_tokens=record.cache_read_tokens,
+        cache_write_tokens=record.cache_write_tokens,
+        total_tokens=record.total_tokens,
         cost_usd=None if record.cost_usd is None else str(record.cost_usd),
-        export_url=export_url(str(record.id)) if succeeded else None,
+        generation_ms=record.generation_ms,
+        export_url=export_url(str(record.id)) if succeeded and record.generated_code else None,
     )
 
 
-async def _history(database: Database, user: WebUser, limit: int, offset: int) -> HistoryOut:
+def _detail(record: GenerationRecord) -> HistoryDetailOut:
+    return HistoryDetailOut(
+        **_item(record).model_dump(),
+        generated_code=record.generated_code,
+        error_message=record.error_message,
+        attempts=record.attempts,
+        repair_rounds=record.repair_rounds,
+        validation_summary=record.validation_summary,
+        validation_errors=record.validation_errors,
+        validation_warnings=record.validation_warnings,
+        finished_at=None
+        if record.finished_at is None
+        else record.finished_at.isoformat(timespec="seconds"),
+    )
+
+
+async def _history(
+    database: Database, user: WebUser, filters: HistoryFilters, limit: int, offset: int
+) -> HistoryOut:
+    h = GenerationRecord
+    rows = _where(select(h), user.id, filters).order_by(h.created_at.desc(), h.id.desc())
+    count = _where(select(func.count()).select_from(h), user.id, filters)
     async with database.session(user_id=user.id) as session:
-        page = await list_generations(session=session, user_id=user.id, limit=limit, offset=offset)
-        return HistoryOut(items=[_item(r) for r in page.items], total=page.total)
+        items = list((await session.execute(rows.limit(limit).offset(offset))).scalars())
+        total = int((await session.execute(count)).scalar_one())
+        return HistoryOut(items=[_item(r) for r in items], total=total, limit=limit, offset=offset)
+
+
+async def _record(database: Database, user: WebUser, generation_id: int) -> GenerationRecord:
+    async with database.session(user_id=user.id) as session:
+        record = await get_generation(session=session, user_id=user.id, record_id=generation_id)
+        if record is None:
+            raise ApiError(*_NOT_FOUND)
+        session.expunge(record)
+        return record
+
+
+GenerationId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The generation's id.")]
+SearchQuery = Annotated[
+    str | None, Query(alias="q", max_length=MAX_SEARCH_CHARS, description="Search text.")
+]
 
 
 @router.get(
     "/api/history",
     summary="The user's generations, newest first",
-    responses={401: {"model": ErrorBody, "description": "Not signed in."}},
+    responses={
+        401: {"model": ErrorBody, "description": "Not signed in."},
+        422: {"model": ErrorBody, "description": "A bad parameter."},
+    },
 )
 async def read_history(
     database: DatabaseDep,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    provider: Annotated[str | None, Query(max_length=64)] = None,
+    model: Annotated[str | None, Query(max_length=128)] = None,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    date_from: Annotated[date | None, Query(description="First UTC day (YYYY-MM-DD).")] = None,
+    date_to: Annotated[date | None, Query(description="Last UTC day (YYYY-MM-DD).")] = None,
+    q: SearchQuery = None,
 ) -> HistoryOut:
-    """One page of the signed-in user's history (every web and API generation is recorded)."""
-    return await _history(database, user, limit, offset)
+    """One page of the signed-in user's history, filtered; ``q`` searches prompts and code."""
+    filters = _filters(provider, model, status, date_from, date_to, q)
+    return await _history(database, user, filters, limit, offset)
+
+
+@router.get(
+    "/api/history/{generation_id}",
+    summary="One generation of the user's history",
+    responses={
+        401: {"model": ErrorBody, "description": "Not signed in."},
+        404: {"model": ErrorBody, "description": "No such generation of yours."},
+    },
+)
+async def read_generation(
+    generation_id: GenerationId, database: DatabaseDep, user: CurrentUser
+) -> HistoryDetailOut:
+    """Everything recorded about one generation: prompt, code, validation, figures."""
+    return _detail(await _record(database, user, generation_id))
+
+
+@router.delete(
+    "/api/history/{generation_id}",
+    summary="Delete one generation from the user's history",
+    status_code=204,
+    response_class=Response,
+    responses={
+        401: {"model": ErrorBody, "description": "Not signed in."},
+        403: {"model": ErrorBody, "description": "No CSRF token (cookie sessions)."},
+        404: {"model": ErrorBody, "description": "No such generation of yours."},
+    },
+)
+async def remove_generation(
+    generation_id: GenerationId, database: DatabaseDep, user: CurrentUser, _csrf: CsrfProtected
+) -> Response:
+    """Delete the generation (its script can no longer be exported)."""
+    async with database.session(user_id=user.id) as session:
+        deleted = await delete_generation(session=session, user_id=user.id, record_id=generation_id)
+    if not deleted:
+        raise ApiError(*_NOT_FOUND)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/history.csv",
+    summary="The user's history as CSV",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "A CSV attachment."}},
+)
+async def history_csv(database: DatabaseDep, user: CurrentUser) -> StreamingResponse:
+    """Every generation of the user, newest first (cells that look like formulas are quoted)."""
+
+    async def lines() -> Any:
+        async with database.session(user_id=user.id) as session:
+            async for line in history_csv_lines(session=session, user_id=user.id):
+                yield line.encode("utf-8")
+
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="spark-history.csv"'},
+    )
+
+
+# --- pages ------------------------------------------------------------------------------
+
+
+def _page_dates(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ApiError(422, "invalid_request", f"{value!r} is not a date (YYYY-MM-DD).") from None
 
 
 @router.get("/history", response_class=HTMLResponse, include_in_schema=False)
 async def history_page(
-    request: Request, database: DatabaseDep, templates: TemplatesDep, user: CurrentUser
+    request: Request,
+    database: DatabaseDep,
+    templates: TemplatesDep,
+    user: CurrentUser,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    provider: Annotated[str | None, Query(max_length=64)] = None,
+    model: Annotated[str | None, Query(max_length=128)] = None,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    date_from: Annotated[str | None, Query(max_length=10)] = None,
+    date_to: Annotated[str | None, Query(max_length=10)] = None,
+    q: SearchQuery = None,
 ) -> Response:
-    history = await _history(database, user, 50, 0)
+    filters = _filters(provider, model, status, _page_dates(date_from), _page_dates(date_to), q)
+    history = await _history(database, user, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    pages = max(1, -(-history.total // PAGE_SIZE))
     return templates.TemplateResponse(
         request,
         "history.html",
@@ -75,6 +308,48 @@ async def history_page(
             "user": user,
             "csrf_token": csrf_token(request),
             "history": history,
+            "filters": filters,
+            "statuses": STATUSES,
+            "page": page,
+            "pages": pages,
+            "prev_url": f"/history?{filters.query_string(page=page - 1)}" if page > 1 else None,
+            "next_url": f"/history?{filters.query_string(page=page + 1)}" if page < pages else None,
             "version": __version__,
         },
     )
+
+
+@router.get("/history/{generation_id}", response_class=HTMLResponse, include_in_schema=False)
+async def generation_page(
+    request: Request,
+    generation_id: GenerationId,
+    database: DatabaseDep,
+    templates: TemplatesDep,
+    user: CurrentUser,
+) -> Response:
+    record = await _record(database, user, generation_id)
+    detail = _detail(record)
+    return templates.TemplateResponse(
+        request,
+        "generation.html",
+        {
+            "user": user,
+            "csrf_token": csrf_token(request),
+            "item": detail,
+            "code_html": highlight_csharp(record.generated_code) if record.generated_code else None,
+            "file_name": safe_file_name(f"{record.class_name or 'GeneratedScript'}.cs"),
+            "version": __version__,
+        },
+    )
+
+
+@router.post("/history/{generation_id}/delete", include_in_schema=False)
+async def delete_page(
+    request: Request, generation_id: GenerationId, database: DatabaseDep, user: CurrentUser
+) -> Response:
+    await read_form(request)
+    async with database.session(user_id=user.id) as session:
+        deleted = await delete_generation(session=session, user_id=user.id, record_id=generation_id)
+    if not deleted:
+        raise ApiError(*_NOT_FOUND)
+    return RedirectResponse("/history", status_code=303)

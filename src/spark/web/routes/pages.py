@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from spark import __version__
 from spark.unity.prompts import build_system_prompt
 from spark.web.auth import CurrentUser
-from spark.web.deps import DatabaseDep, EngineDep, SettingsDep, TemplatesDep
+from spark.web.deps import ConversationsDep, DatabaseDep, EngineDep, SettingsDep, TemplatesDep
 from spark.web.highlight import stylesheet
 from spark.web.preferences import initial_choice
 from spark.web.routes.models import provider_out
@@ -26,8 +26,16 @@ async def chat_page(
     settings: SettingsDep,
     templates: TemplatesDep,
     database: DatabaseDep,
+    conversations: ConversationsDep,
     user: CurrentUser,
+    conversation: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
+    continued = (
+        await conversations.get(owner=user.id, conversation_id=conversation)
+        if conversation
+        else None
+    )
+    context_chars = sum(len(t.prompt) + len(t.reply) for t in continued.turns) if continued else 0
     provider, model, saved_models = await initial_choice(
         user=user, settings=settings, engine=engine, database=database
     )
@@ -51,6 +59,8 @@ async def chat_page(
             "models": selected.models,
             "max_prompt_chars": settings.max_prompt_chars,
             "system_chars": system_chars,
+            "conversation": continued,
+            "context_chars": context_chars,
             "version": __version__,
         },
     )

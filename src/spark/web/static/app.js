@@ -24,6 +24,7 @@
   const codeEl = $("code");
   const exportLink = $("export");
   const turnsEl = $("turns");
+  const compareLink = $("compare-costs");
   const outputPanel = document.querySelector(".output");
   const narrow = window.matchMedia("(max-width: 900px)");
 
@@ -34,8 +35,8 @@
   const systemChars = Number(form.dataset.systemChars);
   const TYPICAL_OUTPUT_TOKENS = 1500;
 
-  let conversationId = null;
-  let contextChars = 0; // earlier prompts and replies, sent along with a follow-up
+  let conversationId = form.dataset.conversationId || null; // "continue this conversation"
+  let contextChars = Number(form.dataset.contextChars) || 0; // earlier prompts and replies, sent along with a follow-up
   let controller = null;
   let busy = false;
   let lastCode = "";
@@ -130,6 +131,11 @@
   function updateEstimate() {
     const option = modelSel.selectedOptions[0];
     const chars = promptBox.value.length;
+    // The cost calculator gets sizes only: the prompt itself stays out of URLs and logs.
+    const promptTokens = Math.ceil((chars + contextChars) / 4);
+    compareLink.href = promptTokens
+      ? `/estimate?prompt_tokens=${promptTokens}&output_tokens=${TYPICAL_OUTPUT_TOKENS}`
+      : "/estimate";
     if (chars > maxChars) {
       estimateEl.textContent = `The prompt is ${chars.toLocaleString()} characters; ` +
         `the limit is ${maxChars.toLocaleString()}.`;

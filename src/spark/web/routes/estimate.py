@@ -1,0 +1,130 @@
+"""The cost calculator: ``GET /api/estimate`` and the ``/estimate`` page.
+
+A prompt (or its expected size in tokens) and an expected output length give the estimated cost
+on every model of the catalog, side by side, cheapest marked, each price with the date it was
+checked (:func:`spark.estimate.estimate_costs`; SPARK's system prompt is added to the input).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from spark import __version__
+from spark.config import Settings
+from spark.estimate import DEFAULT_OUTPUT_TOKENS, CostReport, estimate_costs, report_json
+from spark.generation import Engine
+from spark.providers import available_providers
+from spark.unity.prompts import build_system_prompt
+from spark.web.auth import CurrentUser
+from spark.web.deps import EngineDep, SettingsDep, TemplatesDep
+from spark.web.errors import ApiError
+from spark.web.schemas import ErrorBody
+from spark.web.security import csrf_token
+
+router = APIRouter(tags=["estimate"])
+
+MAX_TOKENS = 10_000_000
+MAX_PROMPT_QUERY_CHARS = 100_000
+PromptText = Annotated[
+    str | None, Query(max_length=MAX_PROMPT_QUERY_CHARS, description="The prompt to price.")
+]
+PromptTokens = Annotated[
+    int | None, Query(ge=0, le=MAX_TOKENS, description="Or its expected size in tokens.")
+]
+OutputTokens = Annotated[
+    int, Query(ge=0, le=MAX_TOKENS, description="The expected output length in tokens.")
+]
+
+
+def _report(
+    engine: Engine,
+    settings: Settings,
+    prompt: str | None,
+    prompt_tokens: int | None,
+    output_tokens: int,
+) -> CostReport:
+    if prompt and len(prompt) > settings.max_prompt_chars:
+        raise ApiError(
+            422,
+            "invalid_request",
+            f"The prompt is longer than {settings.max_prompt_chars} characters.",
+            "Pass prompt_tokens instead.",
+        )
+    return estimate_costs(
+        catalog=engine.catalog,
+        prompt=prompt,
+        prompt_tokens=prompt_tokens,
+        output_tokens=output_tokens,
+        system_prompt=build_system_prompt(
+            unity_version=settings.unity_version, input_system=settings.input_system
+        ),
+        available=available_providers(settings),
+    )
+
+
+@router.get(
+    "/api/estimate",
+    summary="Estimated cost of a job on every model",
+    responses={
+        401: {"model": ErrorBody, "description": "Not signed in."},
+        422: {"model": ErrorBody, "description": "A bad parameter."},
+    },
+)
+async def read_estimate(
+    engine: EngineDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    prompt: PromptText = None,
+    prompt_tokens: PromptTokens = None,
+    output_tokens: OutputTokens = DEFAULT_OUTPUT_TOKENS,
+) -> dict[str, Any]:
+    """Every model's estimated cost, cheapest first (unknown prices last, as null)."""
+    return report_json(_report(engine, settings, prompt, prompt_tokens, output_tokens))
+
+
+@router.get("/estimate", response_class=HTMLResponse, include_in_schema=False)
+async def estimate_page(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    templates: TemplatesDep,
+    user: CurrentUser,
+    prompt: PromptText = None,
+    prompt_tokens: Annotated[str | None, Query(max_length=12)] = None,
+    output_tokens: Annotated[str | None, Query(max_length=12)] = None,
+) -> Response:
+    tokens_in = _count(prompt_tokens, "prompt_tokens")
+    tokens_out = _count(output_tokens, "output_tokens")
+    report = _report(
+        engine,
+        settings,
+        prompt,
+        tokens_in,
+        DEFAULT_OUTPUT_TOKENS if tokens_out is None else tokens_out,
+    )
+    return templates.TemplateResponse(
+        request,
+        "estimate.html",
+        {
+            "user": user,
+            "csrf_token": csrf_token(request),
+            "report": report,
+            "prompt": prompt or "",
+            "prompt_tokens": "" if tokens_in is None else tokens_in,
+            "output_tokens": report.output_tokens,
+            "version": __version__,
+        },
+    )
+
+
+def _count(value: str | None, name: str) -> int | None:
+    """A form's optional token count (blank: not given)."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if not text.isdigit() or int(text) > MAX_TOKENS:
+        raise ApiError(422, "invalid_request", f"{name} is a whole number up to {MAX_TOKENS}.")
+    return int(text)
