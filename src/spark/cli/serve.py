@@ -11,7 +11,6 @@ streams get a few seconds to finish; the app's daily history clean-up task is ca
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import socket
 from typing import TYPE_CHECKING, Annotated
@@ -80,6 +79,8 @@ def serve(
             debug=debug,
         )
     try:
+        import asyncio  # here, not at module level: every `spark` command imports this module
+
         asyncio.run(_prepare(settings))
         app = create_app(settings)
     except SparkError as exc:
