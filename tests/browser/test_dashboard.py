@@ -50,9 +50,35 @@ def test_the_dashboard_shows_the_totals_and_charts(page: Any, spark_url: str, sh
     assert re.search(r"\d", page.locator("#estimate-sizes").inner_text())
 
 
+def test_the_chat_compares_every_models_cost(page: Any, spark_url: str, shot: Shot) -> None:
+    page.goto(spark_url)
+    page.fill("#prompt", "x" * 400)
+    page.click("#compare-panel summary")
+    rows = page.locator("#compare-table .compare-row")
+    expect(rows.first).to_be_visible()
+    cheapest = page.locator('#compare-table .compare-row[data-cheapest="true"]')
+    expect(cheapest.first).to_contain_text("cheapest")
+    expect(rows.filter(has_text="Claude")).not_to_have_count(0)
+    expect(rows.filter(has_text="GPT")).not_to_have_count(0)
+    note = page.locator("#compare-note")
+    expect(note).to_contain_text("input")
+    assert re.search(r"\d{4}-\d{2}-\d{2}", rows.first.inner_text())  # the price's checked date
+    shot(page, "21-chat-cost-comparison")
+
+    def input_tokens() -> int:
+        return int(re.sub(r"\D", "", note.inner_text().split(" input")[0]))
+
+    before = input_tokens()
+    page.fill("#prompt", "x" * 4000)  # 3,600 more characters: ~900 more input tokens
+    expect(note).not_to_contain_text(f"≈{before:,} input")
+    expect(note).to_contain_text(" input")
+    assert input_tokens() - before == 900
+
+
 def test_the_chat_links_to_the_cost_calculator(page: Any, spark_url: str) -> None:
     page.goto(spark_url)
     page.fill("#prompt", "x" * 400)
+    page.click("#compare-panel summary")
     expect(page.locator("#compare-costs")).to_have_attribute(
         "href", "/estimate?prompt_tokens=100&output_tokens=1500"
     )

@@ -25,6 +25,9 @@
   const exportLink = $("export");
   const turnsEl = $("turns");
   const compareLink = $("compare-costs");
+  const comparePanel = $("compare-panel");
+  const compareBody = document.querySelector("#compare-table tbody");
+  const compareNote = $("compare-note");
   const outputPanel = document.querySelector(".output");
   const narrow = window.matchMedia("(max-width: 900px)");
 
@@ -128,7 +131,55 @@
     modelInfo.textContent = `${note ? note + " " : ""}Price: ${option.dataset.priceHint}.`;
   }
 
+  // The side-by-side comparison: every available model's estimated cost for this prompt, asked
+  // of /api/estimate with sizes only (the prompt itself stays out of URLs and logs).
+  let compareTimer = null;
+  let compareAsked = "";
+
+  function scheduleComparison() {
+    if (!comparePanel.open) return;
+    clearTimeout(compareTimer);
+    compareTimer = setTimeout(refreshComparison, 300);
+  }
+
+  async function refreshComparison() {
+    const chars = Math.min(promptBox.value.length, maxChars);
+    const promptTokens = Math.max(1, Math.ceil((chars + contextChars) / 4));
+    const query = `prompt_tokens=${promptTokens}&output_tokens=${TYPICAL_OUTPUT_TOKENS}`;
+    if (query === compareAsked) return;
+    compareAsked = query;
+    compareNote.textContent = "Estimating…";
+    try {
+      const response = await fetch(`/api/estimate?${query}`, { headers: { Accept: "application/json" } });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const report = await response.json();
+      if (query !== compareAsked) return;  // a newer request is on its way
+      const rows = report.models.filter((m) => m.available && m.status !== "retired");
+      compareBody.replaceChildren(...rows.map((m) => {
+        const tr = document.createElement("tr");
+        tr.className = "compare-row";
+        tr.dataset.cheapest = String(Boolean(m.cheapest));
+        const name = document.createElement("td");
+        name.textContent = `${m.display_name} (${m.provider})${m.cheapest ? " — cheapest" : ""}`;
+        const cost = document.createElement("td");
+        cost.textContent = m.cost_usd === null ? "unknown price" : (m.free ? "free" : usd(Number(m.cost_usd)));
+        const checked = document.createElement("td");
+        checked.textContent = m.price_checked || "—";
+        tr.append(name, cost, checked);
+        return tr;
+      }));
+      compareNote.textContent = `≈${report.input_tokens.toLocaleString()} input and ` +
+        `${report.output_tokens.toLocaleString()} output tokens. ${report.note}`;
+    } catch (error) {
+      compareAsked = "";
+      compareNote.textContent = `Could not estimate the costs (${error.message}).`;
+    }
+  }
+
+  comparePanel.addEventListener("toggle", scheduleComparison);
+
   function updateEstimate() {
+    scheduleComparison();
     const option = modelSel.selectedOptions[0];
     const chars = promptBox.value.length;
     // The cost calculator gets sizes only: the prompt itself stays out of URLs and logs.
