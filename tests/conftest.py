@@ -171,11 +171,15 @@ from tests.db_fixtures import (  # noqa: E402
     sqlite_template,
 )
 
+# Web fixtures (tests/web_support.py): `make_client`, several app instances on one database.
+from tests.web_support import make_client  # noqa: E402
+
 __all__ = [
     "backend",
     "database_url",
     "db",
     "fast_password_hashing",
+    "make_client",
     "pg",
     "postgres",
     "sqlite_template",

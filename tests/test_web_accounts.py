@@ -10,7 +10,6 @@ import asyncio
 import os
 import re
 import stat
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -18,38 +17,19 @@ import pytest
 from spark.config import Settings
 from spark.db.users import count_users, create_api_token, create_user, get_or_create_user
 from spark.errors import ConfigError
-from spark.generation import Engine
 from spark.web.secret import secret_key
 from tests.fakes.upstream import FakeUpstream, Fault
-from tests.web_support import PASSWORD, WebClient, csrf_of, parse_sse, unique_name, web_settings
+from tests.web_support import (
+    PASSWORD,
+    MakeClient,
+    csrf_of,
+    parse_sse,
+    unique_name,
+)
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
-MakeClient = Callable[..., Awaitable[WebClient]]
 OFFLINE = {"provider": "offline", "prompt": "a coin that spins", "stream": False}
-
-
-@pytest.fixture
-async def make_client(upstream: FakeUpstream) -> AsyncIterator[MakeClient]:
-    """Clients on apps sharing one data folder (one database, one session key), like several
-    instances of SPARK; ``settings`` overrides apply to that client's app only."""
-    clients: list[WebClient] = []
-
-    async def no_sleep(seconds: float) -> None:
-        return None
-
-    async def make(*, signed_in: bool = True, **overrides: Any) -> WebClient:
-        settings = web_settings(upstream, **overrides)
-        client = WebClient(Engine(settings, sleep=no_sleep), settings)
-        clients.append(client)
-        if signed_in:
-            await client.sign_up()
-        return client
-
-    yield make
-    for client in clients:
-        await client.aclose()
-        await client.engine.aclose()
 
 
 def is_admin_on_page(html: str) -> bool:

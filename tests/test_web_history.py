@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -20,36 +19,11 @@ import pytest
 from spark.db.models import GenerationRecord
 from spark.db.types import utc_now
 from spark.db.users import get_user_by_username
-from spark.generation import Engine
-from tests.fakes.upstream import FakeUpstream
-from tests.web_support import WebClient, web_settings
+from tests.web_support import MakeClient, WebClient
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
-MakeClient = Callable[..., Awaitable[WebClient]]
 OFFLINE = {"provider": "offline", "prompt": "a coin that spins", "stream": False}
-
-
-@pytest.fixture
-async def make_client(upstream: FakeUpstream) -> AsyncIterator[MakeClient]:
-    """Clients on apps sharing one data folder (one database); the first to sign up is admin."""
-    clients: list[WebClient] = []
-
-    async def no_sleep(seconds: float) -> None:
-        return None
-
-    async def make(*, signed_in: bool = True, **overrides: Any) -> WebClient:
-        settings = web_settings(upstream, **overrides)
-        client = WebClient(Engine(settings, sleep=no_sleep), settings)
-        clients.append(client)
-        if signed_in:
-            await client.sign_up()
-        return client
-
-    yield make
-    for client in clients:
-        await client.aclose()
-        await client.engine.aclose()
 
 
 # Hand-made rows: (days ago, provider, model, status, in, out, cache read, cost, ms, prompt).

@@ -5,9 +5,11 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx2
+import pytest
 
 from spark.config import Settings
 from spark.db import Database
@@ -151,3 +153,30 @@ def parse_sse(text: str) -> list[tuple[str, dict[str, Any]]]:
         if data:
             events.append((kind, json.loads("\n".join(data))))
     return events
+
+
+MakeClient = Callable[..., Awaitable[WebClient]]
+
+
+@pytest.fixture
+async def make_client(upstream: FakeUpstream) -> AsyncIterator[MakeClient]:
+    """Clients on apps sharing one data folder (one database, one session key), like several
+    instances of SPARK; the first to sign up is admin; ``settings`` overrides apply to that
+    client's app only. Import it into a test module to use it."""
+    clients: list[WebClient] = []
+
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    async def make(*, signed_in: bool = True, **overrides: Any) -> WebClient:
+        settings = web_settings(upstream, **overrides)
+        client = WebClient(Engine(settings, sleep=no_sleep), settings)
+        clients.append(client)
+        if signed_in:
+            await client.sign_up()
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+        await client.engine.aclose()
