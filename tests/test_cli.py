@@ -283,6 +283,44 @@ def test_validate_uses_the_configured_unity_version(cli, tmp_path) -> None:
     assert "linearVelocity" not in old
 
 
+def test_validate_help_and_bad_options_through_the_typer_app(cli, tmp_path) -> None:
+    code, out, _ = cli("validate", "--help")
+    assert code == 0
+    assert "--unity-version" in out and "--input-system" in out and "Exit codes" in out
+    script = tmp_path / "A.cs"
+    script.write_text("public class A {}\n")
+    code, _, err = cli("validate", "--format", "xml", str(script))
+    assert code == 2
+    assert "invalid choice: 'xml'" in err
+    code, _, err = cli("validate")
+    assert code == 2
+    assert "required: FILE" in err
+    code, _, err = cli("validate", "--input-system", "new", "--no-such-option", str(script))
+    assert code == 2
+    assert "unrecognized arguments: --no-such-option" in err
+
+
+def test_validate_starts_without_typer_or_settings(tmp_path) -> None:
+    """`spark validate` is dispatched before Typer, Click, pydantic and Settings are imported."""
+    bad = tmp_path / "Bad.cs"
+    bad.write_text("using UnityEngine;\npublic class Bad : MonoBehaviour\n{\n    int x = 1\n}\n")
+    probe = (
+        "import sys\n"
+        f"sys.argv = ['spark', 'validate', {str(bad)!r}]\n"
+        "import spark.cli\n"
+        "try:\n"
+        "    spark.cli.main()\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        "heavy = ('typer', 'click', 'pydantic', 'pydantic_settings', 'spark.config', 'anthropic')\n"
+        "print('exit', code, sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "Bad.cs:4:14: error CS-SYNTAX: expected ';'" in proc.stdout
+    assert proc.stdout.strip().splitlines()[-1] == "exit 1 []"
+
+
 def test_rules_command(cli) -> None:
     code, out, _ = cli("rules", "--json")
     assert code == 0

@@ -1,14 +1,23 @@
 """`spark validate FILES...`: validate C# files and print a compiler-style report or JSON.
 
-The Typer command in `cli.py` is a thin wrapper around `validate_files`, which does the work and
-returns the exit code: 0 when no file has an error, 1 when any has, 2 for a usage problem (a
-missing or unreadable file).  `-` reads one script from standard input.
+`main` parses the command line and `validate_files` does the work and returns the exit code:
+0 when no file has an error, 1 when any has, 2 for a usage problem (a bad option, a missing or
+unreadable file).  `-` reads one script from standard input.
+
+The command line is parsed with the standard library's argparse, not Typer: `spark validate`
+is meant for editors and pre-commit hooks that run it on every save, and importing Typer
+(with Click and pydantic) takes longer than validating a file.  `spark.cli.main` sends
+`spark validate ...` here before Typer is loaded; the Typer app's `validate` command passes
+its arguments through, so there is one definition of the options.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +27,73 @@ from rich.markup import escape
 from spark.unity.validator import InputSystem, ValidationReport, validate
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+# The validator's own defaults; SPARK_UNITY_VERSION / SPARK_INPUT_SYSTEM override them.
+DEFAULT_UNITY_VERSION = "6000.0"
+DEFAULT_INPUT_SYSTEM = "both"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The options of `spark validate` (also shown by `spark validate --help`)."""
+    parser = argparse.ArgumentParser(
+        prog="spark validate",
+        description="Validate C# files as Unity scripts: syntax errors and Unity mistakes, "
+        "printed like a compiler (FILE:LINE:COLUMN: severity ID: message).",
+        epilog="Exit codes: 0 no errors (warnings allowed), 1 a file has an error, "
+        "2 usage problem (bad option, unreadable file). Defaults come from "
+        "SPARK_UNITY_VERSION and SPARK_INPUT_SYSTEM (environment or .env). "
+        "Rules: `spark rules`; details: docs/validation.md.",
+    )
+    parser.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="C# files to check; - reads stdin."
+    )
+    parser.add_argument(
+        "--format",
+        dest="output_format",
+        choices=("text", "json"),
+        default="text",
+        help="text (compiler style, the default) or json.",
+    )
+    parser.add_argument("--json", action="store_true", help="Same as --format json.")
+    parser.add_argument(
+        "--unity-version",
+        metavar="VERSION",
+        help=f"Target Unity version, e.g. 2022.3 (default {DEFAULT_UNITY_VERSION}).",
+    )
+    parser.add_argument(
+        "--input-system",
+        choices=("legacy", "new", "both"),
+        help=f"The project's input handling (default {DEFAULT_INPUT_SYSTEM}).",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`spark validate ARGS`: parse `argv` (without "validate"), validate, return the exit code.
+
+    argparse reports a usage mistake itself, on stderr, and exits with 2.
+    """
+    args = build_parser().parse_args(argv)
+    return validate_files(
+        args.files,
+        json_output=args.json or args.output_format == "json",
+        unity_version=args.unity_version or _setting("SPARK_UNITY_VERSION", DEFAULT_UNITY_VERSION),
+        input_system=args.input_system or _setting("SPARK_INPUT_SYSTEM", DEFAULT_INPUT_SYSTEM),
+        console=Console(highlight=False, soft_wrap=True),
+    )
+
+
+def _setting(name: str, default: str) -> str:
+    """A setting from the environment, then .env, without building `spark.config.Settings`.
+
+    pydantic-settings costs about 0.3 s to import; these two plain strings do not need it.
+    """
+    value = os.environ.get(name)
+    if not value and Path(".env").is_file():
+        from dotenv import dotenv_values
+
+        value = dotenv_values(".env").get(name)
+    return value.strip() if value and value.strip() else default
 
 
 def _read(path: Path) -> str:

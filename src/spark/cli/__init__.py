@@ -1,44 +1,32 @@
-"""The ``spark`` command: one Typer app, with commands split by concern into sibling modules.
+"""The ``spark`` command.
 
-Every command turns SPARK's errors into one clear line plus a hint (a traceback only with
-``--debug``) and uses the exit codes 0 (ok), 1 (the generation or validation failed) and
-2 (usage or configuration error).
+The commands live in a Typer app (`spark.cli.commands`), loaded only when needed: ``spark validate``
+is dispatched before Typer is imported, because Typer, Click and pydantic together cost more
+start-up time than validating a file (see `spark.cli_validate` and docs/benchmarks.md).
+``from spark.cli import app`` still gives the Typer app.
 """
 
 from __future__ import annotations
 
-import typer
-
-from spark import __version__
-from spark.cli import db_commands as _db_commands
-from spark.cli import estimate as _estimate
-from spark.cli import generate as _generate
-from spark.cli import models as _models
-from spark.cli import serve as _serve
-from spark.cli import validate as _validate
-
-app = typer.Typer(
-    name="spark",
-    help="SPARK: turn a sentence into a working Unity C# script.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-app.command("generate")(_generate.generate)
-app.command("models")(_models.models)
-app.command("validate")(_validate.validate)
-app.command("rules")(_validate.rules)
-app.command("serve")(_serve.serve)
-app.command("estimate")(_estimate.estimate)
-_db_commands.register(app)
-
-
-@app.command("version")
-def version() -> None:
-    """Print SPARK's version."""
-    typer.echo(__version__)
+import sys
+from typing import Any
 
 
 def main() -> None:
     """Console-script entry point."""
+    argv = sys.argv[1:]
+    if argv[:1] == ["validate"]:
+        from spark.cli_validate import main as validate_main
+
+        raise SystemExit(validate_main(argv[1:]))
+    from spark.cli.commands import app
+
     app()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        from spark.cli.commands import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

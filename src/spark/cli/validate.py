@@ -2,63 +2,22 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from spark.cli.common import EXIT_USAGE, stderr_console, stdout_console
 
-# The validator's own defaults; SPARK_UNITY_VERSION / SPARK_INPUT_SYSTEM override them.
-DEFAULT_UNITY_VERSION = "6000.0"
-DEFAULT_INPUT_SYSTEM = "both"
+# `spark validate` takes its arguments unparsed: argparse in `spark.cli_validate` parses them
+# (including --help), so its options are defined once, there.
+PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
 
 
-class OutputFormat(StrEnum):
-    text = "text"
-    json = "json"
+def validate(ctx: typer.Context) -> None:
+    """Validate C# files as Unity scripts; exit 1 when any has an error (see --help)."""
+    from spark.cli_validate import main
 
-
-def validate(
-    files: Annotated[list[Path], typer.Argument(help="C# files to check; - reads stdin.")],
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="text (compiler style) or json.")
-    ] = OutputFormat.text,
-    json_output: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
-    unity_version: Annotated[
-        str | None, typer.Option("--unity-version", help="Target Unity version, e.g. 6000.0.")
-    ] = None,
-    input_system: Annotated[
-        str | None, typer.Option("--input-system", help="legacy, new or both.")
-    ] = None,
-) -> None:
-    """Validate FILES; exit 1 when any has an error, 2 when a file cannot be read."""
-    from spark.cli_validate import validate_files
-
-    # Read the two settings without building Settings (pydantic-settings costs ~0.3 s to
-    # import, and `spark validate` should start fast): environment first, then .env.
-    unity_version = unity_version or _setting("SPARK_UNITY_VERSION", DEFAULT_UNITY_VERSION)
-    input_system = input_system or _setting("SPARK_INPUT_SYSTEM", DEFAULT_INPUT_SYSTEM)
-    code = validate_files(
-        files,
-        json_output=json_output or output_format is OutputFormat.json,
-        unity_version=unity_version,
-        input_system=input_system,
-        console=stdout_console(),
-    )
-    raise typer.Exit(code)
-
-
-def _setting(name: str, default: str) -> str:
-    import os
-
-    value = os.environ.get(name)
-    if not value:
-        from dotenv import dotenv_values
-
-        value = dotenv_values(".env").get(name) if Path(".env").is_file() else None
-    return value.strip() if value and value.strip() else default
+    raise typer.Exit(main(ctx.args))
 
 
 def rules(

@@ -1,0 +1,39 @@
+"""The ``spark`` Typer app, with commands split by concern into sibling modules.
+
+Every command turns SPARK's errors into one clear line plus a hint (a traceback only with
+``--debug``) and uses the exit codes 0 (ok), 1 (the generation or validation failed) and
+2 (usage or configuration error).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from spark import __version__
+from spark.cli import db_commands as _db_commands
+from spark.cli import estimate as _estimate
+from spark.cli import generate as _generate
+from spark.cli import models as _models
+from spark.cli import serve as _serve
+from spark.cli import validate as _validate
+
+app = typer.Typer(
+    name="spark",
+    help="SPARK: turn a sentence into a working Unity C# script.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("generate")(_generate.generate)
+app.command("models")(_models.models)
+app.command("validate", context_settings=_validate.PASS_THROUGH)(_validate.validate)
+app.command("rules")(_validate.rules)
+app.command("serve")(_serve.serve)
+app.command("estimate")(_estimate.estimate)
+_db_commands.register(app)
+
+
+@app.command("version")
+def version() -> None:
+    """Print SPARK's version."""
+    typer.echo(__version__)
