@@ -20,6 +20,7 @@ from spark.db.history import get_generation, interrupt_abandoned_generations, li
 from spark.db.models import GenerationRecord
 from spark.db.recorder import HistoryRecorder
 from spark.db.users import create_user, get_user_by_username
+from spark.errors import UsageError
 from spark.events import DoneEvent, ErrorEvent, TokenEvent
 from spark.generation import Engine, GenerationRequest, GenerationStart
 from spark.unity.prompts import SYSTEM_PROMPT_VERSION
@@ -104,19 +105,39 @@ async def test_a_failed_generation_is_recorded_with_its_error(
 
 async def test_a_generation_refused_before_any_call_is_recorded(db: Database, upstream) -> None:
     user_id = await new_user(db)
-    request = GenerationRequest("   ", provider="anthropic")
+    request = GenerationRequest("a coin that spins", provider="anthropic", model="claude-nope-1")
     async with engine_for(upstream) as engine:
         [event] = [
             e async for e in engine.generate(request, recorder=HistoryRecorder(db, user_id=user_id))
         ]
     assert isinstance(event, ErrorEvent)
+    assert "Unknown model 'claude-nope-1'" in event.error.message
     row = await only_row(db, user_id)
     assert (row.status, row.error_kind, row.provider, row.model) == (
         "failed",
         "usage",
         "anthropic",
-        MODEL,  # as planned: the catalog's default
+        "claude-nope-1",
     )
+    assert row.error_message == event.error.message
+
+
+@pytest.mark.parametrize("prompt", ["", "   \n\t", "x" * 40_001], ids=["empty", "blank", "long"])
+async def test_a_bad_prompt_is_an_error_but_no_history_row(
+    db: Database, upstream, prompt: str
+) -> None:
+    user_id = await new_user(db)
+    request = GenerationRequest(prompt, provider="anthropic")
+    async with engine_for(upstream, max_prompt_chars=40_000) as engine:
+        [event] = [
+            e async for e in engine.generate(request, recorder=HistoryRecorder(db, user_id=user_id))
+        ]
+    assert isinstance(event, ErrorEvent)
+    assert isinstance(event.error, UsageError)
+    assert "prompt" in event.error.message
+    async with db.session(user_id=user_id) as session:
+        assert (await list_generations(session=session, user_id=user_id)).total == 0
+    assert upstream.anthropic.history == []
 
 
 async def test_consumer_that_stops_reading_leaves_a_cancelled_row(

@@ -155,17 +155,20 @@ class Engine:
             self._providers[name] = build_provider(name, self.settings)
         return self._providers[name]
 
-    async def resolve(self, request: GenerationRequest) -> tuple[str, str]:
-        """Pick provider and model for ``request``, or raise a SparkError saying what to fix."""
-        prompt = request.prompt.strip()
-        if not prompt:
+    def check_prompt(self, prompt: str) -> None:
+        """Raise a UsageError for an empty or over-long prompt (nothing is recorded for it)."""
+        if not prompt.strip():
             raise UsageError("The prompt is empty.", hint="Describe the script you want.")
         limit = self.settings.max_prompt_chars
-        if len(request.prompt) > limit:
+        if len(prompt) > limit:
             raise UsageError(
-                f"The prompt is {len(request.prompt):,} characters; the limit is {limit:,}.",
+                f"The prompt is {len(prompt):,} characters; the limit is {limit:,}.",
                 hint="Shorten it, or raise SPARK_MAX_PROMPT_CHARS.",
             )
+
+    async def resolve(self, request: GenerationRequest) -> tuple[str, str]:
+        """Pick provider and model for ``request``, or raise a SparkError saying what to fix."""
+        self.check_prompt(request.prompt)
         name = request.provider or self.settings.default_provider or OFFLINE
         self.catalog.provider(name)  # raises UsageError naming the known providers
         self.provider(name)  # raises ConfigError when the key or URL is missing
@@ -219,6 +222,11 @@ class Engine:
             async with aclosing(self._generate(request, run)) as events:
                 async for event in events:
                     yield event
+            return
+        try:
+            self.check_prompt(request.prompt)
+        except UsageError as exc:  # a mistake in the request, not a generation: no history row
+            yield ErrorEvent(exc, provider=request.provider, model=request.model)
             return
         starting = self._record(recorder.start(self._planned(request)))
         finished = False
