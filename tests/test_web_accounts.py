@@ -192,6 +192,24 @@ async def test_change_password(make_client: MakeClient) -> None:
     assert (await client.sign_in(client.username, new)).status_code == 303
 
 
+async def test_changing_the_password_signs_out_the_other_sessions(make_client: MakeClient) -> None:
+    laptop = await make_client()  # two instances of the app, one database, one session key
+    desktop = await make_client(signed_in=False)
+    assert (await desktop.sign_in(laptop.username)).status_code == 303
+    assert (await desktop.get("/api/history")).status_code == 200
+    new = "a brand new passphrase"
+    changed = await laptop.form(
+        "/account/password", {"current": PASSWORD, "password": new, "confirm": new}
+    )
+    assert changed.status_code == 200 and "Password changed." in changed.text
+    assert (await laptop.get("/api/history")).status_code == 200  # this session goes on
+    assert (await desktop.get("/api/history")).status_code == 401  # the other one is out
+    page = await desktop.get("/account")
+    assert page.status_code == 303 and page.headers["location"].startswith("/signin")
+    assert (await desktop.sign_in(laptop.username, new)).status_code == 303
+    assert (await desktop.get("/api/history")).status_code == 200
+
+
 # --- CSRF ---------------------------------------------------------------------------------------
 
 

@@ -3,12 +3,15 @@
 A request is signed in by the session cookie (Starlette's ``SessionMiddleware``: signed with
 the secret key, HttpOnly, SameSite=Lax; it holds the user id and the CSRF token, nothing else)
 or by ``Authorization: Bearer <api token>``. :func:`current_user` loads the account on every
-request, so a disabled account or a revoked token stops working at once. Anyone else gets 401
+request, so a disabled account or a revoked token stops working at once. The session also
+holds a stamp of the password hash: changing the password (on any instance) signs out every
+other session of that account at its next request. Anyone else gets 401
 JSON from the API and a redirect to the sign-in page from pages.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Annotated
@@ -22,6 +25,7 @@ from spark.web.deps import DatabaseDep
 
 SESSION_USER = "user_id"
 SESSION_CSRF = "csrf"
+SESSION_STAMP = "pw"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +71,20 @@ async def optional_user(request: Request, database: DatabaseDep) -> WebUser | No
         return None
     async with database.session() as session:
         found = await get_user(session=session, user_id=user_id)
-    if found is None or found.disabled or found.password_hash is None:
+    if (
+        found is None
+        or found.disabled
+        or found.password_hash is None
+        or request.session.get(SESSION_STAMP) != _password_stamp(found.password_hash)
+    ):
         request.session.pop(SESSION_USER, None)
         return None
     return _web_user(found)
+
+
+def _password_stamp(password_hash: str) -> str:
+    """A short digest of the password hash: it changes with the password, reveals nothing."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
 async def current_user(
@@ -83,9 +97,10 @@ async def current_user(
 
 
 def start_session(request: Request, user: User) -> None:
-    """Sign ``user`` in: a fresh session (new CSRF token) holding only their id."""
+    """Sign ``user`` in: a fresh session (new CSRF token) holding their id and password stamp."""
     request.session.clear()
     request.session[SESSION_USER] = user.id
+    request.session[SESSION_STAMP] = _password_stamp(user.password_hash or "")
     request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
 
 

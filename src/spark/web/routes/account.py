@@ -290,7 +290,10 @@ async def change_password(
             await set_password(session=session, user_id=user.id, password=new)
         except UsageError as exc:
             return await page(422, password_error=str(exc))
-        start_session(request, account)  # a fresh session (and CSRF token) after the change
+        await session.refresh(account)
+        # A fresh session (and CSRF token) with the new password's stamp: every other session
+        # of this account, on any instance, is signed out at its next request.
+        start_session(request, account)
     return await page(200, password_message="Password changed.")
 
 
