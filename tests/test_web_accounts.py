@@ -10,11 +10,13 @@ import asyncio
 import os
 import re
 import stat
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from spark.config import Settings
+from spark.db.types import utc_now
 from spark.db.users import count_users, create_api_token, create_user, get_or_create_user
 from spark.errors import ConfigError
 from spark.web.secret import secret_key
@@ -164,7 +166,7 @@ async def test_sign_in_is_throttled_after_repeated_failures(make_client: MakeCli
     client = await make_client()
     name = client.username
     await client.form("/signout", {})
-    now = [1000.0]
+    now = [utc_now()]
     client.app.state.spark.throttle.clock = lambda: now[0]
     for _ in range(5):
         assert (await client.sign_in(name, "wrong password")).status_code == 401
@@ -172,8 +174,23 @@ async def test_sign_in_is_throttled_after_repeated_failures(make_client: MakeCli
     assert locked.status_code == 429 and "Try again in 30 s" in locked.text
     other = await client.sign_in(unique_name("nobody"), "wrong password")
     assert other.status_code == 401  # another username is not locked out
-    now[0] += 31
+    now[0] += timedelta(seconds=31)
     assert (await client.sign_in(name)).status_code == 303
+
+
+async def test_the_throttle_counts_failures_on_every_instance(make_client: MakeClient) -> None:
+    """Behind a load balancer, guesses spread over instances add up (the counts are shared)."""
+    owner = await make_client()
+    name = owner.username
+    first, second = await make_client(signed_in=False), await make_client(signed_in=False)
+    for _ in range(3):
+        assert (await first.sign_in(name, "wrong password")).status_code == 401
+    for _ in range(2):
+        assert (await second.sign_in(name, "wrong password")).status_code == 401
+    for instance in (first, second):
+        locked = await instance.sign_in(name)
+        assert locked.status_code == 429 and "Too many failed sign-ins" in locked.text
+    assert (await owner.get("/api/history")).status_code == 200  # signed-in sessions go on
 
 
 async def test_change_password(make_client: MakeClient) -> None:

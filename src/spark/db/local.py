@@ -16,6 +16,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -24,6 +25,8 @@ from spark.db.engine import Database, connection_error, describe
 from spark.db.errors import DatabaseError
 from spark.db.history import cleanup_history, interrupt_abandoned_generations
 from spark.db.migrate import ensure_schema
+from spark.db.sign_in import forget_old_sign_in_failures
+from spark.db.types import utc_now
 from spark.db.users import get_or_create_user
 
 if TYPE_CHECKING:
@@ -83,12 +86,16 @@ async def prepare_database(database: Database) -> int:
 async def retention_loop(
     database: Database, *, days: int, every: float = 86400.0, first_after: float = 60.0
 ) -> None:
-    """Delete history older than ``days`` days now and then, until cancelled (server task)."""
+    """Delete history older than ``days`` days, and sign-in failure counts older than a day,
+    now and then, until cancelled (server task)."""
     await asyncio.sleep(first_after)
     while True:
         try:
             async with database.session() as session:
                 deleted = await cleanup_history(session=session, days=days)
+                await forget_old_sign_in_failures(
+                    session=session, before=utc_now() - timedelta(days=1)
+                )
             log.info("history clean-up: deleted %d generations older than %d days", deleted, days)
         except (SQLAlchemyError, DatabaseError):
             log.exception("history clean-up failed; trying again in %g s", every)

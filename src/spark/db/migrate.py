@@ -21,13 +21,14 @@ from spark.db.errors import DatabaseError, SchemaOutOfDateError
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision in migrations/versions (a test keeps the two in step). Knowing it here
 # lets a process check the schema without importing Alembic.
-HEAD = "0004"
+HEAD = "0005"
 TABLES = (
     "users",
     "api_tokens",
     "spark_user_preferences",
     "spark_generation_history",
     "spark_site_settings",
+    "spark_sign_in_failures",
 )
 
 log = logging.getLogger(__name__)

@@ -8,6 +8,9 @@
   finished with its figures (``succeeded`` / ``failed`` / ``interrupted``).
 
 On PostgreSQL the last three are isolated per user by row-level security (revision 0002).
+Two small tables hold no user's data and have no row-level security: ``spark_site_settings``
+(run-time settings an admin changes) and ``spark_sign_in_failures`` (the sign-in throttle's
+counts, shared by every app instance).
 """
 
 from __future__ import annotations
@@ -194,3 +197,19 @@ class SiteSetting(Base):
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utc_now, server_default=func.now()
     )
+
+
+class SignInFailure(Base):
+    """Failed sign-ins in a row for one username from one address (the sign-in throttle).
+
+    In the database rather than in memory so that every app instance behind a load balancer
+    counts the same failures; rows are deleted on a successful sign-in and by the daily clean-up.
+    """
+
+    __tablename__ = "spark_sign_in_failures"
+    __table_args__ = (Index("ix_spark_sign_in_failures_last_failed_at", "last_failed_at"),)
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)  # lower case
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime)

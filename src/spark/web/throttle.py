@@ -1,54 +1,58 @@
 """Sign-in throttling: after repeated failures for one username from one address, wait.
 
-Kept in the process's memory (per worker, forgotten on restart): enough to make guessing
-passwords slow, with no shared state to run. Several instances each count on their own.
+The counts live in the database (``spark.db.sign_in``), so every app instance behind a load
+balancer sees the same failures and a restart forgets nothing. 5 failures in a row lock the
+(username, address) pair out for 30 s, the right password included; a success clears the count.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from spark.db.sign_in import clear_sign_in_failures, record_sign_in_failure, sign_in_wait
+from spark.db.types import utc_now
 
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 30.0
-_MAX_KEYS = 10_000
 
 
 class SignInThrottle:
-    """Counts failed sign-ins per ``(username, address)``; ``max_failures`` in a row lock that
-    pair out for ``lockout`` seconds."""
+    """The sign-in route's view of the shared counts (limits and clock set here)."""
 
     def __init__(
         self,
         *,
         max_failures: int = MAX_FAILURES,
         lockout: float = LOCKOUT_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.max_failures = max_failures
-        self.lockout = lockout
+        self.lockout = timedelta(seconds=lockout)
         self.clock = clock
-        self._failures: dict[tuple[str, str], tuple[int, float]] = {}
 
-    @staticmethod
-    def _key(username: str, address: str) -> tuple[str, str]:
-        return username.strip().lower(), address
-
-    def retry_after(self, username: str, address: str) -> float:
+    async def retry_after(self, session: AsyncSession, username: str, address: str) -> float:
         """Seconds until this pair may try again (0: now)."""
-        count, last = self._failures.get(self._key(username, address), (0, 0.0))
-        if count < self.max_failures:
-            return 0.0
-        return max(0.0, last + self.lockout - self.clock())
+        return await sign_in_wait(
+            session=session,
+            username=username,
+            address=address,
+            now=self.clock(),
+            max_failures=self.max_failures,
+            lockout=self.lockout,
+        )
 
-    def failed(self, username: str, address: str) -> None:
-        key = self._key(username, address)
-        count, last = self._failures.get(key, (0, 0.0))
-        if count >= self.max_failures and self.clock() >= last + self.lockout:
-            count = 0  # the lockout is over: a fresh series of attempts
-        if len(self._failures) >= _MAX_KEYS and key not in self._failures:
-            self._failures.pop(next(iter(self._failures)))
-        self._failures[key] = (count + 1, self.clock())
+    async def failed(self, session: AsyncSession, username: str, address: str) -> None:
+        await record_sign_in_failure(
+            session=session,
+            username=username,
+            address=address,
+            now=self.clock(),
+            max_failures=self.max_failures,
+            lockout=self.lockout,
+        )
 
-    def succeeded(self, username: str, address: str) -> None:
-        self._failures.pop(self._key(username, address), None)
+    async def succeeded(self, session: AsyncSession, username: str, address: str) -> None:
+        await clear_sign_in_failures(session=session, username=username, address=address)

@@ -5,7 +5,8 @@ Server-rendered forms, each with the session's CSRF token in a hidden field. The
 that can sign in becomes the admin; after that, open sign-up follows the switch an admin sets
 on this page (stored in the database, so every instance agrees), which defaults to
 ``SPARK_ALLOW_SIGNUP``; admins can always create accounts here or with ``spark users create``.
-Failed sign-ins are throttled per username and address (:mod:`spark.web.throttle`).
+Failed sign-ins are throttled per username and address, across instances
+(:mod:`spark.web.throttle`).
 """
 
 from __future__ import annotations
@@ -128,15 +129,18 @@ async def signin(
             error=message,
         )
 
-    wait = throttle.retry_after(username, address)
+    async with database.session() as session:
+        wait = await throttle.retry_after(session, username, address)
     if wait > 0:
         return again(f"Too many failed sign-ins. Try again in {math.ceil(wait)} s.", 429)
     async with database.session() as session:
         account = await authenticate(session=session, username=username, password=password)
+        if account is None:
+            await throttle.failed(session, username, address)
+        else:
+            await throttle.succeeded(session, username, address)
     if account is None:
-        throttle.failed(username, address)
         return again("Wrong username or password.", 401)
-    throttle.succeeded(username, address)
     start_session(request, account)
     return RedirectResponse(next_path, status_code=303)
 

@@ -1,0 +1,93 @@
+"""The sign-in throttle's counts in ``spark_sign_in_failures``, shared by every app instance.
+
+``max_failures`` failed sign-ins in a row for one username from one address lock that pair out
+for ``lockout``; the next failure after a lockout starts a fresh series. The count is raised in
+one ``INSERT ... ON CONFLICT DO UPDATE`` statement, so two instances failing at the same moment
+both count.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from spark.db.models import SignInFailure
+
+
+def _key(username: str, address: str) -> tuple[str, str]:
+    return username.strip().lower()[:64], address[:64]
+
+
+async def sign_in_wait(
+    *,
+    session: AsyncSession,
+    username: str,
+    address: str,
+    now: datetime,
+    max_failures: int,
+    lockout: timedelta,
+) -> float:
+    """Seconds until this username may try again from this address (0: now)."""
+    name, addr = _key(username, address)
+    row = await session.get(SignInFailure, (name, addr))
+    if row is None or row.failures < max_failures:
+        return 0.0
+    return max(0.0, (row.last_failed_at + lockout - now).total_seconds())
+
+
+async def record_sign_in_failure(
+    *,
+    session: AsyncSession,
+    username: str,
+    address: str,
+    now: datetime,
+    max_failures: int,
+    lockout: timedelta,
+) -> None:
+    """Count one failed sign-in (a fresh series once an earlier lockout is over)."""
+    name, addr = _key(username, address)
+    failures, last = SignInFailure.failures, SignInFailure.last_failed_at
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement: Any = dialect.insert(SignInFailure).values(
+        username=name, address=addr, failures=1, last_failed_at=now
+    )
+    lockout_over = (failures >= max_failures) & (last <= now - lockout)
+    statement = statement.on_conflict_do_update(
+        index_elements=[SignInFailure.username, SignInFailure.address],
+        set_={
+            "failures": case((lockout_over, 1), else_=failures + 1),
+            "last_failed_at": statement.excluded.last_failed_at,
+        },
+    )
+    await session.execute(statement)
+
+
+async def clear_sign_in_failures(*, session: AsyncSession, username: str, address: str) -> None:
+    """A successful sign-in ends the series."""
+    name, addr = _key(username, address)
+    await session.execute(
+        delete(SignInFailure).where(SignInFailure.username == name, SignInFailure.address == addr)
+    )
+
+
+async def forget_old_sign_in_failures(*, session: AsyncSession, before: datetime) -> int:
+    """Delete counts last raised before ``before`` (the daily clean-up); returns how many."""
+    result = await session.execute(
+        delete(SignInFailure).where(SignInFailure.last_failed_at < before)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def count_sign_in_failures(*, session: AsyncSession, username: str, address: str) -> int:
+    """The current count for one pair (0 when none)."""
+    name, addr = _key(username, address)
+    found = await session.scalar(
+        select(SignInFailure.failures).where(
+            SignInFailure.username == name, SignInFailure.address == addr
+        )
+    )
+    return int(found or 0)
