@@ -9,6 +9,7 @@ from datetime import timedelta
 from spark.db.engine import Database
 from spark.db.local import retention_loop
 from spark.db.sign_in import (
+    Limits,
     clear_sign_in_failures,
     count_sign_in_failures,
     forget_old_sign_in_failures,
@@ -17,20 +18,22 @@ from spark.db.sign_in import (
 )
 from spark.db.types import utc_now
 
-LIMITS = {"max_failures": 3, "lockout": timedelta(seconds=30)}
+LIMITS = Limits(max_failures=3, lockout=timedelta(seconds=30))
 T0 = utc_now().replace(microsecond=0)
 
 
 async def fail(db: Database, name: str = "ada", address: str = "10.0.0.1", *, at=T0) -> None:
     async with db.session() as session:
         await record_sign_in_failure(
-            session=session, username=name, address=address, now=at, **LIMITS
+            session=session, username=name, address=address, now=at, limits=LIMITS
         )
 
 
 async def wait(db: Database, name: str = "ada", address: str = "10.0.0.1", *, at=T0) -> float:
     async with db.session() as session:
-        return await sign_in_wait(session=session, username=name, address=address, now=at, **LIMITS)
+        return await sign_in_wait(
+            session=session, username=name, address=address, now=at, limits=LIMITS
+        )
 
 
 async def count(db: Database, name: str = "ada", address: str = "10.0.0.1") -> int:

@@ -1,13 +1,14 @@
 """The sign-in throttle's counts in ``spark_sign_in_failures``, shared by every app instance.
 
-``max_failures`` failed sign-ins in a row for one username from one address lock that pair out
-for ``lockout``; the next failure after a lockout starts a fresh series. The count is raised in
-one ``INSERT ... ON CONFLICT DO UPDATE`` statement, so two instances failing at the same moment
-both count.
+``Limits.max_failures`` failed sign-ins in a row for one username from one address lock that
+pair out for ``Limits.lockout``; the next failure after a lockout starts a fresh series. The
+count is raised in one ``INSERT ... ON CONFLICT DO UPDATE`` statement, so two instances failing
+at the same moment both count.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from spark.db.models import SignInFailure
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How many failures in a row lock a pair out, and for how long."""
+
+    max_failures: int = 5
+    lockout: timedelta = timedelta(seconds=30)
 
 
 def _key(username: str, address: str) -> tuple[str, str]:
@@ -28,15 +37,14 @@ async def sign_in_wait(
     username: str,
     address: str,
     now: datetime,
-    max_failures: int,
-    lockout: timedelta,
+    limits: Limits,
 ) -> float:
     """Seconds until this username may try again from this address (0: now)."""
     name, addr = _key(username, address)
     row = await session.get(SignInFailure, (name, addr))
-    if row is None or row.failures < max_failures:
+    if row is None or row.failures < limits.max_failures:
         return 0.0
-    return max(0.0, (row.last_failed_at + lockout - now).total_seconds())
+    return max(0.0, (row.last_failed_at + limits.lockout - now).total_seconds())
 
 
 async def record_sign_in_failure(
@@ -45,8 +53,7 @@ async def record_sign_in_failure(
     username: str,
     address: str,
     now: datetime,
-    max_failures: int,
-    lockout: timedelta,
+    limits: Limits,
 ) -> None:
     """Count one failed sign-in (a fresh series once an earlier lockout is over)."""
     name, addr = _key(username, address)
@@ -55,7 +62,7 @@ async def record_sign_in_failure(
     statement: Any = dialect.insert(SignInFailure).values(
         username=name, address=addr, failures=1, last_failed_at=now
     )
-    lockout_over = (failures >= max_failures) & (last <= now - lockout)
+    lockout_over = (failures >= limits.max_failures) & (last <= now - limits.lockout)
     statement = statement.on_conflict_do_update(
         index_elements=[SignInFailure.username, SignInFailure.address],
         set_={

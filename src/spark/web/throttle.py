@@ -8,29 +8,26 @@ balancer sees the same failures and a restart forgets nothing. 5 failures in a r
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from spark.db.sign_in import clear_sign_in_failures, record_sign_in_failure, sign_in_wait
+from spark.db.sign_in import (
+    Limits,
+    clear_sign_in_failures,
+    record_sign_in_failure,
+    sign_in_wait,
+)
 from spark.db.types import utc_now
-
-MAX_FAILURES = 5
-LOCKOUT_SECONDS = 30.0
 
 
 class SignInThrottle:
     """The sign-in route's view of the shared counts (limits and clock set here)."""
 
     def __init__(
-        self,
-        *,
-        max_failures: int = MAX_FAILURES,
-        lockout: float = LOCKOUT_SECONDS,
-        clock: Callable[[], datetime] = utc_now,
+        self, *, limits: Limits | None = None, clock: Callable[[], datetime] = utc_now
     ) -> None:
-        self.max_failures = max_failures
-        self.lockout = timedelta(seconds=lockout)
+        self.limits = limits or Limits()
         self.clock = clock
 
     async def retry_after(self, session: AsyncSession, username: str, address: str) -> float:
@@ -40,8 +37,7 @@ class SignInThrottle:
             username=username,
             address=address,
             now=self.clock(),
-            max_failures=self.max_failures,
-            lockout=self.lockout,
+            limits=self.limits,
         )
 
     async def failed(self, session: AsyncSession, username: str, address: str) -> None:
@@ -50,8 +46,7 @@ class SignInThrottle:
             username=username,
             address=address,
             now=self.clock(),
-            max_failures=self.max_failures,
-            lockout=self.lockout,
+            limits=self.limits,
         )
 
     async def succeeded(self, session: AsyncSession, username: str, address: str) -> None:
