@@ -116,7 +116,7 @@ def create_app(
         if owns_database:
             await the_database.dispose()
 
-    # Room for the longest prompt even if every character were a JSON \uXXXX escape.
+    # Room for the longest prompt even if every character were a six-byte JSON escape (\u + 4 hex).
     body_limit = 6 * settings.max_prompt_chars + 64 * 1024
     app = FastAPI(
         title="SPARK",
