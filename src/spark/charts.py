@@ -103,7 +103,7 @@ def _config(**extra: Any) -> dict[str, Any]:
 
 
 def _clean(chart: Any, key: str, title: str) -> str:
-    """The chart's SVG without script, comments, inline stylesheet or random ids."""
+    """The chart's SVG without script, comments, inline styles or random ids."""
     chart.title = title
     root = chart.render_tree()
     uuid = root.get("id", "")
@@ -119,6 +119,11 @@ def _clean(chart: Any, key: str, title: str) -> str:
             element.set("stroke", colour)
         if element.tag == "rect" and element.get("class") == "background":
             element.set("fill", "none")
+        # pygal hides its (script-less, so unused) tooltip group with a style attribute, which a
+        # CSP of style-src 'self' refuses; the SVG presentation attribute says the same.
+        style = element.attrib.pop("style", None)
+        if style is not None and style.replace(" ", "").rstrip(";") == "opacity:0":
+            element.set("opacity", "0")
     root.attrib.pop("id", None)
     root.set("class", f"pygal-chart spark-chart spark-chart-{key}")
     root.set("role", "img")

@@ -8,8 +8,7 @@ view from :func:`spark.db.stats.team_stats`, the one path across users' rows.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Any
@@ -19,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 
 from spark import __version__
-from spark.charts import Chart, chart_stylesheet, dashboard_charts
+from spark.charts import chart_stylesheet, dashboard_charts
 from spark.db import Database
 from spark.db.models import GenerationRecord
 from spark.db.stats import GenerationStats, TeamStats, generation_stats, team_stats
@@ -50,19 +49,6 @@ class Usage:
     stats: GenerationStats
     tokens: TokenSplit
     team: TeamStats | None
-
-
-# pygal leaves its (script-less, so unused) tooltip group hidden with a style attribute, which a
-# CSP of style-src 'self' refuses (and reports): the SVG presentation attribute says the same.
-_HIDDEN_STYLE = re.compile(r'\sstyle="opacity: ?0;?"')
-
-
-def page_charts(stats: GenerationStats) -> list[Chart]:
-    """The dashboard's charts, without inline style attributes."""
-    return [
-        replace(chart, svg=_HIDDEN_STYLE.sub(' opacity="0"', chart.svg))
-        for chart in dashboard_charts(stats)
-    ]
 
 
 async def usage(database: Database, user: WebUser, days: int, *, team: bool) -> Usage:
@@ -202,7 +188,7 @@ async def dashboard_page(
             "stats": figures.stats,
             "tokens": figures.tokens,
             "failure_rate": _failure_rate(figures.stats),
-            "charts": page_charts(figures.stats),
+            "charts": dashboard_charts(figures.stats),
             "team": figures.team,
             "version": __version__,
         },
