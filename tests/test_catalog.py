@@ -425,3 +425,19 @@ def test_a_valid_custom_file_loads(tmp_path: Path) -> None:
     assert good.price.checked == datetime.date(2026, 11, 26)
     assert custom.suggest("p", "mystery") == [good]
     assert load_catalog(_write(tmp_path, VALID)) is not custom  # only the packaged file is cached
+
+
+def test_every_registered_provider_says_how_to_enable_it(catalog: Catalog) -> None:
+    """The registry builds providers; the catalog says what enables them (one place each)."""
+    from spark.config import Settings
+    from spark.errors import ConfigError
+    from spark.providers import PROVIDERS, build_provider
+
+    assert set(PROVIDERS) == {p.id for p in catalog.providers}
+    for info in catalog.providers:
+        if info.enable_env is None:
+            continue
+        assert info.enable_env in info.needs
+        with pytest.raises(ConfigError) as failure:
+            build_provider(info.id, Settings())
+        assert info.needs in failure.value.message

@@ -81,7 +81,7 @@ async def _collect(settings: Settings, only: str | None) -> list[dict[str, Any]]
             listing = await engine.models.listing(name)
             available = is_available(name, settings)
             rows.extend(
-                _row(model, available, PROVIDERS[name].how_to_enable, listing.live)
+                _row(model, available, engine.catalog.provider(name).needs, listing.live)
                 for model in listing.models
             )
         return rows

@@ -41,32 +41,27 @@ def _offline(settings: Settings) -> Provider:
 
 @dataclass(frozen=True, slots=True)
 class ProviderEntry:
-    """How to build a provider and how to tell whether the settings enable it."""
+    """How to build a provider and how to tell whether the settings enable it (what to set is
+    told by the catalog's ``needs``, see :func:`how_to_enable`)."""
 
     build: Callable[[Settings], Provider]
     enabled: Callable[[Settings], bool]
-    how_to_enable: str
 
 
 PROVIDERS: dict[str, ProviderEntry] = {
-    "anthropic": ProviderEntry(
-        _anthropic,
-        lambda s: s.anthropic_api_key is not None,
-        "set ANTHROPIC_API_KEY (environment or .env) to enable",
-    ),
-    "openai": ProviderEntry(
-        _openai,
-        lambda s: s.openai_api_key is not None,
-        "set OPENAI_API_KEY (environment or .env) to enable",
-    ),
-    "openai_compat": ProviderEntry(
-        _openai_compat,
-        lambda s: s.openai_compat_base_url is not None,
-        "set SPARK_OPENAI_COMPAT_BASE_URL (e.g. http://127.0.0.1:11434/v1 for Ollama) to enable",
-    ),
-    "offline": ProviderEntry(_offline, lambda s: True, "always available"),
+    "anthropic": ProviderEntry(_anthropic, lambda s: s.anthropic_api_key is not None),
+    "openai": ProviderEntry(_openai, lambda s: s.openai_api_key is not None),
+    "openai_compat": ProviderEntry(_openai_compat, lambda s: s.openai_compat_base_url is not None),
+    "offline": ProviderEntry(_offline, lambda s: True),
 }
 OFFLINE = "offline"
+
+
+def how_to_enable(name: str) -> str:
+    """What to set to enable provider ``name``: its ``needs`` line in the model catalog."""
+    from spark.catalog import load_catalog
+
+    return load_catalog().provider(name).needs
 
 
 def is_available(name: str, settings: Settings) -> bool:
@@ -87,7 +82,7 @@ def build_provider(name: str, settings: Settings) -> Provider:
         raise UsageError(f"Unknown provider '{name}'.", hint=f"Known providers: {known}.")
     if not entry.enabled(settings):
         raise ConfigError(
-            f"The {name} provider is not configured: {entry.how_to_enable}.",
+            f"The {name} provider is not configured: {how_to_enable(name)}.",
             hint="Or use the offline template provider: --provider offline.",
         )
     return entry.build(settings)
