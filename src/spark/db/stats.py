@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
@@ -66,6 +67,20 @@ class _Totals:
         if not self.succeeded_timed:
             return None
         return int((Decimal(self.succeeded_ms) / self.succeeded_timed).quantize(1, ROUND_HALF_UP))
+
+
+def _figures(
+    status: Any, n: Any, tokens: Any, cost: Any, ms: Any, timed: Any
+) -> tuple[str, int, int, Decimal, int, int]:
+    """One aggregate row's values as ``_Totals.add`` takes them (both databases' types)."""
+    return (
+        str(status),
+        int(n),
+        int(tokens),
+        to_money(cost) or Decimal(0),
+        int(ms or 0),
+        int(timed),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,14 +154,7 @@ async def generation_stats(
     models: dict[tuple[str, str], _Totals] = defaultdict(_Totals)
     days: dict[date, _Totals] = defaultdict(_Totals)
     for provider, model, on, status, n, n_tokens, cost, ms, timed in await session.execute(query):
-        figures = (
-            status,
-            int(n),
-            int(n_tokens),
-            to_money(cost) or Decimal(0),
-            int(ms or 0),
-            int(timed),
-        )
+        figures = _figures(status, n, n_tokens, cost, ms, timed)
         total.add(*figures)
         models[provider, model].add(*figures)
         days[_as_date(on)].add(*figures)
@@ -279,14 +287,7 @@ async def team_stats(
     total = _Totals()
     per_user: dict[tuple[int, str], _Totals] = defaultdict(_Totals)
     for user_id, username, status, n, n_tokens, cost, ms, timed in rows:
-        figures = (
-            str(status),
-            int(n),
-            int(n_tokens),
-            to_money(cost) or Decimal(0),
-            int(ms or 0),
-            int(timed),
-        )
+        figures = _figures(status, n, n_tokens, cost, ms, timed)
         total.add(*figures)
         per_user[int(user_id), str(username)].add(*figures)
     users = [
