@@ -107,30 +107,8 @@ def stats_json(s: GenerationStats) -> dict[str, Any]:
         "total_tokens": s.total_tokens,
         "total_cost_usd": str(s.total_cost_usd),
         "avg_generation_ms": s.avg_generation_ms,
-        "by_model": [
-            {
-                "provider": m.provider,
-                "model": m.model,
-                "generations": m.generations,
-                "succeeded": m.succeeded,
-                "failed": m.failed,
-                "total_tokens": m.total_tokens,
-                "total_cost_usd": str(m.total_cost_usd),
-                "avg_generation_ms": m.avg_generation_ms,
-            }
-            for m in s.by_model
-        ],
-        "by_day": [
-            {
-                "day": d.day.isoformat(),
-                "generations": d.generations,
-                "succeeded": d.succeeded,
-                "failed": d.failed,
-                "total_tokens": d.total_tokens,
-                "total_cost_usd": str(d.total_cost_usd),
-            }
-            for d in s.by_day
-        ],
+        "by_model": [m.to_json() for m in s.by_model],
+        "by_day": [d.to_json() for d in s.by_day],
     }
 
 

@@ -94,6 +94,19 @@ class ModelStats:
     total_cost_usd: Decimal
     avg_generation_ms: int | None
 
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (money as a string), as the CLI and the API print it."""
+        return {
+            "provider": self.provider,
+            "model": self.model,
+            "generations": self.generations,
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "total_tokens": self.total_tokens,
+            "total_cost_usd": str(self.total_cost_usd),
+            "avg_generation_ms": self.avg_generation_ms,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class DayStats:
@@ -103,6 +116,17 @@ class DayStats:
     failed: int
     total_tokens: int
     total_cost_usd: Decimal
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (the day as an ISO date, money as a string)."""
+        return {
+            "day": self.day.isoformat(),
+            "generations": self.generations,
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "total_tokens": self.total_tokens,
+            "total_cost_usd": str(self.total_cost_usd),
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,19 +98,7 @@ def stats_json(figures: Usage) -> dict[str, Any]:
         "total_cost_usd": str(s.total_cost_usd),
         "avg_generation_ms": s.avg_generation_ms,
         "provider_counts": s.provider_counts,
-        "by_model": [
-            {
-                "provider": m.provider,
-                "model": m.model,
-                "generations": m.generations,
-                "succeeded": m.succeeded,
-                "failed": m.failed,
-                "total_tokens": m.total_tokens,
-                "total_cost_usd": str(m.total_cost_usd),
-                "avg_generation_ms": m.avg_generation_ms,
-            }
-            for m in s.by_model
-        ],
+        "by_model": [m.to_json() for m in s.by_model],
     }
 
 
