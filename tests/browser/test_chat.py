@@ -246,7 +246,7 @@ def test_offline_without_keys_in_a_narrow_window(page: Any, offline_url: str, sh
     for provider, variable in (("anthropic", "ANTHROPIC_API_KEY"), ("openai", "OPENAI_API_KEY")):
         option = page.locator(f'#provider option[value="{provider}"]')
         expect(option).to_be_disabled()
-        expect(option).to_contain_text(f"set {variable} to enable")
+        expect(option).to_contain_text(f"set {variable} (environment or .env) to enable")
     send(page, "a coin that spins")
     wait_done(page, "SpinningCoin.cs")
     expect(page.locator("#stats")).to_contain_text("$0")
