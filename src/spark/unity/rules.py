@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Literal, cast
@@ -91,6 +91,68 @@ def unity_api() -> dict[str, Any]:
     return _read_toml("unity_api.toml")
 
 
+@dataclass(frozen=True)
+class ApiIndex:
+    """Sets and lookups derived from unity_api.toml, built once per process (see `api_index`).
+
+    The checks ask "is this name one of ..." many times per file; answering from lists, or
+    rebuilding sets from them for every file, is most of the rules' fixed cost on a small file.
+    """
+
+    component_bases: frozenset[str]
+    scriptable_bases: frozenset[str]
+    message_bases: frozenset[str]
+    editor_bases: frozenset[str]
+    components: frozenset[str]
+    unity_objects: frozenset[str]  # components and other UnityEngine.Object types
+    lookups: frozenset[str]
+    forces: frozenset[str]
+    per_frame: frozenset[str]
+    # Enough of the per-frame names to find any of them in a text: "Update" finds "LateUpdate".
+    per_frame_needles: tuple[bytes, ...]
+    legacy_input_class: str
+    legacy_input_members: frozenset[str]
+    messages: dict[str, dict[str, Any]]
+    message_names: tuple[str, ...]
+    # (kind, name) → the deprecated entries for it with their parsed `since`, in file order.
+    deprecated: dict[tuple[str, str], tuple[tuple[dict[str, Any], tuple[int, ...]], ...]]
+
+
+@functools.cache
+def api_index() -> ApiIndex:
+    """The `ApiIndex` of `unity_api()`."""
+    api = unity_api()
+    hot = api["hot_path"]
+    deprecated: dict[tuple[str, str], list[tuple[dict[str, Any], tuple[int, ...]]]] = {}
+    for dep in api["deprecated"]:
+        deprecated.setdefault((dep["kind"], dep["name"]), []).append(
+            (dep, parse_version(dep["since"]))
+        )
+    messages: dict[str, dict[str, Any]] = api["messages"]
+    return ApiIndex(
+        component_bases=frozenset(api["component_bases"]),
+        scriptable_bases=frozenset(api["scriptable_bases"]),
+        message_bases=frozenset(api["message_bases"]),
+        editor_bases=frozenset(api["editor_bases"]),
+        components=frozenset(api["components"]),
+        unity_objects=frozenset(api["components"]) | frozenset(api["objects"]),
+        lookups=frozenset(hot["lookups"]),
+        forces=frozenset(hot["forces"]),
+        per_frame=frozenset(hot["per_frame"]),
+        per_frame_needles=tuple(
+            name.encode()
+            for name in hot["per_frame"]
+            if not any(other != name and other in name for other in hot["per_frame"])
+        ),
+        legacy_input_class=api["input"]["legacy_class"],
+        legacy_input_members=frozenset(api["input"]["legacy_members"]),
+        messages=messages,
+        message_names=tuple(messages),
+        deprecated={key: tuple(deps) for key, deps in deprecated.items()},
+    )
+
+
+@functools.lru_cache(maxsize=256)
 def parse_version(version: str) -> tuple[int, ...]:
     """`"2022.3.1f1"` → (2022, 3, 1); unparsable parts count as 0."""
     parts: list[int] = []
@@ -123,13 +185,15 @@ class ClassInfo:
     unity_base: str = ""
     receives_messages: bool = False
     methods: list[Node] = field(default_factory=list)
-    members: dict[str, str] = field(default_factory=dict)  # field/property name → type name
+    # Field and property declarations; `FileModel.member_type` reads them when it is asked.
+    member_nodes: list[Node] = field(default_factory=list)
 
 
 def node_text(node: Node | None) -> str:
-    if node is None or node.text is None:
+    if node is None:
         return ""
-    return node.text.decode("utf-8", "replace")
+    text = node.text  # each read copies the bytes out of the tree
+    return "" if text is None else text.decode("utf-8", "replace")
 
 
 def simple_type_name(node: Node | None) -> str:
@@ -145,10 +209,6 @@ def simple_type_name(node: Node | None) -> str:
     return node_text(node)
 
 
-def modifiers_of(node: Node) -> set[str]:
-    return {node_text(c) for c in node.children if c.type == "modifier"}
-
-
 class FileModel:
     """Classes, usings and declared names of one parsed file, shared by all checks."""
 
@@ -156,8 +216,10 @@ class FileModel:
         self.src = src
         self.tree = tree
         self.root = tree.root_node
+        self.data = self.root.text or b""  # the parsed bytes (a normalised copy after a re-parse)
         self.options = options
         self.api = unity_api()
+        self.index = api_index()
         self.version = parse_version(options.unity_version)
         self.usings: set[str] = set()
         self.aliases: set[str] = set()
@@ -165,17 +227,32 @@ class FileModel:
         self.global_usings = False  # C# 10 `global using`: the project may import more elsewhere
         self.namespaces: list[str] = []
         self.other_types: set[str] = set()  # structs, interfaces, enums, delegates
-        class_nodes: list[Node] = []
+        self._locals: dict[int, dict[str, str]] = {}
+        self._member_types: dict[tuple[int, str], str | None] = {}
+        class_nodes: list[tuple[Node, Node | None]] = []
         self._walk_declarations(self.root, class_nodes)
-        self.classes = [self._class_info(node) for node in class_nodes]
+        self.classes = [self._class_info(node, body) for node, body in class_nodes]
         self.by_name = {c.name: c for c in self.classes}
         self._classify()
-        self._locals: dict[int, dict[str, str]] = {}
+        self._unity_class_names = frozenset(c.name for c in self.classes if c.kind != "other")
+        self._component_class_names = frozenset(
+            c.name for c in self.classes if c.kind == "component"
+        )
+        self._may_run_per_frame: bool | None = None
+        self._class_by_node: dict[int, ClassInfo] = {}
+        for info in self.classes:
+            self._class_by_node.setdefault(info.node.id, info)
 
-    def _walk_declarations(self, node: Node, classes: list[Node]) -> None:
-        """Visit namespaces and type bodies only (never statements): cheap even on big files."""
+    def _walk_declarations(self, node: Node, classes: list[tuple[Node, Node | None]]) -> None:
+        """Visit namespaces and type bodies only (never statements): cheap even on big files.
+
+        Collects each class with its body (the same node object, whose children tree-sitter has
+        then already listed for `_class_info`).
+        """
         for child in node.named_children:
             kind = child.type
+            if kind not in _DECLARATION_KINDS:
+                continue  # methods, fields, ...: nothing to collect
             if kind == "using_directive":
                 self._add_using(child)
             elif kind in {"namespace_declaration", "file_scoped_namespace_declaration"}:
@@ -189,11 +266,11 @@ class FileModel:
                 "record_declaration",
                 "interface_declaration",
             }:
+                body = child.child_by_field_name("body")
                 if kind == "class_declaration":
-                    classes.append(child)
+                    classes.append((child, body))
                 else:
                     self.other_types.add(node_text(child.child_by_field_name("name")))
-                body = child.child_by_field_name("body")
                 if body is not None:
                     self._walk_declarations(body, classes)
             elif kind in {"enum_declaration", "delegate_declaration"}:
@@ -203,62 +280,54 @@ class FileModel:
 
     def _add_using(self, using: Node) -> None:
         self.using_count += 1
-        if any(c.type == "global" for c in using.children):
-            self.global_usings = True
+        static = False
+        for child in using.children:
+            if child.type == "global":
+                self.global_usings = True
+            elif child.type == "static":
+                static = True
         alias = using.child_by_field_name("name")
-        named = [c for c in using.named_children if c is not alias]
-        target = node_text(named[-1]) if named else ""
         if alias is not None:
             self.aliases.add(node_text(alias))
-        elif not any(c.type == "static" for c in using.children):
-            self.usings.add(target.replace(" ", ""))
+        elif not static:
+            named = using.named_children
+            self.usings.add(node_text(named[-1]).replace(" ", "") if named else "")
 
-    def _class_info(self, node: Node) -> ClassInfo:
+    def _class_info(self, node: Node, body: Node | None) -> ClassInfo:
         bases: list[str] = []
+        modifiers: set[str] = set()
+        generic = False
         for child in node.children:
-            if child.type == "base_list":
+            kind = child.type
+            if kind == "base_list":
                 for base in child.named_children:
                     if base.type == "primary_constructor_base_type":
                         base = base.named_children[0] if base.named_children else base
                     bases.append(simple_type_name(base))
-        parent = node.parent
-        nested = False
-        while parent is not None:
-            if parent.type in {"class_declaration", "struct_declaration"}:
-                nested = True
-                break
-            parent = parent.parent
+            elif kind == "modifier":
+                modifiers.add(node_text(child))
+            elif kind == "type_parameter_list":
+                generic = True
         info = ClassInfo(
             name=node_text(node.child_by_field_name("name")),
             node=node,
             bases=bases,
-            modifiers=modifiers_of(node),
-            generic=any(c.type == "type_parameter_list" for c in node.children),
-            nested=nested,
+            modifiers=modifiers,
+            generic=generic,
+            nested=self.enclosing(node, ("class_declaration", "struct_declaration")) is not None,
         )
-        body = node.child_by_field_name("body")
         for member in _members(body):
-            if member.type == "method_declaration":
+            kind = member.type
+            if kind == "method_declaration":
                 info.methods.append(member)
-            elif member.type == "field_declaration":
-                decl = next(
-                    (c for c in member.named_children if c.type == "variable_declaration"), None
-                )
-                if decl is not None:
-                    type_name = simple_type_name(decl.child_by_field_name("type"))
-                    for var in decl.named_children:
-                        if var.type == "variable_declarator":
-                            info.members[node_text(var.child_by_field_name("name"))] = type_name
-            elif member.type == "property_declaration":
-                info.members[node_text(member.child_by_field_name("name"))] = simple_type_name(
-                    member.child_by_field_name("type")
-                )
+            elif kind in {"field_declaration", "property_declaration"}:
+                info.member_nodes.append(member)
         return info
 
     def _classify(self) -> None:
-        components = set(self.api["component_bases"])
-        scriptables = set(self.api["scriptable_bases"])
-        messages = set(self.api["message_bases"])
+        components = self.index.component_bases
+        scriptables = self.index.scriptable_bases
+        messages = self.index.message_bases
         changed = True
         while changed:  # follow in-file inheritance: `class Boss : Enemy`, `Enemy : MonoBehaviour`
             changed = False
@@ -287,18 +356,23 @@ class FileModel:
                     break
 
     # -- queries the checks share -------------------------------------------------------------
-    @functools.cached_property
-    def unity_object_types(self) -> set[str]:
-        """Type names deriving from UnityEngine.Object: engine types and this file's classes."""
-        names = set(self.api["components"]) | set(self.api["objects"])
-        names |= {c.name for c in self.classes if c.kind != "other"}
-        return names
+    def is_unity_object_type(self, name: str) -> bool:
+        """Whether `name` derives from UnityEngine.Object: an engine type or a Unity class here."""
+        return name in self.index.unity_objects or name in self._unity_class_names
 
-    @functools.cached_property
-    def component_types(self) -> set[str]:
-        return set(self.api["components"]) | {c.name for c in self.classes if c.kind == "component"}
+    def is_component_type(self, name: str) -> bool:
+        """Whether `name` is a component: an engine one or a component class of this file."""
+        return name in self.index.components or name in self._component_class_names
 
-    def enclosing(self, node: Node, types: set[str]) -> Node | None:
+    @property
+    def may_run_per_frame(self) -> bool:
+        """Whether a method here may be a per-frame message (False: no such name in the text)."""
+        if self._may_run_per_frame is None:
+            needles = self.index.per_frame_needles
+            self._may_run_per_frame = any(needle in self.data for needle in needles)
+        return self._may_run_per_frame
+
+    def enclosing(self, node: Node, types: Container[str]) -> Node | None:
         parent = node.parent
         while parent is not None:
             if parent.type in types:
@@ -307,13 +381,8 @@ class FileModel:
         return None
 
     def enclosing_class(self, node: Node) -> ClassInfo | None:
-        cls = self.enclosing(node, {"class_declaration"})
-        if cls is None:
-            return None
-        for info in self.classes:
-            if info.node.id == cls.id:
-                return info
-        return None
+        cls = self.enclosing(node, ("class_declaration",))
+        return None if cls is None else self._class_by_node.get(cls.id)
 
     def method_locals(self, method: Node) -> dict[str, str]:
         """Parameter and local variable names of a method → their simple type names."""
@@ -342,6 +411,17 @@ class FileModel:
         self._locals[method.id] = names
         return names
 
+    def declares(self, scope: Node, name: str) -> bool:
+        """Whether `name`, used inside `scope` (a method, lambda, ...), is declared by it.
+
+        That is, whether it is one of `method_locals(scope)`.  The declaration and the use are two
+        occurrences of the name in the scope's text: with fewer, the answer is no without the
+        tree query that collects the scope's names.
+        """
+        if name and self.data.count(name.encode(), scope.start_byte, scope.end_byte) < 2:
+            return False
+        return name in self.method_locals(scope)
+
     def type_of(self, expr: Node) -> str:
         """Best-effort static type of a simple expression; "" when unknown."""
         if expr.type == "parenthesized_expression" and expr.named_children:
@@ -351,37 +431,50 @@ class FileModel:
             if obj is None or obj.type != "this_expression":
                 return ""
             expr = expr.child_by_field_name("name") or expr
-            return self._member_type(expr, node_text(expr))
+            return self._member_type(self.enclosing_class(expr), node_text(expr))
         if expr.type == "invocation_expression":
             return _generic_lookup_type(expr)
         if expr.type != "identifier":
             return ""
         name = node_text(expr)
-        method = self.enclosing(
-            expr,
-            {
-                "method_declaration",
-                "constructor_declaration",
-                "accessor_declaration",
-                "local_function_statement",
-                "lambda_expression",
-            },
-        )
-        while method is not None:
-            local = self.method_locals(method)
-            if name in local:
-                return local[name]
-            method = self.enclosing(
-                method, {"method_declaration", "local_function_statement", "lambda_expression"}
-            )
-        return self._member_type(expr, name)
+        # One walk up: the innermost scope, then the outer ones, and the enclosing class.
+        scopes: Container[str] = _SCOPES
+        cls_node = None
+        ancestor = expr.parent
+        while ancestor is not None:
+            kind = ancestor.type
+            if kind in scopes:
+                if self.declares(ancestor, name):
+                    return self.method_locals(ancestor)[name]
+                scopes = _OUTER_SCOPES
+            elif kind == "class_declaration" and cls_node is None:
+                cls_node = ancestor
+            ancestor = ancestor.parent
+        cls = None if cls_node is None else self._class_by_node.get(cls_node.id)
+        return self._member_type(cls, name)
 
-    def _member_type(self, node: Node, name: str) -> str:
-        cls = self.enclosing_class(node)
+    def member_type(self, cls: ClassInfo, name: str) -> str | None:
+        """The type of the field or property `name` of `cls` (the last declared), else None."""
+        key = (cls.node.id, name)
+        if key not in self._member_types:
+            raw = name.encode()
+            found = None
+            for member in cls.member_nodes:
+                # Most classes have many members and few lookups: read only the declarations
+                # whose text holds the name at all.
+                if self.data.find(raw, member.start_byte, member.end_byte) >= 0:
+                    for declared, type_name in _declared_members(member):
+                        if declared == name:
+                            found = type_name
+            self._member_types[key] = found
+        return self._member_types[key]
+
+    def _member_type(self, cls: ClassInfo | None, name: str) -> str:
         if cls is None:
             return ""
-        if name in cls.members:
-            return cls.members[name]
+        member = self.member_type(cls, name)
+        if member is not None:
+            return member
         return (
             {"gameObject": "GameObject", "transform": "Transform"}.get(name, "")
             if (cls.kind == "component")
@@ -389,14 +482,64 @@ class FileModel:
         )
 
 
-def _members(body: Node | None) -> Iterator[Node]:
+_DECLARATION_KINDS = frozenset(
+    {
+        "using_directive",
+        "namespace_declaration",
+        "file_scoped_namespace_declaration",
+        "declaration_list",
+        "class_declaration",
+        "struct_declaration",
+        "record_declaration",
+        "interface_declaration",
+        "enum_declaration",
+        "delegate_declaration",
+        "preproc_if",
+        "preproc_else",
+        "preproc_elif",
+        "preproc_region",
+    }
+)
+
+
+def _declared_members(member: Node) -> list[tuple[str, str]]:
+    """(name, type name) of each field or property a member declaration declares."""
+    if member.type == "property_declaration":
+        name = node_text(member.child_by_field_name("name"))
+        return [(name, simple_type_name(member.child_by_field_name("type")))]
+    for decl in member.named_children:
+        if decl.type == "variable_declaration":
+            type_name = simple_type_name(decl.child_by_field_name("type"))
+            return [
+                (node_text(var.child_by_field_name("name")), type_name)
+                for var in decl.named_children
+                if var.type == "variable_declarator"
+            ]
+    return []
+
+
+def _members(body: Node | None) -> list[Node]:
     """Members of a type body, including those inside `#if` / `#region` blocks."""
+    found: list[Node] = []
     for member in body.named_children if body is not None else []:
         if member.type.startswith("preproc_"):
-            yield from _members(member)
+            found.extend(_members(member))
         else:
-            yield member
+            found.append(member)
+    return found
 
+
+# Where a name used in an expression may be declared: the innermost of _SCOPES, then outwards.
+_SCOPES = frozenset(
+    {
+        "method_declaration",
+        "constructor_declaration",
+        "accessor_declaration",
+        "local_function_statement",
+        "lambda_expression",
+    }
+)
+_OUTER_SCOPES = frozenset({"method_declaration", "local_function_statement", "lambda_expression"})
 
 _LOCALS_QUERY = """
 (parameter) @param

@@ -1,8 +1,11 @@
 """Unity checks on expressions: per-frame lookups, fake null, creation, coroutines, old APIs.
 
-`_candidates` finds every candidate node (calls by name, `?.`, `??`, `is null`, `new`, static
-member accesses, deprecated names) from its token in the text, confirmed by its place in the tree;
-the checks below then decide, with the `FileModel`'s type information, which are real findings.
+`check_expressions` finds every candidate node (calls by name, `?.`, `??`, `is null`, `new`,
+static member accesses, deprecated names) from its token in the text, confirmed by its place in
+the tree, and hands it to the check for its kind, which decides with the `FileModel`'s type
+information whether it is a real finding.  Most of a big file's validation time beyond the parse
+is spent here, so the text is scanned only for the names that can matter under the options, and
+cheap text tests skip the tree lookups that cannot lead to a finding.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 
 from tree_sitter import Node
 
-from spark.unity.rules import FileModel, Finding, node_text, parse_version, simple_type_name
+from spark.unity.rules import FileModel, Finding, api_index, node_text, simple_type_name
 
 _METHODS = {
     "method_declaration",
@@ -25,6 +28,7 @@ _METHODS = {
     "constructor_declaration",
 }
 _LOOPS = {"while_statement", "for_statement", "foreach_statement", "do_statement"}
+_LOOPS_AND_METHODS = _LOOPS | _METHODS
 _STRING_NAME_CALLS = {
     "StartCoroutine",
     "StopCoroutine",
@@ -35,12 +39,9 @@ _STRING_NAME_CALLS = {
 }
 
 
-Captures = dict[str, list[Node]]
-
-
 @functools.cache
-def _name_sets(api_id: int) -> tuple[frozenset[str], ...]:
-    del api_id
+def _name_kinds() -> dict[str, tuple[str, ...]]:
+    """Every API name the checks know → what it is: "call", "static", "member" and/or "id"."""
     from spark.unity.rules import unity_api
 
     api = unity_api()
@@ -52,16 +53,59 @@ def _name_sets(api_id: int) -> tuple[frozenset[str], ...]:
     statics |= {r for d in deprecated if d["kind"] == "static" for r in d["receivers"]}
     members = {d["name"] for d in deprecated if d["kind"] == "member"}
     idents = {d["name"] for d in deprecated if d["kind"] in {"type", "shortcut"}}
-    return frozenset(calls), frozenset(statics), frozenset(members), frozenset(idents)
+    kinds: dict[str, tuple[str, ...]] = {}
+    for names, kind in ((calls, "call"), (statics, "static"), (members, "member"), (idents, "id")):
+        for name in names:
+            kinds[name] = (*kinds.get(name, ()), kind)
+    return kinds
 
 
-@functools.cache
+@functools.lru_cache(maxsize=16)
+def _active_name_kinds(
+    version: tuple[int, ...], input_system: str
+) -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
+    """`_name_kinds()` less the kinds whose check cannot report anything under these options,
+    and the names to look for (with the keywords).
+
+    This mirrors the checks below: a deprecated API only counts from its `since` version
+    (SPK021), `Input.x` only with the new Input System (SPK022), `Time.x` always (SPK013), and
+    the hot-path and string-name calls always (SPK010, SPK014, SPK019).  `Input` is in most
+    scripts, and every name found costs a tree lookup.
+    """
+    index = api_index()
+
+    def deprecated(kind: str, name: str) -> bool:
+        return any(version >= since for _, since in index.deprecated.get((kind, name), ()))
+
+    static_receivers = {"Time"}
+    if input_system == "new":
+        static_receivers.add(index.legacy_input_class)
+    for (kind, _), deps in index.deprecated.items():
+        if kind == "static":
+            for dep, since in deps:
+                if version >= since:
+                    static_receivers.update(dep.get("receivers", []))
+    calls = index.lookups | index.forces | _STRING_NAME_CALLS
+    useful = {
+        "call": lambda name: name in calls or deprecated("call", name),
+        "static": lambda name: name in static_receivers,
+        "member": lambda name: deprecated("member", name),
+        "id": lambda name: deprecated("type", name) or deprecated("shortcut", name),
+    }
+    active: dict[str, tuple[str, ...]] = {}
+    for name, kinds in _name_kinds().items():
+        kept = tuple(kind for kind in kinds if useful[kind](name))
+        if kept:
+            active[name] = kept
+    return active, frozenset(active) | _KEYWORDS
+
+
+@functools.lru_cache(maxsize=64)  # a file's own names (coroutines) come and go
 def _word_regex(names: frozenset[str]) -> re.Pattern[bytes]:
     """One pattern for all `names`, as a prefix tree (`Find(?:Object(?:OfType)?|...)`).
 
-    A flat alternation makes `re` try every name at every byte; the tree starts with a set of
-    distinct first bytes, which `re` checks in one step, so the scan is about twice as fast.  No
-    look-behind either: the word start is checked by the caller.
+    The general (slow) scan, for names that are not plain ASCII words; see `_whole_words`.
+    No look-behind: the word start is checked by the caller.
     """
     trie: dict[int, Any] = {}
     for name in names:
@@ -87,6 +131,11 @@ def _trie_pattern(node: dict[int, Any]) -> bytes:
 _OPERATORS = re.compile(rb"\?[?.\[]")  # `??`, `??=`, `?.`, `?[`
 _KEYWORDS = frozenset({"new", "is", "tag"})
 _WORD_BYTES = frozenset(b"0123456789_@abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+# The bytes of `\w` in a bytes pattern: what may not follow a name.
+_NAME_BYTES = frozenset(b"0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_PLAIN_NAME = re.compile(rb"[0-9_a-zA-Z]+")
+# Maps every byte that cannot be part of a plain name to a space, so `split()` gives the words.
+_WORDS_ONLY = bytes(b if b in _NAME_BYTES else 0x20 for b in range(256))
 
 
 def _words(pattern: re.Pattern[bytes], data: bytes) -> Iterator[re.Match[bytes]]:
@@ -97,74 +146,200 @@ def _words(pattern: re.Pattern[bytes], data: bytes) -> Iterator[re.Match[bytes]]
             yield m
 
 
+def text_words(data: bytes, wanted: frozenset[bytes]) -> frozenset[bytes]:
+    """Which of `wanted` occur in `data` as a whole run of `[0-9A-Za-z_]`.
+
+    A cheap first test before looking for each name (see `_whole_words`).
+    """
+    return wanted.intersection(data.translate(_WORDS_ONLY).split())
+
+
+@functools.lru_cache(maxsize=64)
+def _plain_bytes(names: frozenset[str]) -> frozenset[bytes]:
+    """The bytes of those of `names` that are plain ASCII words (the only ones `words` tests)."""
+    return frozenset(raw for raw in (name.encode() for name in names) if _PLAIN_NAME.fullmatch(raw))
+
+
+# Up to this many names, one `bytes.find` pass per name beats one regex pass for all of them.
+_MAX_FINDS = 8
+
+
+@functools.lru_cache(maxsize=64)
+def _encoded_names(names: frozenset[str]) -> dict[bytes, str] | None:
+    """`names` by their UTF-8 bytes, or None when one is not a plain ASCII word."""
+    encoded = {name.encode(): name for name in names}
+    return encoded if all(_PLAIN_NAME.fullmatch(raw) for raw in encoded) else None
+
+
+def _whole_words(
+    data: bytes, names: frozenset[str], words: frozenset[bytes]
+) -> list[tuple[int, int, str]]:
+    r"""(start, end, name) of each of `names` standing as a whole word in `data`, in text order.
+
+    A name counts where the byte before it is not part of a name (nor `@` or non-ASCII) and the
+    byte after it is not in `\w`: what `_words(_word_regex(names), data)` finds.  For plain
+    ASCII names (all of the API's) the text is searched only for the names in `words`, and, when
+    they are few, with one `bytes.find` pass per name: a regex for all of them starts a match at
+    every byte in its first-byte set, which holds so many common letters that it is several
+    times slower.  A plain name cannot be a prefix of another name found at the same place, so
+    the result is the regex's.  Other names (non-ASCII, `@name`, a missing name) keep the regex.
+    """
+    encoded = _encoded_names(names)
+    if encoded is None:
+        matches = _words(_word_regex(names), data)
+        return [(m.start(), m.end(), m.group().decode()) for m in matches]
+    present = [(encoded[raw], raw) for raw in words if raw in encoded]
+    if len(present) > _MAX_FINDS:
+        matches = _words(_word_regex(frozenset(name for name, _ in present)), data)
+        return [(m.start(), m.end(), m.group().decode()) for m in matches]
+    found: list[tuple[int, int, str]] = []
+    size = len(data)
+    for name, raw in present:
+        start = data.find(raw)
+        while start >= 0:
+            end = start + len(raw)
+            before = data[start - 1] if start else 0x20
+            if (
+                before not in _WORD_BYTES
+                and before < 0x80
+                and (end == size or data[end] not in _NAME_BYTES)
+            ):
+                found.append((start, end, name))
+            start = data.find(raw, start + 1)
+    found.sort()
+    return found
+
+
 def _field_is(parent: Node, name: str, node: Node) -> bool:
     child = parent.child_by_field_name(name)
     return child is not None and child.id == node.id
 
 
-def _candidates(model: FileModel) -> Iterator[Captures]:
-    """The nodes the checks look at, found from their text rather than a tree-sitter query.
+def check_expressions(model: FileModel) -> Iterator[Finding]:
+    """Findings on expressions, found from their tokens in the text rather than by a query.
 
-    Each candidate is anchored on a token in the source (`??`, `?.`, `is`, `new`, `.tag`, or one
-    of the API names the checks know) and confirmed by its place in the tree, so tokens inside
-    strings and comments never count.  This costs a regex scan plus a lookup per hit, and no
-    query compilation (tens of milliseconds per query shape in tree-sitter), which keeps the
-    first validation in a process as fast as the next ones.
+    Each check is anchored on a token in the source (`??`, `?.`, `is`, `new`, `.tag`, a call of
+    one of the file's coroutines, or one of the API names the checks know) and confirmed by its
+    place in the tree, so tokens inside strings and comments never count.  This costs a few
+    scans of the text plus a lookup per hit, and no query compilation (tens of milliseconds per
+    query shape in tree-sitter), which keeps the first validation in a process as fast as the
+    next ones.  Findings come operators first, then bare coroutine calls, then names, each in
+    text order.
     """
     root = model.root
-    data = root.text or b""
+    data = model.data
+    yield from _check_operators(model, root, data)
+    coroutines = _coroutines(model, data)
+    name_kinds, names = _active_name_kinds(model.version, model.options.input_system)
+    wanted = _plain_bytes(names)
+    if coroutines[0]:
+        wanted |= _plain_bytes(coroutines[0])
+    words = text_words(data, wanted)
+    if coroutines[0]:
+        yield from _check_bare_calls(model, root, data, coroutines, words)
+    error_free = not root.has_error
+    for start, end, name in _whole_words(data, names, words):
+        if error_free and not _may_matter(model, name, data, start, end, name_kinds):
+            continue  # no tree lookup for `new Vector3(...)` or a parameter named `velocity`
+        node = root.descendant_for_byte_range(start, end)
+        parent = node.parent if node is not None else None
+        if node is None or parent is None:
+            continue
+        if name in _KEYWORDS:
+            yield from _check_keyword(model, name, node, parent)
+        elif node.type == "identifier":
+            for kind in name_kinds[name]:
+                yield from _check_name(model, kind, node, parent)
+
+
+_SPACE_BYTES = frozenset(b" \t\r\n\f\v")
+# `new T(`, `new T {`, `new T<`: in a tree without errors, T is the created type's simple name.
+_NEW_SIMPLE_TYPE = re.compile(rb"[ \t\r\n]+([A-Za-z_][0-9A-Za-z_]*)[ \t\r\n]*[({<]")
+
+
+def _may_matter(
+    model: FileModel,
+    name: str,
+    data: bytes,
+    start: int,
+    end: int,
+    name_kinds: dict[str, tuple[str, ...]],
+) -> bool:
+    """False when the text alone shows that the name found at `start` cannot lead to a finding.
+
+    Only for a tree without errors.  `new T(...)` matters only for the types `_check_new`
+    reports on; an API name that is only ever a member (`velocity`) only after `.` or `->`.
+    """
+    if name == "new":
+        created = _NEW_SIMPLE_TYPE.match(data, end)
+        if created is None:
+            return True
+        type_name = created.group(1).decode()
+        return (
+            type_name in _WAITS or model.is_component_type(type_name) or type_name in model.by_name
+        )
+    if name_kinds.get(name) == ("member",):
+        return _after_member_operator(data, start)
+    return True
+
+
+def _after_member_operator(data: bytes, start: int) -> bool:
+    """Whether the name at `start` may be the name of `x.name` or `p->name`, in a tree without
+    errors: the token before it is `.` or `->`, unless a comment or directive stands between.
+
+    So: the last byte before it, past ASCII white space, is `.`, `>` or the `/` of `*/`, or is
+    on a line with `//` or a directive, or is not ASCII (other white space, which we do not
+    skip).
+    """
+    i = start - 1
+    while i >= 0 and data[i] in _SPACE_BYTES:
+        i -= 1
+    if i < 0:
+        return False
+    if data[i] in b".>/" or data[i] >= 0x80:
+        return True
+    line = data[data.rfind(b"\n", 0, i) + 1 : i + 1]
+    return b"//" in line or line.lstrip().startswith(b"#")
+
+
+def _check_operators(model: FileModel, root: Node, data: bytes) -> Iterator[Finding]:
+    """`x ?? y`, `x ??= y`, `x?.y` and `x?[i]` on a Unity object."""
     for m in _OPERATORS.finditer(data):
         leaf = root.descendant_for_byte_range(m.start(), m.start() + 1)
         parent = leaf.parent if leaf is not None else None
         if leaf is None or parent is None:
             continue
         kind = leaf.type
-        target = parent.child_by_field_name("left")
-        if kind == "??" and parent.type == "binary_expression" and target is not None:
-            yield {"coalesce": [parent], "target": [target]}
-        elif kind == "??=" and parent.type == "assignment_expression" and target is not None:
-            yield {"coalesce_assign": [parent], "target": [target]}
+        if kind == "??" or kind == "??=":
+            target = parent.child_by_field_name("left")
+            if kind == "??" and parent.type == "binary_expression" and target is not None:
+                yield from _fake_null(model, "SPK016", target, {"op": "??"})
+            elif kind == "??=" and parent.type == "assignment_expression" and target is not None:
+                yield from _fake_null(model, "SPK016", target, {"op": "??="})
         elif kind == "?" and parent.type == "conditional_access_expression":
-            yield from ({"cond": [parent], "target": [c]} for c in parent.named_children[:1])
-    yield from _bare_coroutine_calls(model, root, data)
-    # One scan for every name the checks know (a scan per list costs as much as all of them).
-    sets = _name_sets(id(model.api))
-    kinds = tuple(zip(sets, ("call", "static", "member", "id"), strict=True))
-    for m in _words(_word_regex(frozenset().union(*sets, _KEYWORDS)), data):
-        node = root.descendant_for_byte_range(m.start(), m.end())
-        parent = node.parent if node is not None else None
-        if node is None or parent is None:
-            continue
-        name = m.group().decode()
-        if name in _KEYWORDS:
-            found = _keyword_candidate(name, node, parent)
-            if found is not None:
-                yield found
-            continue
-        if node.type != "identifier":
-            continue
-        for names, kind in kinds:
-            if name in names:
-                found = _name_candidate(kind, node, parent)
-                if found is not None:
-                    yield found
+            for first in parent.named_children[:1]:
+                yield from _fake_null(model, "SPK015", first, {})
 
 
-def _keyword_candidate(word: str, leaf: Node, parent: Node) -> Captures | None:
+def _check_keyword(model: FileModel, word: str, leaf: Node, parent: Node) -> Iterator[Finding]:
     """`new T(...)`, `x is [not] null`, `x.tag == "..."`."""
     if word == "new" and leaf.type == "new":
         type_node = parent.child_by_field_name("type")
         if parent.type == "object_creation_expression" and type_node is not None:
-            return {"new": [parent], "type": [type_node]}
+            yield from _check_new(model, parent, type_node)
     elif word == "is" and leaf.type == "is" and parent.type == "is_pattern_expression":
-        return _is_null(parent)
+        target = _is_null_target(parent)
+        if target is not None:
+            pattern = node_text(parent.child_by_field_name("pattern"))
+            yield from _fake_null(model, "SPK017", target, {"pattern": f"is {pattern}"})
     elif word == "tag" and leaf.type == "identifier":
-        return _tag_compare_candidate(leaf, parent)
-    return None
+        binary = _tag_comparison(leaf, parent)
+        if binary is not None:
+            yield from _tag_compare(binary)
 
 
-def _is_null(node: Node) -> Captures | None:
-    """`x is null` / `x is not null`."""
+def _is_null_target(node: Node) -> Node | None:
+    """`x` in `x is null` / `x is not null`."""
     target = node.child_by_field_name("expression")
     pattern = node.child_by_field_name("pattern")
     if target is None or pattern is None:
@@ -175,11 +350,11 @@ def _is_null(node: Node) -> Captures | None:
         return None
     if pattern.named_children[0].type != "null_literal":
         return None
-    return {"is_null": [node], "target": [target]}
+    return target
 
 
-def _tag_compare_candidate(tag: Node, access: Node) -> Captures | None:
-    """`x.tag == "..."` or `"..." != x.tag`."""
+def _tag_comparison(tag: Node, access: Node) -> Node | None:
+    """The comparison in `x.tag == "..."` or `"..." != x.tag`."""
     if access.type != "member_access_expression" or not _field_is(access, "name", tag):
         return None
     binary = access.parent
@@ -194,23 +369,44 @@ def _tag_compare_candidate(tag: Node, access: Node) -> Captures | None:
     if (left.id == access.id and right.type == "string_literal") or (
         right.id == access.id and left.type == "string_literal"
     ):
-        return {"tag_compare": [binary], "tag": [tag]}
+        return binary
     return None
 
 
-def _bare_coroutine_calls(model: FileModel, root: Node, data: bytes) -> Iterator[Captures]:
+def _coroutines(model: FileModel, data: bytes) -> tuple[frozenset[str], frozenset[int]]:
+    """Names of the IEnumerator methods of the file's classes, and where those names stand in
+    their declarations (never a call)."""
+    names: set[str] = set()
+    declared_at: set[int] = set()
+    if b"IEnumerator" in data:
+        for c in model.classes:
+            for m in c.methods:
+                if _contains(data, m, b"IEnumerator") and _return_type_text(m) == b"IEnumerator":
+                    name = m.child_by_field_name("name")
+                    names.add(node_text(name))
+                    if name is not None:
+                        declared_at.add(name.start_byte)
+    return frozenset(names), frozenset(declared_at)
+
+
+def _contains(data: bytes, node: Node, text: bytes) -> bool:
+    """Whether `text` is in the node's text: cheaper than reading the node's children."""
+    return data.find(text, node.start_byte, node.end_byte) >= 0
+
+
+def _check_bare_calls(
+    model: FileModel,
+    root: Node,
+    data: bytes,
+    coroutines: tuple[frozenset[str], frozenset[int]],
+    words: frozenset[bytes],
+) -> Iterator[Finding]:
     """`Fade();` as a statement, where Fade is an IEnumerator method of a class in this file."""
-    names = frozenset(
-        node_text(m.child_by_field_name("name"))
-        for c in model.classes
-        for m in c.methods
-        if node_text(m.child_by_field_name("returns") or m.child_by_field_name("type"))
-        == "IEnumerator"
-    )
-    if not names:
-        return
-    for m in _words(_word_regex(names), data):
-        node = root.descendant_for_byte_range(m.start(), m.end())
+    names, declared_at = coroutines
+    for start, end, _ in _whole_words(data, names, words):
+        if start in declared_at:
+            continue  # the method's own name
+        node = root.descendant_for_byte_range(start, end)
         call = node.parent if node is not None else None
         if node is None or call is None or node.type != "identifier":
             continue
@@ -221,24 +417,29 @@ def _bare_coroutine_calls(model: FileModel, root: Node, data: bytes) -> Iterator
             and statement is not None
             and statement.type == "expression_statement"
         ):
-            yield {"bare_call": [call], "bare": [node]}
+            yield from _check_bare_call(model, call, node_text(node))
 
 
-def _name_candidate(kind: str, node: Node, parent: Node) -> Captures | None:
+def _return_type_text(method: Node) -> bytes | None:
+    returns = method.child_by_field_name("returns") or method.child_by_field_name("type")
+    return returns.text if returns is not None else None
+
+
+def _check_name(model: FileModel, kind: str, node: Node, parent: Node) -> Iterator[Finding]:
+    """An API name in its `kind` of place: a call, a static receiver, a member or anywhere."""
     if kind == "call":
         fn = node
         if parent.type == "generic_name" and parent.named_children[0].id == node.id:
             fn, parent = parent, parent.parent  # type: ignore[assignment]
             if parent is None:
-                return None
+                return
         if parent.type == "member_access_expression" and _field_is(parent, "name", fn):
             fn, parent = parent, parent.parent  # type: ignore[assignment]
             if parent is None:
-                return None
+                return
         if parent.type == "invocation_expression" and _field_is(parent, "function", fn):
-            return {"call": [parent], "fn": [node]}
-        return None
-    if kind == "static":
+            yield from _check_call(model, parent, node_text(node))
+    elif kind == "static":
         member = parent.child_by_field_name("name")
         if (
             parent.type == "member_access_expression"
@@ -246,50 +447,14 @@ def _name_candidate(kind: str, node: Node, parent: Node) -> Captures | None:
             and member is not None
             and member.type == "identifier"
         ):
-            return {"static": [parent], "recv": [node], "member": [member]}
-        return None
-    if kind == "member":
+            yield from _check_static(model, parent, node_text(node), node_text(member))
+    elif kind == "member":
         obj = parent.child_by_field_name("expression")
         named = parent.type == "member_access_expression" and _field_is(parent, "name", node)
         if named and obj is not None:
-            return {"member_access": [parent], "obj": [obj], "member": [node]}
-        return None
-    return {"ident": [node]}
-
-
-def check_expressions(model: FileModel) -> Iterator[Finding]:
-    for match in _candidates(model):
-        if "call" in match:
-            yield from _check_call(model, match["call"][0], node_text(match["fn"][0]))
-        elif "bare_call" in match:
-            yield from _check_bare_call(model, match["bare_call"][0], node_text(match["bare"][0]))
-        elif "cond" in match:
-            yield from _fake_null(model, "SPK015", match["target"][0], {})
-        elif "coalesce" in match:
-            yield from _fake_null(model, "SPK016", match["target"][0], {"op": "??"})
-        elif "coalesce_assign" in match:
-            yield from _fake_null(model, "SPK016", match["target"][0], {"op": "??="})
-        elif "is_null" in match:
-            node = match["is_null"][0]
-            pattern = node_text(node.child_by_field_name("pattern"))
-            yield from _fake_null(model, "SPK017", match["target"][0], {"pattern": f"is {pattern}"})
-        elif "tag_compare" in match:
-            yield from _tag_compare(match["tag_compare"][0])
-        elif "new" in match:
-            yield from _check_new(model, match["new"][0], match["type"][0])
-        elif "static" in match:
-            yield from _check_static(
-                model,
-                match["static"][0],
-                node_text(match["recv"][0]),
-                node_text(match["member"][0]),
-            )
-        elif "member_access" in match:
-            yield from _check_member(
-                model, match["member_access"][0], match["obj"][0], node_text(match["member"][0])
-            )
-        elif "ident" in match:
-            yield from _check_identifier(model, match["ident"][0])
+            yield from _check_member(model, parent, obj, node_text(node))
+    else:
+        yield from _check_identifier(model, node)
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -310,14 +475,10 @@ def _unity_method_name(model: FileModel, node: Node) -> str:
     return node_text(method.child_by_field_name("name"))
 
 
-def _since(model: FileModel, version: str) -> bool:
-    return model.version >= parse_version(version)
-
-
 def _deprecated(model: FileModel, kind: str, name: str) -> dict[str, str] | None:
-    for dep in model.api["deprecated"]:
-        if dep["kind"] == kind and dep["name"] == name and _since(model, dep["since"]):
-            return dep  # type: ignore[no-any-return]
+    for dep, since in model.index.deprecated.get((kind, name), ()):
+        if model.version >= since:
+            return dep
     return None
 
 
@@ -353,15 +514,18 @@ def _first_arg(call: Node) -> Node | None:
 
 
 def _check_call(model: FileModel, call: Node, name: str) -> Iterator[Finding]:
-    hot = model.api["hot_path"]
-    method = _unity_method_name(model, call)
+    index = model.index
+    # Only the hot-path rules need the enclosing method, which costs a walk up the tree, and only
+    # in a file that has an Update-like method at all.
+    hot_path = (name in index.lookups or name in index.forces) and model.may_run_per_frame
+    method = _unity_method_name(model, call) if hot_path else ""
     receiver = _receiver(call)
     receiver_text = node_text(receiver) if receiver is not None else ""
     # transform.Find searches children only; GameObject.Find searches the whole scene.
     child_find = name == "Find" and receiver_text not in {"", "GameObject"}
-    if name in hot["lookups"] and method in hot["per_frame"] and not child_find:
+    if name in index.lookups and method in index.per_frame and not child_find:
         yield Finding("SPK010", call, {"call": f"{name}", "method": method})
-    if name in hot["forces"] and method in {"Update", "LateUpdate"}:
+    if name in index.forces and method in {"Update", "LateUpdate"}:
         args = node_text(call.child_by_field_name("arguments"))
         if "Impulse" not in args and "VelocityChange" not in args:
             yield Finding("SPK014", call, {"call": name, "method": method})
@@ -412,7 +576,7 @@ def _fake_null(
     model: FileModel, rule_id: str, target: Node, args: dict[str, str]
 ) -> Iterator[Finding]:
     type_name = model.type_of(target)
-    if type_name and type_name in model.unity_object_types:
+    if type_name and model.is_unity_object_type(type_name):
         yield Finding(rule_id, target, {**args, "name": node_text(target), "type": type_name})
 
 
@@ -429,19 +593,21 @@ def _tag_compare(node: Node) -> Iterator[Finding]:
     yield Finding("SPK009", node, {"target": node_text(target), "tag": node_text(literal)})
 
 
+_WAITS = frozenset({"WaitForSeconds", "WaitForSecondsRealtime"})
+
+
 def _check_new(model: FileModel, node: Node, type_node: Node) -> Iterator[Finding]:
     name = simple_type_name(type_node)
-    if name in {"WaitForSeconds", "WaitForSecondsRealtime"}:
-        if model.enclosing(node, _LOOPS | _METHODS) is not None and (
-            model.enclosing(node, _LOOPS | _METHODS).type in _LOOPS  # type: ignore[union-attr]
-        ):
+    if name in _WAITS:
+        scope = model.enclosing(node, _LOOPS_AND_METHODS)
+        if scope is not None and scope.type in _LOOPS:
             yield Finding("SPK018", node)
         return
     if name in {"GameObject"} or type_node.type not in {"identifier", "qualified_name"}:
         return
     info = model.by_name.get(name)
-    if name in model.component_types and (info is None or info.kind == "component"):
-        if name not in model.api["components"] or "UnityEngine" in model.usings or info:
+    if model.is_component_type(name) and (info is None or info.kind == "component"):
+        if name not in model.index.components or "UnityEngine" in model.usings or info:
             yield Finding("SPK011", node, {"type": name})
     elif info is not None and info.kind == "scriptable" and info.unity_base == "ScriptableObject":
         yield Finding("SPK012", node, {"type": name})
@@ -459,10 +625,10 @@ def _check_static(model: FileModel, node: Node, receiver: str, member: str) -> I
         )
         if method in {"Update", "LateUpdate"} and not assigned:
             findings.append(Finding("SPK013", node, {"method": method}))
-    legacy = model.api["input"]
+    index = model.index
     if (
-        receiver == legacy["legacy_class"]
-        and member in legacy["legacy_members"]
+        receiver == index.legacy_input_class
+        and member in index.legacy_input_members
         and model.options.input_system == "new"
     ):
         findings.append(Finding("SPK022", node, {"member": member}))
@@ -476,11 +642,11 @@ def _check_static(model: FileModel, node: Node, receiver: str, member: str) -> I
 def _is_local_name(model: FileModel, node: Node, name: str) -> bool:
     method = _enclosing_method(model, node)
     while method is not None:
-        if name in model.method_locals(method):
+        if model.declares(method, name):
             return True
         method = model.enclosing(method, _METHODS)
     cls = model.enclosing_class(node)
-    return cls is not None and name in cls.members
+    return cls is not None and model.member_type(cls, name) is not None
 
 
 def _check_member(model: FileModel, node: Node, obj: Node, member: str) -> Iterator[Finding]:

@@ -17,8 +17,8 @@ from spark.unity.rules import (
     ClassInfo,
     FileModel,
     Finding,
+    api_index,
     node_text,
-    parse_version,
     simple_type_name,
 )
 from spark.unity.rules_expressions import check_expressions
@@ -49,7 +49,7 @@ def _file_stem(file_name: str | None) -> str | None:
 def check_classes(model: FileModel) -> Iterator[Finding]:
     # Editor-side classes (Editor, EditorWindow, PropertyDrawer, ...) are found by type, never by
     # file name; the parts of a `partial` class are one class.
-    editor = set(model.api["editor_bases"])
+    editor = model.index.editor_bases
     unity: list[ClassInfo] = []
     seen: set[str] = set()
     for c in model.classes:
@@ -169,34 +169,68 @@ def _param_types(method: Node) -> list[str]:
 
 
 def check_messages(model: FileModel) -> Iterator[Finding]:
-    messages: dict[str, dict[str, object]] = model.api["messages"]
-    lower = {name.lower(): name for name in messages}
-    message_names = tuple(messages)
+    messages = model.index.messages
     for info in model.classes:
+        class_has_async = _contains(model, info.node, b"async")
         for method in info.methods:
             name_node = method.child_by_field_name("name")
             name = node_text(name_node)
-            mods = modifiers_of_method(method)
+            # Reading a method's modifiers costs more than the cheap tests that show, for most
+            # methods, that they cannot matter: no `async` in the method's text, a name that is
+            # neither a message nor close to one.
             is_message = info.receives_messages and name in messages
-            plain_async_void = "async" in mods and _returns_void(method) and not is_message
-            if plain_async_void and not _is_event_handler(method):
+            if (
+                class_has_async
+                and _contains(model, method, b"async")
+                and "async" in modifiers_of_method(method)
+                and _returns_void(method)
+                and not is_message
+                and not _is_event_handler(method)
+            ):
                 yield Finding("SPK023", name_node or method, {"name": name})
             if not info.receives_messages or name_node is None:
                 continue
-            if "override" in mods or "static" in mods:
-                continue
             if name in messages:
-                yield from _check_signature(model, method, name_node, name, messages[name])
+                mods = modifiers_of_method(method)
+                if "override" not in mods and "static" not in mods:
+                    yield from _check_signature(model, method, name_node, name, messages[name])
+                continue
+            misspelt = _misspelt_message(name)
+            if misspelt is None:
+                continue
+            mods = modifiers_of_method(method)
+            if "override" in mods or "static" in mods:
                 continue
             if mods & {"public", "protected", "internal"}:
                 continue  # an API of the author's own (`public void start()`), not a misspelling
-            if name.lower() in lower:
-                yield Finding("SPK005", name_node, {"name": name, "message": lower[name.lower()]})
-                continue
-            if len(name) >= 7:
-                message = _near_message(name, message_names)
-                if message is not None:
-                    yield Finding("SPK006", name_node, {"name": name, "message": message})
+            rule_id, message = misspelt
+            yield Finding(rule_id, name_node, {"name": name, "message": message})
+
+
+def _contains(model: FileModel, node: Node, text: bytes) -> bool:
+    return model.data.find(text, node.start_byte, node.end_byte) >= 0
+
+
+@functools.lru_cache(maxsize=4096)  # keyed by the name alone: hashing a tuple costs per call
+def _misspelt_message(name: str) -> tuple[str, str] | None:
+    """The rule and message for a method name that looks like a misspelt message, if any.
+
+    SPK005: the message in the wrong case; SPK006: one edit away from it (names of 7+ letters).
+    """
+    messages = api_index().message_names
+    lower = _messages_by_lower(messages)
+    if name.lower() in lower:
+        return "SPK005", lower[name.lower()]
+    if len(name) >= 7:
+        message = _near_message(name, messages)
+        if message is not None:
+            return "SPK006", message
+    return None
+
+
+@functools.cache
+def _messages_by_lower(messages: tuple[str, ...]) -> dict[str, str]:
+    return {message.lower(): message for message in messages}
 
 
 @functools.cache
@@ -263,8 +297,8 @@ def _check_signature(
     body = method.child_by_field_name("body")
     if body is not None and body.type == "block" and not _has_content(model, body):
         yield Finding("SPK008", name_node, {"name": name})
-    for dep in model.api["deprecated"]:
-        if dep["kind"] == "message" and dep["name"] == name and _since(model, dep["since"]):
+    for dep, since in model.index.deprecated.get(("message", name), ()):
+        if model.version >= since:
             yield Finding("SPK021", name_node, _dep_args(model, dep, name))
 
 
@@ -272,10 +306,6 @@ def _has_content(model: FileModel, body: Node) -> bool:
     """Statements, comments or directives: a body with a comment was left empty on purpose."""
     inner = model.src.data[body.start_byte + 1 : body.end_byte - 1]
     return bool(inner.strip())
-
-
-def _since(model: FileModel, version: str) -> bool:
-    return model.version >= parse_version(version)
 
 
 def _dep_args(model: FileModel, dep: dict[str, str], api: str) -> dict[str, str]:

@@ -207,8 +207,21 @@ class SourceText:
 
     def __init__(self, code: str) -> None:
         self.code = code
-        self.lines = code.split("\n")
-        self.data = code.encode("utf-8", "replace")
+        self._lines: list[str] | None = None
+        self._data: bytes | None = None
+
+    # Lines and bytes are only needed for diagnostics and a few checks: made on first use.
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = self.code.split("\n")
+        return self._lines
+
+    @property
+    def data(self) -> bytes:
+        if self._data is None:
+            self._data = self.code.encode("utf-8", "replace")
+        return self._data
 
     def line_text(self, row: int) -> str:
         if 0 <= row < len(self.lines):
@@ -426,10 +439,13 @@ def _lambda_parameters(tree: Tree) -> list[Node]:
     found: list[Node] = []
     start = data.find(b"=>")
     while start >= 0:
-        arrow = root.descendant_for_byte_range(start, start + 2)
-        lam = arrow.parent if arrow is not None and arrow.type == "=>" else None
+        # The innermost named node around the arrow is its lambda, if the arrow is a lambda's
+        # `=>` token (cheaper than finding the token, then its parent).
+        lam = root.named_descendant_for_byte_range(start, start + 2)
         if lam is not None and lam.type == "lambda_expression":
-            found.extend(c for c in lam.children if c.type == "implicit_parameter")
+            children = lam.children
+            if any(c.type == "=>" and c.start_byte == start for c in children):
+                found.extend(c for c in children if c.type == "implicit_parameter")
         start = data.find(b"=>", start + 2)
     return found
 
@@ -681,9 +697,10 @@ def _validate(
     if not isinstance(code, str):
         code = str(code)
     code = code.replace("\x00", " ")
-    stripped = code.rstrip()
-    if stripped.endswith("\x1a"):  # C# allows a Control-Z at the very end (old DOS editors)
-        code = stripped[:-1] + " " + code[len(stripped) :]
+    if "\x1a" in code:  # C# allows a Control-Z at the very end (old DOS editors)
+        stripped = code.rstrip()
+        if stripped.endswith("\x1a"):
+            code = stripped[:-1] + " " + code[len(stripped) :]
     src = SourceText(code)
     syntax = _syntax(src)
     options = rules.RuleOptions(
