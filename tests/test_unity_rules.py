@@ -331,3 +331,55 @@ def test_wrong_case_rule_leaves_public_methods_alone() -> None:
     # A public `start()` is an API of the author's own (e.g. mirrored from another language).
     assert "SPK005" not in rule_ids(behaviour("    public void start() { Go(); }"))
     assert "SPK005" in rule_ids(behaviour("    void start() { Go(); }"))
+
+
+# --- code in #if branches the target does not compile ---------------------------------------
+
+FIND_GUARDED = behaviour(
+    "    Transform t;\n    void Start()\n    {\n"
+    "#if UNITY_2023_1_OR_NEWER\n        t = FindFirstObjectByType<Camera>().transform;\n"
+    "#else\n        t = FindObjectOfType<Camera>().transform;\n#endif\n    }"
+)
+
+
+def test_no_obsolete_warning_in_the_branch_unity_6_skips() -> None:
+    assert "SPK021" not in rule_ids(FIND_GUARDED, unity_version="6000.0")
+    unguarded = FIND_GUARDED.replace("#if UNITY_2023_1_OR_NEWER", "#if UNITY_EDITOR")
+    assert "SPK021" in rule_ids(unguarded, unity_version="6000.0")  # unknown: still checked
+    assert "SPK021" in rule_ids(FIND_GUARDED.replace("#if", "#if !"), unity_version="6000.0")
+
+
+def test_velocity_in_the_else_of_a_unity_6_check() -> None:
+    code = behaviour(
+        "    Rigidbody rb;\n    void FixedUpdate()\n    {\n#if UNITY_6000_0_OR_NEWER\n"
+        "        rb.linearVelocity = Vector3.zero;\n#else\n        rb.velocity = Vector3.zero;\n"
+        "#endif\n    }"
+    )
+    assert rule_ids(code, unity_version="6000.0") == []
+    assert rule_ids(code.replace("UNITY_6000_0_OR_NEWER", "SOME_FLAG")) == ["SPK021"]
+
+
+def test_no_legacy_input_warning_in_the_legacy_branch_of_an_input_system_project() -> None:
+    code = behaviour(
+        "    void Update()\n    {\n#if ENABLE_INPUT_SYSTEM\n        Move(UnityEngine.InputSystem.Keyboard.current.spaceKey.isPressed);\n"
+        "#elif ENABLE_LEGACY_INPUT_MANAGER\n        Move(Input.GetKey(KeyCode.Space));\n#endif\n    }"
+    )
+    assert "SPK022" not in rule_ids(code, input_system="new")
+    plain = code.replace("#elif ENABLE_LEGACY_INPUT_MANAGER", "#else").replace(
+        "#if ENABLE_INPUT_SYSTEM", "#if SOME_FLAG"
+    )
+    assert "SPK022" in rule_ids(plain, input_system="new")
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
+def test_unicode_line_separators_end_lines(separator: str) -> None:
+    """C# counts U+2028, U+2029 and U+0085 as line ends (they end // comments too)."""
+    code = (
+        f"using UnityEngine; // a comment{separator}"
+        f"public class Player : MonoBehaviour{separator}{{{separator}    int x = 1{separator}}}\n"
+    )
+    report = validate(code, file_name="Player.cs")
+    assert [(d.rule_id, d.line, d.message) for d in report.errors] == [
+        ("CS-SYNTAX", 4, "expected ';'")
+    ]
+    assert validate(code.replace("= 1", "= 1;"), file_name="Player.cs").ok

@@ -391,6 +391,10 @@ class FileModel:
             return cached
         names: dict[str, str] = {}
         found = captures(method, _LOCALS_QUERY)
+        # In source order, so that a name declared twice (invalid, but models write it) always
+        # takes its last declaration's type; the query's own order varies between runs.
+        for nodes in found.values():
+            nodes.sort(key=lambda node: node.start_byte)
         for param in found.get("param", []):
             names[node_text(param.child_by_field_name("name"))] = simple_type_name(
                 param.child_by_field_name("type")
@@ -588,10 +592,18 @@ def _inferred_type(declarator: Node) -> str:
 def run_rules(src: SourceText, tree: Tree, options: RuleOptions) -> RulesResult:
     """Run every Unity check on a parsed file."""
     from spark.unity import rules_unity
+    from spark.unity.preprocessor import inactive_rows
 
     model = FileModel(src, tree, options)
     table = rule_table()
-    diagnostics = [_to_diagnostic(src, table[f.rule_id], f) for f in rules_unity.check_all(model)]
+    # Code in an #if branch the target never compiles (e.g. the `#else` of
+    # UNITY_6000_0_OR_NEWER on Unity 6) gets no Unity findings.
+    skipped = inactive_rows(src.code, options.unity_version, options.input_system)
+    diagnostics = [
+        _to_diagnostic(src, table[f.rule_id], f)
+        for f in rules_unity.check_all(model)
+        if f.node.start_point.row not in skipped
+    ]
     names = tuple(c.name for c in model.classes if c.name)
     return RulesResult(diagnostics=tuple(diagnostics), class_names=names)
 

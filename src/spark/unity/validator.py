@@ -689,6 +689,9 @@ def validate(
         )
 
 
+_LINE_SEPARATORS = str.maketrans({"\u2028": "\n", "\u2029": "\n", "\x85": "\n"})
+
+
 def _validate(
     code: str, file_name: str | None, unity_version: str, input_system: InputSystem
 ) -> ValidationReport:
@@ -697,6 +700,9 @@ def _validate(
     if not isinstance(code, str):
         code = str(code)
     code = code.replace("\x00", " ")
+    if "\u2028" in code or "\u2029" in code or "\x85" in code:
+        # C# ends lines at these too; the grammar does not know them.
+        code = code.translate(_LINE_SEPARATORS)
     if "\x1a" in code:  # C# allows a Control-Z at the very end (old DOS editors)
         stripped = code.rstrip()
         if stripped.endswith("\x1a"):
