@@ -339,6 +339,26 @@ async def test_dashboard_shows_the_figures_and_charts(make_client: MakeClient) -
     assert 'id="team"' in team
     assert re.search(r'id="team-generations">8<', team)
     assert user.username in team and admin.username in team
+    assert 'id="team-more"' not in team
+
+
+async def test_the_team_table_lists_the_biggest_spenders_only(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from spark.web.routes import dashboard
+
+    admin = await make_client()
+    await add_fixture(admin)
+    user = await make_client()
+    for _ in range(2):  # twice the admin's spend
+        await add_fixture(user)
+    monkeypatch.setattr(dashboard, "TEAM_ROWS", 1)
+    team = (await admin.get("/dashboard")).text
+    rows = re.search(r'<table class="list" id="team-users">(.*?)</table>', team, re.S)
+    assert rows is not None and rows.group(1).count("<tr>") == 2  # header + one user
+    assert user.username in rows.group(1) and admin.username not in rows.group(1)
+    assert "The 1 biggest spenders of 2 users" in team
+    assert re.search(r'id="team-generations">12<', team)  # the cards count everyone
 
 
 async def test_an_empty_dashboard_renders(make_client: MakeClient) -> None:
