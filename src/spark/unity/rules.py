@@ -18,7 +18,8 @@ from typing import Any, Literal, cast
 
 from tree_sitter import Node, Tree
 
-from spark.unity.validator import Diagnostic, InputSystem, Severity, SourceText, captures
+from spark.unity.parsing import captures
+from spark.unity.report import Diagnostic, InputSystem, Severity, SourceText
 
 DOCS_PAGE = "docs/validation.md"
 
