@@ -82,6 +82,11 @@ VALID = {
     "other_contextual_keywords_as_names": in_method(
         "var with = 2;\nwith++;\nbool required = true;\nif (required) { Go(with); }"
     ),
+    "nint_and_nuint_as_names": in_method("int nint = 3, nuint = 4;\nGo(nint + nuint);"),
+    "nint_and_nuint_as_types": (
+        "unsafe class P { nint F(nint a, void* p) { nint b = (nint)p + a; "
+        "var l = new List<nuint>(); return nint.MaxValue - b; } }"
+    ),
     "async_as_loop_variable": in_method(
         "foreach (Job async in jobs) { if (async is null || async as Job == null) { } }"
     ),
@@ -141,6 +146,11 @@ def test_async_as_a_name_does_not_hide_real_errors() -> None:
         in_method("        var async = Load();\n        if (async.isDone {\n        }")
     )
     assert not report.ok
+
+
+def test_nint_as_a_name_does_not_hide_real_errors() -> None:
+    report = validate(in_method("        int nint = 3\n        Go(nint + 1);"))
+    assert errors(report) == ["5:21 CS-SYNTAX expected ';'"]
 
 
 def test_pointer_indirection_rewrite_does_not_hide_real_errors() -> None:
