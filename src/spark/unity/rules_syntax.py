@@ -32,8 +32,8 @@ _TOKEN = re.compile(
 _INTERESTING = re.compile(r"""[/"'@$(){}\[\]]""")
 _DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*(\w+)", re.MULTILINE)
 # Contextual keywords used as plain names (`AsyncOperation async = ...; yield return async;`, a
-# Unity idiom since Unity 3; also `partial`, `required`, `with`, `nint`, `nuint`): the grammar reads them as
-# keywords and reports an ERROR.  As a name such a word is followed by an operator or
+# Unity idiom since Unity 3; also `partial`, `required`, `with`, `nint`, `nuint`): the grammar
+# reads them as keywords and reports an ERROR.  As a name such a word is followed by an operator or
 # punctuation; as a keyword, by the type, name or expression it introduces.  (`await` as a name
 # is left out: renaming it would also hide a real `await;` with its operand missing.)
 _CONTEXTUAL_NAME = re.compile(
