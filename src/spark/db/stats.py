@@ -68,6 +68,16 @@ class _Totals:
             return None
         return int((Decimal(self.succeeded_ms) / self.succeeded_timed).quantize(1, ROUND_HALF_UP))
 
+    def summary(self) -> dict[str, Any]:
+        """The figures every per-model, per-user and whole-window result shares."""
+        return {
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "total_tokens": self.total_tokens,
+            "total_cost_usd": self.total_cost_usd,
+            "avg_generation_ms": self.avg_generation_ms,
+        }
+
 
 def _figures(
     status: Any, n: Any, tokens: Any, cost: Any, ms: Any, timed: Any
@@ -184,16 +194,7 @@ async def generation_stats(
         days[_as_date(on)].add(*figures)
         providers[provider] += int(n)
     by_model = [
-        ModelStats(
-            provider=provider,
-            model=model,
-            generations=t.generations,
-            succeeded=t.succeeded,
-            failed=t.failed,
-            total_tokens=t.total_tokens,
-            total_cost_usd=t.total_cost_usd,
-            avg_generation_ms=t.avg_generation_ms,
-        )
+        ModelStats(provider=provider, model=model, generations=t.generations, **t.summary())
         for (provider, model), t in sorted(
             models.items(), key=lambda item: (-item[1].generations, item[0])
         )
@@ -206,13 +207,9 @@ async def generation_stats(
         days_back=days_back,
         since=since,
         total_generations=total.generations,
-        succeeded=total.succeeded,
-        failed=total.failed,
         success_rate=total.success_rate,
         provider_counts=dict(sorted(providers.items())),
-        total_tokens=total.total_tokens,
-        total_cost_usd=total.total_cost_usd,
-        avg_generation_ms=total.avg_generation_ms,
+        **total.summary(),
         by_model=by_model,
         by_day=by_day,
     )
@@ -319,12 +316,8 @@ async def team_stats(
             user_id=user_id,
             username=username,
             generations=t.generations,
-            succeeded=t.succeeded,
-            failed=t.failed,
             success_rate=t.success_rate,
-            total_tokens=t.total_tokens,
-            total_cost_usd=t.total_cost_usd,
-            avg_generation_ms=t.avg_generation_ms,
+            **t.summary(),
         )
         for (user_id, username), t in sorted(
             per_user.items(),
@@ -335,12 +328,8 @@ async def team_stats(
         days_back=days_back,
         since=since,
         total_generations=total.generations,
-        succeeded=total.succeeded,
-        failed=total.failed,
         success_rate=total.success_rate,
-        total_tokens=total.total_tokens,
-        total_cost_usd=total.total_cost_usd,
-        avg_generation_ms=total.avg_generation_ms,
+        **total.summary(),
         users=users,
     )
 
