@@ -12,11 +12,11 @@ Failed sign-ins are throttled per username and address, across instances
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -203,42 +203,53 @@ async def signup(
 # --- the account page --------------------------------------------------------------------------
 
 
-async def _account_page(
-    request: Request,
-    templates: Jinja2Templates,
-    database: Database,
-    user: WebUser,
-    settings_allow_signup: bool,
-    status: int = 200,
-    **context: Any,
-) -> Response:
-    async with database.session(user_id=user.id) as session:
-        tokens = await list_api_tokens(session=session, user_id=user.id)
-        users = await list_users(session=session) if user.is_admin else []
-        allowed = await signup_open(session=session, default=settings_allow_signup)
-    return _render(
-        templates,
-        request,
-        "account.html",
-        status,
-        user=user,
-        tokens=tokens,
-        users=users,
-        allow_signup=allowed,
-        **context,
-    )
+@dataclass(frozen=True, slots=True)
+class AccountPage:
+    """The account page for the signed-in user, rendered with a status and messages."""
+
+    request: Request
+    templates: Jinja2Templates
+    database: Database
+    user: WebUser
+    signup_default: bool
+
+    async def __call__(self, status: int = 200, **context: Any) -> Response:
+        user = self.user
+        async with self.database.session(user_id=user.id) as session:
+            tokens = await list_api_tokens(session=session, user_id=user.id)
+            users = await list_users(session=session) if user.is_admin else []
+            allowed = await signup_open(session=session, default=self.signup_default)
+        return _render(
+            self.templates,
+            self.request,
+            "account.html",
+            status,
+            user=user,
+            tokens=tokens,
+            users=users,
+            allow_signup=allowed,
+            **context,
+        )
 
 
-@router.post("/account/signup")
-async def switch_signup(
+def _account_page(
     request: Request,
     templates: TemplatesDep,
     database: DatabaseDep,
     settings: SettingsDep,
     user: CurrentUser,
-) -> Response:
+) -> AccountPage:
+    return AccountPage(request, templates, database, user, settings.allow_signup)
+
+
+AccountPageDep = Annotated[AccountPage, Depends(_account_page)]
+
+
+@router.post("/account/signup")
+async def switch_signup(page: AccountPageDep) -> Response:
     """Admins open or close sign-up for everyone, at once and on every instance."""
-    form = await read_form(request)
+    database, user = page.database, page.user
+    form = await read_form(page.request)
     open_ = form.get("open") == "true"
     try:
         async with database.session(user_id=user.id) as session:
@@ -249,38 +260,20 @@ async def switch_signup(
     except NotAdminError as exc:
         raise ApiError(403, "forbidden", str(exc)) from None
     message = "Sign-up is open." if open_ else "Sign-up is closed: only admins can add accounts."
-    return await _account_page(
-        request, templates, database, user, settings.allow_signup, user_message=message
-    )
+    return await page(user_message=message)
 
 
 @router.get("/account", response_class=HTMLResponse)
-async def account_page(
-    request: Request,
-    templates: TemplatesDep,
-    database: DatabaseDep,
-    settings: SettingsDep,
-    user: CurrentUser,
-) -> Response:
-    return await _account_page(request, templates, database, user, settings.allow_signup)
+async def account_page(page: AccountPageDep) -> Response:
+    return await page()
 
 
 @router.post("/account/password")
-async def change_password(
-    request: Request,
-    templates: TemplatesDep,
-    database: DatabaseDep,
-    settings: SettingsDep,
-    user: CurrentUser,
-) -> Response:
+async def change_password(page: AccountPageDep) -> Response:
+    request, database, user = page.request, page.database, page.user
     form = await read_form(request)
     current = form.get("current", "")[:MAX_PASSWORD_CHARS]
     new = form.get("password", "")[:MAX_PASSWORD_CHARS]
-
-    def page(status: int, **context: Any) -> Awaitable[Response]:
-        return _account_page(
-            request, templates, database, user, settings.allow_signup, status, **context
-        )
 
     if new != form.get("confirm", "")[:MAX_PASSWORD_CHARS]:
         return await page(422, password_error="The two new passwords differ.")
@@ -302,33 +295,18 @@ async def change_password(
 
 
 @router.post("/account/tokens")
-async def new_token(
-    request: Request,
-    templates: TemplatesDep,
-    database: DatabaseDep,
-    settings: SettingsDep,
-    user: CurrentUser,
-) -> Response:
-    form = await read_form(request)
+async def new_token(page: AccountPageDep) -> Response:
+    database, user = page.database, page.user
+    form = await read_form(page.request)
     try:
         async with database.session(user_id=user.id) as session:
             row, token = await create_api_token(
                 session=session, user_id=user.id, name=form.get("name", "")
             )
     except UsageError as exc:
-        return await _account_page(
-            request, templates, database, user, settings.allow_signup, 422, token_error=str(exc)
-        )
+        return await page(422, token_error=str(exc))
     # Shown once, on this page only (never stored, never in a URL).
-    return await _account_page(
-        request,
-        templates,
-        database,
-        user,
-        settings.allow_signup,
-        new_token=token,
-        new_token_name=row.name,
-    )
+    return await page(new_token=token, new_token_name=row.name)
 
 
 @router.post("/account/tokens/{token_id}/delete")
@@ -342,18 +320,12 @@ async def revoke_token(
 
 
 @router.post("/account/users")
-async def admin_create_user(
-    request: Request,
-    templates: TemplatesDep,
-    database: DatabaseDep,
-    settings: SettingsDep,
-    user: CurrentUser,
-) -> Response:
-    form = await read_form(request)
-    if not user.is_admin:
+async def admin_create_user(page: AccountPageDep) -> Response:
+    form = await read_form(page.request)
+    if not page.user.is_admin:
         raise ApiError(403, "forbidden", "Only an admin can create accounts.")
     try:
-        async with database.session() as session:
+        async with page.database.session() as session:
             created = await create_user(
                 session=session,
                 username=form.get("username", ""),
@@ -362,14 +334,5 @@ async def admin_create_user(
             )
             name = created.username
     except UsageError as exc:
-        return await _account_page(
-            request, templates, database, user, settings.allow_signup, 422, user_error=str(exc)
-        )
-    return await _account_page(
-        request,
-        templates,
-        database,
-        user,
-        settings.allow_signup,
-        user_message=f"Account {name!r} created.",
-    )
+        return await page(422, user_error=str(exc))
+    return await page(user_message=f"Account {name!r} created.")
