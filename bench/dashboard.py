@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -37,11 +36,10 @@ from rich.table import Table
 
 from spark.config import Settings
 from spark.db.engine import Database
-from spark.db.migrate import upgrade
 from spark.db.users import create_api_token
 from spark.generation import Engine
 from spark.web import create_app
-from stats import COLUMNS, history_rows
+from stats import fill_sqlite, history_rows
 
 MEASURED_USER = 2  # user 1 is the admin; the measured user sees no team view
 
@@ -59,40 +57,7 @@ def rows_for(args: argparse.Namespace) -> Iterator[tuple[Any, ...]]:
 
 
 async def fill(path: Path, args: argparse.Namespace) -> float:
-    async with Database(f"sqlite:///{path}") as database:
-        await upgrade(database)
-    started = time.perf_counter()
-    connection = sqlite3.connect(path)
-    indexes = [
-        sql
-        for (sql,) in connection.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'index' "
-            "AND tbl_name = 'spark_generation_history' AND sql IS NOT NULL"
-        )
-    ]
-    for sql in indexes:
-        connection.execute(f"DROP INDEX {sql.split(' INDEX ')[1].split()[0]}")
-    connection.execute("PRAGMA synchronous=OFF")
-    connection.execute("PRAGMA journal_mode=MEMORY")
-    stamp = "%Y-%m-%d %H:%M:%S.%f"
-    with connection:
-        connection.executemany(
-            "INSERT INTO users (id, username, is_admin, created_at) "
-            "VALUES (?, ?, ?, CURRENT_TIMESTAMP)",
-            ((i, f"user{i}", i == 1) for i in range(1, args.users + 1)),
-        )
-        connection.executemany(
-            f"INSERT INTO spark_generation_history ({COLUMNS}) VALUES ({', '.join('?' * 21)})",
-            (
-                (*row[:19], row[19].strftime(stamp), row[20].strftime(stamp))
-                for row in rows_for(args)
-            ),
-        )
-    for sql in indexes:
-        connection.execute(sql)
-    connection.execute("ANALYZE")
-    connection.close()
-    return time.perf_counter() - started
+    return await fill_sqlite(path, args.users, rows_for(args), admin=1)
 
 
 async def token_for(database: Database, user_id: int) -> str:

@@ -24,7 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -119,10 +119,11 @@ def sql_stats(database: Database) -> Callable[[int], Awaitable[Any]]:
     return call
 
 
-async def bench_sqlite(
-    args: argparse.Namespace, folder: Path
-) -> list[tuple[str, float, list[float]]]:
-    path = folder / "bench.db"
+async def fill_sqlite(
+    path: Path, users: int, rows: Iterable[tuple[Any, ...]], *, admin: int | None = None
+) -> float:
+    """A migrated SQLite file at `path` with `users` users and `rows` history rows (the columns
+    of `COLUMNS`); user `admin`, if any, is an admin. Returns the seconds the fill took."""
     async with Database(f"sqlite:///{path}") as database:
         await upgrade(database)
     started = time.perf_counter()
@@ -139,24 +140,30 @@ async def bench_sqlite(
         connection.execute(f"DROP INDEX {sql.split(' INDEX ')[1].split()[0]}")
     connection.execute("PRAGMA synchronous=OFF")
     connection.execute("PRAGMA journal_mode=MEMORY")  # a throw-away file: no WAL needed
+    stamp = "%Y-%m-%d %H:%M:%S.%f"
     with connection:
         connection.executemany(
-            "INSERT INTO users (id, username, created_at) VALUES (?, ?, CURRENT_TIMESTAMP)",
-            ((i, f"user{i}") for i in range(1, args.users + 1)),
+            "INSERT INTO users (id, username, is_admin, created_at) "
+            "VALUES (?, ?, ?, CURRENT_TIMESTAMP)",
+            ((i, f"user{i}", i == admin) for i in range(1, users + 1)),
         )
-        stamp = "%Y-%m-%d %H:%M:%S.%f"
         connection.executemany(
             f"INSERT INTO spark_generation_history ({COLUMNS}) VALUES ({', '.join('?' * 21)})",
-            (
-                (*row[:19], row[19].strftime(stamp), row[20].strftime(stamp))
-                for row in history_rows(args.rows, args.users, args.days)
-            ),
+            ((*row[:19], row[19].strftime(stamp), row[20].strftime(stamp)) for row in rows),
         )
     for sql in indexes:
         connection.execute(sql)
     connection.execute("ANALYZE")
     connection.close()
-    fill = time.perf_counter() - started
+    return time.perf_counter() - started
+
+
+async def bench_sqlite(
+    args: argparse.Namespace, folder: Path
+) -> list[tuple[str, float, list[float]]]:
+    path = folder / "bench.db"
+    rows = history_rows(args.rows, args.users, args.days)
+    fill = await fill_sqlite(path, args.users, rows)
     async with Database(f"sqlite:///{path}") as database:
         timings = await time_calls(app_stats(database), args.users, args.runs)
     return [("SQLite: app stats query", fill, timings)]
