@@ -1,4 +1,5 @@
-"""``spark db``, ``spark users``, ``spark tokens``, ``spark history`` and ``spark stats``.
+"""``spark db``, ``spark users``, ``spark tokens`` and ``spark stats`` (``spark history`` is in
+`spark.cli.history_commands`).
 
 Commands that touch the database. Only signatures live at module level: SQLAlchemy and the
 ``spark.db`` package are imported inside the functions, so other commands start fast. Database
@@ -18,7 +19,6 @@ from spark.cli.common import fail, settings_or_exit, stderr_console, stdout_cons
 
 if TYPE_CHECKING:
     from spark.config import Settings
-    from spark.db.models import GenerationRecord
     from spark.db.stats import GenerationStats
 
 T = TypeVar("T")
@@ -36,7 +36,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
     app.add_typer(users_app, name="users")
     app.add_typer(tokens_app, name="tokens")
-    app.command("history")(history)
+    from spark.cli.history_commands import history_app  # it uses this module's helpers
+
+    app.add_typer(history_app, name="history")
     app.command("stats")(stats)
 
 
@@ -227,83 +229,6 @@ def tokens_create(
         return token
 
     typer.echo(_run(work, debug=debug))
-
-
-def history(
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=500, help="Rows.")] = 20,
-    search: Annotated[
-        str | None, typer.Option("--search", "-s", help="Only prompts or classes with this.")
-    ] = None,
-    json_output: JsonOption = False,
-    csv_file: Annotated[
-        str | None,
-        typer.Option("--csv", help="Write your whole history to this CSV file ('-': stdout)."),
-    ] = None,
-    debug: DebugOption = False,
-) -> None:
-    """Show your recent generations (the CLI's user: SPARK_CLI_USER), newest first."""
-    if csv_file is not None:
-        _history_csv(csv_file, debug=debug)
-        return
-
-    async def work(settings: Settings) -> list[GenerationRecord]:
-        from spark.db.history import list_generations
-        from spark.db.local import open_cli_database
-
-        async with (
-            open_cli_database(settings) as local,
-            local.database.session(user_id=local.user_id) as session,
-        ):
-            page = await list_generations(
-                session=session, user_id=local.user_id, limit=limit, search=search
-            )
-        return page.items
-
-    records = _run(work, debug=debug, json_output=json_output)
-    from spark.cli.db_output import history_json, history_table
-
-    if json_output:
-        typer.echo(json.dumps(history_json(records), indent=2))
-    elif not records:
-        stderr_console().print('No generations yet: try `spark generate "a rotating cube"`.')
-    else:
-        console = stdout_console()
-        console.print(history_table(records, width=console.width))
-
-
-def _history_csv(target: str, *, debug: bool) -> None:
-    """``spark history --csv FILE``: every generation of the CLI's user, newest first."""
-    from contextlib import nullcontext
-    from typing import TextIO
-
-    from spark.errors import UsageError
-
-    def work_on(out: TextIO) -> Callable[[Settings], Coroutine[Any, Any, int]]:
-        async def work(settings: Settings) -> int:
-            from spark.db.export import write_history_csv
-            from spark.db.local import open_cli_database
-
-            async with (
-                open_cli_database(settings) as local,
-                local.database.session(user_id=local.user_id) as session,
-            ):
-                return await write_history_csv(out, session=session, user_id=local.user_id)
-
-        return work
-
-    opened: Any
-    try:
-        opened = (
-            nullcontext(sys.stdout)
-            if target == "-"
-            else open(target, "w", encoding="utf-8", newline="")  # noqa: SIM115
-        )
-    except OSError as exc:
-        fail(UsageError(f"Cannot write {target}: {exc.strerror or exc}."), debug=debug)
-    with opened as out:
-        written = _run(work_on(out), debug=debug)
-    if target != "-":
-        stderr_console().print(f"Wrote {written} generation(s) to {target}.")
 
 
 def stats(

@@ -21,34 +21,70 @@ def _cost(cost: Decimal | None) -> str:
     return "$0" if cost == 0 else f"${cost:.4f}" if cost >= Decimal("0.0001") else f"${cost}"
 
 
-def history_json(records: list[GenerationRecord]) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts (without the generated code)."""
-    return [
-        {
-            "id": r.id,
-            "created_at": r.created_at.isoformat(),
-            "finished_at": r.finished_at.isoformat() if r.finished_at else None,
-            "status": r.status,
-            "success": r.success,
-            "provider": r.provider,
-            "model": r.model,
-            "prompt": r.prompt,
-            "class_name": r.class_name,
-            "error_kind": r.error_kind,
-            "error_message": r.error_message,
-            "input_tokens": r.input_tokens,
-            "output_tokens": r.output_tokens,
-            "cache_read_tokens": r.cache_read_tokens,
-            "cache_write_tokens": r.cache_write_tokens,
-            "cost_usd": None if r.cost_usd is None else str(r.cost_usd),
-            "generation_ms": r.generation_ms,
-            "attempts": r.attempts,
-            "repair_rounds": r.repair_rounds,
-            "validation_summary": r.validation_summary,
-            "conversation_id": r.conversation_id,
-        }
-        for r in records
+def generation_json(r: GenerationRecord) -> dict[str, Any]:
+    """One history row as a JSON-ready dict, with its code (None until it has some)."""
+    return {
+        "id": r.id,
+        "created_at": r.created_at.isoformat(),
+        "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+        "status": r.status,
+        "success": r.success,
+        "provider": r.provider,
+        "model": r.model,
+        "prompt": r.prompt,
+        "class_name": r.class_name,
+        "error_kind": r.error_kind,
+        "error_message": r.error_message,
+        "input_tokens": r.input_tokens,
+        "output_tokens": r.output_tokens,
+        "cache_read_tokens": r.cache_read_tokens,
+        "cache_write_tokens": r.cache_write_tokens,
+        "cost_usd": None if r.cost_usd is None else str(r.cost_usd),
+        "generation_ms": r.generation_ms,
+        "attempts": r.attempts,
+        "repair_rounds": r.repair_rounds,
+        "validation_summary": r.validation_summary,
+        "validation_errors": r.validation_errors,
+        "validation_warnings": r.validation_warnings,
+        "conversation_id": r.conversation_id,
+        "code": r.generated_code,
+    }
+
+
+def generation_details(r: GenerationRecord) -> Table:
+    """One history row as a two-column table of labels and values (the code is not in it)."""
+    style = _STATUS_STYLE.get(r.status, "")
+    status = f"[{style}]{escape(r.status)}[/]" if style else escape(r.status)
+    table = Table(
+        title=f"Generation {r.id}: {status}",
+        title_justify="left",
+        show_header=False,
+        box=None,
+        pad_edge=False,
+    )
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    took = "" if r.generation_ms is None else f" (took {r.generation_ms / 1000:.1f} s)"
+    tokens = f"{r.input_tokens:,} in / {r.output_tokens:,} out"
+    if r.cache_read_tokens or r.cache_write_tokens:
+        tokens += f" ({r.cache_read_tokens:,} cache read, {r.cache_write_tokens:,} cache write)"
+    rows = [
+        ("when", r.created_at.strftime("%Y-%m-%d %H:%M:%S UTC") + took),
+        ("model", f"{r.provider}/{r.model}"),
+        ("prompt", r.prompt),
+        ("class", r.class_name or "–"),
+        ("tokens", tokens),
+        ("cost", _cost(r.cost_usd)),
+        ("attempts", f"{r.attempts} · repair rounds: {r.repair_rounds}"),
+        ("validation", r.validation_summary or "–"),
     ]
+    if r.error_kind or r.error_message:
+        rows.append(("error", f"{r.error_kind or 'error'}: {r.error_message or ''}".strip()))
+    if r.conversation_id:
+        rows.append(("conversation", r.conversation_id))
+    for label, value in rows:
+        table.add_row(label, escape(value))
+    return table
 
 
 _STATUS_STYLE = {"succeeded": "green", "failed": "red", "interrupted": "yellow", "running": "cyan"}

@@ -2,9 +2,11 @@
 
 :func:`history_csv_lines` yields the CSV text line by line (header first, newest row first):
 a web route can hand it to a streaming response, the CLI writes it to a file
-(:func:`write_history_csv`). Cells that a spreadsheet would run as a formula - starting with
-``=``, ``+``, ``-``, ``@``, a tab or a carriage return - get a leading ``'`` (the OWASP advice
-on CSV injection); numbers are written by SPARK itself and are never prefixed.
+(:func:`write_history_csv`); ``with_code`` adds a last column with each generated script (the
+CLI's export has it, the web download does not). Cells that a spreadsheet would run as a
+formula - starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return - get a leading
+``'`` (the OWASP advice on CSV injection); numbers are written by SPARK itself and are never
+prefixed.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from spark.db.models import GenerationRecord
 
-__all__ = ["CSV_COLUMNS", "history_csv_lines", "safe_cell", "write_history_csv"]
+__all__ = ["CODE_COLUMN", "CSV_COLUMNS", "history_csv_lines", "safe_cell", "write_history_csv"]
 
 CSV_COLUMNS = (
     "id",
@@ -44,6 +46,7 @@ CSV_COLUMNS = (
     "error_message",
     "conversation_id",
 )
+CODE_COLUMN = "generated_code"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PAGE = 500
 
@@ -60,9 +63,9 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def _row(record: GenerationRecord) -> list[str]:
+def _row(record: GenerationRecord, columns: tuple[str, ...]) -> list[str]:
     cells: list[str] = []
-    for column in CSV_COLUMNS:
+    for column in columns:
         value = getattr(record, column)
         # Amounts are SPARK's own numbers: never prefixed, never shown as formulas.
         cells.append(
@@ -72,12 +75,17 @@ def _row(record: GenerationRecord) -> list[str]:
 
 
 async def history_csv_lines(
-    *, session: AsyncSession, user_id: int, since: datetime | None = None
+    *,
+    session: AsyncSession,
+    user_id: int,
+    since: datetime | None = None,
+    with_code: bool = False,
 ) -> AsyncIterator[str]:
     """The user's history as CSV lines (``\\r\\n``-terminated), newest first, read in pages.
 
-    ``since`` keeps only rows created at or after it.
+    ``since`` keeps only rows created at or after it; ``with_code`` adds the generated code.
     """
+    columns = (*CSV_COLUMNS, CODE_COLUMN) if with_code else CSV_COLUMNS
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -87,7 +95,7 @@ async def history_csv_lines(
         writer.writerow(cells)
         return buffer.getvalue()
 
-    yield line(list(CSV_COLUMNS))
+    yield line(list(columns))
     h = GenerationRecord
     after: tuple[datetime, int] | None = None
     while True:
@@ -101,7 +109,7 @@ async def history_csv_lines(
         query = query.order_by(h.created_at.desc(), h.id.desc()).limit(_PAGE)
         records = list((await session.execute(query)).scalars())
         for record in records:
-            yield line(_row(record))
+            yield line(_row(record, columns))
         if len(records) < _PAGE:
             return
         after = (records[-1].created_at, records[-1].id)
@@ -109,11 +117,18 @@ async def history_csv_lines(
 
 
 async def write_history_csv(
-    out: TextIO, *, session: AsyncSession, user_id: int, since: datetime | None = None
+    out: TextIO,
+    *,
+    session: AsyncSession,
+    user_id: int,
+    since: datetime | None = None,
+    with_code: bool = False,
 ) -> int:
     """Write the user's history to ``out`` as CSV; returns the number of generations written."""
     rows = -1  # the header is not a generation
-    async for text in history_csv_lines(session=session, user_id=user_id, since=since):
+    async for text in history_csv_lines(
+        session=session, user_id=user_id, since=since, with_code=with_code
+    ):
         out.write(text)
         rows += 1
     return rows
