@@ -8,12 +8,14 @@ start-up time than validating a file (see `spark.cli_validate` and docs/benchmar
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Any
 
 
 def main() -> None:
     """Console-script entry point."""
+    _survive_file_size_limit()
     argv = sys.argv[1:]
     if argv[:1] == ["validate"]:
         from spark.cli_validate import main as validate_main
@@ -22,6 +24,14 @@ def main() -> None:
     from spark.cli.commands import app
 
     app()
+
+
+def _survive_file_size_limit() -> None:
+    """Make a write past the file-size limit (``ulimit -f``) fail with ``EFBIG`` instead of
+    killing the process with ``SIGXFSZ``, so that a generation already paid for still reaches
+    the terminal. CPython's own start-up does this too, but an embedding interpreter may not."""
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
 def __getattr__(name: str) -> Any:

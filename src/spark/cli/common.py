@@ -6,6 +6,8 @@ import json
 import logging
 import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
@@ -58,6 +60,38 @@ def settings_or_exit(debug: bool) -> Settings:
             ),
             debug=debug,
         )
+
+
+class _OneLineFormatter(logging.Formatter):
+    """``Warning: message (ExceptionType: its first line)``: no traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = f"Warning: {record.getMessage()}"
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            cause = getattr(exc, "orig", None) or exc  # SQLAlchemy wraps the driver's error
+            first = next((line.strip() for line in str(cause).splitlines() if line.strip()), "")
+            text += f" ({type(cause).__name__}{': ' + first if first else ''})"
+        return text
+
+
+@contextmanager
+def one_line_warnings(enabled: bool = True) -> Iterator[None]:
+    """While in the block, show logged warnings and errors as one line each on stderr, without
+    a traceback (for a command whose own failures are reported by :func:`fail`; ``--debug``
+    shows everything, so it passes ``enabled=False``)."""
+    if not enabled:
+        yield
+        return
+    root = logging.getLogger()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_OneLineFormatter())
+    handler.setLevel(logging.WARNING)
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
 
 
 def error_payload(error: SparkError) -> dict[str, Any]:

@@ -28,7 +28,12 @@ def generate(
         bool, typer.Option("--no-stream", help="Don't show the reply as it streams.")
     ] = False,
     force: Annotated[
-        bool, typer.Option("--force", "-f", help="Overwrite an existing file.")
+        bool,
+        typer.Option(
+            "--force",
+            "-f",
+            help="Overwrite an existing file (without it: Name.cs.new, Name.cs.new-2, …).",
+        ),
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
 ) -> None:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
+import traceback
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console, Group
@@ -20,12 +21,15 @@ from rich.text import Text
 from spark.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    error_payload,
     fail,
+    one_line_warnings,
+    print_error,
     settings_or_exit,
     stderr_console,
     stdout_console,
 )
-from spark.cli.output import OutputTarget, plan_output, write_script
+from spark.cli.output import SavedScript, SaveError, plan_output, save_script
 from spark.config import Settings
 from spark.errors import SparkError
 from spark.events import (
@@ -36,7 +40,10 @@ from spark.events import (
     RetryEvent,
     TokenEvent,
 )
-from spark.generation import Engine, GenerationRequest
+from spark.generation import Engine, GenerationRequest, GenerationStart
+
+if TYPE_CHECKING:
+    from spark.db.recorder import HistoryRecorder
 
 _PREVIEW_LINES = 24
 
@@ -60,27 +67,61 @@ def run_generate(
         fail(exc, debug=debug, json_output=json_output)
     request = GenerationRequest(prompt=prompt, provider=provider, model=model)
     show_tokens = not (json_output or no_stream)
-    try:
-        outcome = asyncio.run(_run(settings, request, show_tokens=show_tokens))
-    except SparkError as exc:  # the history database could not be used
-        fail(exc, debug=debug, json_output=json_output)
+    with one_line_warnings(enabled=not debug):  # e.g. a history row that could not be written
+        try:
+            outcome, history_id = asyncio.run(_run(settings, request, show_tokens=show_tokens))
+        except SparkError as exc:  # the history database could not be used
+            fail(exc, debug=debug, json_output=json_output)
     if isinstance(outcome, ErrorEvent):
         fail(outcome.error, debug=debug, json_output=json_output)
-    _finish(outcome.result, target, settings, json_output=json_output, force=force, debug=debug)
+    result = outcome.result
+    saved = save_script(
+        target.path_for(result.file_name),
+        result.code,
+        rescue=settings.data_dir / "unsaved" / result.file_name,
+        force=force,
+    )
+    if debug:
+        for _, problem in saved.failures:
+            traceback.print_exception(problem, file=sys.stderr)
+    _finish(result, saved, history_id, json_output=json_output)
+
+
+class _TrackedRecorder:
+    """The CLI user's history recorder, knowing whether the row got the final outcome."""
+
+    def __init__(self, recorder: HistoryRecorder) -> None:
+        self._recorder = recorder
+        self._finished = False
+
+    async def start(self, started: GenerationStart) -> None:
+        await self._recorder.start(started)
+
+    async def finish(self, outcome: DoneEvent | ErrorEvent) -> None:
+        await self._recorder.finish(outcome)
+        self._finished = True
+
+    @property
+    def history_id(self) -> int | None:
+        """The history row holding the outcome (and the code); None if it was not recorded."""
+        return self._recorder.record_id if self._finished else None
 
 
 async def _run(
     settings: Settings, request: GenerationRequest, *, show_tokens: bool
-) -> DoneEvent | ErrorEvent:
+) -> tuple[DoneEvent | ErrorEvent, int | None]:
     from spark.db.local import open_cli_database
 
     err = stderr_console()
     # Every generation is recorded in the history of the CLI's user (SPARK_CLI_USER).
     async with open_cli_database(settings) as local, Engine(settings) as engine:
-        events = engine.generate(request, recorder=local.recorder())
+        recorder = _TrackedRecorder(local.recorder())
+        events = engine.generate(request, recorder=recorder)
         if show_tokens and err.is_terminal:
-            return await _run_live(events, err)
-        return await _run_plain(events, err, show_tokens=show_tokens)
+            outcome = await _run_live(events, err)
+        else:
+            outcome = await _run_plain(events, err, show_tokens=show_tokens)
+    return outcome, recorder.history_id
 
 
 async def _run_live(events: Any, console: Console) -> DoneEvent | ErrorEvent:
@@ -121,45 +162,70 @@ async def _run_plain(events: Any, console: Console, *, show_tokens: bool) -> Don
     raise RuntimeError("generation ended without a final event")  # pragma: no cover
 
 
-def _save(
-    result: GenerationResult, target: OutputTarget, settings: Settings, force: bool
-) -> tuple[Path, bool]:
-    """Write the script; if that fails, keep it in the data folder so it is not lost."""
-    path = target.path_for(result.file_name)
-    try:
-        return write_script(path, result.code, force=force)
-    except OSError as exc:
-        rescue = settings.data_dir / "unsaved" / result.file_name
-        written, _ = write_script(rescue, result.code, force=False)
-        stderr_console().print(
-            f"[yellow]Could not write {escape(str(path))} ({escape(exc.strerror or str(exc))}); "
-            f"saved the script to {escape(str(written))} instead.[/]"
-        )
-        return written, True
-
-
 def _finish(
-    result: GenerationResult,
-    target: OutputTarget,
-    settings: Settings,
-    *,
-    json_output: bool,
-    force: bool,
-    debug: bool,
+    result: GenerationResult, saved: SavedScript, history_id: int | None, *, json_output: bool
 ) -> None:
-    path, diverted = _save(result, target, settings, force)
     report = result.validation
-    # A script that still has validation errors is written (nothing is lost) but exits 1.
-    exit_code = EXIT_OK if report is None or report.ok else EXIT_FAILED
+    # A script that still has validation errors is written (nothing is lost) but exits 1, and
+    # so is one that could not be written where it was asked to go.
+    ok = (report is None or bool(report.ok)) and not saved.unsaved and saved.path is not None
+    exit_code = EXIT_OK if ok else EXIT_FAILED
+    error = _save_error(saved, history_id, json_output=json_output)
     if json_output:
-        typer.echo(json.dumps(result_payload(result, path, diverted), indent=2))
+        payload = result_payload(result, saved, history_id, ok=ok)
+        if error is not None:
+            payload["error"] = error_payload(error)
+        typer.echo(json.dumps(payload, indent=2))
         raise typer.Exit(exit_code)
-    out = stdout_console()
-    out.print(f"[bold green]✓[/] Wrote [bold]{escape(str(path))}[/]")
-    if diverted and path.suffix == ".new":
+    if error is not None:
+        print_error(error, stderr_console())
+    if saved.path is None:  # the terminal is all that is left: the code alone on stdout
+        sys.stdout.write(result.code if result.code.endswith("\n") else result.code + "\n")
+        sys.stdout.flush()
+        stderr_console().print("  " + escape(summary_line(result)))
+        raise typer.Exit(exit_code)
+    _print_report(result, saved, stdout_console())
+    raise typer.Exit(exit_code)
+
+
+def _save_error(
+    saved: SavedScript, history_id: int | None, *, json_output: bool
+) -> SaveError | None:
+    """What went wrong while writing, as an error to show; None if the first write worked."""
+    if not saved.failures:
+        return None
+    if saved.path is not None:
+        return SaveError(
+            f"Could not write {saved.failure_text()}; "
+            f"the script was saved to {saved.path} instead.",
+            hint="Move it where it belongs, or fix the cause and run again.",
+        )
+    where = (
+        "The script is in this result's `code`."
+        if json_output
+        else "The script follows on standard output."
+    )
+    history = (
+        f" It is also in your history: `spark history show {history_id} --code`."
+        if history_id is not None
+        else ""
+    )
+    return SaveError(
+        f"Could not write the script: {saved.failure_text()}.",
+        hint=f"{where}{history} Free some disk space (or fix the cause), then save it.",
+    )
+
+
+def _print_report(result: GenerationResult, saved: SavedScript, out: Console) -> None:
+    """Where the script went, what it cost and how it validated."""
+    path = saved.path
+    assert path is not None
+    mark = "[bold yellow]![/]" if saved.unsaved else "[bold green]✓[/]"
+    out.print(f"{mark} Wrote [bold]{escape(str(path))}[/]")
+    if saved.diverted and not saved.unsaved:
         out.print(
-            f"  [yellow]{escape(path.with_suffix('').name)} already exists with other content; "
-            "review the .new file and rename it, or use --force to overwrite.[/]"
+            f"  [yellow]{escape(saved.requested.name)} already exists with other content; "
+            f"review {escape(path.name)} and rename it, or use --force to overwrite.[/]"
         )
     out.print("  " + escape(summary_line(result)))
     if result.stop_reason == "max_tokens":
@@ -167,6 +233,7 @@ def _finish(
             "  [yellow]The reply hit the output-token limit and may be cut off "
             "(raise SPARK_MAX_OUTPUT_TOKENS).[/]"
         )
+    report = result.validation
     if report is not None:
         colour = "green" if report.ok else "red"
         out.print(f"  validation: [{colour}]{escape(report.summary())}[/]")
@@ -179,7 +246,6 @@ def _finish(
             )
         if len(report.diagnostics) > 10:
             out.print(f"    … and {len(report.diagnostics) - 10} more (spark validate {path})")
-    raise typer.Exit(exit_code)
 
 
 def format_cost(cost: Decimal | None) -> str:
@@ -206,12 +272,20 @@ def summary_line(result: GenerationResult) -> str:
     return " · ".join(parts)
 
 
-def result_payload(result: GenerationResult, path: Path, diverted: bool) -> dict[str, Any]:
+def result_payload(
+    result: GenerationResult, saved: SavedScript, history_id: int | None, *, ok: bool
+) -> dict[str, Any]:
     report = result.validation
     return {
-        "ok": report is None or bool(report.ok),
-        "path": str(path),
-        "diverted": diverted,
+        "ok": ok,
+        "path": None if saved.path is None else str(saved.path),
+        "requested_path": str(saved.requested),
+        "diverted": saved.diverted,
+        "unsaved": saved.unsaved,
+        "write_errors": [
+            {"path": str(path), "message": exc.strerror or str(exc)} for path, exc in saved.failures
+        ],
+        "history_id": history_id,
         "class_name": result.class_name,
         "file_name": result.file_name,
         "provider": result.provider,
