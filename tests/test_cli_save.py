@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from spark.cli import app
 from spark.cli.output import write_script
+from tests.db_fixtures import PostgresServer
 from tests.fakes.upstream import FakeUpstream, Reply
 from tests.test_cli import fake_env
 
@@ -270,21 +271,24 @@ def test_an_impossible_output_name_costs_nothing(cli, upstream: FakeUpstream) ->
 # --- nothing can be written: the disk is full -----------------------------------------------
 
 
+@pytest.fixture
+def pg_env(upstream: FakeUpstream, tmp_path: Path, pg: PostgresServer) -> dict[str, str]:
+    """The fake provider, a data folder, and the history on PostgreSQL: its server process
+    writes the rows, so a file-size limit on `spark` does not reach them."""
+    return {
+        **fake_env(upstream),
+        "SPARK_DATA_DIR": str(tmp_path / "data"),
+        "SPARK_DATABASE_URL": pg.url("app"),
+    }
+
+
 def test_disk_full_prints_the_code_and_keeps_it_in_history(
-    upstream: FakeUpstream, tmp_path: Path, postgres
+    pg_env: dict[str, str], tmp_path: Path
 ) -> None:
     """`ulimit -f 0` with the history on PostgreSQL (another process writes it): the script
     reaches stdout, the error is one line and a hint, and `spark history` gives the code back."""
-    from tests.db_fixtures import empty_postgres
-
-    empty_postgres(postgres)
-    env = {
-        **fake_env(upstream),
-        "SPARK_DATA_DIR": str(tmp_path / "data"),
-        "SPARK_DATABASE_URL": postgres.url("app"),
-    }
     args = ("generate", "a SpinningCoin", "-p", "anthropic", "-o", "out/", "--no-stream")
-    code, out, err = run_spark(*args, cwd=tmp_path, env=env, file_size_limit=0)
+    code, out, err = run_spark(*args, cwd=tmp_path, env=pg_env, file_size_limit=0)
     assert code == 1, err
     assert "Traceback" not in err
     lines = err.splitlines()
@@ -298,25 +302,15 @@ def test_disk_full_prints_the_code_and_keeps_it_in_history(
     assert files_under(tmp_path / "out") == files_under(tmp_path / "data") == []
 
     history_id = int(lines[1].split("spark history show ")[1].split()[0])
-    shown = run_spark("history", "show", str(history_id), "--code", cwd=tmp_path, env=env)
+    shown = run_spark("history", "show", str(history_id), "--code", cwd=tmp_path, env=pg_env)
     assert shown == (0, expected, "")
-    code, listed, _ = run_spark("history", "--json", cwd=tmp_path, env=env)
+    code, listed, _ = run_spark("history", "--json", cwd=tmp_path, env=pg_env)
     assert json.loads(listed)[0]["code"] == expected
 
 
-def test_disk_full_as_json_carries_the_code(
-    upstream: FakeUpstream, tmp_path: Path, postgres
-) -> None:
-    from tests.db_fixtures import empty_postgres
-
-    empty_postgres(postgres)
-    env = {
-        **fake_env(upstream),
-        "SPARK_DATA_DIR": str(tmp_path / "data"),
-        "SPARK_DATABASE_URL": postgres.url("app"),
-    }
+def test_disk_full_as_json_carries_the_code(pg_env: dict[str, str], tmp_path: Path) -> None:
     args = ("generate", "a SpinningCoin", "-p", "anthropic", "-o", "out/", "--json")
-    code, out, err = run_spark(*args, cwd=tmp_path, env=env, file_size_limit=0)
+    code, out, err = run_spark(*args, cwd=tmp_path, env=pg_env, file_size_limit=0)
     assert code == 1, err
     data = json.loads(out)
     assert data["ok"] is False and data["path"] is None and data["history_id"] > 0
