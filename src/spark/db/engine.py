@@ -9,6 +9,7 @@ never leaks one user's identity into another's request). Row-level security read
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, SessionTransaction
 
 from spark.db.errors import DatabaseError
+from spark.private_files import create_private_file, make_private_folder
 
 _HINT = "Check SPARK_DATABASE_URL (and, for PostgreSQL, that the server is running)."
 _DRIVERS = {
@@ -137,11 +139,18 @@ class Database:
         return self.dialect == "postgresql"
 
     def _create_sqlite_folder(self) -> None:
+        """The database's folder (0700) and the file itself (0600, empty: SQLite fills it), so
+        nobody else on the machine can read them (nor the -wal/-shm files, which SQLite creates
+        with the database file's mode)."""
         name = self.url.database
         if not name or name == ":memory:" or name.startswith("file:"):
             return
+        path = Path(name).expanduser()
         try:
-            Path(name).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            make_private_folder(path.parent)
+            fd = create_private_file(path)
+            if fd is not None:
+                os.close(fd)
         except OSError as exc:
             raise DatabaseError(
                 f"Cannot create the folder for the database {name}: {exc.strerror or exc}.",

@@ -2,7 +2,8 @@
 
 ``SPARK_SECRET_KEY`` when set (required when serving beyond this machine, and the same on every
 instance behind one address). Otherwise a random key generated once and kept in
-``SPARK_DATA_DIR/secret_key`` (mode 0600), so sessions survive a restart of a local server.
+``SPARK_DATA_DIR/secret_key`` (mode 0600, in a 0700 folder when SPARK creates it), so sessions
+survive a restart of a local server.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from spark.config import Settings
 from spark.errors import ConfigError
+from spark.private_files import create_private_file, make_private_folder
 
 SECRET_FILE = "secret_key"
 MIN_LENGTH = 32
@@ -35,14 +37,14 @@ def secret_key(settings: Settings) -> str:
 def _stored_key(path: Path) -> str:
     key = secrets.token_urlsafe(48)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_folder(path.parent)
         # Created 0600 from the start (no moment where others could read it); O_EXCL so that
         # workers starting together agree on one key.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _read_key(path)
+        fd = create_private_file(path)
     except OSError as exc:
         raise _unusable(path, exc) from None
+    if fd is None:
+        return _read_key(path)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(key + "\n")
     return key
