@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     )
     # Whether anyone who reaches the web app may create an account (admins always can).
     allow_signup: bool = True
+    # Reverse proxies (IPs or networks, comma-separated) whose X-Forwarded-For/-Proto headers
+    # are believed. Empty: nobody's, so a client cannot pick the address it is throttled under.
+    trusted_proxies: str = ""
 
     @field_validator("anthropic_api_key", "openai_api_key", "openai_compat_api_key", mode="before")
     @classmethod
@@ -113,6 +116,21 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        import ipaddress
+
+        networks = []
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                networks.append(str(ipaddress.ip_network(entry, strict=False)))
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)"
+                ) from None
+        return ",".join(networks)
 
     @model_validator(mode="after")
     def _default_database_url(self) -> Settings:

@@ -5,8 +5,10 @@ anything listens, the database is prepared (SQLite migrated, PostgreSQL checked,
 processes marked interrupted) and the session key found: a problem with either is one clear
 error line. Serving beyond loopback requires ``SPARK_SECRET_KEY``. The socket is bound here,
 before uvicorn starts, so the printed URL carries the real port (``--port 0`` picks a free one)
-and a busy port is one clear error line. Ctrl+C (SIGINT) or SIGTERM shuts down gracefully: open
-streams get a few seconds to finish; the app's daily history clean-up task is cancelled.
+and a busy port is one clear error line. Forwarded headers (``X-Forwarded-For``/``-Proto``)
+are left to the app, which believes them only from ``SPARK_TRUSTED_PROXIES``. Ctrl+C (SIGINT)
+or SIGTERM shuts down gracefully: open streams get a few seconds to finish; the app's daily
+history clean-up task is cancelled.
 """
 
 from __future__ import annotations
@@ -104,6 +106,9 @@ def serve(
         log_level="debug" if debug else "info",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         server_header=False,
+        # uvicorn would believe X-Forwarded-For from any loopback client; the app reads those
+        # headers itself, from SPARK_TRUSTED_PROXIES only.
+        proxy_headers=False,
     )
     stdout_console().print(f"SPARK is running at {url} — press Ctrl+C to stop.")
     uvicorn.Server(config).run(sockets=[sock])

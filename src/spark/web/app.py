@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from spark import __version__
 from spark.config import Settings, load_settings
@@ -138,7 +139,7 @@ def create_app(
         throttle=SignInThrottle(),
     )
     # Signed (itsdangerous), HttpOnly, SameSite=Lax; SecurityHeadersMiddleware adds Secure
-    # when the request came over HTTPS (behind a proxy: uvicorn --proxy-headers).
+    # when the request came over HTTPS (behind a proxy: one listed in SPARK_TRUSTED_PROXIES).
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_key,
@@ -149,6 +150,11 @@ def create_app(
     )
     app.add_middleware(BodySizeLimitMiddleware, limit=body_limit)
     app.add_middleware(SecurityHeadersMiddleware)
+    if settings.trusted_proxies:
+        # Outermost: sessions, Secure cookies and the sign-in throttle see the client and scheme
+        # a listed proxy names. Nobody else's X-Forwarded-* headers are read (spark serve turns
+        # uvicorn's own handling off).
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_error_handlers(app)
     app.add_exception_handler(NotSignedIn, _not_signed_in)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
