@@ -148,27 +148,48 @@ def _definer_clause(schema: str) -> str:
     return f" SECURITY DEFINER SET search_path = pg_catalog, {quoted}, pg_temp"
 
 
-def upgrade() -> None:
-    bind = op.get_bind()
-    if bind.dialect.name != "postgresql":
-        return
-    definer = _definer_clause(str(bind.exec_driver_sql("SELECT current_schema()").scalar_one()))
-    for table in ISOLATED_TABLES:
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY spark_user_isolation ON {table} "
-            f"USING (user_id = {CURRENT_USER_ID}) WITH CHECK (user_id = {CURRENT_USER_ID})"
-        )
-        op.execute(
-            f"CREATE POLICY spark_maintenance ON {table} TO CURRENT_USER "
-            f"USING ({MAINTENANCE}) WITH CHECK ({MAINTENANCE})"
-        )
-    for declaration, body in INVOKER_FUNCTIONS.items():
-        op.execute(f"CREATE FUNCTION {declaration} {body}")
-    for declaration, body in DEFINER_FUNCTIONS.items():
+def enable_user_isolation(table: str) -> None:
+    """Row-level security on ``table``: each user's rows for that user, forced on the owner
+    too, with the owner's maintenance policy for the SECURITY DEFINER functions."""
+    op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+    op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+    op.execute(
+        f"CREATE POLICY spark_user_isolation ON {table} "
+        f"USING (user_id = {CURRENT_USER_ID}) WITH CHECK (user_id = {CURRENT_USER_ID})"
+    )
+    op.execute(
+        f"CREATE POLICY spark_maintenance ON {table} TO CURRENT_USER "
+        f"USING ({MAINTENANCE}) WITH CHECK ({MAINTENANCE})"
+    )
+
+
+def disable_user_isolation(table: str) -> None:
+    """Undo :func:`enable_user_isolation`."""
+    op.execute(f"DROP POLICY IF EXISTS spark_maintenance ON {table}")
+    op.execute(f"DROP POLICY IF EXISTS spark_user_isolation ON {table}")
+    op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
+    op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+
+
+def create_definer_functions(functions: dict[str, str]) -> None:
+    """Create SECURITY DEFINER functions (search path pinned), executable by nobody until
+    ``spark db upgrade`` grants the app role."""
+    definer = _definer_clause(
+        str(op.get_bind().exec_driver_sql("SELECT current_schema()").scalar_one())
+    )
+    for declaration, body in functions.items():
         op.execute(f"CREATE FUNCTION {declaration} {body.replace(' AS $$', definer + ' AS $$', 1)}")
         op.execute(f"REVOKE ALL ON FUNCTION {_signature(declaration)} FROM PUBLIC")
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in ISOLATED_TABLES:
+        enable_user_isolation(table)
+    for declaration, body in INVOKER_FUNCTIONS.items():
+        op.execute(f"CREATE FUNCTION {declaration} {body}")
+    create_definer_functions(DEFINER_FUNCTIONS)
 
 
 def downgrade() -> None:
@@ -177,7 +198,4 @@ def downgrade() -> None:
     for signature in reversed(function_signatures()):
         op.execute(f"DROP FUNCTION IF EXISTS {signature}")
     for table in ISOLATED_TABLES:
-        op.execute(f"DROP POLICY IF EXISTS spark_maintenance ON {table}")
-        op.execute(f"DROP POLICY IF EXISTS spark_user_isolation ON {table}")
-        op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+        disable_user_isolation(table)

@@ -16,9 +16,11 @@ from __future__ import annotations
 from alembic import op
 
 from spark.db.migrations.versions.r0002_postgres_security import (
+    _OFF,
+    _ON,
     CURRENT_USER_ID,
-    _definer_clause,
     _signature,
+    create_definer_functions,
 )
 
 revision = "0003"
@@ -26,8 +28,6 @@ down_revision: str | None = "0002"
 branch_labels: str | None = None
 depends_on: str | None = None
 
-_ON = "PERFORM set_config('spark.maintenance', 'on', true);"
-_OFF = "PERFORM set_config('spark.maintenance', '', true);"
 DEFINER_FUNCTIONS = {
     "spark_team_generation_stats(since timestamptz)": f"""
 RETURNS TABLE (
@@ -66,13 +66,9 @@ def function_signatures() -> list[str]:
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
-    if bind.dialect.name != "postgresql":
+    if op.get_bind().dialect.name != "postgresql":
         return
-    definer = _definer_clause(str(bind.exec_driver_sql("SELECT current_schema()").scalar_one()))
-    for declaration, body in DEFINER_FUNCTIONS.items():
-        op.execute(f"CREATE FUNCTION {declaration} {body.replace(' AS $$', definer + ' AS $$', 1)}")
-        op.execute(f"REVOKE ALL ON FUNCTION {_signature(declaration)} FROM PUBLIC")
+    create_definer_functions(DEFINER_FUNCTIONS)
 
 
 def downgrade() -> None:
