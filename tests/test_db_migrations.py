@@ -89,7 +89,50 @@ async def test_postgres_up_down_up(postgres: PostgresServer) -> None:
                     )
                 ).all()
         secured = {name for name, enabled, forced in flags if enabled and forced}
-        assert secured == {"api_tokens", "spark_user_preferences", "spark_generation_history"}
+        assert secured == {
+            "api_tokens",
+            "spark_user_preferences",
+            "spark_generation_history",
+            "spark_sessions",
+        }
+    finally:
+        postgres.drop_database(name)
+
+
+async def _sessions_revision_down_and_up(database: Database) -> set[str]:
+    """Upgrade, step back over revision 0006 only, and forward again; the functions it left."""
+    await upgrade(database)
+    await downgrade(database, "0005")
+    assert await current_revision(database) == "0005"
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(_tables) == set(TABLES) - {"spark_sessions"}
+        functions: set[str] = set()
+        if database.is_postgresql:
+            found = await connection.execute(
+                text("SELECT proname FROM pg_proc WHERE proname LIKE 'spark%session%'")
+            )
+            functions = set(found.scalars())
+    await upgrade(database)
+    assert await current_revision(database) == HEAD
+    return functions
+
+
+async def test_sqlite_sessions_revision_down_and_up(tmp_path: Path) -> None:
+    async with Database(f"sqlite:///{tmp_path / 'spark.db'}") as database:
+        assert await _sessions_revision_down_and_up(database) == set()
+
+
+async def test_postgres_sessions_revision_down_and_up(postgres: PostgresServer) -> None:
+    name = f"{postgres.database}_{secrets.token_hex(2)}"
+    postgres.create_database(name)
+    try:
+        async with Database(postgres.url("owner", name)) as database:
+            assert await _sessions_revision_down_and_up(database) == set()
+        functions = postgres.execute(
+            "SELECT proname FROM pg_proc WHERE proname LIKE 'spark%session%' ORDER BY 1",
+            database=name,
+        )
+        assert functions == [("spark_forget_expired_sessions",), ("spark_user_id_for_session",)]
     finally:
         postgres.drop_database(name)
 

@@ -1,4 +1,4 @@
-"""The sign-in throttle's shared counts, on both databases."""
+"""The sign-in throttle's shared counts, on both databases: reserve (count) before verifying."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from spark.db.sign_in import (
     clear_sign_in_failures,
     count_sign_in_failures,
     forget_old_sign_in_failures,
-    record_sign_in_failure,
+    reserve_sign_in_attempt,
     sign_in_wait,
 )
 from spark.db.types import utc_now
@@ -22,9 +22,10 @@ LIMITS = Limits(max_failures=3, lockout=timedelta(seconds=30))
 T0 = utc_now().replace(microsecond=0)
 
 
-async def fail(db: Database, name: str = "ada", address: str = "10.0.0.1", *, at=T0) -> None:
+async def fail(db: Database, name: str = "ada", address: str = "10.0.0.1", *, at=T0) -> float:
+    """One attempt reserved (counted as failed before its password is checked): the wait."""
     async with db.session() as session:
-        await record_sign_in_failure(
+        return await reserve_sign_in_attempt(
             session=session, username=name, address=address, now=at, limits=LIMITS
         )
 
@@ -44,13 +45,15 @@ async def count(db: Database, name: str = "ada", address: str = "10.0.0.1") -> i
 async def test_failures_count_up_to_a_lockout_then_start_afresh(db: Database) -> None:
     assert await wait(db) == 0
     for n in range(1, 4):
-        await fail(db, at=T0 + timedelta(seconds=n))
+        assert await fail(db, at=T0 + timedelta(seconds=n)) == 0  # may go on to the password
         assert await count(db) == n
     assert await wait(db, at=T0 + timedelta(seconds=3)) == 30
-    assert await wait(db, at=T0 + timedelta(seconds=13)) == 20
+    # Locked out: the attempt is refused with the wait, and not counted.
+    assert await fail(db, at=T0 + timedelta(seconds=13)) == 20
+    assert await count(db) == 3
     assert await wait(db, at=T0 + timedelta(seconds=33)) == 0
-    # The next failure after the lockout is the first of a new series, not the fourth.
-    await fail(db, at=T0 + timedelta(seconds=40))
+    # The next attempt after the lockout is the first of a new series, not the fourth.
+    assert await fail(db, at=T0 + timedelta(seconds=40)) == 0
     assert await count(db) == 1
     assert await wait(db, at=T0 + timedelta(seconds=40)) == 0
 
@@ -72,9 +75,10 @@ async def test_a_success_clears_the_count(db: Database) -> None:
     assert await count(db, "bob") == 1
 
 
-async def test_failures_at_the_same_moment_all_count(db: Database) -> None:
-    await asyncio.gather(*(fail(db) for _ in range(6)))
-    assert await count(db) == 6
+async def test_attempts_at_the_same_moment_get_through_at_most_the_limit(db: Database) -> None:
+    waits = await asyncio.gather(*(fail(db) for _ in range(12)))
+    assert sorted(waits) == [0] * 3 + [30] * 9
+    assert await count(db) == 3
 
 
 async def test_old_counts_are_forgotten(db: Database) -> None:

@@ -28,6 +28,7 @@ from spark.db.migrate import ensure_schema
 from spark.db.sign_in import forget_old_sign_in_failures
 from spark.db.types import utc_now
 from spark.db.users import get_or_create_user
+from spark.db.web_sessions import forget_expired_web_sessions
 
 if TYPE_CHECKING:
     from spark.config import Settings
@@ -86,8 +87,8 @@ async def prepare_database(database: Database) -> int:
 async def retention_loop(
     database: Database, *, days: int, every: float = 86400.0, first_after: float = 60.0
 ) -> None:
-    """Delete history older than ``days`` days, and sign-in failure counts older than a day,
-    now and then, until cancelled (server task)."""
+    """Delete history older than ``days`` days, sign-in failure counts older than a day and
+    expired sessions, now and then, until cancelled (server task)."""
     await asyncio.sleep(first_after)
     while True:
         try:
@@ -96,6 +97,7 @@ async def retention_loop(
                 await forget_old_sign_in_failures(
                     session=session, before=utc_now() - timedelta(days=1)
                 )
+                await forget_expired_web_sessions(session=session)
             log.info("history clean-up: deleted %d generations older than %d days", deleted, days)
         except (SQLAlchemyError, DatabaseError):
             log.exception("history clean-up failed; trying again in %g s", every)

@@ -21,7 +21,7 @@ from spark.db.errors import DatabaseError, SchemaOutOfDateError
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision in migrations/versions (a test keeps the two in step). Knowing it here
 # lets a process check the schema without importing Alembic.
-HEAD = "0005"
+HEAD = "0006"
 TABLES = (
     "users",
     "api_tokens",
@@ -29,6 +29,7 @@ TABLES = (
     "spark_generation_history",
     "spark_site_settings",
     "spark_sign_in_failures",
+    "spark_sessions",
 )
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,11 @@ async def downgrade(database: Database, revision: str = "base") -> None:
 
 def grant_app_role(connection: Connection, role: str) -> list[str]:
     """Grant ``role`` use of SPARK's tables and functions (idempotent). Returns notes to show."""
-    from spark.db.migrations.versions import r0002_postgres_security, r0003_team_stats
+    from spark.db.migrations.versions import (
+        r0002_postgres_security,
+        r0003_team_stats,
+        r0006_sessions,
+    )
 
     exists = connection.execute(
         text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = :role"), {"role": role}
@@ -132,7 +137,9 @@ def grant_app_role(connection: Connection, role: str) -> list[str]:
         if sequence:
             connection.execute(text(f"GRANT USAGE, SELECT ON SEQUENCE {sequence} TO {quoted}"))
     signatures = (
-        r0002_postgres_security.function_signatures() + r0003_team_stats.function_signatures()
+        r0002_postgres_security.function_signatures()
+        + r0003_team_stats.function_signatures()
+        + r0006_sessions.function_signatures()
     )
     for signature in signatures:
         connection.execute(text(f"GRANT EXECUTE ON FUNCTION {signature} TO {quoted}"))

@@ -7,7 +7,11 @@
 - ``spark_generation_history``: one row per generation, written when it starts (``running``) and
   finished with its figures (``succeeded`` / ``failed`` / ``interrupted``).
 
-On PostgreSQL the last three are isolated per user by row-level security (revision 0002).
+- ``spark_sessions``: signed-in browser sessions (the cookie carries a random id, the table its
+  SHA-256), so signing out ends a session on every instance.
+
+On PostgreSQL ``api_tokens``, ``spark_user_preferences``, ``spark_generation_history`` and
+``spark_sessions`` are isolated per user by row-level security (revisions 0002 and 0006).
 Two small tables hold no user's data and have no row-level security: ``spark_site_settings``
 (run-time settings an admin changes) and ``spark_sign_in_failures`` (the sign-in throttle's
 counts, shared by every app instance).
@@ -213,3 +217,25 @@ class SignInFailure(Base):
     address: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer)
     last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebSession(Base):
+    """A signed-in browser session. The signed cookie carries a random session id; only its
+    SHA-256 is stored, so the table alone cannot be turned into a working cookie.
+
+    Signing out deletes the row, so the cookie stops working on every instance at once; the
+    row also ends with its account (cascade) and at ``expires_at``.
+    """
+
+    __tablename__ = "spark_sessions"
+    __table_args__ = (
+        Index("ix_spark_sessions_user_id", "user_id"),  # "sign out everywhere"
+        Index("ix_spark_sessions_expires_at", "expires_at"),  # the daily clean-up
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the session id
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utc_now, server_default=func.now()
+    )
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

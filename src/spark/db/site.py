@@ -1,19 +1,25 @@
-"""Site-wide settings that an admin changes at run time, stored in ``spark_site_settings``.
+"""Site-wide settings and facts, stored in ``spark_site_settings``.
 
-Today one setting: whether open sign-up is allowed. The database value, once an admin has set
-it, wins over ``SPARK_ALLOW_SIGNUP`` (which is the default until then), so every app instance
-sees the same answer without a restart.
+- ``signup_open``: whether open sign-up is allowed. The database value, once an admin has set
+  it, wins over ``SPARK_ALLOW_SIGNUP`` (which is the default until then), so every app instance
+  sees the same answer without a restart.
+- ``first_admin``: which account became the admin as the first to sign up. The row's primary
+  key is what makes that decision atomic (:func:`claim_first_admin`).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import literal, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from spark.db.models import SiteSetting, User
-from spark.db.types import utc_now
+from spark.db.types import UTCDateTime, utc_now
 
 SIGNUP_OPEN = "signup_open"
+FIRST_ADMIN = "first_admin"
 
 
 class NotAdminError(PermissionError):
@@ -38,3 +44,27 @@ async def set_signup_open(*, session: AsyncSession, admin: User, open_: bool) ->
     else:
         row.value, row.updated_by, row.updated_at = value, admin.id, utc_now()
     await session.flush()
+
+
+async def claim_first_admin(*, session: AsyncSession, username: str) -> bool:
+    """Whether the account about to be added in this transaction is the first that can sign
+    in, and so the admin.
+
+    Decided by the database in one statement, whatever the concurrency and however many
+    instances: ``INSERT`` the ``first_admin`` row ``WHERE NOT EXISTS`` an account with a
+    password, ``ON CONFLICT DO NOTHING``. Of simultaneous sign-ups only one insert can succeed
+    (on PostgreSQL the others wait on the primary key, then do nothing; SQLite runs one writer at
+    a time); if its transaction rolls back, so does its claim.
+    """
+    anyone_can_sign_in = select(User.id).where(User.password_hash.is_not(None)).exists()
+    row = select(literal(FIRST_ADMIN), literal(username), literal(utc_now(), UTCDateTime)).where(
+        ~anyone_can_sign_in
+    )
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement: Any = (
+        dialect.insert(SiteSetting)
+        .from_select(["key", "value", "updated_at"], row)
+        .on_conflict_do_nothing(index_elements=[SiteSetting.key])
+        .returning(SiteSetting.key)
+    )
+    return (await session.execute(statement)).first() is not None

@@ -19,7 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from spark.db.models import ApiToken, User
+from spark.db.site import claim_first_admin
 from spark.db.types import utc_now
+from spark.db.web_sessions import end_user_web_sessions
 from spark.errors import UsageError
 
 if TYPE_CHECKING:
@@ -81,6 +83,11 @@ async def create_user(
         password_hash=hash_password(password) if password is not None else None,
         is_admin=is_admin,
     )
+    await _add_user(session, user)
+    return user
+
+
+async def _add_user(session: AsyncSession, user: User) -> None:
     try:
         async with session.begin_nested():
             session.add(user)
@@ -88,6 +95,20 @@ async def create_user(
         raise UsageError(
             f"A user called {user.username!r} (or with that email) already exists."
         ) from None
+
+
+async def sign_up_user(*, session: AsyncSession, username: str, password: str) -> User:
+    """A new account made through open sign-up. The first account that can sign in becomes the
+    admin (the CLI's passwordless user does not count): :func:`claim_first_admin` decides that
+    atomically, so simultaneous first sign-ups make exactly one admin.
+
+    The claim is the transaction's first write and the account is added in the same transaction,
+    so a sign-up that fails (the name is taken) gives its claim back. The slow password hash is
+    computed before, so no lock is held while it runs.
+    """
+    user = User(username=check_username(username), password_hash=hash_password(password))
+    user.is_admin = await claim_first_admin(session=session, username=user.username)
+    await _add_user(session, user)
     return user
 
 
@@ -146,10 +167,15 @@ async def authenticate(*, session: AsyncSession, username: str, password: str) -
 
 
 async def set_password(*, session: AsyncSession, user_id: int, password: str) -> None:
-    """Replace the account's password."""
+    """Replace the account's password and sign out every session of it, on every instance.
+
+    ``session`` must act for the user (``Database.session(user_id=...)``: row-level security
+    guards the sessions on PostgreSQL)."""
+    password_hash = hash_password(password)
     await session.execute(
-        update(User).where(User.id == user_id).values(password_hash=hash_password(password))
+        update(User).where(User.id == user_id).values(password_hash=password_hash)
     )
+    await end_user_web_sessions(session=session, user_id=user_id)
 
 
 async def set_disabled(*, session: AsyncSession, user_id: int, disabled: bool) -> None:

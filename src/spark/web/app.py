@@ -28,7 +28,7 @@ from spark.db import Database
 from spark.db.local import retention_loop
 from spark.generation import Engine
 from spark.providers import available_providers
-from spark.web.auth import NotSignedIn, sign_in_url
+from spark.web.auth import SESSION_LIFETIME, NotSignedIn, sign_in_url
 from spark.web.conversations import DatabaseConversationStore
 from spark.web.deps import ReadyDatabase, WebState
 from spark.web.errors import install_error_handlers
@@ -48,7 +48,7 @@ from spark.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddlewar
 from spark.web.throttle import SignInThrottle
 
 SESSION_COOKIE = "spark_session"
-SESSION_MAX_AGE = 14 * 24 * 3600
+SESSION_MAX_AGE = int(SESSION_LIFETIME.total_seconds())  # the cookie lives as long as its row
 
 _HERE = Path(__file__).parent
 log = logging.getLogger(__name__)

@@ -1,31 +1,34 @@
 """Who is asking: accounts, the signed session cookie and API tokens.
 
 A request is signed in by the session cookie (Starlette's ``SessionMiddleware``: signed with
-the secret key, HttpOnly, SameSite=Lax; it holds the user id and the CSRF token, nothing else)
-or by ``Authorization: Bearer <api token>``. :func:`current_user` loads the account on every
-request, so a disabled account or a revoked token stops working at once. The session also
-holds a stamp of the password hash: changing the password (on any instance) signs out every
-other session of that account at its next request. Anyone else gets 401
-JSON from the API and a redirect to the sign-in page from pages.
+the secret key, HttpOnly, SameSite=Lax; it holds a random session id and the CSRF token,
+nothing else) or by ``Authorization: Bearer <api token>``. The session id is looked up in the
+database on every request (``spark.db.web_sessions``: one query on a primary key, joined to the
+account), so signing out, "sign out everywhere", a password change, a disabled account or a
+revoked token stop a session on every instance at once: a cookie saved before is worth nothing.
+Anyone else gets 401 JSON from the API and a redirect to the sign-in page from pages.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from spark.db.models import User
-from spark.db.users import get_user, user_for_token
+from spark.db.users import user_for_token
+from spark.db.web_sessions import end_web_session, start_web_session, user_for_web_session
 from spark.web.deps import DatabaseDep
 
-SESSION_USER = "user_id"
+SESSION_ID = "sid"
 SESSION_CSRF = "csrf"
-SESSION_STAMP = "pw"
+SESSION_NOTICE = "notice"  # a message for the next page (e.g. "You are signed out.")
+SESSION_LIFETIME = timedelta(days=14)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,25 +69,15 @@ async def optional_user(request: Request, database: DatabaseDep) -> WebUser | No
         if user is None:
             raise NotSignedIn(request.url.path)  # a wrong token is never silently ignored
         return _web_user(user, by_token=True)
-    user_id = request.session.get(SESSION_USER)
-    if not isinstance(user_id, int):
+    session_id = request.session.get(SESSION_ID)
+    if not isinstance(session_id, str):
         return None
     async with database.session() as session:
-        found = await get_user(session=session, user_id=user_id)
-    if (
-        found is None
-        or found.disabled
-        or found.password_hash is None
-        or request.session.get(SESSION_STAMP) != _password_stamp(found.password_hash)
-    ):
-        request.session.pop(SESSION_USER, None)
+        found = await user_for_web_session(session=session, session_id=session_id)
+    if found is None:  # signed out (here or on another instance), expired, or disabled
+        request.session.pop(SESSION_ID, None)
         return None
     return _web_user(found)
-
-
-def _password_stamp(password_hash: str) -> str:
-    """A short digest of the password hash: it changes with the password, reveals nothing."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
 async def current_user(
@@ -96,16 +89,34 @@ async def current_user(
     return user
 
 
-def start_session(request: Request, user: User) -> None:
-    """Sign ``user`` in: a fresh session (new CSRF token) holding their id and password stamp."""
-    request.session.clear()
-    request.session[SESSION_USER] = user.id
-    request.session[SESSION_STAMP] = _password_stamp(user.password_hash or "")
+async def start_session(request: Request, session: AsyncSession, user: User) -> None:
+    """Sign ``user`` in: a fresh session (new id, new CSRF token) stored through ``session``,
+    which must act for the user. A session the cookie held before is ended."""
+    await end_session(request, session, user.id)
+    request.session[SESSION_ID] = await start_web_session(
+        session=session, user_id=user.id, lifetime=SESSION_LIFETIME
+    )
     request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
 
 
-def end_session(request: Request) -> None:
+async def end_session(request: Request, session: AsyncSession, user_id: int) -> None:
+    """Sign this browser out: its session ends in the database (so on every instance) and
+    the cookie is emptied. ``session`` acts for ``user_id``, the signed-in user."""
+    session_id = request.session.get(SESSION_ID)
+    if isinstance(session_id, str):
+        await end_web_session(session=session, user_id=user_id, session_id=session_id)
     request.session.clear()
+
+
+def set_notice(request: Request, message: str) -> None:
+    """Show ``message`` on the next page this browser opens (kept in the signed cookie)."""
+    request.session[SESSION_NOTICE] = message
+
+
+def take_notice(request: Request) -> str | None:
+    """The message left by :func:`set_notice`, once."""
+    notice = request.session.pop(SESSION_NOTICE, None)
+    return notice if isinstance(notice, str) else None
 
 
 OptionalUser = Annotated[WebUser | None, Depends(optional_user)]

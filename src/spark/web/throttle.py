@@ -3,6 +3,8 @@
 The counts live in the database (``spark.db.sign_in``), so every app instance behind a load
 balancer sees the same failures and a restart forgets nothing. 5 failures in a row lock the
 (username, address) pair out for 30 s, the right password included; a success clears the count.
+Each attempt is counted before its password is checked, in one atomic statement (reserve, then
+verify), so concurrent guesses cannot slip past the limit.
 """
 
 from __future__ import annotations
@@ -12,12 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from spark.db.sign_in import (
-    Limits,
-    clear_sign_in_failures,
-    record_sign_in_failure,
-    sign_in_wait,
-)
+from spark.db.sign_in import Limits, clear_sign_in_failures, reserve_sign_in_attempt
 from spark.db.types import utc_now
 
 
@@ -30,18 +27,10 @@ class SignInThrottle:
         self.limits = limits or Limits()
         self.clock = clock
 
-    async def retry_after(self, session: AsyncSession, username: str, address: str) -> float:
-        """Seconds until this pair may try again (0: now)."""
-        return await sign_in_wait(
-            session=session,
-            username=username,
-            address=address,
-            now=self.clock(),
-            limits=self.limits,
-        )
-
-    async def failed(self, session: AsyncSession, username: str, address: str) -> None:
-        await record_sign_in_failure(
+    async def reserve(self, session: AsyncSession, username: str, address: str) -> float:
+        """Count this attempt as failed before the password is checked; 0 means go on, else
+        the seconds to wait (the attempt is refused and not checked)."""
+        return await reserve_sign_in_attempt(
             session=session,
             username=username,
             address=address,

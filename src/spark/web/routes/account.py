@@ -32,11 +32,21 @@ from spark.db.users import (
     list_api_tokens,
     list_users,
     set_password,
+    sign_up_user,
     verify_password,
 )
 from spark.db.users import get_user as load_user
+from spark.db.web_sessions import end_user_web_sessions
 from spark.errors import UsageError
-from spark.web.auth import CurrentUser, OptionalUser, WebUser, end_session, start_session
+from spark.web.auth import (
+    CurrentUser,
+    OptionalUser,
+    WebUser,
+    end_session,
+    set_notice,
+    start_session,
+    take_notice,
+)
 from spark.web.deps import DatabaseDep, SettingsDep, TemplatesDep, ThrottleDep
 from spark.web.errors import ApiError
 from spark.web.security import check_csrf, csrf_token
@@ -97,7 +107,13 @@ async def signin_page(
         return RedirectResponse(_next_path(next), status_code=303)
     allowed, first = await _signup_open(database, settings.allow_signup)
     return _render(
-        templates, request, "signin.html", next=_next_path(next), signup=allowed, first=first
+        templates,
+        request,
+        "signin.html",
+        next=_next_path(next),
+        signup=allowed,
+        first=first,
+        notice=take_notice(request),
     )
 
 
@@ -129,26 +145,31 @@ async def signin(
             error=message,
         )
 
+    # Reserve, then verify: the attempt is counted as a failure (committed, so every instance
+    # sees it) before the password is checked, and a success clears the count.
     async with database.session() as session:
-        wait = await throttle.retry_after(session, username, address)
+        wait = await throttle.reserve(session, username, address)
     if wait > 0:
         return again(f"Too many failed sign-ins. Try again in {math.ceil(wait)} s.", 429)
     async with database.session() as session:
         account = await authenticate(session=session, username=username, password=password)
-        if account is None:
-            await throttle.failed(session, username, address)
-        else:
-            await throttle.succeeded(session, username, address)
     if account is None:
         return again("Wrong username or password.", 401)
-    start_session(request, account)
+    async with database.session(user_id=account.id) as session:
+        await throttle.succeeded(session, username, address)
+        await start_session(request, session, account)
     return RedirectResponse(next_path, status_code=303)
 
 
 @router.post("/signout")
-async def signout(request: Request) -> Response:
+async def signout(request: Request, database: DatabaseDep, user: OptionalUser) -> Response:
+    """Sign this browser out; its session ends in the database, so on every instance."""
     await read_form(request)
-    end_session(request)
+    if user is not None and not user.by_token:
+        async with database.session(user_id=user.id) as session:
+            await end_session(request, session, user.id)
+    request.session.clear()
+    set_notice(request, "You are signed out.")
     return RedirectResponse("/signin", status_code=303)
 
 
@@ -187,16 +208,13 @@ async def signup(
         )
     try:
         async with database.session() as session:
-            # The first account that can sign in is the admin (the CLI's local user cannot).
-            is_admin = await count_users(session=session, can_sign_in=True) == 0
-            account = await create_user(
-                session=session, username=username, password=password, is_admin=is_admin
-            )
+            account = await sign_up_user(session=session, username=username, password=password)
     except UsageError as exc:
         return _render(
             templates, request, "signup.html", 422, first=first, username=username, error=str(exc)
         )
-    start_session(request, account)
+    async with database.session(user_id=account.id) as session:
+        await start_session(request, session, account)
     return RedirectResponse("/", status_code=303)
 
 
@@ -277,21 +295,39 @@ async def change_password(page: AccountPageDep) -> Response:
 
     if new != form.get("confirm", "")[:MAX_PASSWORD_CHARS]:
         return await page(422, password_error="The two new passwords differ.")
-    async with database.session() as session:
+    async with database.session(user_id=user.id) as session:
         account = await load_user(session=session, user_id=user.id)
         if account is None or account.password_hash is None:
             return await page(422, password_error="This account has no password to change.")
         if not verify_password(current, account.password_hash):
             return await page(422, password_error="The current password is wrong.")
         try:
+            # Ends every session of the account, on every instance; this one starts afresh.
             await set_password(session=session, user_id=user.id, password=new)
         except UsageError as exc:
             return await page(422, password_error=str(exc))
-        await session.refresh(account)
-        # A fresh session (and CSRF token) with the new password's stamp: every other session
-        # of this account, on any instance, is signed out at its next request.
-        start_session(request, account)
-    return await page(200, password_message="Password changed.")
+        await start_session(request, session, account)
+    return await page(
+        200, password_message="Password changed. Every other session of this account is signed out."
+    )
+
+
+@router.post("/account/signout-everywhere")
+async def signout_everywhere(
+    request: Request, database: DatabaseDep, user: CurrentUser
+) -> Response:
+    """End every session of this account, on every instance, this one included."""
+    await read_form(request)
+    async with database.session(user_id=user.id) as session:
+        ended = await end_user_web_sessions(session=session, user_id=user.id)
+    request.session.clear()
+    others = max(ended - 1, 0)  # this browser's session was one of them
+    if others == 0:
+        detail = "no other session was open"
+    else:
+        detail = f"{others} other session{'s' if others > 1 else ''} ended too"
+    set_notice(request, f"You are signed out everywhere: {detail}.")
+    return RedirectResponse("/signin", status_code=303)
 
 
 @router.post("/account/tokens")
