@@ -69,3 +69,12 @@ def test_unknown_provider_is_a_usage_error() -> None:
     with pytest.raises(UsageError) as info:
         build_provider("gemini", Settings())
     assert "anthropic" in (info.value.hint or "")
+
+
+def test_trusted_proxies_are_ip_addresses_or_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().trusted_proxies == ""  # nobody's forwarded headers by default
+    monkeypatch.setenv("SPARK_TRUSTED_PROXIES", " 10.0.0.5, 10.1.0.0/16 ,::1,192.168.1.7/24")
+    assert load_settings().trusted_proxies == "10.0.0.5/32,10.1.0.0/16,::1/128,192.168.1.0/24"
+    monkeypatch.setenv("SPARK_TRUSTED_PROXIES", "10.0.0.5, proxy.internal")
+    with pytest.raises(ValidationError, match="'proxy.internal' is not an IP address or network"):
+        load_settings()
