@@ -76,5 +76,5 @@ def test_trusted_proxies_are_ip_addresses_or_networks(monkeypatch: pytest.Monkey
     monkeypatch.setenv("SPARK_TRUSTED_PROXIES", " 10.0.0.5, 10.1.0.0/16 ,::1,192.168.1.7/24")
     assert load_settings().trusted_proxies == "10.0.0.5/32,10.1.0.0/16,::1/128,192.168.1.0/24"
     monkeypatch.setenv("SPARK_TRUSTED_PROXIES", "10.0.0.5, proxy.internal")
-    with pytest.raises(ValidationError, match="'proxy.internal' is not an IP address or network"):
+    with pytest.raises(ValidationError, match=r"'proxy\.internal' is not an IP address or network"):
         load_settings()
