@@ -109,7 +109,7 @@ async def end_session(request: Request, session: AsyncSession, user_id: int) -> 
 
 
 def set_notice(request: Request, message: str) -> None:
-    """Show ``message`` on the next page this browser opens (kept in the signed cookie)."""
+    """Show ``message`` on the sign-in page this browser opens next (kept in the cookie)."""
     request.session[SESSION_NOTICE] = message
 
 
