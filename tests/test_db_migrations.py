@@ -184,3 +184,39 @@ async def test_upgrade_notes_a_missing_app_role(postgres: PostgresServer) -> Non
         assert len(notes) == 1 and "does not exist" in notes[0]
     finally:
         postgres.drop_database(name)
+
+
+_MIGRATE_AT_ONCE = """
+import asyncio, sys, time
+from spark.db.engine import Database
+from spark.db.migrate import ensure_schema
+
+async def main() -> None:
+    while time.time() < float(sys.argv[2]):
+        time.sleep(0.001)
+    async with Database("sqlite:///" + sys.argv[1]) as database:
+        await ensure_schema(database)
+
+asyncio.run(main())
+"""
+
+
+def test_processes_migrating_a_new_sqlite_file_at_once_all_succeed(tmp_path: Path) -> None:
+    """Two `spark` commands started together on a new database used to both run the
+    migrations; the second failed with "table ... already exists"."""
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "spark.db"
+    start = str(time.time() + 2.0)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", _MIGRATE_AT_ONCE, str(path), start],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outcomes = [(p.communicate(timeout=120)[1], p.returncode) for p in processes]
+    assert [err for err, code in outcomes if code != 0] == []

@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, inspect, text
@@ -33,6 +35,19 @@ TABLES = (
 )
 
 log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _migration_lock(database: Database) -> Iterator[None]:
+    """An inter-process lock beside a SQLite file (none for an in-memory database)."""
+    name = database.url.database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        yield
+        return
+    from filelock import FileLock
+
+    with FileLock(f"{Path(name).expanduser()}.migrate-lock", mode=0o600):
+        yield
 
 
 def _alembic_config(connection: Connection) -> object:
@@ -160,7 +175,11 @@ async def ensure_schema(database: Database, *, app_role: str | None = None) -> N
     if revision == HEAD:
         return
     if not database.is_postgresql:
-        await upgrade(database)
+        # Several processes may open a new file at once (two CLI commands, the workers of
+        # `spark serve`): one migrates while the others wait, then find it current.
+        with _migration_lock(database):
+            if await current_revision(database) != HEAD:
+                await upgrade(database)
         return
     if revision is None:
         raise SchemaOutOfDateError(
