@@ -8,6 +8,7 @@ SECURITY DEFINER function ``spark_user_id_for_token`` (see docs/database.md).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import secrets
@@ -158,12 +159,14 @@ async def count_users(*, session: AsyncSession, can_sign_in: bool | None = None)
 async def authenticate(*, session: AsyncSession, username: str, password: str) -> User | None:
     """The enabled account matching ``username`` and ``password``, else None."""
     user = await get_user_by_username(session=session, username=username)
+    # argon2 takes tens of milliseconds of CPU: off the event loop, so other requests and
+    # open streams go on meanwhile.
     if user is None or user.password_hash is None:
-        verify_password(password, _dummy_hash())
+        await asyncio.to_thread(verify_password, password, _dummy_hash())
         return None
-    if not verify_password(password, user.password_hash) or user.disabled:
+    if not await asyncio.to_thread(verify_password, password, user.password_hash):
         return None
-    return user
+    return None if user.disabled else user
 
 
 async def set_password(*, session: AsyncSession, user_id: int, password: str) -> None:
@@ -171,7 +174,7 @@ async def set_password(*, session: AsyncSession, user_id: int, password: str) ->
 
     ``session`` must act for the user (``Database.session(user_id=...)``: row-level security
     guards the sessions on PostgreSQL)."""
-    password_hash = hash_password(password)
+    password_hash = await asyncio.to_thread(hash_password, password)
     await session.execute(
         update(User).where(User.id == user_id).values(password_hash=password_hash)
     )

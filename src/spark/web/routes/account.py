@@ -11,6 +11,7 @@ Failed sign-ins are throttled per username and address, across instances
 
 from __future__ import annotations
 
+import asyncio
 import math
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -299,7 +300,7 @@ async def change_password(page: AccountPageDep) -> Response:
         account = await load_user(session=session, user_id=user.id)
         if account is None or account.password_hash is None:
             return await page(422, password_error="This account has no password to change.")
-        if not verify_password(current, account.password_hash):
+        if not await asyncio.to_thread(verify_password, current, account.password_hash):
             return await page(422, password_error="The current password is wrong.")
         try:
             # Ends every session of the account, on every instance; this one starts afresh.
