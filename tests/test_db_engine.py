@@ -59,3 +59,19 @@ async def test_unwritable_sqlite_folder_is_one_clear_error(tmp_path: Path) -> No
     blocker.write_text("not a folder")
     with pytest.raises(DatabaseError, match="Cannot create the folder"):
         Database(f"sqlite:///{blocker / 'sub' / 'spark.db'}")
+
+
+@pytest.mark.parametrize(
+    ("reason", "hint_has"),
+    [
+        ("disk I/O error", "disk may be full"),
+        ("database or disk is full", "disk may be full"),
+        ("attempt to write a readonly database", "not writable"),
+        ("unable to open database file", "SPARK_DATABASE_URL"),
+    ],
+)
+def test_sqlite_failures_get_a_hint_that_fits(reason: str, hint_has: str) -> None:
+    from spark.db.engine import connection_error
+
+    error = connection_error(normalize_url("sqlite:///x.db"), OSError(reason))
+    assert reason in error.message and hint_has in (error.hint or "")

@@ -71,9 +71,13 @@ def _first_line(error: BaseException) -> str:
 
 def connection_error(url: URL, error: BaseException) -> DatabaseError:
     """A one-line :class:`DatabaseError` for a failure to reach the database at ``url``."""
-    return DatabaseError(
-        f"Cannot use the database {describe(url)}: {_first_line(error)}.", hint=_HINT
-    )
+    reason = _first_line(error)
+    hint = _HINT
+    if url.get_backend_name() == "sqlite" and any(
+        words in reason.lower() for words in ("disk", "full", "readonly", "read-only")
+    ):
+        hint = "The disk may be full, or the file or its folder not writable (SPARK_DATA_DIR)."
+    return DatabaseError(f"Cannot use the database {describe(url)}: {reason}.", hint=hint)
 
 
 class _SparkSession(Session):
