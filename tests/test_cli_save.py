@@ -351,4 +351,4 @@ def test_history_write_and_file_writes_all_fail_on_sqlite(
     assert "It is also in your history" not in err  # it is not
     assert out == code_text
     assert files_under(tmp_path / "out") == []
-    assert [p.name for p in files_under(tmp_path / "data")] == ["spark.db"]
+    assert [p.name for p in files_under(tmp_path / "data")] == ["spark.db", "spark.db.migrate-lock"]
