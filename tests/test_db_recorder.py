@@ -20,7 +20,7 @@ from spark.db.history import get_generation, interrupt_abandoned_generations, li
 from spark.db.models import GenerationRecord
 from spark.db.recorder import HistoryRecorder
 from spark.db.users import create_user, get_user_by_username
-from spark.errors import UsageError
+from spark.errors import ErrorKind, UsageError
 from spark.events import DoneEvent, ErrorEvent, TokenEvent
 from spark.generation import Engine, GenerationRequest, GenerationStart
 from spark.unity.prompts import SYSTEM_PROMPT_VERSION
@@ -188,15 +188,22 @@ class BrokenRecorder:
         raise RuntimeError("still on fire")
 
 
-async def test_a_failing_recorder_never_fails_the_generation(
+async def test_a_recorder_that_cannot_finish_turns_success_into_an_error(
     upstream: FakeUpstream, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """A failing ``start`` is only logged (the generation goes on); a failing ``finish`` means
+    the outcome was not saved, and the user is told so instead of seeing a success."""
     caplog.set_level(logging.ERROR, "spark.generation")
     async with engine_for(upstream) as engine:
         events = [e async for e in engine.generate(REQUEST, recorder=BrokenRecorder())]
-    assert isinstance(events[-1], DoneEvent)
+    assert not any(isinstance(e, DoneEvent) for e in events)
+    error = events[-1]
+    assert isinstance(error, ErrorEvent) and error.error.kind is ErrorKind.RECORD
+    assert "could not save it in your history" in error.error.message
+    assert error.result is not None and error.result.class_name == "CoinSpinner"  # not lost
+    assert error.usage == error.result.usage and error.usage.input_tokens == 42
     assert caplog.text.count("could not record the generation") == 2
-    assert "database on fire" in caplog.text
+    assert "database on fire" in caplog.text and "still on fire" in caplog.text
 
 
 def _spark_env(database_url: str, upstream: FakeUpstream) -> dict[str, str]:
