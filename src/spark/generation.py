@@ -20,7 +20,6 @@ anyone sees it.
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
@@ -56,12 +55,17 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class GenerationRequest:
-    """What the user asked for. ``history`` holds earlier turns of the same conversation."""
+    """What the user asked for. ``history`` holds earlier turns of the same conversation.
+
+    ``resolved``: provider and model are what :meth:`Engine.resolve` returned for this request
+    already (an adapter that checks before streaming), so the engine does not check again.
+    """
 
     prompt: str
     provider: str | None = None
     model: str | None = None
     history: tuple[ChatMessage, ...] = ()
+    resolved: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +182,10 @@ class Engine:
             model_id = self.settings.default_model
         if model_id is None:
             return name, self.catalog.default_model(name).id
-        listing = await self.models.listing(name)
+        known = self.catalog.find(name, model_id)
+        if known is not None:  # no network call for a model SPARK knows
+            return name, known.id
+        listing = await self.models.listing(name)  # at most one request, cached either way
         known = listing.find(model_id)
         if known is not None:
             return name, known.id
@@ -360,11 +367,14 @@ class Engine:
     ) -> AsyncGenerator[Event]:
         run.provider, run.model = request.provider, request.model
         try:
-            run.provider, run.model = await self.resolve(request)
+            if request.resolved and request.provider and request.model:
+                provider_name, model_id = request.provider, request.model
+            else:
+                provider_name, model_id = await self.resolve(request)
         except SparkError as exc:
             yield self._failure(run, exc)
             return
-        provider_name, model_id = run.provider, run.model
+        run.provider, run.model = provider_name, model_id
         provider = self.provider(provider_name)
         options = self._options(provider_name, model_id)
         messages = [*request.history, ChatMessage("user", request.prompt)]
@@ -537,19 +547,10 @@ class Engine:
 
 def _unrecorded(event: DoneEvent | ErrorEvent) -> ErrorEvent:
     """What the user is told when ``event`` could not be saved in the history."""
-    if isinstance(event, ErrorEvent):
-        error = copy.copy(event.error)
+    if isinstance(event, ErrorEvent):  # still the failure the user sees, with a note
+        error = event.error
         error.hint = " ".join(filter(None, [error.hint, "It could not be saved in your history."]))
-        return ErrorEvent(
-            error,
-            provider=event.provider,
-            model=event.model,
-            attempts=event.attempts,
-            usage=event.usage,
-            cost_usd=event.cost_usd,
-            duration_ms=event.duration_ms,
-            attempt_details=event.attempt_details,
-        )
+        return event
     result = event.result
     error = AIError(
         "The script was generated, but SPARK could not save it in your history.",
