@@ -332,3 +332,43 @@ async def test_ctrl_c_in_spark_generate_finishes_the_row_as_cancelled(
     async with db.session(user_id=row.user_id) as session:
         after = await get_generation(session=session, user_id=row.user_id, record_id=row.id)
     assert after is not None and (after.status, after.error_kind) == ("failed", "cancelled")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # one is enough: it is slow
+@pytest.mark.parametrize(
+    ("sig", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["Ctrl-C", "SIGTERM"]
+)
+async def test_stopping_spark_generate_mid_reply_bills_what_was_reported(
+    db: Database, database_url: str, tmp_path: Path, sig: int, exit_code: int
+) -> None:
+    """Ctrl-C or SIGTERM after the first tokens: the row is finished as cancelled with the
+    tokens the provider reported in message_start (420 in, 1 out), not 0/0."""
+    with FakeUpstream() as slow:
+        slow.anthropic.enqueue(Reply(input_tokens=420, chunk_delay=60))  # one delta, then waits
+        proc = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "spark", "generate", "a coin", "-p", "anthropic", "-o", "out/"),
+            cwd=tmp_path,
+            env=_spark_env(database_url, slow),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            assert proc.stderr is not None
+            seen = b""
+            while b"Here is a script" not in seen:  # the first delta was shown: mid-reply
+                chunk = await asyncio.wait_for(proc.stderr.read(200), 30)
+                assert chunk, (seen, await proc.communicate())
+                seen += chunk
+            proc.send_signal(sig)
+            _, err = await asyncio.wait_for(proc.communicate(), 20)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.communicate()
+    assert proc.returncode == exit_code and b"Traceback" not in err, err
+    async with db.session() as session:
+        user = await get_user_by_username(session=session, username="crash-test")
+    assert user is not None
+    row = await only_row(db, user.id)
+    assert (row.status, row.error_kind) == ("failed", "cancelled")
+    assert (row.input_tokens, row.output_tokens, row.attempts) == (420, 1, 1)
