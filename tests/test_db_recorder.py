@@ -22,7 +22,8 @@ from spark.db.recorder import HistoryRecorder
 from spark.db.users import create_user, get_user_by_username
 from spark.errors import ErrorKind, UsageError
 from spark.events import DoneEvent, ErrorEvent, TokenEvent
-from spark.generation import Engine, GenerationRequest, GenerationStart
+from spark.generation import Engine, GenerationRequest
+from spark.recording import GenerationStart
 from spark.unity.prompts import SYSTEM_PROMPT_VERSION
 from tests.fakes.upstream import FakeUpstream, Fault, Reply
 

@@ -6,11 +6,12 @@ delivered restarts from scratch, after a ``RetryEvent`` that tells displays to c
 the script, validate it, optionally ask the model once to repair its errors, and finish with one
 ``DoneEvent`` or ``ErrorEvent``. Nothing here knows about HTTP requests, terminals or databases.
 
-An adapter that keeps records passes a :class:`GenerationRecorder` (``spark.db.recorder`` writes
-history rows): it hears ``start`` before the provider is called and ``finish`` with the final
-event before that event is yielded, and ``finish`` even when the consumer stops early. When
-``finish`` fails (after the recorder's own retries), a ``DoneEvent`` becomes an ``ErrorEvent`` of
-kind ``record``: an outcome that could not be saved is never reported as a success.
+An adapter that keeps records passes a :class:`~spark.recording.GenerationRecorder`
+(``spark.db.recorder`` writes history rows): it hears ``start`` before the provider is called
+and ``finish`` with the final event before that event is yielded, and ``finish`` even when the
+consumer stops early. When ``finish`` fails (after the recorder's own retries), a ``DoneEvent``
+becomes an ``ErrorEvent`` of kind ``record``: an outcome that could not be saved is never
+reported as a success (:mod:`spark.recording`).
 
 Every provider call's usage counts, failed and cancelled ones included (see
 :mod:`spark.attempts`); text from the provider is made storable (:mod:`spark.text`) before
@@ -25,7 +26,7 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from spark.attempts import GenerationRun
 from spark.catalog import Catalog, load_catalog
@@ -44,6 +45,7 @@ from spark.events import (
 from spark.models import ModelDirectory
 from spark.providers import OFFLINE, build_provider
 from spark.providers.base import ChatMessage, Provider, StreamOptions
+from spark.recording import GenerationRecorder, GenerationStart, Recording
 from spark.retry import RetryDecision, RetryPolicy
 from spark.text import storable
 from spark.unity.extract import extract_code
@@ -66,27 +68,6 @@ class GenerationRequest:
     model: str | None = None
     history: tuple[ChatMessage, ...] = ()
     resolved: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class GenerationStart:
-    """What a recorder learns when a generation begins (provider and model as planned)."""
-
-    prompt: str
-    provider: str
-    model: str
-    system_prompt_version: str
-
-
-class GenerationRecorder(Protocol):
-    """Keeps a durable record of one generation (one recorder per generation)."""
-
-    async def start(self, started: GenerationStart) -> None:
-        """Called once, before any provider is called."""
-
-    async def finish(self, outcome: DoneEvent | ErrorEvent) -> None:
-        """Called once with the final event, before it is yielded; when the consumer stopped
-        early (disconnect, Ctrl-C), with an ``ErrorEvent`` of kind ``cancelled``."""
 
 
 @dataclass(slots=True)
@@ -231,32 +212,32 @@ class Engine:
         from cancellation; a failure of ``start`` is logged and the generation goes on.
         """
         run = GenerationRun(started=self._clock(), cost_of=self.catalog.cost)
-        starting: asyncio.Future[None] | None = None
+        recording: Recording | None = None
         if recorder is not None:
             try:
                 self.check_prompt(request.prompt)
             except UsageError as exc:  # a mistake in the request, not a generation: no row
                 yield ErrorEvent(exc, provider=request.provider, model=request.model)
                 return
-            starting = self._record(recorder.start(self.planned(request)))
+            recording = Recording(recorder, self._recordings)
         finished = False
         try:
-            if starting is not None:
-                await self._wait(starting)
+            if recording is not None:
+                await recording.start(self.planned(request))
             async with aclosing(self._generate(request, run)) as events:
                 async for event in events:
                     if isinstance(event, DoneEvent | ErrorEvent):
                         finished = True
-                        if recorder is not None and starting is not None:
-                            event = await self._finish(starting, recorder, event)
+                        if recording is not None:
+                            event = await recording.finish(event)
                     yield event
         finally:
             if not finished:
                 cancelled = self._cancelled(run, stop.reason if stop is not None else None)
                 if stop is not None:
                     stop.outcome = cancelled
-                if recorder is not None and starting is not None:
-                    await self._wait(self._record(self._after(starting, recorder, cancelled)))
+                if recording is not None:
+                    await recording.finish(cancelled)
 
     async def record_refusal(
         self, request: GenerationRequest, error: SparkError, recorder: GenerationRecorder
@@ -265,10 +246,11 @@ class Engine:
         missing key) as a failed generation, as :meth:`generate` does; returns its event.
         Adapters that check a request before streaming (the web app) call this."""
         self._clean(error)
-        event = ErrorEvent(error, provider=request.provider, model=request.model)
-        starting = self._record(recorder.start(self.planned(request)))
-        await self._wait(starting)
-        recorded = await self._finish(starting, recorder, event)
+        recording = Recording(recorder, self._recordings)
+        await recording.start(self.planned(request))
+        recorded = await recording.finish(
+            ErrorEvent(error, provider=request.provider, model=request.model)
+        )
         assert isinstance(recorded, ErrorEvent)
         return recorded
 
@@ -313,54 +295,6 @@ class Engine:
         """Remove configured secrets from ``error``'s words (in place)."""
         error.message = redact(error.message, self.settings.secret_values()) or ""
         error.hint = redact(error.hint, self.settings.secret_values())
-
-    async def _finish(
-        self,
-        starting: asyncio.Future[None],
-        recorder: GenerationRecorder,
-        event: DoneEvent | ErrorEvent,
-    ) -> DoneEvent | ErrorEvent:
-        """Record ``event``; if that fails, the event that tells the user so."""
-        failure = await self._wait(self._record(self._after(starting, recorder, event)))
-        if failure is None:
-            return event
-        return _unrecorded(event)
-
-    def _record(self, call: Awaitable[None]) -> asyncio.Future[None]:
-        """Run a recorder call as its own task, so that cancelling the consumer cannot cut it
-        short; ``aclose`` waits for the ones still running."""
-        task = asyncio.ensure_future(call)
-        self._recordings.add(task)
-        task.add_done_callback(self._recorded)
-        return task
-
-    def _recorded(self, task: asyncio.Future[None]) -> None:
-        self._recordings.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("could not record the generation", exc_info=task.exception())
-
-    @staticmethod
-    async def _after(
-        starting: asyncio.Future[None],
-        recorder: GenerationRecorder,
-        outcome: DoneEvent | ErrorEvent,
-    ) -> None:
-        """``finish`` once ``start`` is over (it may still be running after a cancellation)."""
-        if not starting.done():
-            await asyncio.wait([starting])
-        await recorder.finish(outcome)
-
-    @staticmethod
-    async def _wait(task: asyncio.Future[None]) -> Exception | None:
-        """Wait for a recording; cancellation passes, a failure is returned (and logged by
-        ``_recorded``)."""
-        try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            return exc
-        return None
 
     async def _generate(
         self, request: GenerationRequest, run: GenerationRun
@@ -543,33 +477,6 @@ class Engine:
             unity_version=self.settings.unity_version,
             input_system=self.settings.input_system,
         )
-
-
-def _unrecorded(event: DoneEvent | ErrorEvent) -> ErrorEvent:
-    """What the user is told when ``event`` could not be saved in the history."""
-    if isinstance(event, ErrorEvent):  # still the failure the user sees, with a note
-        error = event.error
-        error.hint = " ".join(filter(None, [error.hint, "It could not be saved in your history."]))
-        return event
-    result = event.result
-    error = AIError(
-        "The script was generated, but SPARK could not save it in your history.",
-        hint="Check that the database can be written to (`spark db current`), then try again.",
-        provider=result.provider,
-        kind=ErrorKind.RECORD,
-        retryable=False,
-    )
-    return ErrorEvent(
-        error,
-        provider=result.provider,
-        model=result.model,
-        attempts=result.attempts,
-        usage=result.usage,
-        cost_usd=result.cost_usd,
-        duration_ms=result.duration_ms,
-        attempt_details=result.attempt_details,
-        result=result,
-    )
 
 
 def _findings(report: Any, code: str) -> str:

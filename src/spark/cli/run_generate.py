@@ -42,7 +42,8 @@ from spark.events import (
     RetryEvent,
     TokenEvent,
 )
-from spark.generation import Engine, GenerationRequest, GenerationStart
+from spark.generation import Engine, GenerationRequest
+from spark.recording import GenerationStart
 
 if TYPE_CHECKING:
     from spark.db.recorder import HistoryRecorder

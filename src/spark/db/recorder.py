@@ -25,7 +25,7 @@ from spark.db.history import GenerationOutcome, finish_generation, start_generat
 from spark.db.models import GenerationStatus
 from spark.errors import AIError, ConfigError, ErrorKind, SparkError, UsageError
 from spark.events import DoneEvent, ErrorEvent
-from spark.generation import GenerationStart
+from spark.recording import GenerationStart
 
 FINISH_TRIES = 3
 RETRY_DELAYS = (0.2, 1.0)  # seconds before the second and the third try

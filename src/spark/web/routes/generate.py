@@ -24,8 +24,9 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.sse import EventSourceResponse, format_sse_event
 
 from spark.errors import SparkError
-from spark.generation import GenerationRequest, GenerationStart
+from spark.generation import GenerationRequest
 from spark.providers.base import ChatMessage
+from spark.recording import GenerationStart
 from spark.unity.prompts import SYSTEM_PROMPT_VERSION
 from spark.web.auth import CurrentUser
 from spark.web.conversations import new_id
