@@ -9,36 +9,22 @@ cost $2 in / $10 out per million tokens, so 420 in + 1 out is $0.000850.
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from typing import Any
 
-import pytest
-
 from spark.config import Settings
 from spark.db.engine import Database
-from spark.db.history import list_generations
-from spark.db.models import GenerationRecord
 from spark.db.recorder import HistoryRecorder
-from spark.db.users import create_user
 from spark.errors import ErrorKind
 from spark.events import DoneEvent, ErrorEvent, TokenEvent
 from spark.generation import Engine, GenerationRequest
 from spark.usage import Usage
 from tests.fakes.upstream import FakeUpstream, Fault, Reply
+from tests.test_db_recorder import new_user, only_row
+from tests.test_generation import BROKEN
 
 SONNET = "claude-sonnet-5-5"
 REQUEST = GenerationRequest("a coin that spins", provider="anthropic", model=SONNET)
-BROKEN = """```csharp
-using UnityEngine;
-public class Broken : MonoBehaviour
-{
-    void Update()
-    {
-        int x = 1
-    }
-}
-```"""
 
 
 def engine_for(upstream: FakeUpstream, **overrides: Any) -> Engine:
@@ -137,18 +123,6 @@ async def test_a_retry_inside_the_repair_round_is_an_attempt(upstream: FakeUpstr
 # -- in the history, on both databases ----------------------------------------------------------
 
 
-async def new_user(db: Database) -> int:
-    async with db.session() as session:
-        return (await create_user(session=session, username="payer")).id
-
-
-async def only_row(db: Database, user_id: int) -> GenerationRecord:
-    async with db.session(user_id=user_id) as session:
-        page = await list_generations(session=session, user_id=user_id)
-    assert page.total == 1
-    return page.items[0]
-
-
 async def test_failed_attempts_are_in_the_row(db: Database, upstream: FakeUpstream) -> None:
     user_id = await new_user(db)
     upstream.anthropic.enqueue(*[mid_stream_error() for _ in range(5)])
@@ -210,26 +184,3 @@ async def test_a_cancelled_generation_bills_what_was_reported(
     assert (row.status, row.error_kind, row.attempts) == ("failed", "cancelled", 1)
     assert (row.input_tokens, row.output_tokens, row.cost_usd) == (420, 1, Decimal("0.000850"))
     assert [a["outcome"] for a in row.attempt_details or []] == ["cancelled"]
-
-
-async def test_a_cancelled_task_bills_what_was_reported(
-    db: Database, upstream: FakeUpstream
-) -> None:
-    """Ctrl-C, or a server cancelling the request: the task is cancelled mid-stream."""
-    user_id = await new_user(db)
-    upstream.anthropic.enqueue(Reply(input_tokens=420, chunk_size=4, chunk_delay=0.05))
-    first_token = asyncio.Event()
-
-    async def consume(engine: Engine) -> None:
-        async for event in engine.generate(REQUEST, recorder=HistoryRecorder(db, user_id=user_id)):
-            if isinstance(event, TokenEvent):
-                first_token.set()
-
-    async with engine_for(upstream) as engine:
-        task = asyncio.create_task(consume(engine))
-        await asyncio.wait_for(first_token.wait(), 5)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-    row = await only_row(db, user_id)
-    assert (row.error_kind, row.input_tokens, row.output_tokens) == ("cancelled", 420, 1)

@@ -9,6 +9,8 @@ import os
 import signal
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -176,9 +178,10 @@ async def test_cancelled_task_still_finishes_its_row(db: Database, upstream: Fak
         task.cancel()  # and again, as level-triggered cancel scopes do: recording is shielded
         with pytest.raises(asyncio.CancelledError):
             await task
-    # Leaving the engine waited for the shielded recording.
+    # Leaving the engine waited for the shielded recording, with what message_start billed.
     row = await only_row(db, user_id)
     assert (row.status, row.error_kind) == ("failed", "cancelled")
+    assert (row.input_tokens, row.output_tokens, row.attempts) == (42, 1, 1)
 
 
 class BrokenRecorder:
@@ -305,30 +308,40 @@ async def test_rows_of_a_killed_process_are_marked_interrupted(
     assert after.finished_at is not None
 
 
+@asynccontextmanager
+async def spark_generate(
+    database_url: str, upstream: FakeUpstream, cwd: Path
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`spark generate` (Anthropic, against ``upstream``) as a subprocess, killed if it
+    outlives the block."""
+    proc = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "spark", "generate", "a coin", "-p", "anthropic", "-o", "out/"),
+        cwd=cwd,
+        env=_spark_env(database_url, upstream),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        yield proc
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.communicate()
+
+
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # one is enough: it is slow
 async def test_ctrl_c_in_spark_generate_finishes_the_row_as_cancelled(
     db: Database, database_url: str, tmp_path: Path
 ) -> None:
     with FakeUpstream() as stalling:
         stalling.anthropic.enqueue(Reply(latency=60))  # still generating when Ctrl-C comes
-        proc = await asyncio.create_subprocess_exec(
-            *(sys.executable, "-m", "spark", "generate", "a coin", "-p", "anthropic", "-o", "out/"),
-            cwd=tmp_path,
-            env=_spark_env(database_url, stalling),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        try:
+        async with spark_generate(database_url, stalling, tmp_path) as proc:
             row = await _wait_for_running_row(db, proc)
             while not stalling.anthropic.history:  # mid-request, not mid-import
                 assert proc.returncode is None
                 await asyncio.sleep(0.05)
             proc.send_signal(signal.SIGINT)
             _, err = await asyncio.wait_for(proc.communicate(), 20)
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.communicate()
     assert proc.returncode == 130 and b"Traceback" not in err
     async with db.session(user_id=row.user_id) as session:
         after = await get_generation(session=session, user_id=row.user_id, record_id=row.id)
@@ -346,14 +359,7 @@ async def test_stopping_spark_generate_mid_reply_bills_what_was_reported(
     tokens the provider reported in message_start (420 in, 1 out), not 0/0."""
     with FakeUpstream() as slow:
         slow.anthropic.enqueue(Reply(input_tokens=420, chunk_delay=60))  # one delta, then waits
-        proc = await asyncio.create_subprocess_exec(
-            *(sys.executable, "-m", "spark", "generate", "a coin", "-p", "anthropic", "-o", "out/"),
-            cwd=tmp_path,
-            env=_spark_env(database_url, slow),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        try:
+        async with spark_generate(database_url, slow, tmp_path) as proc:
             assert proc.stderr is not None
             seen = b""
             while b"Here is a script" not in seen:  # the first delta was shown: mid-reply
@@ -362,10 +368,6 @@ async def test_stopping_spark_generate_mid_reply_bills_what_was_reported(
                 seen += chunk
             proc.send_signal(sig)
             _, err = await asyncio.wait_for(proc.communicate(), 20)
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.communicate()
     assert proc.returncode == exit_code and b"Traceback" not in err, err
     async with db.session() as session:
         user = await get_user_by_username(session=session, username="crash-test")

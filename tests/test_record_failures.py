@@ -20,17 +20,16 @@ from typing import Any
 import pytest
 
 from spark.db.engine import Database
-from spark.db.history import get_generation, list_generations
-from spark.db.models import GenerationRecord
+from spark.db.history import get_generation
 from spark.db.recorder import FINISH_TRIES, RETRY_DELAYS, HistoryRecorder
 from spark.db.stats import generation_stats
-from spark.db.users import create_user
 from spark.errors import ErrorKind
 from spark.events import DoneEvent, ErrorEvent, TokenEvent
 from spark.generation import GenerationRequest
 from spark.web.conversations import DatabaseConversationStore
 from tests.fakes.upstream import FakeUpstream, Reply
 from tests.test_billing import engine_for
+from tests.test_db_recorder import new_user, only_row
 
 REQUEST = GenerationRequest("a coin that spins", provider="anthropic", model="claude-sonnet-5-5")
 # A reply whose code holds a NUL and a lone surrogate (the fake sends them as JSON escapes,
@@ -95,18 +94,6 @@ async def refusal(request: pytest.FixtureRequest, backend: str, db: Database) ->
     trigger = Refusal(request, backend, db)
     yield trigger
     await trigger.remove()
-
-
-async def new_user(db: Database) -> int:
-    async with db.session() as session:
-        return (await create_user(session=session, username="writer")).id
-
-
-async def only_row(db: Database, user_id: int) -> GenerationRecord:
-    async with db.session(user_id=user_id) as session:
-        page = await list_generations(session=session, user_id=user_id)
-    assert page.total == 1
-    return page.items[0]
 
 
 async def generate(upstream: FakeUpstream, recorder: HistoryRecorder) -> list[Any]:
