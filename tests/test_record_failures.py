@@ -152,7 +152,7 @@ async def test_an_outcome_that_cannot_be_written_fails_the_row_and_the_generatio
 ) -> None:
     """Every full write is refused: after FINISH_TRIES the row is still marked failed with its
     figures (so its cost is counted), and the user sees an error, not a success."""
-    caplog.set_level(logging.WARNING)
+    caplog.set_level(logging.INFO, "spark.db.recorder")
     user_id = await new_user(db)
     await refusal.install("NEW.generated_code IS NOT NULL")
     upstream.anthropic.enqueue(Reply(input_tokens=100, output_tokens=50))

@@ -150,19 +150,18 @@ class HistoryRecorder:
                 await self._write(figures)
                 return
             except Exception as exc:  # any database failure: try again, then give up loudly
-                log.warning(
+                # Each try is a detail: the engine logs the final failure (and tells the user).
+                log.info(
                     "could not finish history row %s (try %d of %d): %s",
                     self.record_id,
                     attempt + 1,
                     FINISH_TRIES,
-                    exc,
+                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
                 )
                 failure = exc
         with suppress(Exception):
             await self._write(unrecorded(figures))
-            log.error(
-                "history row %s marked failed: its outcome could not be saved", self.record_id
-            )
+            log.info("history row %s marked failed: its outcome could not be saved", self.record_id)
         assert failure is not None
         raise failure
 
