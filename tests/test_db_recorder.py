@@ -9,6 +9,8 @@ import os
 import signal
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +22,10 @@ from spark.db.history import get_generation, interrupt_abandoned_generations, li
 from spark.db.models import GenerationRecord
 from spark.db.recorder import HistoryRecorder
 from spark.db.users import create_user, get_user_by_username
-from spark.errors import UsageError
+from spark.errors import ErrorKind, UsageError
 from spark.events import DoneEvent, ErrorEvent, TokenEvent
-from spark.generation import Engine, GenerationRequest, GenerationStart
+from spark.generation import Engine, GenerationRequest
+from spark.recording import GenerationStart
 from spark.unity.prompts import SYSTEM_PROMPT_VERSION
 from tests.fakes.upstream import FakeUpstream, Fault, Reply
 
@@ -175,9 +178,10 @@ async def test_cancelled_task_still_finishes_its_row(db: Database, upstream: Fak
         task.cancel()  # and again, as level-triggered cancel scopes do: recording is shielded
         with pytest.raises(asyncio.CancelledError):
             await task
-    # Leaving the engine waited for the shielded recording.
+    # Leaving the engine waited for the shielded recording, with what message_start billed.
     row = await only_row(db, user_id)
     assert (row.status, row.error_kind) == ("failed", "cancelled")
+    assert (row.input_tokens, row.output_tokens, row.attempts) == (42, 1, 1)
 
 
 class BrokenRecorder:
@@ -188,15 +192,22 @@ class BrokenRecorder:
         raise RuntimeError("still on fire")
 
 
-async def test_a_failing_recorder_never_fails_the_generation(
+async def test_a_recorder_that_cannot_finish_turns_success_into_an_error(
     upstream: FakeUpstream, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """A failing ``start`` is only logged (the generation goes on); a failing ``finish`` means
+    the outcome was not saved, and the user is told so instead of seeing a success."""
     caplog.set_level(logging.ERROR, "spark.generation")
     async with engine_for(upstream) as engine:
         events = [e async for e in engine.generate(REQUEST, recorder=BrokenRecorder())]
-    assert isinstance(events[-1], DoneEvent)
+    assert not any(isinstance(e, DoneEvent) for e in events)
+    error = events[-1]
+    assert isinstance(error, ErrorEvent) and error.error.kind is ErrorKind.RECORD
+    assert "could not save it in your history" in error.error.message
+    assert error.result is not None and error.result.class_name == "CoinSpinner"  # not lost
+    assert error.usage == error.result.usage and error.usage.input_tokens == 42
     assert caplog.text.count("could not record the generation") == 2
-    assert "database on fire" in caplog.text
+    assert "database on fire" in caplog.text and "still on fire" in caplog.text
 
 
 def _spark_env(database_url: str, upstream: FakeUpstream) -> dict[str, str]:
@@ -297,31 +308,70 @@ async def test_rows_of_a_killed_process_are_marked_interrupted(
     assert after.finished_at is not None
 
 
+@asynccontextmanager
+async def spark_generate(
+    database_url: str, upstream: FakeUpstream, cwd: Path
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`spark generate` (Anthropic, against ``upstream``) as a subprocess, killed if it
+    outlives the block."""
+    proc = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "spark", "generate", "a coin", "-p", "anthropic", "-o", "out/"),
+        cwd=cwd,
+        env=_spark_env(database_url, upstream),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        yield proc
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.communicate()
+
+
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # one is enough: it is slow
 async def test_ctrl_c_in_spark_generate_finishes_the_row_as_cancelled(
     db: Database, database_url: str, tmp_path: Path
 ) -> None:
     with FakeUpstream() as stalling:
         stalling.anthropic.enqueue(Reply(latency=60))  # still generating when Ctrl-C comes
-        proc = await asyncio.create_subprocess_exec(
-            *(sys.executable, "-m", "spark", "generate", "a coin", "-p", "anthropic", "-o", "out/"),
-            cwd=tmp_path,
-            env=_spark_env(database_url, stalling),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        try:
+        async with spark_generate(database_url, stalling, tmp_path) as proc:
             row = await _wait_for_running_row(db, proc)
             while not stalling.anthropic.history:  # mid-request, not mid-import
                 assert proc.returncode is None
                 await asyncio.sleep(0.05)
             proc.send_signal(signal.SIGINT)
             _, err = await asyncio.wait_for(proc.communicate(), 20)
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.communicate()
     assert proc.returncode == 130 and b"Traceback" not in err
     async with db.session(user_id=row.user_id) as session:
         after = await get_generation(session=session, user_id=row.user_id, record_id=row.id)
     assert after is not None and (after.status, after.error_kind) == ("failed", "cancelled")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # one is enough: it is slow
+@pytest.mark.parametrize(
+    ("sig", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["Ctrl-C", "SIGTERM"]
+)
+async def test_stopping_spark_generate_mid_reply_bills_what_was_reported(
+    db: Database, database_url: str, tmp_path: Path, sig: int, exit_code: int
+) -> None:
+    """Ctrl-C or SIGTERM after the first tokens: the row is finished as cancelled with the
+    tokens the provider reported in message_start (420 in, 1 out), not 0/0."""
+    with FakeUpstream() as slow:
+        slow.anthropic.enqueue(Reply(input_tokens=420, chunk_delay=60))  # one delta, then waits
+        async with spark_generate(database_url, slow, tmp_path) as proc:
+            assert proc.stderr is not None
+            seen = b""
+            while b"Here is a script" not in seen:  # the first delta was shown: mid-reply
+                chunk = await asyncio.wait_for(proc.stderr.read(200), 30)
+                assert chunk, (seen, await proc.communicate())
+                seen += chunk
+            proc.send_signal(sig)
+            _, err = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == exit_code and b"Traceback" not in err, err
+    async with db.session() as session:
+        user = await get_user_by_username(session=session, username="crash-test")
+    assert user is not None
+    row = await only_row(db, user.id)
+    assert (row.status, row.error_kind) == ("failed", "cancelled")
+    assert (row.input_tokens, row.output_tokens, row.attempts) == (420, 1, 1)

@@ -491,6 +491,53 @@ async def test_mid_stream_drop(upstream, claude, gpt):
     assert len(texts) == 2
 
 
+async def test_anthropic_usage_before_a_mid_stream_error(upstream, claude):
+    """`message_start` carries the input tokens before any text: a stream that fails later
+    has still reported them; with `after_usage` the `message_delta` usage comes first too."""
+    upstream.anthropic.enqueue(
+        Fault.mid_stream_error(after_chunks=1, reply=Reply(input_tokens=420)),
+        Fault.mid_stream_error(after_usage=True, reply=Reply("x" * 40, output_tokens=9)),
+    )
+    for expected in [(420, 1), (42, 9)]:
+        usages: list[tuple[int, int]] = []
+        stream = await claude_create(claude, stream=True)
+        with pytest.raises(anthropic.APIStatusError):
+            async for event in stream:  # type: ignore[attr-defined]
+                if event.type == "message_start":
+                    usages.append(
+                        (event.message.usage.input_tokens, event.message.usage.output_tokens)
+                    )
+                elif event.type == "message_delta":
+                    usages.append((event.usage.input_tokens or 0, event.usage.output_tokens))
+                assert event.type != "message_stop"
+        assert usages[-1] == expected
+
+
+async def test_openai_usage_chunk_before_a_drop(upstream, gpt):
+    upstream.openai.enqueue(
+        Fault.mid_stream_drop(after_usage=True, reply=Reply("x" * 40, output_tokens=9))
+    )
+    stream = await gpt_create(gpt, stream=True, stream_options={"include_usage": True})
+    usages = []
+    with pytest.raises(openai.APIConnectionError):  # no [DONE]: the body was cut
+        async for chunk in stream:
+            if chunk.usage is not None:
+                usages.append((chunk.usage.prompt_tokens, chunk.usage.completion_tokens))
+    assert usages == [(42, 9)]
+
+
+async def test_openai_usage_in_every_chunk(upstream, gpt):
+    reply = Reply("abcdefgh", chunk_size=2, input_tokens=30, usage_in_every_chunk=True)
+    upstream.openai.enqueue(Fault.mid_stream_error(after_chunks=3, reply=reply))
+    stream = await gpt_create(gpt, stream=True, stream_options={"include_usage": True})
+    usages = []
+    with pytest.raises(openai.APIError):
+        async for chunk in stream:
+            if chunk.usage is not None:
+                usages.append((chunk.usage.prompt_tokens, chunk.usage.completion_tokens))
+    assert usages == [(30, 1), (30, 2), (30, 3)]
+
+
 async def test_mid_stream_stall_hits_the_read_timeout(upstream, claude, gpt):
     upstream.anthropic.enqueue(Fault.mid_stream_stall(after_chunks=1, seconds=1.0))
     upstream.openai.enqueue(Fault.mid_stream_stall(after_chunks=1, seconds=1.0))

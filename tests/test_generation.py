@@ -333,23 +333,89 @@ async def test_live_model_not_in_catalog_is_allowed(make_engine, upstream) -> No
     assert done.result.cost_usd is None  # unknown price
 
 
+def model_listings(api_: Any) -> list[Any]:
+    return [r for r in api_.history if r.path.startswith("/v1/models")]
+
+
 async def test_models_list_failure_falls_back_to_catalog(make_engine, upstream, caplog) -> None:
     upstream.anthropic.enqueue_models_fault(Fault.server(500))
-    request = GenerationRequest("x", provider="anthropic", model="claude-opus-5-5")
+    request = GenerationRequest("x", provider="anthropic", model="claude-custom-1")
+    # not in the catalog and no live list to check against: the provider decides
     assert isinstance(final(await run(make_engine(), request)), DoneEvent)
     assert "could not list anthropic models" in caplog.text
+    assert upstream.anthropic.last.body["model"] == "claude-custom-1"
+
+
+async def test_a_catalog_model_is_resolved_without_any_network_call(
+    make_engine, upstream, provider
+) -> None:
+    api(upstream, provider).enqueue_models_fault(Fault.stall(20))  # would hang if asked
+    for model in (MODELS[provider], MODELS[provider].upper()):  # ids match case-insensitively
+        request = GenerationRequest("x", provider=provider, model=model)
+        done = final(await run(make_engine(), request))
+        assert isinstance(done, DoneEvent) and done.result.model == MODELS[provider]
+    assert model_listings(api(upstream, provider)) == []
 
 
 async def test_model_list_is_cached(make_engine, upstream) -> None:
+    upstream.openai.models = ["gpt-7-preview"]
     engine = make_engine()
-    request = GenerationRequest("x", provider="openai", model="gpt-6.1-terra")
+    request = GenerationRequest("x", provider="openai", model="gpt-7-preview")
     async with engine:
         for _ in range(3):
             async for _event in engine.generate(request):
                 pass
-    listed = [r for r in upstream.openai.history if r.path.startswith("/v1/models")]
-    assert len(listed) == 1
+    assert len(model_listings(upstream.openai)) == 1
     assert len(generations(upstream.openai)) == 3
+
+
+async def test_a_stalled_model_list_is_given_up_on_and_the_failure_cached(
+    make_engine, upstream, caplog
+) -> None:
+    """/v1/models never answers: SPARK waits SPARK_MODELS_TIMEOUT (not the long read
+    timeout) once, then remembers the failure for the cache's time-to-live."""
+    upstream.openai.enqueue_models_fault(Fault.stall(20), Fault.stall(20))
+    engine = make_engine(read_timeout=30.0, models_timeout=0.3)
+    request = GenerationRequest("x", provider="openai", model="gpt-7-preview")
+    async with engine:
+        for _ in range(3):
+            events = [e async for e in engine.generate(request)]
+            assert isinstance(final(events), DoneEvent)  # the provider decided
+    assert "could not list openai models in 0.3 s" in caplog.text
+    assert len(model_listings(upstream.openai)) == 1
+    assert len(generations(upstream.openai)) == 3
+
+
+async def test_a_failed_model_list_is_asked_again_after_the_time_to_live(
+    make_engine, upstream
+) -> None:
+    upstream.openai.enqueue_models_fault(Fault.server(500))
+    upstream.openai.models = ["gpt-7-preview"]
+    engine = make_engine(models_cache_seconds=0)
+    request = GenerationRequest("x", provider="openai", model="gpt-7-nope")
+    async with engine:
+        first = final([e async for e in engine.generate(request)])
+        second = final([e async for e in engine.generate(request)])
+    assert isinstance(first, DoneEvent)  # no list: the provider decided (the fake serves all)
+    assert isinstance(second, ErrorEvent) and "Unknown model 'gpt-7-nope'" in second.error.message
+    assert len(model_listings(upstream.openai)) == 2
+
+
+async def test_concurrent_generations_share_one_model_list_request(make_engine, upstream) -> None:
+    import asyncio
+
+    upstream.openai.models = ["gpt-7-preview"]
+    upstream.openai.latency = 0.2
+    engine = make_engine()
+    request = GenerationRequest("x", provider="openai", model="gpt-7-preview")
+
+    async def one() -> Any:
+        return final([e async for e in engine.generate(request)])
+
+    async with engine:
+        results = await asyncio.gather(*(one() for _ in range(4)))
+    assert all(isinstance(r, DoneEvent) for r in results)
+    assert len(model_listings(upstream.openai)) == 1
 
 
 async def test_conversation_history_is_sent(make_engine, upstream) -> None:

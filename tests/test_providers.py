@@ -115,7 +115,7 @@ async def test_compatible_server_gets_max_tokens(upstream, openai_client) -> Non
         (Fault.server(503), ErrorKind.SERVER, True, 503),
         (Fault.server(504), ErrorKind.SERVER, True, 504),
         (Fault.status(408), ErrorKind.TIMEOUT, True, 408),
-        (Fault.status(409), ErrorKind.SERVER, True, 409),
+        (Fault.status(409), ErrorKind.CONFLICT, True, 409),
         (Fault.auth(), ErrorKind.AUTH, False, 401),
         (Fault.bad_request(), ErrorKind.BAD_REQUEST, False, 400),
         (Fault.permission(), ErrorKind.PERMISSION, False, 403),
@@ -203,15 +203,38 @@ async def test_stall_times_out(upstream) -> None:
     assert (error.kind, error.retryable) == (ErrorKind.TIMEOUT, True)
 
 
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [
+        (Fault.status(408), "timed out waiting for the request (408)"),
+        (Fault.status(409), "reported a conflict with another request (409)"),
+    ],
+)
+async def test_408_and_409_say_what_they_are(provider_and_api, fault, words) -> None:
+    provider, api, model = provider_and_api
+    api.enqueue(fault)
+    error = await failure(provider, model)
+    assert words in error.message
+    assert "server error" not in error.message
+
+
 @pytest.mark.parametrize("error", ["overloaded", "server"])
 async def test_anthropic_error_event_mid_stream(upstream, anthropic_client, error) -> None:
-    upstream.anthropic.enqueue(Fault.mid_stream_error(after_chunks=2, error=error))
+    upstream.anthropic.enqueue(
+        Fault.mid_stream_error(after_chunks=2, error=error, reply=Reply(input_tokens=420))
+    )
     provider = AnthropicProvider(anthropic_client)
     seen = []
+    usage = []
     with pytest.raises(AIError) as info:
         async for chunk in provider.stream(HELLO, "claude-sonnet-5-5", OPTIONS):
-            seen.append(chunk.text)
+            if chunk.text:
+                seen.append(chunk.text)
+            if chunk.usage is not None:
+                usage.append(chunk.usage)
     assert len(seen) == 2  # the tokens before the failure were delivered
+    # message_start's usage was passed on before the failure: that much was billed
+    assert usage == [Usage(input_tokens=420, output_tokens=1)]
     assert info.value.retryable
     assert info.value.status is None
     assert info.value.kind is (ErrorKind.OVERLOADED if error == "overloaded" else ErrorKind.STREAM)
@@ -228,12 +251,46 @@ async def test_openai_mid_stream_failure(upstream, openai_client, mode) -> None:
     assert info.value.retryable
 
 
-async def test_mid_stream_drop_is_retryable(provider_and_api) -> None:
+async def test_a_cut_stream_is_a_stream_error_not_a_connection_error(provider_and_api) -> None:
     provider, api, model = provider_and_api
     api.enqueue(Fault.mid_stream_drop(after_chunks=1))
     error = await failure(provider, model)
     assert error.retryable
-    assert error.kind in (ErrorKind.STREAM, ErrorKind.CONNECTION)
+    assert error.kind is ErrorKind.STREAM
+    assert "stream broke off before the reply was complete" in error.message
+    assert "Could not reach" not in error.message
+
+
+async def test_an_unreachable_provider_is_a_connection_error(provider_and_api) -> None:
+    provider, api, model = provider_and_api
+    api.enqueue(Fault.drop())  # no answer at all
+    error = await failure(provider, model)
+    assert error.kind is ErrorKind.CONNECTION and "Could not reach" in error.message
+
+
+async def test_usage_reported_before_a_cut_is_passed_on(provider_and_api) -> None:
+    provider, api, model = provider_and_api
+    api.enqueue(
+        Fault.mid_stream_drop(after_usage=True, reply=Reply(input_tokens=77, output_tokens=9))
+    )
+    usage = []
+    with pytest.raises(AIError) as info:
+        async for chunk in provider.stream(HELLO, model, OPTIONS):
+            if chunk.usage is not None:
+                usage.append(chunk.usage)
+    assert info.value.kind is ErrorKind.STREAM
+    assert usage[-1] == Usage(input_tokens=77, output_tokens=9)
+
+
+async def test_openai_compatible_usage_in_every_chunk(upstream, openai_client) -> None:
+    reply = Reply("abcdefgh", chunk_size=2, input_tokens=30, usage_in_every_chunk=True)
+    upstream.openai.enqueue(Fault.mid_stream_error(after_chunks=3, reply=reply))
+    usage = []
+    with pytest.raises(AIError):
+        async for chunk in OpenAIProvider(openai_client).stream(HELLO, "gpt-6.2-sol", OPTIONS):
+            if chunk.usage is not None:
+                usage.append(chunk.usage.output_tokens)
+    assert usage == [1, 2, 3]
 
 
 async def test_list_models(provider_and_api) -> None:

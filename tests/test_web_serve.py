@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 import socket
@@ -9,20 +10,25 @@ import subprocess
 import sys
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
+from sqlalchemy import select
 
 from spark.config import Settings
-from tests.fakes.upstream import FakeUpstream
+from spark.db import Database
+from spark.db.models import GenerationRecord
+from tests.fakes.upstream import FakeUpstream, Reply
 from tests.serve_support import (
     SparkServer,
     create_account,
     generation_rows,
     server_env,
 )
-from tests.web_support import web_settings
+from tests.web_support import parse_sse, web_settings
 
 
 def test_cli_import_does_not_load_the_web_stack() -> None:
@@ -63,6 +69,62 @@ def test_serve_prints_url_serves_and_stops_gracefully(tmp_path: Path, sig: int) 
     assert code in (0, -sig, 128 + sig), server.output()
     assert "Finished server process" in server.output()
     assert "Traceback" not in server.output()
+
+
+def test_sigterm_ends_open_streams_with_an_error_event_and_finishes_their_rows(
+    tmp_path: Path, upstream: FakeUpstream
+) -> None:
+    """A real `spark serve`, a stream in the middle of a reply, SIGTERM: the stream's last
+    event is an `error` of kind `shutdown` (not a cut connection), and the row is finished as
+    failed/shutdown with what the provider had billed (message_start's usage)."""
+    upstream.anthropic.enqueue(Reply(input_tokens=420, chunk_size=4, chunk_delay=0.5))
+    settings = Settings(data_dir=tmp_path / "spark")
+    token = create_account(settings)
+    env = server_env(
+        tmp_path, ANTHROPIC_API_KEY="test-key", ANTHROPIC_BASE_URL=upstream.anthropic_base_url
+    )
+    server = SparkServer(env, tmp_path / "serve.log")
+    events: list[tuple[str, dict[str, Any]]] = []
+    try:
+        url = server.wait_ready()
+        with (
+            httpx2.Client(timeout=30) as client,
+            client.stream(
+                "POST",
+                url + "/api/generate",
+                json={"provider": "anthropic", "prompt": "a coin that spins"},
+                headers={"Authorization": f"Bearer {token}"},
+            ) as response,
+        ):
+            lines: list[str] = []
+            for line in response.iter_lines():
+                lines.append(line)
+                if line == "event: token" and lines.count(line) == 1:  # mid-reply
+                    server.process.send_signal(signal.SIGTERM)
+            events = parse_sse("\n".join(lines))
+    finally:
+        code = server.stop()
+    assert code in (0, -signal.SIGTERM), server.output()
+    kind, data = events[-1]
+    assert kind == "error", events[-3:]
+    assert data["error"]["kind"] == "shutdown"
+    assert "shutting down" in data["error"]["message"]
+    assert (data["usage"]["input_tokens"], data["usage"]["output_tokens"]) == (420, 1)
+    assert generation_rows(settings) == [("failed", "shutdown")]
+    assert generation_tokens(settings) == [(420, 1, Decimal("0.000850"))]
+    assert "Traceback" not in server.output()
+
+
+def generation_tokens(settings: Settings) -> list[tuple[int, int, Decimal | None]]:
+    async def read() -> list[tuple[int, int, Decimal | None]]:
+        async with Database.from_settings(settings) as database, database.session() as session:
+            h = GenerationRecord
+            rows = await session.execute(
+                select(h.input_tokens, h.output_tokens, h.cost_usd).order_by(h.id)
+            )
+            return [(i, o, c) for i, o, c in rows]
+
+    return asyncio.run(read())
 
 
 def test_serve_on_a_busy_port_is_one_clear_error(tmp_path: Path) -> None:

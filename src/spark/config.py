@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     retry_base_delay: float = Field(default=1.0, ge=0)
     retry_max_delay: float = Field(default=10.0, ge=0)
     models_cache_seconds: float = Field(default=300.0, ge=0)
+    # How long to wait for a provider's live model list (its own, short, timeout).
+    models_timeout: float = Field(default=5.0, gt=0)
 
     # Storage.
     data_dir: Path = Field(default_factory=default_data_dir)

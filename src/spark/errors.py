@@ -39,7 +39,8 @@ class UsageError(SparkError):
 
 
 class ErrorKind(StrEnum):
-    """How a provider call failed. Values are stable: they are stored in history rows."""
+    """How a provider call (or a generation) failed. Values are stable: they are stored in
+    history rows."""
 
     MISSING_KEY = "missing_key"
     AUTH = "auth"
@@ -51,11 +52,14 @@ class ErrorKind(StrEnum):
     RATE_LIMIT = "rate_limit"
     OVERLOADED = "overloaded"
     SERVER = "server"
-    TIMEOUT = "timeout"
-    CONNECTION = "connection"
-    STREAM = "stream"
-    CANCELLED = "cancelled"
+    TIMEOUT = "timeout"  # no answer in time, or the provider's 408
+    CONFLICT = "conflict"  # the provider's 409
+    CONNECTION = "connection"  # the provider could not be reached
+    STREAM = "stream"  # the reply broke off mid-stream
+    CANCELLED = "cancelled"  # the consumer stopped (Stop, closed tab, Ctrl-C, SIGTERM)
+    SHUTDOWN = "shutdown"  # the server was shutting down
     NO_CODE = "no_code"
+    RECORD = "record"  # the outcome could not be saved in the history
     UNKNOWN = "unknown"
 
 

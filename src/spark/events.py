@@ -5,6 +5,12 @@ a ``RetryEvent`` in between when a failed attempt is retried: displays must clea
 text), then ``ValidationEvent`` when code was produced (and, if it had errors, a
 ``RepairEvent``, the corrected script's tokens and a second ``ValidationEvent``), and exactly
 one final ``DoneEvent`` or ``ErrorEvent``.
+
+Counting: ``attempts`` is 1 + the number of retries (provider calls that failed and were tried
+again), over the whole generation; repair rounds are counted apart (``repair_rounds``). Every
+provider call — each attempt of the first reply and of each repair round, failed, cancelled or
+not — is an :class:`AttemptDetail` with the usage the provider reported for it, and the
+generation's ``usage`` and ``cost_usd`` are the sums over those calls.
 """
 
 from __future__ import annotations
@@ -15,6 +21,45 @@ from typing import Any
 
 from spark.errors import AIError, SparkError
 from spark.usage import Usage
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptDetail:
+    """One provider call of a generation and what it was billed.
+
+    ``usage`` is what the provider reported for this call, partial when the call broke off
+    (Anthropic's ``message_start``/``message_delta`` usage, OpenAI's usage chunk): a failed call
+    is billed too. ``error_kind`` is None for a call that completed.
+    """
+
+    number: int  # 1-based, over the whole generation
+    repair_round: int  # 0: the first reply; n: repair round n
+    provider: str
+    model: str
+    usage: Usage
+    cost_usd: Decimal | None
+    error_kind: str | None = None
+    error_message: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error_kind is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form stored in history rows and sent to clients."""
+        return {
+            "number": self.number,
+            "repair_round": self.repair_round,
+            "provider": self.provider,
+            "model": self.model,
+            "outcome": "ok" if self.error_kind is None else self.error_kind,
+            "error_message": self.error_message,
+            "input_tokens": self.usage.input_tokens,
+            "output_tokens": self.usage.output_tokens,
+            "cache_read_tokens": self.usage.cache_read_tokens,
+            "cache_write_tokens": self.usage.cache_write_tokens,
+            "cost_usd": None if self.cost_usd is None else str(self.cost_usd),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +86,7 @@ class RetryEvent:
             "timeout": "Request timed out",
             "connection": "Connection failed",
             "stream": "Stream interrupted",
+            "conflict": "Request conflicted",
         }.get(self.error.kind.value, "Provider error")
         return (
             f"{what} — retrying in {self.delay:g} s (attempt {self.attempt} of {self.max_attempts})"
@@ -75,14 +121,15 @@ class GenerationResult:
     code: str  # the extracted C# script
     class_name: str
     file_name: str
-    usage: Usage
+    usage: Usage  # every attempt's, failed ones included
     cost_usd: Decimal | None  # None when the model's price is unknown
     duration_ms: int
-    attempts: int
+    attempts: int  # 1 + retries (see the module docstring)
     stop_reason: str | None
     validation: Any = None
     repair_rounds: int = 0
     validation_before_repair: Any = None  # the first report, when a repair round ran
+    attempt_details: tuple[AttemptDetail, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +149,8 @@ class ErrorEvent:
     usage: Usage = field(default_factory=Usage)
     cost_usd: Decimal | None = None
     duration_ms: int = 0
+    attempt_details: tuple[AttemptDetail, ...] = ()
+    result: GenerationResult | None = None  # produced, but failed afterwards (not recorded)
     type: str = field(default="error", init=False)
 
 

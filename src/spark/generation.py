@@ -6,9 +6,16 @@ delivered restarts from scratch, after a ``RetryEvent`` that tells displays to c
 the script, validate it, optionally ask the model once to repair its errors, and finish with one
 ``DoneEvent`` or ``ErrorEvent``. Nothing here knows about HTTP requests, terminals or databases.
 
-An adapter that keeps records passes a :class:`GenerationRecorder` (``spark.db.recorder`` writes
-history rows): it hears ``start`` before the provider is called and ``finish`` with the final
-event before that event is yielded, and ``finish`` even when the consumer stops early.
+An adapter that keeps records passes a :class:`~spark.recording.GenerationRecorder`
+(``spark.db.recorder`` writes history rows): it hears ``start`` before the provider is called
+and ``finish`` with the final event before that event is yielded, and ``finish`` even when the
+consumer stops early. When ``finish`` fails (after the recorder's own retries), a ``DoneEvent``
+becomes an ``ErrorEvent`` of kind ``record``: an outcome that could not be saved is never
+reported as a success (:mod:`spark.recording`).
+
+Every provider call's usage counts, failed and cancelled ones included (see
+:mod:`spark.attempts`); text from the provider is made storable (:mod:`spark.text`) before
+anyone sees it.
 """
 
 from __future__ import annotations
@@ -16,11 +23,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import aclosing, suppress
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
+from spark.attempts import GenerationRun
 from spark.catalog import Catalog, load_catalog
 from spark.config import Settings
 from spark.errors import AIError, ErrorKind, SparkError, UsageError
@@ -37,10 +45,11 @@ from spark.events import (
 from spark.models import ModelDirectory
 from spark.providers import OFFLINE, build_provider
 from spark.providers.base import ChatMessage, Provider, StreamOptions
+from spark.recording import GenerationRecorder, GenerationStart, Recording
 from spark.retry import RetryDecision, RetryPolicy
+from spark.text import storable
 from spark.unity.extract import extract_code
 from spark.unity.prompts import SYSTEM_PROMPT_VERSION, build_repair_prompt, build_system_prompt
-from spark.usage import Usage
 
 Sleep = Callable[[float], Awaitable[Any]]
 log = logging.getLogger(__name__)
@@ -48,53 +57,30 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class GenerationRequest:
-    """What the user asked for. ``history`` holds earlier turns of the same conversation."""
+    """What the user asked for. ``history`` holds earlier turns of the same conversation.
+
+    ``resolved``: provider and model are what :meth:`Engine.resolve` returned for this request
+    already (an adapter that checks before streaming), so the engine does not check again.
+    """
 
     prompt: str
     provider: str | None = None
     model: str | None = None
     history: tuple[ChatMessage, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class GenerationStart:
-    """What a recorder learns when a generation begins (provider and model as planned)."""
-
-    prompt: str
-    provider: str
-    model: str
-    system_prompt_version: str
-
-
-class GenerationRecorder(Protocol):
-    """Keeps a durable record of one generation (one recorder per generation)."""
-
-    async def start(self, started: GenerationStart) -> None:
-        """Called once, before any provider is called."""
-
-    async def finish(self, outcome: DoneEvent | ErrorEvent) -> None:
-        """Called once with the final event, before it is yielded; when the consumer stopped
-        early (disconnect, Ctrl-C), with an ``ErrorEvent`` of kind ``cancelled``."""
+    resolved: bool = False
 
 
 @dataclass(slots=True)
-class _Attempt:
-    """Running totals of one generation across retries and repair rounds."""
+class Stop:
+    """Lets a consumer say why it stops a generation early, and learn how it ended.
 
-    attempts: int = 0
-    usage: Usage = field(default_factory=Usage)
-    reply: str = ""
-    stop_reason: str | None = None
+    Set ``reason`` before cancelling the task that iterates the generation (or closing the
+    generator): the recorder's ``finish`` then gets an ``ErrorEvent`` with that error instead of
+    ``cancelled``, and ``outcome`` holds that event afterwards (figures included).
+    """
 
-
-@dataclass(slots=True)
-class _Run:
-    """What a generation has done so far, readable when it is cut short."""
-
-    started: float
-    state: _Attempt = field(default_factory=_Attempt)
-    provider: str | None = None
-    model: str | None = None
+    reason: SparkError | None = None
+    outcome: ErrorEvent | None = field(default=None, init=False)
 
 
 def redact(text: str | None, secrets: list[str]) -> str | None:
@@ -177,7 +163,10 @@ class Engine:
             model_id = self.settings.default_model
         if model_id is None:
             return name, self.catalog.default_model(name).id
-        listing = await self.models.listing(name)
+        known = self.catalog.find(name, model_id)
+        if known is not None:  # no network call for a model SPARK knows
+            return name, known.id
+        listing = await self.models.listing(name)  # at most one request, cached either way
         known = listing.find(model_id)
         if known is not None:
             return name, known.id
@@ -207,43 +196,65 @@ class Engine:
         )
 
     async def generate(
-        self, request: GenerationRequest, *, recorder: GenerationRecorder | None = None
+        self,
+        request: GenerationRequest,
+        *,
+        recorder: GenerationRecorder | None = None,
+        stop: Stop | None = None,
     ) -> AsyncGenerator[Event]:
         """Run one generation; see the module docstring for the order of events.
 
         With a ``recorder``, ``start`` is awaited before the provider is called and ``finish``
-        with the final event before it is yielded. A consumer that stops iterating (closes the
+        with the final event before it is yielded; if ``finish`` fails, the final event is an
+        ``ErrorEvent`` of kind ``record``. A consumer that stops iterating (closes the
         generator, or its task is cancelled) still gets ``finish``, with an ``ErrorEvent`` of
-        kind ``cancelled`` and the figures so far. Recording runs shielded from cancellation;
-        a recorder's own failure is logged and never fails the generation.
+        kind ``cancelled`` (or ``stop.reason``) and the figures so far. Recording runs shielded
+        from cancellation; a failure of ``start`` is logged and the generation goes on.
         """
-        run = _Run(started=self._clock())
-        if recorder is None:
-            async with aclosing(self._generate(request, run)) as events:
-                async for event in events:
-                    yield event
-            return
-        try:
-            self.check_prompt(request.prompt)
-        except UsageError as exc:  # a mistake in the request, not a generation: no history row
-            yield ErrorEvent(exc, provider=request.provider, model=request.model)
-            return
-        starting = self._record(recorder.start(self._planned(request)))
+        run = GenerationRun(started=self._clock(), cost_of=self.catalog.cost)
+        recording: Recording | None = None
+        if recorder is not None:
+            try:
+                self.check_prompt(request.prompt)
+            except UsageError as exc:  # a mistake in the request, not a generation: no row
+                yield ErrorEvent(exc, provider=request.provider, model=request.model)
+                return
+            recording = Recording(recorder, self._recordings)
         finished = False
         try:
-            await self._wait(starting)
+            if recording is not None:
+                await recording.start(self.planned(request))
             async with aclosing(self._generate(request, run)) as events:
                 async for event in events:
                     if isinstance(event, DoneEvent | ErrorEvent):
                         finished = True
-                        await self._wait(self._record(self._after(starting, recorder, event)))
+                        if recording is not None:
+                            event = await recording.finish(event)
                     yield event
         finally:
             if not finished:
-                cancelled = self._cancelled(run)
-                await self._wait(self._record(self._after(starting, recorder, cancelled)))
+                cancelled = self._cancelled(run, stop.reason if stop is not None else None)
+                if stop is not None:
+                    stop.outcome = cancelled
+                if recording is not None:
+                    await recording.finish(cancelled)
 
-    def _planned(self, request: GenerationRequest) -> GenerationStart:
+    async def record_refusal(
+        self, request: GenerationRequest, error: SparkError, recorder: GenerationRecorder
+    ) -> ErrorEvent:
+        """Record a request refused before any provider call (unknown provider or model,
+        missing key) as a failed generation, as :meth:`generate` does; returns its event.
+        Adapters that check a request before streaming (the web app) call this."""
+        self._clean(error)
+        recording = Recording(recorder, self._recordings)
+        await recording.start(self.planned(request))
+        recorded = await recording.finish(
+            ErrorEvent(error, provider=request.provider, model=request.model)
+        )
+        assert isinstance(recorded, ErrorEvent)
+        return recorded
+
+    def planned(self, request: GenerationRequest) -> GenerationStart:
         """Provider and model as ``resolve`` will most likely pick them, without any I/O."""
         provider = request.provider or self.settings.default_provider or OFFLINE
         model = request.model
@@ -256,91 +267,46 @@ class Engine:
                 model = ""
         return GenerationStart(request.prompt, provider, model, SYSTEM_PROMPT_VERSION)
 
-    def _cancelled(self, run: _Run) -> ErrorEvent:
-        error = AIError(
+    def _cancelled(self, run: GenerationRun, reason: SparkError | None) -> ErrorEvent:
+        error = reason or AIError(
             "The generation was cancelled before it finished.",
             provider=run.provider or "",
             kind=ErrorKind.CANCELLED,
             retryable=False,
         )
-        usage = run.state.usage
-        cost = (
-            self.catalog.cost(run.provider, run.model, usage)
-            if run.provider and run.model
-            else None
-        )
+        return self._failure(run, error)
+
+    def _failure(self, run: GenerationRun, error: SparkError) -> ErrorEvent:
+        """The final ``ErrorEvent`` of ``run``, with every call's figures (one still in
+        progress counts as ended by ``error``)."""
+        self._clean(error)
         return ErrorEvent(
             error,
             provider=run.provider,
             model=run.model,
-            attempts=run.state.attempts,
-            usage=usage,
-            cost_usd=cost,
+            attempts=run.attempts,
+            usage=run.usage,
+            cost_usd=run.cost(),
             duration_ms=round((self._clock() - run.started) * 1000),
+            attempt_details=run.details(error),
         )
 
-    def _record(self, call: Awaitable[None]) -> asyncio.Future[None]:
-        """Run a recorder call as its own task, so that cancelling the consumer cannot cut it
-        short; ``aclose`` waits for the ones still running."""
-        task = asyncio.ensure_future(call)
-        self._recordings.add(task)
-        task.add_done_callback(self._recorded)
-        return task
+    def _clean(self, error: SparkError) -> None:
+        """Remove configured secrets from ``error``'s words (in place)."""
+        error.message = redact(error.message, self.settings.secret_values()) or ""
+        error.hint = redact(error.hint, self.settings.secret_values())
 
-    def _recorded(self, task: asyncio.Future[None]) -> None:
-        self._recordings.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("could not record the generation", exc_info=task.exception())
-
-    @staticmethod
-    async def _after(
-        starting: asyncio.Future[None],
-        recorder: GenerationRecorder,
-        outcome: DoneEvent | ErrorEvent,
-    ) -> None:
-        """``finish`` once ``start`` is over (it may still be running after a cancellation)."""
-        if not starting.done():
-            await asyncio.wait([starting])
-        await recorder.finish(outcome)
-
-    @staticmethod
-    async def _wait(task: asyncio.Future[None]) -> None:
-        """Wait for a recording; cancellation passes, a failure is only logged (``_recorded``):
-        a record never fails a generation."""
-        with suppress(Exception):
-            await asyncio.shield(task)
-
-    async def _generate(self, request: GenerationRequest, run: _Run) -> AsyncGenerator[Event]:
-        started = run.started
-        state = run.state
-        provider_name: str | None = request.provider
-        model_id: str | None = request.model
-
-        def elapsed_ms() -> int:
-            return round((self._clock() - started) * 1000)
-
-        def failure(error: SparkError) -> ErrorEvent:
-            error.message = redact(error.message, self.settings.secret_values()) or ""
-            error.hint = redact(error.hint, self.settings.secret_values())
-            cost = (
-                self.catalog.cost(provider_name, model_id, state.usage)
-                if provider_name and model_id
-                else None
-            )
-            return ErrorEvent(
-                error,
-                provider=provider_name,
-                model=model_id,
-                attempts=state.attempts,
-                usage=state.usage,
-                cost_usd=cost,
-                duration_ms=elapsed_ms(),
-            )
-
+    async def _generate(
+        self, request: GenerationRequest, run: GenerationRun
+    ) -> AsyncGenerator[Event]:
+        run.provider, run.model = request.provider, request.model
         try:
-            provider_name, model_id = await self.resolve(request)
+            if request.resolved and request.provider and request.model:
+                provider_name, model_id = request.provider, request.model
+            else:
+                provider_name, model_id = await self.resolve(request)
         except SparkError as exc:
-            yield failure(exc)
+            yield self._failure(run, exc)
             return
         run.provider, run.model = provider_name, model_id
         provider = self.provider(provider_name)
@@ -348,23 +314,25 @@ class Engine:
         messages = [*request.history, ChatMessage("user", request.prompt)]
 
         try:
-            async for event in self._stream_with_retry(
-                provider, messages, model_id, options, state
-            ):
-                yield event
+            async with aclosing(
+                self._stream_with_retry(provider, messages, model_id, options, run, 0)
+            ) as stream:
+                async for event in stream:
+                    yield event
         except AIError as exc:
-            yield failure(exc)
+            yield self._failure(run, exc)
             return
-        extracted = extract_code(state.reply)
+        extracted = extract_code(run.reply)
         if not extracted.code.strip():
-            yield failure(
+            yield self._failure(
+                run,
                 AIError(
                     "The model answered without a C# script.",
                     hint="Rephrase the prompt as a request for a Unity script.",
                     provider=provider_name,
                     kind=ErrorKind.NO_CODE,
                     retryable=False,
-                )
+                ),
             )
             return
         report = self._validate(extracted.code, extracted.file_name)
@@ -372,7 +340,7 @@ class Engine:
 
         repair_rounds = 0
         first_report = report
-        reply = state.reply
+        reply = run.reply
         while (
             report is not None
             and not report.ok
@@ -388,20 +356,23 @@ class Engine:
                 ChatMessage("user", build_repair_prompt(findings)),
             ]
             try:
-                async for event in self._stream_with_retry(
-                    provider, repair_messages, model_id, options, state
-                ):
-                    yield event
+                async with aclosing(
+                    self._stream_with_retry(
+                        provider, repair_messages, model_id, options, run, repair_rounds
+                    )
+                ) as stream:
+                    async for event in stream:
+                        yield event
             except AIError as exc:
-                yield failure(exc)
+                yield self._failure(run, exc)
                 return
-            candidate = extract_code(state.reply)
+            candidate = extract_code(run.reply)
             if not candidate.code.strip():
                 break
             candidate_report = self._validate(candidate.code, candidate.file_name)
             yield ValidationEvent(candidate_report)
             if len(candidate_report.errors) <= len(report.errors):
-                extracted, report, reply = candidate, candidate_report, state.reply
+                extracted, report, reply = candidate, candidate_report, run.reply
 
         result = GenerationResult(
             provider=provider_name,
@@ -410,14 +381,15 @@ class Engine:
             code=extracted.code,
             class_name=extracted.class_name,
             file_name=extracted.file_name,
-            usage=state.usage,
-            cost_usd=self.catalog.cost(provider_name, model_id, state.usage),
-            duration_ms=elapsed_ms(),
-            attempts=state.attempts,
-            stop_reason=state.stop_reason,
+            usage=run.usage,
+            cost_usd=run.cost(),
+            duration_ms=round((self._clock() - run.started) * 1000),
+            attempts=run.attempts,
+            stop_reason=run.stop_reason,
             validation=report,
             repair_rounds=repair_rounds,
             validation_before_repair=first_report if repair_rounds else None,
+            attempt_details=run.details(),
         )
         yield DoneEvent(result)
 
@@ -427,35 +399,45 @@ class Engine:
         messages: list[ChatMessage],
         model_id: str,
         options: StreamOptions,
-        state: _Attempt,
-    ) -> AsyncIterator[Event]:
-        """Stream one reply into ``state``, retrying per the policy; raise the final AIError."""
-        retries = 0
+        run: GenerationRun,
+        repair_round: int,
+    ) -> AsyncGenerator[Event]:
+        """Stream one reply into ``run``, retrying per the policy; raise the final AIError.
+
+        Every call is noted in ``run`` as it goes (usage as the provider reports it), so a
+        failed, retried or cancelled call is still counted.
+        """
+        attempt = 0  # of this reply
         while True:
-            state.attempts += 1
+            attempt += 1
+            run.begin_call(repair_round)
             parts: list[str] = []
             try:
                 async for chunk in provider.stream(messages, model_id, options):
+                    if chunk.usage is not None:
+                        run.report_usage(chunk.usage)
                     if chunk.final:
-                        state.usage = state.usage + chunk.usage
-                        state.stop_reason = chunk.stop_reason
-                    elif chunk.text:
-                        parts.append(chunk.text)
-                        yield TokenEvent(chunk.text)
+                        run.stop_reason = chunk.stop_reason
+                    elif chunk.text and (text := storable(chunk.text)):
+                        parts.append(text)
+                        yield TokenEvent(text)
             except AIError as exc:
-                retries += 1
-                decision = self.policy.decide(exc, retries)
+                self._clean(exc)
+                run.end_call(exc)
+                decision = self.policy.decide(exc, attempt)
                 if not decision.retry:
-                    raise self._final_error(exc, decision, state.attempts, model_id) from exc
+                    raise self._final_error(exc, decision, attempt, model_id) from exc
+                run.retried()
                 yield RetryEvent(
-                    attempt=state.attempts + 1,
+                    attempt=attempt + 1,
                     max_attempts=self.policy.max_attempts,
                     delay=decision.delay,
                     error=exc,
                 )
                 await self._sleep(decision.delay)
                 continue
-            state.reply = "".join(parts)
+            run.end_call()
+            run.reply = "".join(parts)
             return
 
     def _final_error(

@@ -1,12 +1,17 @@
 """Which models a provider offers: the catalog merged with the provider's live list.
 
-The live ``/v1/models`` list is asked for only when the provider is configured, and cached for
-``models_cache_seconds``; a failure falls back to the catalog alone (logged, never raised), so a
-flaky ``/v1/models`` never blocks a generation or a model dropdown.
+The live ``/v1/models`` list is asked for only when the provider is configured, with its own
+short timeout (``SPARK_MODELS_TIMEOUT``), and the answer is cached for ``models_cache_seconds``
+— a failure (an error or a timeout) too, so a stalled ``/v1/models`` costs one wait per
+time-to-live, not one per request. A failure falls back to the catalog alone (logged, never
+raised), so a flaky ``/v1/models`` never blocks a generation or a model dropdown. Concurrent
+askers for one provider share a single request. Generations resolve a model that is in the
+catalog without asking at all (``Engine.resolve``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -51,7 +56,9 @@ class ModelDirectory:
         self._catalog = catalog
         self._provider_for = provider_for
         self._clock = clock
-        self._cache: dict[str, tuple[float, tuple[str, ...]]] = {}
+        # provider → (when asked, live ids or None for a failure)
+        self._cache: dict[str, tuple[float, tuple[str, ...] | None]] = {}
+        self._asking: dict[str, asyncio.Lock] = {}
 
     async def listing(self, provider: str) -> ModelListing:
         """The merged model list of ``provider`` (catalog only when it is not configured)."""
@@ -61,17 +68,33 @@ class ModelDirectory:
         merged = self._catalog.merge_live(provider, live_ids)
         return ModelListing(provider, tuple(merged), live=True)
 
+    def _cached(self, provider: str) -> tuple[bool, tuple[str, ...] | None]:
+        entry = self._cache.get(provider)
+        if entry is None or self._clock() - entry[0] >= self._settings.models_cache_seconds:
+            return False, None
+        return True, entry[1]
+
     async def _live_ids(self, provider: str) -> tuple[str, ...] | None:
         if provider == OFFLINE or not is_available(provider, self._settings):
             return None
-        now = self._clock()
-        cached = self._cache.get(provider)
-        if cached is not None and now - cached[0] < self._settings.models_cache_seconds:
-            return cached[1]
+        fresh, ids = self._cached(provider)
+        if fresh:
+            return ids
+        async with self._asking.setdefault(provider, asyncio.Lock()):
+            fresh, ids = self._cached(provider)  # another request may have just asked
+            if fresh:
+                return ids
+            ids = await self._ask(provider)
+            self._cache[provider] = (self._clock(), ids)
+            return ids
+
+    async def _ask(self, provider: str) -> tuple[str, ...] | None:
+        timeout = self._settings.models_timeout
         try:
-            ids = tuple(await self._provider_for(provider).list_models())
+            async with asyncio.timeout(timeout):
+                return tuple(await self._provider_for(provider).list_models())
         except AIError as exc:
             log.warning("could not list %s models, using the catalog: %s", provider, exc.message)
-            return None
-        self._cache[provider] = (now, ids)
-        return ids
+        except TimeoutError:
+            log.warning("could not list %s models in %g s, using the catalog", provider, timeout)
+        return None

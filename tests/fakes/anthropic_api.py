@@ -179,7 +179,7 @@ class AnthropicAPI(_ScriptedAPI):
         yield _sse("content_block_start", start | {"content_block": {"type": "text", "text": ""}})
         yield _sse("ping", {"type": "ping"})
 
-    def _delta(self, text: str, model: str) -> str:
+    def _delta(self, text: str, model: str, reply: Reply, sent: int) -> str:
         delta = {"type": "text_delta", "text": text}
         return _sse(
             "content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}
@@ -190,4 +190,6 @@ class AnthropicAPI(_ScriptedAPI):
         delta = {"stop_reason": self._stop_reason(reply), "stop_sequence": None}
         usage = self._usage(reply)
         yield _sse("message_delta", {"type": "message_delta", "delta": delta, "usage": usage})
-        yield _sse("message_stop", {"type": "message_stop"})
+
+    def _closing(self) -> str:
+        return _sse("message_stop", {"type": "message_stop"})

@@ -221,15 +221,20 @@ class _ScriptedAPI:
         ex.start_stream(headers)
         for event in self._prelude(reply, model):
             ex.event(event)
+        # where the fault strikes: after that many deltas, or (None) after the usage report
+        at = None if fault is None or fault.after_usage else fault.after_chunks
         for i, piece in enumerate(chunks):
-            if fault is not None and i == fault.after_chunks:
+            if fault is not None and i == at:
                 self._interrupt(ex, fault, request_id)
             ex.sleep(ttft if i == 0 else delay)
-            ex.event(self._delta(piece, model))
-        if fault is not None and fault.after_chunks >= len(chunks):
+            ex.event(self._delta(piece, model, reply, i + 1))
+        if fault is not None and at is not None and at >= len(chunks):
             self._interrupt(ex, fault, request_id)
         for event in self._epilogue(reply, model, req):
             ex.event(event)
+        if fault is not None and at is None:
+            self._interrupt(ex, fault, request_id)
+        ex.event(self._closing())
         ex.end_stream()
 
     def _interrupt(self, ex: _Exchange, fault: Fault, request_id: str) -> None:
@@ -264,10 +269,16 @@ class _ScriptedAPI:
     def _prelude(self, reply: Reply, model: str) -> Iterator[str]:
         raise NotImplementedError
 
-    def _delta(self, text: str, model: str) -> str:
+    def _delta(self, text: str, model: str, reply: Reply, sent: int) -> str:
+        """The `sent`-th text delta of `reply`."""
         raise NotImplementedError
 
     def _epilogue(self, reply: Reply, model: str, req: RecordedRequest) -> Iterator[str]:
+        """What follows the text, up to and including the usage report."""
+        raise NotImplementedError
+
+    def _closing(self) -> str:
+        """The stream's last event (`message_stop`, `[DONE]`)."""
         raise NotImplementedError
 
 

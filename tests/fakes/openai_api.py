@@ -201,8 +201,17 @@ class OpenAIAPI(_ScriptedAPI):
         delta = {"role": "assistant", "content": "", "refusal": None}
         yield self._chunk(model, [self._choice(delta)])
 
-    def _delta(self, text: str, model: str) -> str:
-        return self._chunk(model, [self._choice({"content": text})])
+    def _delta(self, text: str, model: str, reply: Reply, sent: int) -> str:
+        extra: dict[str, Any] = {}
+        if reply.usage_in_every_chunk:  # the prompt and one completion token per delta so far
+            so_far = Reply(
+                input_tokens=reply.input_tokens,
+                cache_read_tokens=reply.cache_read_tokens,
+                cache_write_tokens=reply.cache_write_tokens,
+                output_tokens=sent,
+            )
+            extra["usage"] = self._usage(so_far)
+        return self._chunk(model, [self._choice({"content": text})], **extra)
 
     def _epilogue(self, reply: Reply, model: str, req: RecordedRequest) -> Iterator[str]:
         options = req.body.get("stream_options") or {}
@@ -211,4 +220,6 @@ class OpenAIAPI(_ScriptedAPI):
         yield self._chunk(model, [self._choice({}, self._finish_reason(reply))], **extra)
         if extra:
             yield self._chunk(model, [], usage=self._usage(reply))
-        yield "data: [DONE]\n\n"
+
+    def _closing(self) -> str:
+        return "data: [DONE]\n\n"

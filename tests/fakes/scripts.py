@@ -78,6 +78,9 @@ class Reply:
     chunk_delay: float | None = None
     headers: dict[str, str] = field(default_factory=dict)
     for_model: str | None = None  # only served to a request naming this model
+    # OpenAI: every chunk carries the usage so far, as vLLM's `continuous_usage_stats` does
+    # (the prompt's tokens and one completion token per text delta sent).
+    usage_in_every_chunk: bool = False
 
     @property
     def chunks(self) -> list[str]:
@@ -122,6 +125,9 @@ class Fault:
     request_id: str | None = None
     seconds: float = 0.0  # stall length
     after_chunks: int = 0  # text deltas sent before a mid-stream fault
+    # Fail a stream after its usage report instead (every delta sent, then Anthropic's
+    # `message_delta` / OpenAI's finish and usage chunks; no `message_stop` / `[DONE]`).
+    after_usage: bool = False
     openai_mode: Literal["error_chunk", "drop"] = "error_chunk"
     reply: Reply | None = None  # the stream a mid-stream fault interrupts (None: default reply)
     model: str | None = None  # the model named in a not-found message (None: the request's)
@@ -222,7 +228,8 @@ class Fault:
         openai_mode: Literal["error_chunk", "drop"] = "error_chunk",
         **kw: Any,
     ) -> Fault:
-        """Stream `after_chunks` text deltas, then fail. Anthropic: an `event: error` with
+        """Stream `after_chunks` text deltas (or, with `after_usage=True`, the whole reply up
+        to its usage report), then fail. Anthropic: an `event: error` with
         `overloaded_error` (or `api_error` for `error="server"`). OpenAI: with
         `openai_mode="error_chunk"` a `data: {"error": {...}}` chunk (`server_error`), with
         `"drop"` the connection closes mid-body. A non-streamed request gets the preset's HTTP
@@ -237,7 +244,8 @@ class Fault:
 
     @classmethod
     def mid_stream_drop(cls, after_chunks: int = 1, **kw: Any) -> Fault:
-        """Stream `after_chunks` text deltas, then close the connection mid-body."""
+        """Stream `after_chunks` text deltas (or up to the usage report, `after_usage=True`),
+        then close the connection mid-body."""
         return cls._new(kind="mid_stream_drop", after_chunks=after_chunks, **kw)
 
     @classmethod

@@ -29,6 +29,13 @@ Faults and replies are written once and rendered in each provider's real shape, 
 `Fault.rate_limit()` becomes Anthropic's `rate_limit_error` body or OpenAI's `rate_limit_exceeded`
 one, and `Fault.billing()` / `Fault.insufficient_quota()` become each provider's "out of credit".
 
+Usage is reported as the real APIs do, so a test can script what a failed attempt was billed:
+Anthropic's `message_start` carries the input tokens (and 1 output token) before any text, so a
+mid-stream fault after it leaves that usage reported; `Fault.mid_stream_error(after_usage=True)`
+(or `mid_stream_drop`) fails the stream only after its usage report (Anthropic's
+`message_delta`, OpenAI's usage chunk), and `Reply(usage_in_every_chunk=True)` makes OpenAI's
+chunks carry the usage so far (as vLLM's `continuous_usage_stats` does).
+
 Timing, in seconds (on the API object, or per `Reply` to override): `latency` before the response
 headers (every response, faults included); `ttft` between the stream's first events and the first
 text delta; `chunk_delay` between text deltas. A non-streamed reply waits for all three in total.

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 import traceback
+from contextlib import suppress
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +42,8 @@ from spark.events import (
     RetryEvent,
     TokenEvent,
 )
-from spark.generation import Engine, GenerationRequest, GenerationStart
+from spark.generation import Engine, GenerationRequest
+from spark.recording import GenerationStart
 
 if TYPE_CHECKING:
     from spark.db.recorder import HistoryRecorder
@@ -72,9 +75,16 @@ def run_generate(
             outcome, history_id = asyncio.run(_run(settings, request, show_tokens=show_tokens))
         except SparkError as exc:  # the history database could not be used
             fail(exc, debug=debug, json_output=json_output)
-    if isinstance(outcome, ErrorEvent):
+        except asyncio.CancelledError:  # SIGTERM: the generation was recorded as cancelled
+            stderr_console().print("[yellow]Stopped (SIGTERM); the generation was cancelled.[/]")
+            raise typer.Exit(128 + signal.SIGTERM) from None
+    if isinstance(outcome, ErrorEvent) and outcome.result is None:
         fail(outcome.error, debug=debug, json_output=json_output)
+    # Generated but not saved in the history (an ErrorEvent with the result): write the script
+    # all the same, then say so and exit 1.
+    unrecorded = outcome.error if isinstance(outcome, ErrorEvent) else None
     result = outcome.result
+    assert result is not None
     saved = save_script(
         target.path_for(result.file_name),
         result.code,
@@ -84,7 +94,7 @@ def run_generate(
     if debug:
         for _, problem in saved.failures:
             traceback.print_exception(problem, file=sys.stderr)
-    _finish(result, saved, history_id, json_output=json_output)
+    _finish(result, saved, history_id, json_output=json_output, unrecorded=unrecorded)
 
 
 class _TrackedRecorder:
@@ -113,6 +123,12 @@ async def _run(
     from spark.db.local import open_cli_database
 
     err = stderr_console()
+    # SIGTERM stops the generation as Ctrl-C does (asyncio.run's own handling of SIGINT): the
+    # task is cancelled, so the history row is finished as cancelled with its figures.
+    task = asyncio.current_task()
+    if task is not None:
+        with suppress(NotImplementedError):  # no signal handlers on this platform's loop
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     # Every generation is recorded in the history of the CLI's user (SPARK_CLI_USER).
     async with open_cli_database(settings) as local, Engine(settings) as engine:
         recorder = _TrackedRecorder(local.recorder())
@@ -163,21 +179,33 @@ async def _run_plain(events: Any, console: Console, *, show_tokens: bool) -> Don
 
 
 def _finish(
-    result: GenerationResult, saved: SavedScript, history_id: int | None, *, json_output: bool
+    result: GenerationResult,
+    saved: SavedScript,
+    history_id: int | None,
+    *,
+    json_output: bool,
+    unrecorded: SparkError | None = None,
 ) -> None:
     report = result.validation
     # A script that still has validation errors is written (nothing is lost) but exits 1, and
-    # so is one that could not be written where it was asked to go.
-    ok = (report is None or bool(report.ok)) and not saved.unsaved and saved.path is not None
+    # so is one that could not be written where it was asked to go, or saved in the history.
+    ok = (
+        (report is None or bool(report.ok))
+        and not saved.unsaved
+        and saved.path is not None
+        and unrecorded is None
+    )
     exit_code = EXIT_OK if ok else EXIT_FAILED
-    error = _save_error(saved, history_id, json_output=json_output)
+    errors = [e for e in (_save_error(saved, history_id, json_output=json_output), unrecorded) if e]
     if json_output:
         payload = result_payload(result, saved, history_id, ok=ok)
-        if error is not None:
-            payload["error"] = error_payload(error)
+        if errors:
+            payload["error"] = error_payload(errors[0])
+        if len(errors) > 1:
+            payload["history_error"] = error_payload(errors[1])
         typer.echo(json.dumps(payload, indent=2))
         raise typer.Exit(exit_code)
-    if error is not None:
+    for error in errors:
         print_error(error, stderr_console())
     if saved.path is None:  # the terminal is all that is left: the code alone on stdout
         sys.stdout.write(result.code if result.code.endswith("\n") else result.code + "\n")
@@ -267,8 +295,9 @@ def summary_line(result: GenerationResult) -> str:
         f"{result.duration_ms / 1000:.1f} s",
         attempts,
     ]
-    if result.repair_rounds:
-        parts.append(f"{result.repair_rounds} repair round")
+    if result.repair_rounds:  # counted apart: attempts are 1 + retries
+        rounds = result.repair_rounds
+        parts.append(f"{rounds} repair round{'s' if rounds != 1 else ''}")
     return " · ".join(parts)
 
 
@@ -300,6 +329,7 @@ def result_payload(
         "duration_ms": result.duration_ms,
         "attempts": result.attempts,
         "repair_rounds": result.repair_rounds,
+        "attempt_details": [a.to_dict() for a in result.attempt_details],
         "stop_reason": result.stop_reason,
         "validation": None if report is None else report.to_dict(),
         "validation_before_repair": None

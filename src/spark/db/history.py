@@ -6,6 +6,9 @@ its rows ``running``; :func:`interrupt_abandoned_generations`, called when a pro
 marks them ``interrupted`` - only rows whose process is gone (same host, pid no longer alive)
 or that have run for longer than any generation can (other hosts), so that several instances
 can share one database. Listing, search and deletion act on one user's rows only.
+
+Every text written here goes through :func:`spark.text.storable` first (NUL removed, lone
+surrogates replaced), so text from a provider can never make a write fail.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from spark.db.models import GenerationRecord, GenerationStatus
 from spark.db.types import utc_now
+from spark.text import storable
 
 # Rows written by this process are newer than this (the module is loaded before the first).
 PROCESS_STARTED = utc_now()
@@ -59,6 +63,7 @@ class GenerationOutcome:
     validation_summary: str | None = None
     validation_errors: int | None = None
     validation_warnings: int | None = None
+    attempt_details: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +90,9 @@ async def start_generation(
     """A new ``running`` row for a generation that is beginning."""
     record = GenerationRecord(
         user_id=user_id,
-        provider=provider[:64],
-        model=model[:128],
-        prompt=prompt,
+        provider=storable(provider)[:64],
+        model=storable(model)[:128],
+        prompt=storable(prompt),
         system_prompt_version=system_prompt_version,
         conversation_id=conversation_id,
         status=GenerationStatus.RUNNING,
@@ -107,7 +112,7 @@ async def finish_generation(
     if record is None:
         return None
     for item in fields(outcome):
-        name, value = item.name, getattr(outcome, item.name)
+        name, value = item.name, _storable(getattr(outcome, item.name))
         if name in ("provider", "model") and value is None:
             continue
         if name == "provider":
@@ -120,6 +125,17 @@ async def finish_generation(
     record.finished_at = utc_now()
     await session.flush()
     return record
+
+
+def _storable(value: Any) -> Any:
+    """``value`` with every string in it (nested in lists and dicts too) made storable."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _storable(item) for key, item in value.items()}
+    return value
 
 
 def _filtered(

@@ -167,8 +167,12 @@ class GenerationRecord(Base):
     cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     cost_usd: Mapped[Decimal | None] = mapped_column(Money)
     generation_ms: Mapped[int | None] = mapped_column(Integer)
+    # 1 + retries (provider calls that failed and were tried again); repair rounds apart.
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     repair_rounds: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Every provider call: [{"number", "repair_round", "provider", "model", "outcome" ("ok" or
+    # an error kind), "error_message", the four token counts, "cost_usd"}] (revision 0007).
+    attempt_details: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonObject)
     validation_summary: Mapped[str | None] = mapped_column(String(200))
     validation_errors: Mapped[int | None] = mapped_column(Integer)
     validation_warnings: Mapped[int | None] = mapped_column(Integer)

@@ -4,16 +4,34 @@ the database.
 One ``HistoryRecorder`` per generation: ``start`` writes the ``running`` row, ``finish`` turns
 the final ``DoneEvent`` / ``ErrorEvent`` into the row's outcome. Each call is its own short
 transaction acting for the recorder's user.
+
+A row must never stay ``running`` silently. ``finish`` tries its write :data:`FINISH_TRIES`
+times (waiting :data:`RETRY_DELAYS` in between; a ``start`` that had failed is made up for
+first). If every try fails it marks the row ``failed`` with kind ``record`` and only numbers
+(tokens, cost, time: the figures the statistics need), and raises: the orchestrator then tells
+the user the outcome was not saved.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from typing import Any
+
 from spark.db.engine import Database
 from spark.db.history import GenerationOutcome, finish_generation, start_generation
 from spark.db.models import GenerationStatus
-from spark.errors import AIError, ConfigError, SparkError, UsageError
+from spark.errors import AIError, ConfigError, ErrorKind, SparkError, UsageError
 from spark.events import DoneEvent, ErrorEvent
-from spark.generation import GenerationStart
+from spark.recording import GenerationStart
+
+FINISH_TRIES = 3
+RETRY_DELAYS = (0.2, 1.0)  # seconds before the second and the third try
+UNRECORDED_MESSAGE = "The outcome of this generation could not be saved."
+
+log = logging.getLogger(__name__)
 
 
 def error_kind(error: SparkError) -> str:
@@ -50,6 +68,7 @@ def outcome_of(event: DoneEvent | ErrorEvent) -> GenerationOutcome:
             validation_summary=None if report is None else str(report.summary()),
             validation_errors=None if report is None else len(report.errors),
             validation_warnings=None if report is None else len(report.warnings),
+            attempt_details=[a.to_dict() for a in result.attempt_details],
         )
     return GenerationOutcome(
         status=GenerationStatus.FAILED,
@@ -64,6 +83,26 @@ def outcome_of(event: DoneEvent | ErrorEvent) -> GenerationOutcome:
         cost_usd=event.cost_usd,
         generation_ms=event.duration_ms,
         attempts=event.attempts,
+        repair_rounds=0 if event.result is None else event.result.repair_rounds,
+        attempt_details=[a.to_dict() for a in event.attempt_details],
+    )
+
+
+def unrecorded(outcome: GenerationOutcome) -> GenerationOutcome:
+    """The smallest honest finish for a row whose outcome could not be written: failed, with
+    the figures (numbers only) but none of the text."""
+    return GenerationOutcome(
+        status=GenerationStatus.FAILED,
+        error_kind=ErrorKind.RECORD.value,
+        error_message=UNRECORDED_MESSAGE,
+        input_tokens=outcome.input_tokens,
+        output_tokens=outcome.output_tokens,
+        cache_read_tokens=outcome.cache_read_tokens,
+        cache_write_tokens=outcome.cache_write_tokens,
+        cost_usd=outcome.cost_usd,
+        generation_ms=outcome.generation_ms,
+        attempts=outcome.attempts,
+        repair_rounds=outcome.repair_rounds,
     )
 
 
@@ -71,14 +110,22 @@ class HistoryRecorder:
     """Records one generation of one user in ``spark_generation_history``."""
 
     def __init__(
-        self, database: Database, *, user_id: int, conversation_id: str | None = None
+        self,
+        database: Database,
+        *,
+        user_id: int,
+        conversation_id: str | None = None,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
         self.database = database
         self.user_id = user_id
         self.conversation_id = conversation_id
         self.record_id: int | None = None  # set once the row exists
+        self._started: GenerationStart | None = None
+        self._sleep = sleep
 
     async def start(self, started: GenerationStart) -> None:
+        self._started = started
         async with self.database.session(user_id=self.user_id) as session:
             record = await start_generation(
                 session=session,
@@ -92,12 +139,44 @@ class HistoryRecorder:
             self.record_id = record.id
 
     async def finish(self, outcome: DoneEvent | ErrorEvent) -> None:
-        if self.record_id is None:  # the start could not be recorded
-            return
+        """Write ``outcome`` into the row (see the module docstring for what happens when the
+        database refuses)."""
+        figures = outcome_of(outcome)
+        failure: Exception | None = None
+        for attempt in range(FINISH_TRIES):
+            if attempt:
+                await self._sleep(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1])
+            try:
+                await self._write(figures)
+                return
+            except Exception as exc:  # any database failure: try again, then give up loudly
+                # Each try is a detail: the engine logs the final failure (and tells the user).
+                log.info(
+                    "could not finish history row %s (try %d of %d): %s",
+                    self.record_id,
+                    attempt + 1,
+                    FINISH_TRIES,
+                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                )
+                failure = exc
+        with suppress(Exception):
+            await self._write(unrecorded(figures))
+            log.info("history row %s marked failed: its outcome could not be saved", self.record_id)
+        assert failure is not None
+        raise failure
+
+    async def _write(self, figures: GenerationOutcome) -> None:
+        if self.record_id is None:  # the start could not be recorded: make up for it now
+            if self._started is None:
+                raise RuntimeError("finish() before start()")
+            await self.start(self._started)
+        assert self.record_id is not None
         async with self.database.session(user_id=self.user_id) as session:
-            await finish_generation(
+            record = await finish_generation(
                 session=session,
                 user_id=self.user_id,
                 record_id=self.record_id,
-                outcome=outcome_of(outcome),
+                outcome=figures,
             )
+        if record is None:  # the user deleted it while it ran: nothing left to finish
+            log.info("history row %s was deleted before it finished", self.record_id)

@@ -79,19 +79,22 @@ class AnthropicProvider:
             params["temperature"] = options.temperature
         usage = Usage()
         stop_reason: str | None = None
-        finished = False
+        opened = finished = False
         try:
             with warnings.catch_warnings():
                 # The SDK warns about deprecated models; SPARK labels them in its own catalog.
                 warnings.simplefilter("ignore", DeprecationWarning)
                 stream = await self._client.messages.create(stream=True, **params)
+            opened = True
             async with stream:
                 async for event in stream:
                     if event.type == "content_block_delta":
                         if event.delta.type == "text_delta" and event.delta.text:
                             yield Chunk(text=event.delta.text)
                     elif event.type == "message_start":
+                        # Billed from here on: a stream that breaks later still costs this.
                         usage = usage_from_sdk(event.message.usage)
+                        yield Chunk(usage=usage)
                     elif event.type == "message_delta":
                         stop_reason = event.delta.stop_reason
                         delta = usage_from_sdk(event.usage)
@@ -102,12 +105,13 @@ class AnthropicProvider:
                             cache_read_tokens=delta.cache_read_tokens or usage.cache_read_tokens,
                             cache_write_tokens=delta.cache_write_tokens or usage.cache_write_tokens,
                         )
+                        yield Chunk(usage=usage)
                     elif event.type == "message_stop":
                         finished = True
         except anthropic.APIStatusError as exc:
             raise self._translate_status(exc, model) from exc
         except (anthropic.APIConnectionError, httpx2.TransportError) as exc:
-            raise self._translate_transport(exc) from exc
+            raise self._translate_transport(exc, stream_open=opened) from exc
         if not finished:
             raise error_from_broken_stream(provider=self.name, display=DISPLAY)
         yield Chunk(
@@ -127,13 +131,14 @@ class AnthropicProvider:
     async def aclose(self) -> None:
         await self._client.close()
 
-    def _translate_transport(self, exc: Exception) -> AIError:
+    def _translate_transport(self, exc: Exception, *, stream_open: bool = False) -> AIError:
         return error_from_transport_failure(
             exc,
             provider=self.name,
             display=DISPLAY,
             base_url=self.base_url,
             timeout_types=(anthropic.APITimeoutError,),
+            stream_open=stream_open,
         )
 
     def _translate_status(self, exc: anthropic.APIStatusError, model: str) -> AIError:

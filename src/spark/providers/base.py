@@ -1,7 +1,8 @@
 """The one small interface every provider implements.
 
 A provider turns a conversation into a stream of :class:`Chunk` objects: text deltas as they
-arrive, then one final chunk carrying usage and the stop reason. SDK types never leave the
+arrive, usage as soon as the provider reports it, then one final chunk carrying usage and the
+stop reason. SDK types never leave the
 provider's own module; SDK exceptions are translated into :class:`spark.errors.AIError` at the
 boundary. Retrying is not the provider's business: the orchestrator owns the one retry policy.
 """
@@ -9,7 +10,7 @@ boundary. Retrying is not the provider's business: the orchestrator owns the one
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 from spark.usage import Usage
@@ -38,13 +39,16 @@ class StreamOptions:
 class Chunk:
     """A piece of a streamed reply.
 
-    Text chunks carry ``text``; the last chunk of a stream has ``final=True`` and carries
+    Text chunks carry ``text``. A chunk with ``usage`` reports the call's usage so far (the
+    whole call's, not an increment): providers send one as soon as they learn it (Anthropic's
+    ``message_start``), so that a stream which breaks off later is still billed what the
+    provider said. The last chunk of a stream has ``final=True`` and carries the final
     ``usage`` and ``stop_reason`` (``"end"``, ``"max_tokens"``, or the provider's own word).
     """
 
     text: str = ""
     final: bool = False
-    usage: Usage = field(default_factory=Usage)
+    usage: Usage | None = None
     stop_reason: str | None = None
 
 

@@ -4,8 +4,10 @@ The SDK modules (``anthropic.py``, ``openai.py``) pull status, headers and the e
 type/code/message out of their own exception classes and hand them here, so the table of what is
 retryable and the wording users see live in one place.
 
-Retryable: connection failures and timeouts, 408, 409, 429 (rate limits), 500, 502, 503, 504,
-529 (Anthropic overloaded) and mid-stream ``overloaded_error``/``api_error`` events.
+Retryable: connection failures and timeouts, 408 (request timeout), 409 (conflict), 429 (rate
+limits), 500, 502, 503, 504, 529 (Anthropic overloaded), mid-stream ``overloaded_error``/
+``api_error`` events, and a stream cut before the provider said it was complete (kind
+``stream``: the provider was reached, unlike ``connection``).
 Not retryable: 400, 401, 403, 404, 413, 422 and quota/billing exhaustion (OpenAI 429
 ``insufficient_quota`` and billing codes, Anthropic billing / spend-limit errors).
 ``x-should-retry`` from the provider overrides the table either way.
@@ -18,6 +20,7 @@ from collections.abc import Mapping
 
 from spark.errors import AIError, ErrorKind
 from spark.retry import parse_retry_after, should_retry_header
+from spark.text import storable
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 
@@ -28,7 +31,7 @@ _STATUS_KIND: dict[int, ErrorKind] = {
     403: ErrorKind.PERMISSION,
     404: ErrorKind.NOT_FOUND,
     408: ErrorKind.TIMEOUT,
-    409: ErrorKind.SERVER,
+    409: ErrorKind.CONFLICT,
     413: ErrorKind.TOO_LARGE,
     422: ErrorKind.BAD_REQUEST,
     429: ErrorKind.RATE_LIMIT,
@@ -61,8 +64,9 @@ _KEY_LIKE = re.compile(r"\b(sk|key)-[A-Za-z0-9_\-*]{6,}")
 
 
 def scrub(text: str | None) -> str:
-    """Drop anything that looks like an API key (even a masked one) from provider text."""
-    return _KEY_LIKE.sub("[redacted]", text or "").strip()
+    """Drop anything that looks like an API key (even a masked one) from provider text, and
+    make it storable (see :func:`spark.text.storable`)."""
+    return storable(_KEY_LIKE.sub("[redacted]", text or "")).strip()
 
 
 def _is_quota(status: int, error_type: str | None, error_code: str | None, text: str) -> bool:
@@ -146,12 +150,13 @@ def error_from_transport_failure(
     display: str,
     base_url: str,
     timeout_types: tuple[type[Exception], ...],
+    stream_open: bool = False,
 ) -> AIError:
     """Build the AIError for an SDK connection error or a raw ``httpx2`` transport error.
 
-    ``timeout_types`` are the SDK's own timeout classes. A transport error that is not a
-    timeout and not the SDK's connection error broke an open stream (the SDKs let those
-    escape while a stream is read).
+    ``timeout_types`` are the SDK's own timeout classes. A failure after the provider had
+    answered (``stream_open``), or a raw transport error (the SDKs let those escape while a
+    stream is read), broke an open stream: the provider was reached, the reply was cut.
     """
     import httpx2
 
@@ -159,9 +164,10 @@ def error_from_transport_failure(
         return error_from_transport(
             provider=provider, display=display, base_url=base_url, timeout=True
         )
-    if isinstance(exc, httpx2.TransportError):
+    if stream_open or isinstance(exc, httpx2.TransportError):
+        cause = exc if isinstance(exc, httpx2.TransportError) else exc.__cause__ or exc
         return error_from_broken_stream(
-            provider=provider, display=display, detail=type(exc).__name__
+            provider=provider, display=display, detail=type(cause).__name__
         )
     return error_from_transport(
         provider=provider, display=display, base_url=base_url, timeout=False
@@ -234,6 +240,18 @@ def _wording(
             return (
                 f"{display} is overloaded{code}.",
                 "Try again in a few minutes, or pick another model or provider.",
+            )
+        case ErrorKind.TIMEOUT:
+            return (
+                f"{display} timed out waiting for the request{code}.{said}",
+                "This is usually transient; SPARK retries automatically. If it keeps happening, "
+                "check your connection or try again later.",
+            )
+        case ErrorKind.CONFLICT:
+            return (
+                f"{display} reported a conflict with another request{code}.{said}",
+                "This is usually transient; SPARK retries automatically. If it keeps happening, "
+                "wait a moment and try again.",
             )
         case ErrorKind.STREAM:
             return (

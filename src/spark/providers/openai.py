@@ -116,12 +116,17 @@ class OpenAIProvider:
             params["temperature"] = options.temperature
         usage = Usage()
         finish: str | None = None
+        opened = False
         try:
             stream = await self._client.chat.completions.create(**params)
+            opened = True
             async with stream:
                 async for chunk in stream:
                     if chunk.usage is not None:
+                        # The usage chunk (and, from servers that send it with every chunk,
+                        # the usage so far): a stream that breaks later still costs this.
                         usage = usage_from_sdk(chunk.usage)
+                        yield Chunk(usage=usage)
                     for choice in chunk.choices:
                         if choice.delta is not None and choice.delta.content:
                             yield Chunk(text=choice.delta.content)
@@ -130,7 +135,7 @@ class OpenAIProvider:
         except openai.APIStatusError as exc:
             raise self._translate_status(exc, model) from exc
         except openai.APIConnectionError as exc:
-            raise self._translate_transport(exc) from exc
+            raise self._translate_transport(exc, stream_open=opened) from exc
         except openai.APIError as exc:
             # An error chunk inside a 200 stream: the SDK raises a bare APIError.
             raise error_from_status(
@@ -147,7 +152,7 @@ class OpenAIProvider:
                 mid_stream=True,
             ) from exc
         except httpx2.TransportError as exc:
-            raise self._translate_transport(exc) from exc
+            raise self._translate_transport(exc, stream_open=opened) from exc
         if finish is None:
             raise error_from_broken_stream(provider=self.name, display=self.display)
         yield Chunk(final=True, usage=usage, stop_reason=_STOP_REASONS.get(finish, finish))
@@ -163,13 +168,14 @@ class OpenAIProvider:
     async def aclose(self) -> None:
         await self._client.close()
 
-    def _translate_transport(self, exc: Exception) -> AIError:
+    def _translate_transport(self, exc: Exception, *, stream_open: bool = False) -> AIError:
         return error_from_transport_failure(
             exc,
             provider=self.name,
             display=self.display,
             base_url=self.base_url,
             timeout_types=(openai.APITimeoutError,),
+            stream_open=stream_open,
         )
 
     def _translate_status(self, exc: openai.APIStatusError, model: str) -> AIError:

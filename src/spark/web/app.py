@@ -3,7 +3,8 @@
 ``create_app()`` builds everything on each call (nothing at import time), so tests make apps
 with their own settings and engine, and ``uvicorn --factory spark.web:create_app`` works for
 several workers. While the app runs (its lifespan), a task deletes history older than
-``SPARK_HISTORY_RETENTION_DAYS`` once a day.
+``SPARK_HISTORY_RETENTION_DAYS`` once a day, and SIGTERM/SIGINT first stop the open generation
+streams with a final ``error`` event (:mod:`spark.web.shutdown`).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from spark.web.routes import (
 )
 from spark.web.secret import secret_key
 from spark.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from spark.web.shutdown import ShutdownNotice
 from spark.web.throttle import SignInThrottle
 
 SESSION_COOKIE = "spark_session"
@@ -101,13 +103,17 @@ def create_app(
     the_database = database or Database.from_settings(settings)
     session_key = secret_key(settings)
 
+    shutdown = ShutdownNotice()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         warm_up = asyncio.create_task(_warm_up(the_engine))
         retention = asyncio.create_task(
             retention_loop(the_database, days=settings.history_retention_days)
         )
-        yield
+        # SIGTERM/SIGINT: open streams get their final `error` event before the server closes.
+        with shutdown.listening():
+            yield
         for task in (warm_up, retention):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -137,6 +143,7 @@ def create_app(
         conversations=DatabaseConversationStore(the_database),
         templates=Jinja2Templates(directory=_HERE / "templates"),
         throttle=SignInThrottle(),
+        shutdown=shutdown,
     )
     # Signed (itsdangerous), HttpOnly, SameSite=Lax; SecurityHeadersMiddleware adds Secure
     # when the request came over HTTPS (behind a proxy: one listed in SPARK_TRUSTED_PROXIES).

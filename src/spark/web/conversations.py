@@ -17,8 +17,8 @@ from spark.db import Database
 from spark.db.history import get_generation, list_generations
 from spark.db.models import GenerationRecord, GenerationStatus
 from spark.db.recorder import HistoryRecorder
-from spark.generation import GenerationStart
 from spark.providers.base import ChatMessage
+from spark.recording import GenerationStart
 
 # Turns sent back to the model as context: the latest script matters, old ones cost tokens.
 CONTEXT_TURNS = 6

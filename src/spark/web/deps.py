@@ -18,6 +18,7 @@ from spark.db import Database
 from spark.db.migrate import ensure_schema
 from spark.generation import Engine
 from spark.web.conversations import ConversationStore
+from spark.web.shutdown import ShutdownNotice
 from spark.web.throttle import SignInThrottle
 
 
@@ -47,6 +48,7 @@ class WebState:
     conversations: ConversationStore
     templates: Jinja2Templates
     throttle: SignInThrottle
+    shutdown: ShutdownNotice
 
 
 def web_state(request: Request) -> WebState:
@@ -79,9 +81,14 @@ def get_throttle(request: Request) -> SignInThrottle:
     return web_state(request).throttle
 
 
+def get_shutdown(request: Request) -> ShutdownNotice:
+    return web_state(request).shutdown
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 ConversationsDep = Annotated[ConversationStore, Depends(get_conversations)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 ThrottleDep = Annotated[SignInThrottle, Depends(get_throttle)]
+ShutdownDep = Annotated[ShutdownNotice, Depends(get_shutdown)]

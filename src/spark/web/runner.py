@@ -4,15 +4,24 @@ Every adapter of the web app (the SSE stream and the ``stream: false`` answer) g
 :class:`WebGeneration`. Its recorder's row (``running``) exists before the first event; the
 engine finishes it as succeeded or failed, and as failed with kind ``cancelled`` when the
 consumer stops early (Stop pressed, connection lost). The row is also the conversation's turn.
+
+The engine runs in its own task, feeding a queue the stream reads from, so that a server
+shutting down (:mod:`spark.web.shutdown`) can stop it at any moment: the generation is then
+recorded as failed with kind ``shutdown`` and the stream's last event is an ``error`` of that
+kind, with the figures so far.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import aclosing
+from contextlib import aclosing, suppress
 from typing import Any
 
+import anyio
+
+from spark.errors import AIError, ErrorKind
 from spark.events import (
     DoneEvent,
     ErrorEvent,
@@ -23,16 +32,19 @@ from spark.events import (
     TokenEvent,
     ValidationEvent,
 )
-from spark.generation import Engine, GenerationRequest
+from spark.generation import Engine, GenerationRequest, Stop
 from spark.usage import Usage
 from spark.web.auth import WebUser
 from spark.web.conversations import WebRecorder
 from spark.web.errors import error_detail
 from spark.web.highlight import highlight_csharp
+from spark.web.shutdown import ShutdownNotice
 
 log = logging.getLogger(__name__)
 
 Payload = dict[str, Any]
+# Longest wait for a stopped generation to finish its history row.
+CLEANUP_SECONDS = 5.0
 
 
 def export_url(generation_id: str) -> str:
@@ -64,12 +76,14 @@ class WebGeneration:
         user: WebUser,
         conversation_id: str,
         request: GenerationRequest,
+        shutdown: ShutdownNotice | None = None,
     ) -> None:
         self.engine = engine
         self.recorder = recorder
         self.user = user
         self.conversation_id = conversation_id
         self.request = request
+        self.shutdown = shutdown or ShutdownNotice()
         self.generation_id = recorder.generation_id
         self.retries: list[str] = []
 
@@ -84,19 +98,56 @@ class WebGeneration:
     async def events(self) -> AsyncIterator[tuple[str, Payload]]:
         """``(event type, JSON payload)`` pairs: ``start``, then the engine's events."""
         yield "start", self.start_payload()
+        queue: asyncio.Queue[tuple[str, Payload] | None] = asyncio.Queue()
+        stop = Stop()
+        running = asyncio.create_task(self._run(queue, stop))
+        watching = asyncio.create_task(self._stop_on_shutdown(running, stop))
         finished = False
         try:
-            async with aclosing(
-                self.engine.generate(self.request, recorder=self.recorder)
-            ) as stream:
-                async for event in stream:
-                    kind, payload = await self._payload(event)
-                    finished = kind in ("done", "error")
-                    yield kind, payload
+            while (item := await queue.get()) is not None:
+                finished = item[0] in ("done", "error")
+                yield item
         finally:
+            watching.cancel()
+            running.cancel()  # a no-op once the generation is over
             if not finished:
                 # Stop pressed or connection lost: the engine finishes the row as cancelled.
                 log.info("generation %s cancelled before it finished", self.generation_id)
+            # Wait while the engine finishes the row, shielded: after a disconnect the
+            # server cancels this stream's scope, and every await would be cancelled again.
+            with anyio.move_on_after(CLEANUP_SECONDS, shield=True):
+                await asyncio.wait([running, watching])
+
+    async def _run(self, queue: asyncio.Queue[tuple[str, Payload] | None], stop: Stop) -> None:
+        """The engine's events into ``queue``, then None; when stopped by a shutdown, the
+        ``error`` event the engine recorded instead."""
+        try:
+            async with aclosing(
+                self.engine.generate(self.request, recorder=self.recorder, stop=stop)
+            ) as stream:
+                async for event in stream:
+                    queue.put_nowait(await self._payload(event))
+        except asyncio.CancelledError:
+            if stop.reason is not None and stop.outcome is not None:
+                queue.put_nowait(await self._payload(stop.outcome))
+            raise
+        finally:
+            queue.put_nowait(None)
+
+    async def _stop_on_shutdown(self, running: asyncio.Task[None], stop: Stop) -> None:
+        await self.shutdown.wait()
+        if running.done():
+            return
+        stop.reason = AIError(
+            "The server is shutting down, so this generation was stopped.",
+            hint="Try again in a moment.",
+            provider=self.request.provider or "",
+            kind=ErrorKind.SHUTDOWN,
+            retryable=True,
+        )
+        running.cancel()
+        with suppress(asyncio.CancelledError):
+            await running
 
     async def _payload(self, event: Event) -> tuple[str, Payload]:
         if isinstance(event, TokenEvent):
@@ -119,10 +170,14 @@ class WebGeneration:
         assert isinstance(event, ErrorEvent)
         return "error", {
             "error": error_detail(event.error),
+            "conversation_id": self.conversation_id,
+            "generation_id": self.generation_id,
             "attempts": event.attempts,
+            "repair_rounds": 0 if event.result is None else event.result.repair_rounds,
             "usage": usage_payload(event.usage),
             "cost_usd": None if event.cost_usd is None else str(event.cost_usd),
             "duration_ms": event.duration_ms,
+            "attempt_details": [a.to_dict() for a in event.attempt_details],
             "retries": list(self.retries),
         }
 
@@ -143,6 +198,7 @@ class WebGeneration:
             "attempts": result.attempts,
             "stop_reason": result.stop_reason,
             "repair_rounds": result.repair_rounds,
+            "attempt_details": [a.to_dict() for a in result.attempt_details],
             "validation": _report(result.validation),
             "validation_before_repair": _report(result.validation_before_repair),
             "export_url": export_url(self.generation_id),

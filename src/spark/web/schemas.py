@@ -106,9 +106,14 @@ class GenerationOut(BaseModel):
     usage: UsageOut
     cost_usd: str | None = Field(description="Exact decimal string; null if the price is unknown.")
     duration_ms: int
-    attempts: int
+    attempts: int = Field(description="1 + retries (failed provider calls tried again).")
     stop_reason: str | None
-    repair_rounds: int
+    repair_rounds: int = Field(description="Times the model was asked to fix its script.")
+    attempt_details: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Every provider call: number, repair_round, provider, model, outcome "
+        "(`ok` or an error kind), error_message, tokens and cost_usd.",
+    )
     validation: dict[str, Any] | None
     validation_before_repair: dict[str, Any] | None
     export_url: str
@@ -121,6 +126,10 @@ class GenerateResult(BaseModel):
     ok: bool
     result: GenerationOut | None = None
     error: ErrorDetail | None = None
+    conversation_id: str | None = Field(default=None, description="Set when `ok` is false.")
+    generation_id: str | None = Field(
+        default=None, description="The failed generation's history id, when `ok` is false."
+    )
 
 
 class PreferencesOut(BaseModel):
@@ -163,8 +172,11 @@ class HistoryItemOut(BaseModel):
 class HistoryDetailOut(HistoryItemOut):
     generated_code: str | None
     error_message: str | None
-    attempts: int
+    attempts: int = Field(description="1 + retries (failed provider calls tried again).")
     repair_rounds: int
+    attempt_details: list[dict[str, Any]] = Field(
+        default_factory=list, description="Every provider call, as in the generate result."
+    )
     validation_summary: str | None
     validation_errors: int | None
     validation_warnings: int | None

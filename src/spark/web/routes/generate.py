@@ -4,7 +4,12 @@ Everything a request can get wrong (JSON, prompt, provider, model, key, conversa
 before the stream starts, so it is answered with a 4xx and SPARK's error body; once the stream
 has started, failures arrive as an ``error`` event. Stream events, each ``data`` a JSON object:
 ``start`` (conversation and generation ids), ``token``, ``retry`` (the preview must clear),
-``repair``, ``validation``, and one final ``done`` or ``error``.
+``repair``, ``validation``, and one final ``done`` or ``error`` (kind ``shutdown`` when the
+server stops meanwhile).
+
+As in the CLI, a request refused for an unknown provider or model or a missing key is recorded
+in the history as a failed generation (it still gets its 4xx); a bad prompt or an unknown
+conversation is a mistake in the request and leaves no row.
 """
 
 from __future__ import annotations
@@ -18,19 +23,20 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from fastapi.sse import EventSourceResponse, format_sse_event
 
-from spark.generation import GenerationRequest, GenerationStart
+from spark.errors import SparkError
+from spark.generation import GenerationRequest
 from spark.providers.base import ChatMessage
+from spark.recording import GenerationStart
 from spark.unity.prompts import SYSTEM_PROMPT_VERSION
 from spark.web.auth import CurrentUser
 from spark.web.conversations import new_id
-from spark.web.deps import ConversationsDep, EngineDep
+from spark.web.deps import ConversationsDep, EngineDep, ShutdownDep
 from spark.web.errors import ApiError
-from spark.web.runner import WebGeneration
+from spark.web.runner import CLEANUP_SECONDS, WebGeneration
 from spark.web.schemas import ErrorBody, GenerateBody, GenerateResult
 from spark.web.security import CsrfProtected
 
 router = APIRouter(prefix="/api", tags=["generate"])
-_CLEANUP_SECONDS = 5.0
 
 _STREAM_EXAMPLE = (
     'event: start\ndata: {"conversation_id": "c_…", "generation_id": "g_…", ...}\n\n'
@@ -53,7 +59,7 @@ class _ClosingEventStream(EventSourceResponse):
             if aclose is not None:
                 # Shielded: after a disconnect the scope is cancelled, and the generation still
                 # has to close the provider's stream (and, later, finish its history row).
-                with anyio.move_on_after(_CLEANUP_SECONDS, shield=True):
+                with anyio.move_on_after(CLEANUP_SECONDS, shield=True):
                     await aclose()
 
 
@@ -81,7 +87,15 @@ async def _sse(generation: WebGeneration) -> AsyncIterator[bytes]:
             "model": ErrorBody,
             "description": "Empty or over-long prompt, unknown provider or model, bad field.",
         },
-        502: {"model": ErrorBody, "description": "`stream: false` only: the provider failed."},
+        502: {
+            "model": GenerateResult,
+            "description": "`stream: false` only: the generation failed (`ok: false`, the "
+            "error, and the generation's id).",
+        },
+        503: {
+            "model": GenerateResult,
+            "description": "`stream: false` only: the server shut down during the generation.",
+        },
     },
 )
 async def generate(
@@ -89,6 +103,7 @@ async def generate(
     engine: EngineDep,
     conversations: ConversationsDep,
     user: CurrentUser,
+    shutdown: ShutdownDep,
     _: CsrfProtected,
 ) -> Response:
     """Run one generation: check, stream with retries, validate, repair once if needed.
@@ -111,8 +126,16 @@ async def generate(
     draft = GenerationRequest(
         prompt=body.prompt, provider=body.provider, model=body.model, history=history
     )
-    provider, model = await engine.resolve(draft)  # SparkError → 4xx before any streaming
+    engine.check_prompt(body.prompt)  # a bad prompt: 422 and no history row
     conversation_id = conversation.id if conversation is not None else new_id("c")
+    try:
+        provider, model = await engine.resolve(draft)  # SparkError → 4xx before any streaming
+    except SparkError as exc:
+        refused = await conversations.begin(
+            owner=user.id, conversation_id=conversation_id, started=engine.planned(draft)
+        )
+        await engine.record_refusal(draft, exc, refused)
+        raise
     recorder = await conversations.begin(
         owner=user.id,
         conversation_id=conversation_id,
@@ -124,17 +147,25 @@ async def generate(
         user=user,
         conversation_id=conversation_id,
         request=GenerationRequest(
-            prompt=body.prompt, provider=provider, model=model, history=history
+            prompt=body.prompt, provider=provider, model=model, history=history, resolved=True
         ),
+        shutdown=shutdown,
     )
     if body.stream:
         return _ClosingEventStream(
             _sse(generation), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
         )
     outcome: dict[str, Any] = {"ok": False}
+    status = 502
     async for kind, payload in generation.events():
         if kind == "done":
-            outcome = {"ok": True, "result": payload["result"]}
+            outcome, status = {"ok": True, "result": payload["result"]}, 200
         elif kind == "error":
-            outcome = {"ok": False, "error": payload["error"]}
-    return JSONResponse(outcome, status_code=200 if outcome["ok"] else 502)
+            outcome = {
+                "ok": False,
+                "error": payload["error"],
+                "conversation_id": payload["conversation_id"],
+                "generation_id": payload["generation_id"],
+            }
+            status = 503 if payload["error"]["kind"] == "shutdown" else 502
+    return JSONResponse(outcome, status_code=status)

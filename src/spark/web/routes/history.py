@@ -153,6 +153,7 @@ def _detail(record: GenerationRecord) -> HistoryDetailOut:
         error_message=record.error_message,
         attempts=record.attempts,
         repair_rounds=record.repair_rounds,
+        attempt_details=list(record.attempt_details or []),
         validation_summary=record.validation_summary,
         validation_errors=record.validation_errors,
         validation_warnings=record.validation_warnings,

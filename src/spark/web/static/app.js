@@ -307,7 +307,9 @@
     const u = result.usage;
     const cost = result.cost_usd === null ? "price unknown" : usd(Number(result.cost_usd));
     const attempts = result.attempts === 1 ? "1 attempt" : `${result.attempts} attempts`;
-    const repair = result.repair_rounds ? ` · ${result.repair_rounds} repair round` : "";
+    // attempts are 1 + retries; repair rounds are counted apart
+    const repair = result.repair_rounds === 1 ? " · 1 repair round"
+      : result.repair_rounds ? ` · ${result.repair_rounds} repair rounds` : "";
     $("stats").textContent = `${result.provider} / ${result.model} · ` +
       `${u.input_tokens.toLocaleString()} input + ${u.output_tokens.toLocaleString()} output ` +
       `tokens · ${cost} · ${seconds(result.duration_ms)} · ${attempts}${repair}`;

@@ -1,0 +1,25 @@
+"""Text from outside (a provider's reply, its error messages) made safe to store and send.
+
+Databases and encoders refuse two things a decoded JSON string may hold: the NUL character
+(PostgreSQL ``text`` cannot contain it) and lone UTF-16 surrogates (``"\\ud800"``: not encodable
+as UTF-8, so neither SQLite, PostgreSQL, a file nor an HTTP response can take them). SPARK
+**removes NUL characters** and **replaces each lone surrogate with U+FFFD** (the replacement
+character, ``�``); a surrogate pair that arrived as two code points is joined into its
+character. Nothing else is changed.
+"""
+
+from __future__ import annotations
+
+import re
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """``text`` without NUL characters, its lone surrogates replaced by U+FFFD."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    if _SURROGATE.search(text):
+        # UTF-16 joins valid pairs; decoding with "replace" turns lone halves into U+FFFD.
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
