@@ -62,6 +62,15 @@ class Settings(BaseSettings):
     unity_version: str = "6000.0"
     input_system: InputSystem = "both"
     repair_rounds: int = Field(default=1, ge=0, le=3)
+    # A Unity project folder: its version, input handling, packages and classes replace the
+    # defaults above, and generated scripts are compile-checked in it (docs/unity-projects.md).
+    unity_project: Path | None = None
+    unity_editor: str | None = None  # a Unity Editor installation, instead of Unity Hub's
+    csc: str | None = None  # a C# compiler command line, when no Editor is found
+    unity_scripts_folder: str = Field(default="Scripts/SPARK", min_length=1)  # under Assets/
+    compile_check: bool = True  # compile generated scripts when a compiler and references exist
+    compile_timeout: float = Field(default=120.0, gt=0)
+    project_context_tokens: int = Field(default=1500, ge=0, le=20_000)
     max_prompt_chars: int = Field(default=20_000, ge=1)
 
     # Timeouts and retry (seconds). The SDKs' own retries are always off: SPARK retries.
@@ -111,6 +120,9 @@ class Settings(BaseSettings):
         "openai_compat_base_url",
         "default_provider",
         "default_model",
+        "unity_project",
+        "unity_editor",
+        "csc",
         mode="before",
     )
     @classmethod

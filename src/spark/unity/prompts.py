@@ -6,9 +6,12 @@ prompt changes; bump it whenever the wording changes.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-SYSTEM_PROMPT_VERSION = "2026-11-26.1"
+if TYPE_CHECKING:
+    from spark.unity.project import UnityProject
+
+SYSTEM_PROMPT_VERSION = "2026-12-03.1"
 
 _INPUT_RULES = {
     "legacy": "Read input with the legacy `UnityEngine.Input` class (the project does not use "
@@ -22,9 +25,18 @@ _INPUT_RULES = {
 
 
 def build_system_prompt(
-    *, unity_version: str = "6000.0", input_system: Literal["legacy", "new", "both"] = "both"
+    *,
+    unity_version: str = "6000.0",
+    input_system: Literal["legacy", "new", "both"] = "both",
+    project_context: str | None = None,
 ) -> str:
-    """The system prompt for a target Unity version and input back-end."""
+    """The system prompt for a target Unity version and input back-end; ``project_context``
+    (from :func:`project_prompt`) describes the user's project."""
+    base = _base_prompt(unity_version, input_system)
+    return f"{base}\n\n{project_context}" if project_context else base
+
+
+def _base_prompt(unity_version: str, input_system: Literal["legacy", "new", "both"]) -> str:
     return f"""You are SPARK, an expert Unity developer. You write one complete C# script for \
 Unity {unity_version} from the user's description.
 
@@ -57,3 +69,51 @@ def build_repair_prompt(findings: str) -> str:
         "Fix them and answer with the complete corrected script in one ```csharp block. "
         "Change nothing else."
     )
+
+
+# Short reminders for packages whose APIs models mix up, keyed by package name; a callable
+# gets the installed major version.
+_PACKAGE_HINTS = {
+    "com.unity.textmeshpro": "For text use TextMeshPro (`TMPro.TMP_Text`, `TextMeshProUGUI`), "
+    "not the legacy `UnityEngine.UI.Text`.",
+    "com.unity.render-pipelines.universal": "Rendering is URP: post-processing through `Volume` "
+    "profiles (`UnityEngine.Rendering`), no `OnRenderImage` or built-in image effects.",
+    "com.unity.render-pipelines.high-definition": "Rendering is HDRP: lights and volumes from "
+    "`UnityEngine.Rendering.HighDefinition`, no `OnRenderImage` or built-in image effects.",
+    "com.unity.netcode.gameobjects": "Networked scripts derive from `Unity.Netcode."
+    "NetworkBehaviour`.",
+    "com.unity.addressables": "Load assets with `UnityEngine.AddressableAssets.Addressables` "
+    "rather than `Resources.Load`.",
+}
+_CINEMACHINE = {
+    2: "Cinemachine 2: namespace `Cinemachine`, cameras are `CinemachineVirtualCamera`.",
+    3: "Cinemachine 3: namespace `Unity.Cinemachine`, cameras are `CinemachineCamera` (not "
+    "`CinemachineVirtualCamera`).",
+}
+
+
+def project_prompt(project: UnityProject, types_summary: str) -> str:
+    """The system prompt's section on the user's project: packages, and the project's own
+    types (``types_summary``, from :func:`spark.unity.project_summary.summarise_types`)."""
+    lines = ["The user's Unity project (write for it; do not assume packages it lacks):"]
+    if project.notable_packages:
+        lines.append("- Packages: " + ", ".join(p.label for p in project.notable_packages) + ".")
+    else:
+        lines.append("- No notable packages: use only the built-in Unity API.")
+    enabled = [name for name in _PACKAGE_HINTS if project.package(name) is not None]
+    if project.render_pipeline == "built-in":
+        enabled = [n for n in enabled if "render-pipelines" not in n]
+    lines += [f"- {_PACKAGE_HINTS[name]}" for name in enabled]
+    if project.has_textmeshpro and "com.unity.textmeshpro" not in enabled:
+        lines.append(f"- {_PACKAGE_HINTS['com.unity.textmeshpro']}")
+    cinemachine = project.package("com.unity.cinemachine")
+    if cinemachine is not None:
+        major = int(cinemachine.version.split(".")[0]) if cinemachine.version[:1].isdigit() else 2
+        lines.append(f"- {_CINEMACHINE[3 if major >= 3 else 2]}")
+    if types_summary:
+        lines.append(
+            "\nThe project's own types, most relevant first. Use them instead of writing new "
+            "ones, and never give the new class the name of an existing type:"
+        )
+        lines.append(types_summary)
+    return "\n".join(lines)

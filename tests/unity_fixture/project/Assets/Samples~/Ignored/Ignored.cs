@@ -1,0 +1,2 @@
+// Unity ignores folders ending in ~, and so must SPARK.
+public class IgnoredSample { }

@@ -1,0 +1,7 @@
+using NUnit.Framework;
+
+public class WaveTests
+{
+    [Test]
+    public void StartsAtZero() { Assert.AreEqual(0, 0); }
+}
