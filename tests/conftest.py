@@ -161,6 +161,15 @@ async def openai_client(upstream: FakeUpstream) -> AsyncIterator[openai.AsyncOpe
 
 # Database fixtures (tests/db_fixtures.py): `postgres`, `pg`, `sqlite_template`, `backend`,
 # `database_url`, `db` and `fast_password_hashing`.
+# Compile-check fixtures (tests/compile_fixtures.py): `mcs`, `unity_stubs`, `unity_project`,
+# `project_files` and `unity_hub`.
+from tests.compile_fixtures import (  # noqa: E402
+    mcs,
+    project_files,
+    unity_hub,
+    unity_project,
+    unity_stubs,
+)
 from tests.db_fixtures import (  # noqa: E402
     backend,
     database_url,
@@ -180,7 +189,12 @@ __all__ = [
     "db",
     "fast_password_hashing",
     "make_client",
+    "mcs",
     "pg",
     "postgres",
+    "project_files",
     "sqlite_template",
+    "unity_hub",
+    "unity_project",
+    "unity_stubs",
 ]

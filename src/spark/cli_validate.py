@@ -19,12 +19,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from rich.console import Console
 from rich.markup import escape
 
 from spark.unity.validator import InputSystem, ValidationReport, validate
+
+if TYPE_CHECKING:
+    from spark.unity.project import UnityProject
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -40,8 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Validate C# files as Unity scripts: syntax errors and Unity mistakes, "
         "printed like a compiler (FILE:LINE:COLUMN: severity ID: message).",
         epilog="Exit codes: 0 no errors (warnings allowed), 1 a file has an error, "
-        "2 usage problem (bad option, unreadable file). Defaults come from "
-        "SPARK_UNITY_VERSION and SPARK_INPUT_SYSTEM (environment or .env). "
+        "2 usage problem (bad option, unreadable file). Defaults come from the project "
+        "(--project or SPARK_UNITY_PROJECT), else SPARK_UNITY_VERSION and SPARK_INPUT_SYSTEM "
+        "(environment or .env). "
         "Rules: `spark rules`; details: docs/validation.md.",
     )
     parser.add_argument(
@@ -65,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("legacy", "new", "both"),
         help=f"The project's input handling (default {DEFAULT_INPUT_SYSTEM}).",
     )
+    parser.add_argument(
+        "--project",
+        metavar="PATH",
+        help="A Unity project folder: its version and input handling become the defaults "
+        "(default SPARK_UNITY_PROJECT).",
+    )
     return parser
 
 
@@ -74,16 +84,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     argparse reports a usage mistake itself, on stderr, and exits with 2.
     """
     args = build_parser().parse_args(argv)
+    console = Console(highlight=False, soft_wrap=True)
+    unity_version = env_setting("SPARK_UNITY_VERSION", DEFAULT_UNITY_VERSION)
+    input_system = env_setting("SPARK_INPUT_SYSTEM", DEFAULT_INPUT_SYSTEM)
+    project_folder = args.project or env_setting("SPARK_UNITY_PROJECT", "")
+    if project_folder:
+        project = project_or_none(project_folder, console)
+        if project is None:
+            return 2
+        unity_version = project.unity_version or unity_version
+        input_system = project.input_system or input_system
     return validate_files(
         args.files,
         json_output=args.json or args.output_format == "json",
-        unity_version=args.unity_version or _setting("SPARK_UNITY_VERSION", DEFAULT_UNITY_VERSION),
-        input_system=args.input_system or _setting("SPARK_INPUT_SYSTEM", DEFAULT_INPUT_SYSTEM),
-        console=Console(highlight=False, soft_wrap=True),
+        unity_version=args.unity_version or unity_version,
+        input_system=args.input_system or input_system,
+        console=console,
     )
 
 
-def _setting(name: str, default: str) -> str:
+def project_or_none(folder: str, console: Console) -> UnityProject | None:
+    """The project at ``folder`` with its problems printed as notes (on stderr), or None after
+    printing why it cannot be used."""
+    from spark.unity.project import ProjectError, read_project
+
+    try:
+        project = read_project(Path(folder))
+    except ProjectError as exc:
+        console.print(f"[red]error:[/] {escape(exc.message)}")
+        return None
+    for problem in project.problems:
+        sys.stderr.write(f"note: {project.root.name}: {problem}\n")
+    return project
+
+
+def env_setting(name: str, default: str) -> str:
     """A setting from the environment, then .env, without building `spark.config.Settings`.
 
     pydantic-settings costs about 0.3 s to import; these two plain strings do not need it.
@@ -96,7 +131,7 @@ def _setting(name: str, default: str) -> str:
     return value.strip() if value and value.strip() else default
 
 
-def _read(path: Path) -> str:
+def read_source(path: Path) -> str:
     if str(path) == "-":
         return sys.stdin.read()
     return path.read_text(encoding="utf-8-sig", errors="replace")
@@ -120,7 +155,7 @@ def validate_files(
     for path in paths:
         name = "<stdin>" if str(path) == "-" else str(path)
         try:
-            code = _read(path)
+            code = read_source(path)
         except OSError as exc:
             results.append((name, None, exc.strerror or str(exc)))
             continue
@@ -133,7 +168,7 @@ def validate_files(
         _print_json(results, console)
     else:
         for name, report, problem in results:
-            _print_text(name, report, problem, console)
+            print_file_report(name, report, problem, console)
     if any(problem is not None for _, _, problem in results):
         return 2
     if any(report is not None and not report.ok for _, report, _ in results):
@@ -141,7 +176,7 @@ def validate_files(
     return 0
 
 
-def _print_text(
+def print_file_report(
     name: str, report: ValidationReport | None, problem: str | None, console: Console
 ) -> None:
     if report is None:

@@ -14,15 +14,9 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from spark.paths import default_data_dir
+
 InputSystem = Literal["legacy", "new", "both"]
-
-
-def default_data_dir() -> Path:
-    """The per-user data folder (``$XDG_DATA_HOME/spark`` or ``~/.local/share/spark``)."""
-    import os
-
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "spark"
 
 
 class Settings(BaseSettings):

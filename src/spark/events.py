@@ -2,9 +2,11 @@
 
 ``spark.generation.Engine.generate`` yields these in order: any number of ``TokenEvent`` (with
 a ``RetryEvent`` in between when a failed attempt is retried: displays must clear the partial
-text), then ``ValidationEvent`` when code was produced (and, if it had errors, a
-``RepairEvent``, the corrected script's tokens and a second ``ValidationEvent``), and exactly
-one final ``DoneEvent`` or ``ErrorEvent``.
+text), then ``ValidationEvent`` when code was produced, followed by a ``CompileEvent`` when the
+script was compile-checked (a Unity project or a compiler with Unity's assemblies is at hand);
+if either found errors, a ``RepairEvent``, the corrected script's tokens and a second
+``ValidationEvent`` (and ``CompileEvent``); and exactly one final ``DoneEvent`` or
+``ErrorEvent``.
 
 Counting: ``attempts`` is 1 + the number of retries (provider calls that failed and were tried
 again), over the whole generation; repair rounds are counted apart (``repair_rounds``). Every
@@ -112,6 +114,15 @@ class ValidationEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class CompileEvent:
+    """The script was compiled in the user's project (``report``: a
+    :class:`spark.unity.compile.CompileReport`, which names the compiler it used)."""
+
+    report: Any
+    type: str = field(default="compile", init=False)
+
+
+@dataclass(frozen=True, slots=True)
 class GenerationResult:
     """What a finished generation produced."""
 
@@ -130,6 +141,7 @@ class GenerationResult:
     repair_rounds: int = 0
     validation_before_repair: Any = None  # the first report, when a repair round ran
     attempt_details: tuple[AttemptDetail, ...] = ()
+    compile: Any = None  # the CompileReport of the final script, when it was compile-checked
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,4 +166,6 @@ class ErrorEvent:
     type: str = field(default="error", init=False)
 
 
-Event = TokenEvent | RetryEvent | RepairEvent | ValidationEvent | DoneEvent | ErrorEvent
+Event = (
+    TokenEvent | RetryEvent | RepairEvent | ValidationEvent | CompileEvent | DoneEvent | ErrorEvent
+)

@@ -33,6 +33,7 @@ from spark.catalog import Catalog, load_catalog
 from spark.config import Settings
 from spark.errors import AIError, ErrorKind, SparkError, UsageError
 from spark.events import (
+    CompileEvent,
     DoneEvent,
     ErrorEvent,
     Event,
@@ -48,8 +49,11 @@ from spark.providers.base import ChatMessage, Provider, StreamOptions
 from spark.recording import GenerationRecorder, GenerationStart, Recording
 from spark.retry import RetryDecision, RetryPolicy
 from spark.text import storable
-from spark.unity.extract import extract_code
+from spark.unity.extract import ExtractedCode, extract_code
+from spark.unity.project_write import ProjectDestination
 from spark.unity.prompts import SYSTEM_PROMPT_VERSION, build_repair_prompt, build_system_prompt
+from spark.unity.target import UnityTarget, default_target
+from spark.unity.workspace import Workspace, WorkspaceOptions
 
 Sleep = Callable[[float], Awaitable[Any]]
 log = logging.getLogger(__name__)
@@ -68,6 +72,10 @@ class GenerationRequest:
     model: str | None = None
     history: tuple[ChatMessage, ...] = ()
     resolved: bool = False
+    target: UnityTarget | None = None  # None: SPARK_UNITY_VERSION / SPARK_INPUT_SYSTEM, no project
+    # Where the script will be written in the target's project, when the adapter knows: a
+    # script already there is the one being replaced, not another class of the same name.
+    destination: ProjectDestination | None = None
 
 
 @dataclass(slots=True)
@@ -118,6 +126,7 @@ class Engine:
         self._clock = clock
         self.models = ModelDirectory(settings, self.catalog, self.provider)
         self._recordings: set[asyncio.Future[None]] = set()
+        self._workspaces: dict[tuple[object, ...], Workspace] = {}
 
     async def __aenter__(self) -> Engine:
         return self
@@ -181,15 +190,28 @@ class Engine:
         ids = [m.id for m in self.catalog.suggest(provider, model_id)][:3]
         return f"Try {', '.join(ids)} (see `spark models`)." if ids else "See `spark models`."
 
-    def _options(self, provider: str, model_id: str) -> StreamOptions:
+    def workspace(self, target: UnityTarget | None) -> Workspace:
+        """The workspace of ``target`` (default: from settings), reused across generations."""
+        target = target or default_target(self.settings)
+        project = target.project.root if target.project is not None else None
+        key = (target.unity_version, target.input_system, target.render_pipeline, project)
+        if key not in self._workspaces:
+            options = WorkspaceOptions.from_settings(self.settings)
+            self._workspaces[key] = Workspace(target, options)
+        return self._workspaces[key]
+
+    def _options(
+        self, provider: str, model_id: str, workspace: Workspace, prompt: str
+    ) -> StreamOptions:
         info = self.catalog.find(provider, model_id)
         max_tokens = self.settings.max_output_tokens
         if info is not None and info.max_output_tokens:
             max_tokens = min(max_tokens, info.max_output_tokens)
         return StreamOptions(
             system=build_system_prompt(
-                unity_version=self.settings.unity_version,
-                input_system=self.settings.input_system,
+                unity_version=workspace.target.unity_version,
+                input_system=workspace.target.input_system,
+                project_context=workspace.prompt_context(prompt),
             ),
             max_tokens=max_tokens,
             temperature=self.settings.temperature,
@@ -310,7 +332,8 @@ class Engine:
             return
         run.provider, run.model = provider_name, model_id
         provider = self.provider(provider_name)
-        options = self._options(provider_name, model_id)
+        workspace = self.workspace(request.target)
+        options = self._options(provider_name, model_id, workspace, request.prompt)
         messages = [*request.history, ChatMessage("user", request.prompt)]
 
         try:
@@ -335,20 +358,23 @@ class Engine:
                 ),
             )
             return
-        report = self._validate(extracted.code, extracted.file_name)
+        report = self._validate(extracted.code, extracted.file_name, workspace.target)
         yield ValidationEvent(report)
+        compiled = await self._compile_step(workspace, extracted, request.destination)
+        if compiled is not None:
+            yield CompileEvent(compiled)
 
         repair_rounds = 0
         first_report = report
         reply = run.reply
         while (
             report is not None
-            and not report.ok
+            and _error_count(report, compiled)
             and repair_rounds < self.settings.repair_rounds
             and provider_name != OFFLINE
         ):
             repair_rounds += 1
-            findings = _findings(report, extracted.code)
+            findings = _findings(report, extracted.code, compiled)
             yield RepairEvent(repair_rounds, findings)
             repair_messages = [
                 *messages,
@@ -369,10 +395,14 @@ class Engine:
             candidate = extract_code(run.reply)
             if not candidate.code.strip():
                 break
-            candidate_report = self._validate(candidate.code, candidate.file_name)
+            candidate_report = self._validate(candidate.code, candidate.file_name, workspace.target)
             yield ValidationEvent(candidate_report)
-            if len(candidate_report.errors) <= len(report.errors):
+            candidate_compiled = await self._compile_step(workspace, candidate, request.destination)
+            if candidate_compiled is not None:
+                yield CompileEvent(candidate_compiled)
+            if _error_count(candidate_report, candidate_compiled) <= _error_count(report, compiled):
                 extracted, report, reply = candidate, candidate_report, run.reply
+                compiled = candidate_compiled
 
         result = GenerationResult(
             provider=provider_name,
@@ -390,6 +420,7 @@ class Engine:
             repair_rounds=repair_rounds,
             validation_before_repair=first_report if repair_rounds else None,
             attempt_details=run.details(),
+            compile=compiled,
         )
         yield DoneEvent(result)
 
@@ -468,18 +499,45 @@ class Engine:
             retry_after=error.retry_after,
         )
 
-    def _validate(self, code: str, file_name: str) -> Any:
+    def _validate(self, code: str, file_name: str, target: UnityTarget) -> Any:
         from spark.unity.validator import validate
 
         return validate(
             code,
             file_name=file_name,
-            unity_version=self.settings.unity_version,
-            input_system=self.settings.input_system,
+            unity_version=target.unity_version,
+            input_system=target.input_system,
         )
 
+    async def _compile_step(
+        self,
+        workspace: Workspace,
+        script: ExtractedCode,
+        destination: ProjectDestination | None,
+    ) -> Any:
+        """Compile the script in the target's project (in a thread: it runs a compiler); None
+        when there is nothing to compile against. A failure of the check itself is logged and
+        never fails the generation."""
+        path = destination.path_for(script.file_name) if destination is not None else None
+        try:
+            return await asyncio.to_thread(workspace.compile, script.code, script.file_name, path)
+        except Exception:
+            log.exception("the compile check failed; the script is kept without it")
+            return None
 
-def _findings(report: Any, code: str) -> str:
+
+def _error_count(report: Any, compiled: Any) -> int:
+    """Errors the repair round should fix: the validator's and the compiler's."""
+    return len(report.errors) + (len(compiled.errors) if compiled is not None else 0)
+
+
+def _findings(report: Any, code: str, compiled: Any = None) -> str:
+    from spark.unity.compile import format_for_repair as compile_findings
     from spark.unity.validator import format_for_repair
 
-    return str(format_for_repair(report, code))
+    parts = []
+    if report.errors or report.warnings or compiled is None or not compiled.errors:
+        parts.append(str(format_for_repair(report, code)))
+    if compiled is not None and compiled.errors:
+        parts.append(compile_findings(compiled))
+    return "\n\n".join(parts)

@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -46,6 +47,7 @@ PROJECT_SCRIPTS = (
     "Assets/Scripts/Internal/Wallet.cs",
 )
 GAMEPLAY_SCRIPTS = ("Assets/Gameplay/WaveSpawner.cs",)
+_MSBUILD = "http://schemas.microsoft.com/developer/msbuild/2003"
 _SHIM = '''#!{python}
 """Fixture Editor runtime: stands in for Unity's dotnet + Roslyn csc.dll by running mcs."""
 import os, sys
@@ -71,7 +73,14 @@ def build_stubs(target: Path, mcs: str) -> dict[str, Path]:
         sources = sorted(str(p) for p in (STUBS / name).glob("*.cs"))
         references = [f"-r:{built[n]}" for n in needs]
         subprocess.run(
-            [mcs, "-target:library", "-nowarn:67,169,414,649", f"-out:{out}", *references, *sources],
+            [
+                mcs,
+                "-target:library",
+                "-nowarn:67,169,414,649",
+                f"-out:{out}",
+                *references,
+                *sources,
+            ],
             check=True,
             capture_output=True,
             text=True,
@@ -89,10 +98,8 @@ def cached_stubs(mcs: str) -> dict[str, Path]:
     try:
         build_stubs(staging, mcs)
         (staging / "complete").write_text("ok")
-        try:
+        with contextlib.suppress(OSError):  # another process finished first: use its copy
             os.replace(staging, folder)
-        except OSError:  # another process finished first: use its copy
-            pass
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return {name: folder / f"{name}.dll" for name in ASSEMBLIES}
@@ -132,8 +139,8 @@ def _csproj(
         "ENABLE_INPUT_SYSTEM;ENABLE_LEGACY_INPUT_MANAGER;SPARK_FIXTURE;USE_CHEATS;DEBUG;TRACE"
     )
     return f"""<?xml version="1.0" encoding="utf-8"?>
-<Project ToolsVersion="4.0" DefaultTargets="Build" xmlns="http://schemas.microsoft.com/developer/msbuild/2003">
-  <!-- Generated file, do not modify, your changes will be overwritten (use AssetPostprocessor.OnGeneratedCSProject) -->
+<Project ToolsVersion="4.0" DefaultTargets="Build" xmlns="{_MSBUILD}">
+  <!-- Generated file, do not modify, your changes will be overwritten -->
   <PropertyGroup>
     <LangVersion>9.0</LangVersion>
   </PropertyGroup>

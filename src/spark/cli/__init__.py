@@ -1,8 +1,9 @@
 """The ``spark`` command.
 
 The commands live in a Typer app (`spark.cli.commands`), loaded only when needed: ``spark validate``
-is dispatched before Typer is imported, because Typer, Click and pydantic together cost more
-start-up time than validating a file (see `spark.cli_validate` and docs/benchmarks.md).
+and ``spark check`` are dispatched before Typer is imported, because Typer, Click and pydantic
+together cost more start-up time than validating a file (see `spark.cli_validate` and
+docs/benchmarks.md).
 ``from spark.cli import app`` still gives the Typer app.
 """
 
@@ -21,6 +22,10 @@ def main() -> None:
         from spark.cli_validate import main as validate_main
 
         raise SystemExit(validate_main(argv[1:]))
+    if argv[:1] == ["check"]:
+        from spark.cli_check import main as check_main
+
+        raise SystemExit(check_main(argv[1:]))
     from spark.cli.commands import app
 
     app()

@@ -12,8 +12,10 @@ import typer
 from spark import __version__
 from spark.cli import db_commands as _db_commands
 from spark.cli import estimate as _estimate
+from spark.cli import export as _export
 from spark.cli import generate as _generate
 from spark.cli import models as _models
+from spark.cli import project as _project
 from spark.cli import serve as _serve
 from spark.cli import validate as _validate
 
@@ -28,6 +30,9 @@ app.command("generate")(_generate.generate)
 app.command("models")(_models.models)
 app.command("validate", context_settings=_validate.PASS_THROUGH)(_validate.validate)
 app.command("rules")(_validate.rules)
+app.command("check", context_settings=_validate.PASS_THROUGH)(_project.check)
+app.add_typer(_project.project_app, name="project")
+app.command("export")(_export.export)
 app.command("serve")(_serve.serve)
 app.command("estimate")(_estimate.estimate)
 _db_commands.register(app)

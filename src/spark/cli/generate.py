@@ -35,6 +35,14 @@ def generate(
             help="Overwrite an existing file (without it: Name.cs.new, Name.cs.new-2, …).",
         ),
     ] = False,
+    project: Annotated[
+        str | None,
+        typer.Option(
+            "--project",
+            help="A Unity project: write for its version, packages and classes, compile-check "
+            "the script in it, and save it under Assets/ (default SPARK_UNITY_PROJECT).",
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
 ) -> None:
     """Generate a Unity C# script from PROMPT and write it to a file."""
@@ -49,4 +57,5 @@ def generate(
         no_stream=no_stream,
         force=force,
         debug=debug,
+        project=project,
     )

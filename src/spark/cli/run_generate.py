@@ -31,10 +31,17 @@ from spark.cli.common import (
     stderr_console,
     stdout_console,
 )
-from spark.cli.output import SavedScript, SaveError, plan_output, save_script
+from spark.cli.output import OutputTarget, SavedScript, SaveError, plan_output, save_script
+from spark.cli.project_output import (
+    ProjectDestination,
+    plan_in_project,
+    print_compile,
+    save_into_project,
+)
 from spark.config import Settings
 from spark.errors import SparkError
 from spark.events import (
+    CompileEvent,
     DoneEvent,
     ErrorEvent,
     GenerationResult,
@@ -61,14 +68,28 @@ def run_generate(
     no_stream: bool,
     force: bool,
     debug: bool,
+    project: str | None = None,
 ) -> None:
     """Generate, display and save; exits through typer.Exit with the command's exit code."""
+    from spark.unity.target import resolve_target
+
     settings = settings_or_exit(debug)
+    target: OutputTarget | ProjectDestination
     try:
-        target = plan_output(output)
+        unity = resolve_target(settings, project=project)
+        target = plan_in_project(unity, settings, output) if unity.project else plan_output(output)
     except SparkError as exc:
         fail(exc, debug=debug, json_output=json_output)
-    request = GenerationRequest(prompt=prompt, provider=provider, model=model)
+    if unity.project is not None and not json_output:
+        for note in unity.project.problems:
+            stderr_console().print(f"[yellow]note:[/] {escape(note)}")
+    request = GenerationRequest(
+        prompt=prompt,
+        provider=provider,
+        model=model,
+        target=unity,
+        destination=target if isinstance(target, ProjectDestination) else None,
+    )
     show_tokens = not (json_output or no_stream)
     with one_line_warnings(enabled=not debug):  # e.g. a history row that could not be written
         try:
@@ -85,12 +106,15 @@ def run_generate(
     unrecorded = outcome.error if isinstance(outcome, ErrorEvent) else None
     result = outcome.result
     assert result is not None
-    saved = save_script(
-        target.path_for(result.file_name),
-        result.code,
-        rescue=settings.data_dir / "unsaved" / result.file_name,
-        force=force,
-    )
+    if isinstance(target, ProjectDestination):
+        saved = save_into_project(result, target, settings, force=force)
+    else:
+        saved = save_script(
+            target.path_for(result.file_name),
+            result.code,
+            rescue=settings.data_dir / "unsaved" / result.file_name,
+            force=force,
+        )
     if debug:
         for _, problem in saved.failures:
             traceback.print_exception(problem, file=sys.stderr)
@@ -154,6 +178,8 @@ async def _run_live(events: Any, console: Console) -> DoneEvent | ErrorEvent:
             elif isinstance(event, RepairEvent):
                 text = ""
                 status = Text(f"Fixing validation errors (repair round {event.round})…", "yellow")
+            elif isinstance(event, CompileEvent):
+                status = Text(event.report.summary(), "green" if event.report.ok else "yellow")
             elif isinstance(event, DoneEvent | ErrorEvent):
                 return event
             tail = "\n".join(text.splitlines()[-_PREVIEW_LINES:])
@@ -171,6 +197,8 @@ async def _run_plain(events: Any, console: Console, *, show_tokens: bool) -> Don
             console.print(f"\n[yellow]{escape(event.message)}[/]")
         elif isinstance(event, RepairEvent):
             console.print(f"\n[yellow]Fixing validation errors (repair round {event.round})…[/]")
+        elif isinstance(event, CompileEvent) and show_tokens:
+            console.print(f"\n[dim]{escape(event.report.summary())}[/]")
         elif isinstance(event, DoneEvent | ErrorEvent):
             if show_tokens:
                 console.file.write("\n")
@@ -187,10 +215,13 @@ def _finish(
     unrecorded: SparkError | None = None,
 ) -> None:
     report = result.validation
-    # A script that still has validation errors is written (nothing is lost) but exits 1, and
-    # so is one that could not be written where it was asked to go, or saved in the history.
+    # A script that still has validation or compile errors is written (nothing is lost) but
+    # exits 1, and so is one that could not be written where it was asked to go, or saved in
+    # the history.
+    compiled = result.compile
     ok = (
         (report is None or bool(report.ok))
+        and (compiled is None or bool(compiled.ok))
         and not saved.unsaved
         and saved.path is not None
         and unrecorded is None
@@ -274,6 +305,7 @@ def _print_report(result: GenerationResult, saved: SavedScript, out: Console) ->
             )
         if len(report.diagnostics) > 10:
             out.print(f"    … and {len(report.diagnostics) - 10} more (spark validate {path})")
+    print_compile(out, result.compile)
 
 
 def format_cost(cost: Decimal | None) -> str:
@@ -335,5 +367,6 @@ def result_payload(
         "validation_before_repair": None
         if result.validation_before_repair is None
         else result.validation_before_repair.to_dict(),
+        "compile": None if result.compile is None else result.compile.to_dict(),
         "code": result.code,
     }

@@ -23,6 +23,7 @@ import uuid
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from spark.errors import UsageError
 
@@ -76,6 +77,32 @@ class ExportedScript:
     @property
     def meta(self) -> str:
         return script_meta(self.guid)
+
+
+class StoredScript(Protocol):
+    """What export needs of a generation from history (``GenerationRecord`` has it)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def class_name(self) -> str | None: ...
+
+    @property
+    def generated_code(self) -> str | None: ...
+
+
+def scripts_of(generations: Iterable[StoredScript]) -> list[tuple[str, str]]:
+    """(``ClassName.cs``, code) for each generation; UsageError for one without a script."""
+    found = []
+    for generation in generations:
+        if not generation.generated_code or not generation.class_name:
+            raise UsageError(
+                f"Generation {generation.id} has no script to export (it failed or was cut short).",
+                hint="See `spark history` for the generations that produced a script.",
+            )
+        found.append((f"{generation.class_name}.cs", generation.generated_code))
+    return found
 
 
 def check_export_folder(folder: str) -> str:

@@ -28,7 +28,7 @@ from spark.unity.parsing import parse
 
 log = logging.getLogger(__name__)
 
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 _TYPE_NODES = {
     "class_declaration": "class",
     "struct_declaration": "struct",
@@ -331,7 +331,8 @@ def _declarations(node: Node, namespace: str, outer: str, visible: bool) -> Iter
 
 
 def _type_info(node: Node, namespace: str, outer: str, visible: bool) -> TypeInfo:
-    name = _text(node.child_by_field_name("name"))
+    name_node = node.child_by_field_name("name")
+    name = _text(name_node)
     type_parameters = next((c for c in node.children if c.type == "type_parameter_list"), None)
     if type_parameters is not None:
         name += _text(type_parameters)
@@ -362,7 +363,7 @@ def _type_info(node: Node, namespace: str, outer: str, visible: bool) -> TypeInf
         bases=bases,
         members=members[:_MAX_MEMBERS],
         public=visible and "public" in modifiers,
-        line=node.start_point.row + 1,
+        line=(name_node or node).start_point.row + 1,  # the name's line, after attributes
     )
 
 

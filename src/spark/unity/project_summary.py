@@ -78,16 +78,26 @@ def rank_types(index: ScriptIndex, prompt: str) -> list[_Ranked]:
     return ranked
 
 
-def _detailed(entry: _Ranked) -> str:
+def _detailed(entry: _Ranked, room: int) -> str | None:
+    """The type with its members, cut to ``room`` characters (None when even its name line
+    does not fit)."""
     info = entry.info
     head = f"- {info.kind} {info.full_name}"
     if info.bases:
         head += " : " + ", ".join(info.bases)
     head += f"  ({entry.script.path})"
-    if not info.members:
-        return head
+    if len(head) > room:
+        return None
     joiner = ", " if info.kind == "enum" else "; "
-    return f"{head}\n    {joiner.join(info.members)}"
+    members = list(info.members)
+    while members:
+        text = f"{head}\n    {joiner.join(members)}"
+        if len(members) < len(info.members):
+            text += f"{joiner}…"
+        if len(text) <= room:
+            return text
+        members.pop()
+    return head
 
 
 def summarise_types(index: ScriptIndex, prompt: str, *, budget_tokens: int = 1500) -> str:
@@ -102,12 +112,12 @@ def summarise_types(index: ScriptIndex, prompt: str, *, budget_tokens: int = 150
     detailed_budget = int(budget * _DETAILED_SHARE)
     rest: list[_Ranked] = []
     for entry in ranked:
-        text = _detailed(entry)
-        if used + len(text) + 1 <= detailed_budget:
+        text = _detailed(entry, detailed_budget - used - 1)
+        if text is None:
+            rest.append(entry)
+        else:
             lines.append(text)
             used += len(text) + 1
-        else:
-            rest.append(entry)
     names = _names_within(rest, budget - used)
     if names:
         lines.append("Other types: " + names)

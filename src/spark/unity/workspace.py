@@ -93,9 +93,10 @@ class Workspace:
                 )
             return self._environment
 
-    def compile(self, code: str, file_name: str) -> CompileReport | None:
-        """Check a generated script in the project; None when there is nothing to check it
-        against (no project, and no compiler with Unity references) or checks are off."""
+    def compile(self, code: str, file_name: str, path: Path | None = None) -> CompileReport | None:
+        """Check a generated script in the project (``path``: where it will be written, if
+        known; a file there is replaced, not duplicated); None when there is nothing to check
+        it against (no project, and no compiler with Unity references) or checks are off."""
         if not self.options.compile_check:
             return None
         environment = self.environment()
@@ -103,4 +104,4 @@ class Workspace:
             return None
         if self.target.project is not None:  # classes added since: for the name collision check
             environment = replace(environment, index=self.index())
-        return environment.check([CheckedScript(file_name, code)])
+        return environment.check([CheckedScript(file_name, code, path)])

@@ -23,6 +23,7 @@ import anyio
 
 from spark.errors import AIError, ErrorKind
 from spark.events import (
+    CompileEvent,
     DoneEvent,
     ErrorEvent,
     Event,
@@ -165,6 +166,8 @@ class WebGeneration:
             return "repair", {"round": event.round, "findings": event.findings}
         if isinstance(event, ValidationEvent):
             return "validation", {"report": _report(event.report)}
+        if isinstance(event, CompileEvent):
+            return "compile", {"report": event.report.to_dict()}
         if isinstance(event, DoneEvent):
             return "done", {"result": await self._finish(event.result)}
         assert isinstance(event, ErrorEvent)

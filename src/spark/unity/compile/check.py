@@ -369,6 +369,12 @@ def _diagnostics(
                 f"{compiler.name} stopped at syntax newer than C# {compiler.language_limit} in "
                 f"{script.name}, so its types and members were not checked"
             )
+    failing = [name for name, ds in found.items() if any(d.severity == "error" for d in ds)]
+    if compiler.kind == "mcs" and failing and len(failing) < len(scripts):
+        notes.append(
+            "mcs stops at the first stage with errors, so the other scripts may have errors it "
+            "did not reach: check them again once these are fixed"
+        )
     others = [m for n, m in enumerate(messages) if n not in claimed and m.severity == "error"]
     if others:
         notes.append(

@@ -31,6 +31,7 @@ _POSITIONED = re.compile(
     r"(?P<severity>error|warning|info)\s+(?P<id>[A-Z]{2,}\d+)\s*:\s*(?P<message>.*?)"
     r"(?:\s+\[[^\]]+\.csproj\])?\s*$"
 )
+_WORD = re.compile(r"@?\w+")
 _GLOBAL = re.compile(
     r"^(?:[^:()]+:\s*)?(?P<severity>error|warning)\s+(?P<id>[A-Z]{2,}\d+)\s*:\s*(?P<message>.*?)"
     r"(?:\s+\[[^\]]+\.csproj\])?\s*$"
@@ -141,13 +142,15 @@ def to_diagnostics(
             text = f"compiler too old for this syntax ({compiler_name} stops at C# 7): {text}"
         row = max(0, message.line - 1)
         column = max(0, message.column - 1)
+        word = _WORD.match(src.line_text(row), column)
+        end = word.end() if word is not None else column + 1
         diagnostics.append(
             src.diagnostic(
                 rule_id=message.rule_id,
                 severity=severity,
                 message=text,
                 start=(row, column),
-                end=(row, column + 1),
+                end=(row, end),
                 hint=HINTS.get(message.rule_id) if severity == "error" else None,
                 char_columns=True,
             )

@@ -57,6 +57,8 @@ namespace UnityEngine
         public bool CompareTag(string tag) { return false; }
         public void SendMessage(string methodName) { }
         public void SendMessage(string methodName, object value, SendMessageOptions options) { }
+        public void SendMessageUpwards(string methodName) { }
+        public void SendMessageUpwards(string methodName, object value, SendMessageOptions options) { }
         public void BroadcastMessage(string methodName) { }
     }
 
@@ -146,7 +148,9 @@ namespace UnityEngine
         public void Rotate(Vector3 eulers) { }
         public void Rotate(Vector3 eulers, Space relativeTo) { }
         public void Rotate(float xAngle, float yAngle, float zAngle) { }
+        public void Rotate(float xAngle, float yAngle, float zAngle, Space relativeTo) { }
         public void Rotate(Vector3 axis, float angle) { }
+        public void Rotate(Vector3 axis, float angle, Space relativeTo) { }
         public void RotateAround(Vector3 point, Vector3 axis, float angle) { }
         public void LookAt(Transform target) { }
         public void LookAt(Vector3 worldPosition) { }
@@ -201,5 +205,18 @@ namespace UnityEngine
     {
         public WaitForSecondsRealtime(float time) { }
         public override bool keepWaiting { get { return false; } }
+    }
+}
+
+namespace UnityEngine.Pool
+{
+    public class ObjectPool<T> : IDisposable where T : class
+    {
+        public ObjectPool(Func<T> createFunc, Action<T> actionOnGet = null, Action<T> actionOnRelease = null, Action<T> actionOnDestroy = null, bool collectionCheck = true, int defaultCapacity = 10, int maxSize = 10000) { }
+        public int CountInactive { get { return 0; } }
+        public T Get() { return null; }
+        public void Release(T element) { }
+        public void Clear() { }
+        public void Dispose() { }
     }
 }

@@ -7,6 +7,7 @@ namespace UnityEngine
     public enum ForceMode2D { Force = 0, Impulse = 1 }
     public enum RigidbodyType2D { Dynamic = 0, Kinematic = 1, Static = 2 }
     public enum RigidbodyInterpolation { None = 0, Interpolate = 1, Extrapolate = 2 }
+    public enum CollisionDetectionMode { Discrete = 0, Continuous = 1, ContinuousDynamic = 2, ContinuousSpeculative = 3 }
     public enum QueryTriggerInteraction { UseGlobal = 0, Ignore = 1, Collide = 2 }
     [Flags] public enum RigidbodyConstraints { None = 0, FreezePositionY = 4, FreezeRotationX = 16, FreezeRotationY = 32, FreezeRotationZ = 64, FreezeRotation = 112, FreezeAll = 126 }
     [Flags] public enum CollisionFlags { None = 0, Sides = 1, Above = 2, Below = 4 }
@@ -26,6 +27,7 @@ namespace UnityEngine
         public bool isKinematic { get; set; }
         public RigidbodyConstraints constraints { get; set; }
         public RigidbodyInterpolation interpolation { get; set; }
+        public CollisionDetectionMode collisionDetectionMode { get; set; }
         public Vector3 position { get; set; }
         public Quaternion rotation { get; set; }
         public void AddForce(Vector3 force) { }
@@ -54,6 +56,9 @@ namespace UnityEngine
         public bool isKinematic { get; set; }
         public Vector2 position { get; set; }
         public float rotation { get; set; }
+        public bool freezeRotation { get; set; }
+        public bool IsTouching(ContactFilter2D contactFilter) { return false; }
+        public bool IsTouching(Collider2D collider) { return false; }
         public void AddForce(Vector2 force) { }
         public void AddForce(Vector2 force, ForceMode2D mode) { }
         public void AddTorque(float torque) { }
@@ -95,6 +100,13 @@ namespace UnityEngine
     public class BoxCollider2D : Collider2D { public Vector2 size { get; set; } }
     public class CircleCollider2D : Collider2D { public float radius { get; set; } }
     public class CapsuleCollider2D : Collider2D { public Vector2 size { get; set; } }
+
+    public struct ContactFilter2D
+    {
+        public bool useTriggers;
+        public void SetLayerMask(LayerMask layerMask) { }
+        public void SetNormalAngle(float normalAngleMin, float normalAngleMax) { }
+    }
 
     public struct ContactPoint
     {
