@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     project = index = None
     cache = Path(env_setting("SPARK_DATA_DIR", str(default_data_dir()))).expanduser() / "cache"
     if folder:
-        project = project_or_none(folder, Console(stderr=True, highlight=False))
+        project = project_or_none(folder, Console(stderr=True, highlight=False, soft_wrap=True))
         if project is None:
             return 2
         index = load_script_index(project.root, cache_dir=cache)

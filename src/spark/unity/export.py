@@ -107,7 +107,7 @@ def scripts_of(generations: Iterable[StoredScript]) -> list[tuple[str, str]]:
 
 def check_export_folder(folder: str) -> str:
     """``folder`` as a clean ``Assets/...`` path, or UsageError."""
-    text = folder.strip().replace("\\", "/").strip("/")
+    text = folder.strip().replace("\\", "/")
     parts = [p for p in text.split("/") if p not in ("", ".")]
     if not parts or parts[0] != "Assets" or ".." in parts or text.startswith("/"):
         raise UsageError(

@@ -92,7 +92,13 @@ def plan_destination(
             chosen, file_name = target.parent, target.name
         shown = output
     else:
-        relative = Path(folder.strip().replace("\\", "/").lstrip("/"))
+        relative = Path(folder.strip().replace("\\", "/"))
+        if relative.is_absolute():
+            raise UsageError(
+                f"The scripts folder '{folder}' must be a folder under Assets/, not an absolute "
+                "path.",
+                hint="Set SPARK_UNITY_SCRIPTS_FOLDER to something like Scripts/SPARK.",
+            )
         if relative.parts[:1] == ("Assets",):  # "Assets/Scripts" means the same as "Scripts"
             relative = Path(*relative.parts[1:])
         chosen = assets / relative
