@@ -518,6 +518,8 @@ class Engine:
         """Compile the script in the target's project (in a thread: it runs a compiler); None
         when there is nothing to compile against. A failure of the check itself is logged and
         never fails the generation."""
+        if not workspace.may_compile():
+            return None
         path = destination.path_for(script.file_name) if destination is not None else None
         try:
             return await asyncio.to_thread(workspace.compile, script.code, script.file_name, path)

@@ -172,9 +172,20 @@ def _csproj(
 """
 
 
-def make_project(root: Path, stubs: dict[str, Path], *, csproj: bool = True) -> Path:
-    """Copy the fixture project to ``root`` (with its IDE project files unless told not to)."""
+def make_project(
+    root: Path,
+    stubs: dict[str, Path],
+    *,
+    csproj: bool = True,
+    extra_scripts: dict[str, str] | None = None,
+) -> Path:
+    """Copy the fixture project to ``root`` (with its IDE project files unless told not to);
+    ``extra_scripts`` (path under the project → text) are added to Assembly-CSharp."""
     shutil.copytree(TEMPLATE, root)
+    extra = extra_scripts or {}
+    for relative, text in extra.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text, "utf-8")
     if csproj:
         (root / "Fixture.Gameplay.csproj").write_text(
             _csproj("Fixture.Gameplay", GAMEPLAY_SCRIPTS, stubs), "utf-8"
@@ -182,7 +193,7 @@ def make_project(root: Path, stubs: dict[str, Path], *, csproj: bool = True) -> 
         (root / "Assembly-CSharp.csproj").write_text(
             _csproj(
                 "Assembly-CSharp",
-                PROJECT_SCRIPTS,
+                (*PROJECT_SCRIPTS, *extra),
                 stubs,
                 project_references=("Fixture.Gameplay.csproj",),
             ),

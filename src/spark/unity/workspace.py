@@ -93,11 +93,18 @@ class Workspace:
                 )
             return self._environment
 
+    def may_compile(self) -> bool:
+        """False when :meth:`compile` is known to do nothing (so callers skip it cheaply)."""
+        if not self.options.compile_check:
+            return False
+        known = self._environment
+        return self.target.project is not None or known is None or known.can_compile
+
     def compile(self, code: str, file_name: str, path: Path | None = None) -> CompileReport | None:
         """Check a generated script in the project (``path``: where it will be written, if
         known; a file there is replaced, not duplicated); None when there is nothing to check
         it against (no project, and no compiler with Unity references) or checks are off."""
-        if not self.options.compile_check:
+        if not self.may_compile():
             return None
         environment = self.environment()
         if self.target.project is None and not environment.can_compile:
