@@ -25,6 +25,7 @@ from rich.markup import escape
 
 from spark.cli_validate import (
     DEFAULT_UNITY_VERSION,
+    add_report_options,
     env_setting,
     print_file_report,
     project_or_none,
@@ -48,23 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
         "Unity Editor (Unity Hub's folders or SPARK_UNITY_EDITOR), else SPARK_CSC, else csc, "
         "mcs or dotnet on PATH. Details: docs/unity-projects.md.",
     )
-    parser.add_argument(
-        "files", nargs="+", type=Path, metavar="FILE", help="C# files to check; - reads stdin."
-    )
+    add_report_options(parser)
     parser.add_argument(
         "--project",
         metavar="PATH",
         help="The Unity project (default SPARK_UNITY_PROJECT, else the one holding the first "
         "file).",
     )
-    parser.add_argument(
-        "--format",
-        dest="output_format",
-        choices=("text", "json"),
-        default="text",
-        help="text (compiler style, the default) or json.",
-    )
-    parser.add_argument("--json", action="store_true", help="Same as --format json.")
     return parser
 
 

@@ -36,6 +36,21 @@ DEFAULT_UNITY_VERSION = "6000.0"
 DEFAULT_INPUT_SYSTEM = "both"
 
 
+def add_report_options(parser: argparse.ArgumentParser) -> None:
+    """FILE... and the output format, shared by `spark validate` and `spark check`."""
+    parser.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="C# files to check; - reads stdin."
+    )
+    parser.add_argument(
+        "--format",
+        dest="output_format",
+        choices=("text", "json"),
+        default="text",
+        help="text (compiler style, the default) or json.",
+    )
+    parser.add_argument("--json", action="store_true", help="Same as --format json.")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The options of `spark validate` (also shown by `spark validate --help`)."""
     parser = argparse.ArgumentParser(
@@ -48,17 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(environment or .env). "
         "Rules: `spark rules`; details: docs/validation.md.",
     )
-    parser.add_argument(
-        "files", nargs="+", type=Path, metavar="FILE", help="C# files to check; - reads stdin."
-    )
-    parser.add_argument(
-        "--format",
-        dest="output_format",
-        choices=("text", "json"),
-        default="text",
-        help="text (compiler style, the default) or json.",
-    )
-    parser.add_argument("--json", action="store_true", help="Same as --format json.")
+    add_report_options(parser)
     parser.add_argument(
         "--unity-version",
         metavar="VERSION",

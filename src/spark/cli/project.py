@@ -45,9 +45,9 @@ def info(
 ) -> None:
     """Show what SPARK reads from a Unity project: version, input, packages, scripts, compiler."""
     from spark.errors import SparkError
-    from spark.unity.compile import prepare_environment
     from spark.unity.project import read_project
-    from spark.unity.project_scripts import load_script_index
+    from spark.unity.target import default_target
+    from spark.unity.workspace import Workspace, WorkspaceOptions
 
     settings = settings_or_exit(debug)
     folder = Path(path) if path else settings.unity_project or Path.cwd()
@@ -55,17 +55,11 @@ def info(
         project = read_project(folder)
     except SparkError as exc:
         fail(exc, debug=debug, json_output=json_output)
-    cache = settings.data_dir / "cache"
-    index = load_script_index(project.root, cache_dir=cache)
-    environment = prepare_environment(
-        cache_dir=cache / "compile",
-        project=project,
-        index=index,
-        unity_version=settings.unity_version,
-        editor_setting=settings.unity_editor,
-        csc_setting=settings.csc,
-        timeout=settings.compile_timeout,
-    )
+    target = default_target(settings).with_project(project)
+    workspace = Workspace(target, WorkspaceOptions.from_settings(settings))
+    index = workspace.index()
+    assert index is not None
+    environment = workspace.environment()
     if json_output:
         typer.echo(json.dumps(project_payload(project, index, environment), indent=2))
         return
@@ -134,7 +128,7 @@ def _print_info(
             "scripts",
             f"{scripts['files']} scripts declaring {scripts['types']} types in "
             f"{', '.join(scripts['assemblies']) or 'no assembly'} "
-            f"(+ {scripts['editor_files']} Editor scripts)",
+            f"(+ {scripts['editor_files']} Editor script{'s' * (scripts['editor_files'] != 1)})",
         ),
         (
             "compile check",
