@@ -60,13 +60,12 @@ def export(
         placed = place_scripts(scripts_of(records), target)
     except SparkError as exc:
         fail(exc, debug=debug)
+    from spark.files import replace_atomically
+
     data = zip_bytes(placed) if zip_file else unitypackage_bytes(placed)
-    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
-        temporary.write_bytes(data)
-        os.replace(temporary, out)
+        replace_atomically(out, data)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         fail(UsageError(f"Cannot write {out}: {exc.strerror or exc}."), debug=debug)
     names = ", ".join(Path(p.pathname).name for p in placed)
     stdout_console().print(

@@ -12,12 +12,12 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from spark.errors import SparkError, UsageError
+from spark.files import replace_atomically
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +117,7 @@ def write_script(path: Path, code: str, *, force: bool) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = code.encode("utf-8")
     if force:
-        _replace(path, data)
+        replace_atomically(path, data)
         return path
     for candidate in sibling_names(path):
         try:
@@ -140,18 +140,6 @@ def _create(path: Path, data: bytes) -> None:
             handle.write(data)
     except BaseException:
         path.unlink(missing_ok=True)
-        raise
-
-
-def _replace(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` in one step (a temporary file beside it, then a rename)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
         raise
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spark.errors import UsageError
+from spark.files import replace_atomically
 from spark.unity.export import folder_meta, new_guid, script_meta
 from spark.unity.project_scripts import ScriptIndex
 
@@ -139,14 +140,7 @@ def check_class_name(
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    replace_atomically(path, text.encode("utf-8"))
 
 
 def _make_folders(destination: ProjectDestination, folder: Path) -> list[Path]:
