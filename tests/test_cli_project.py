@@ -196,7 +196,7 @@ def test_generate_refuses_a_class_the_project_has(cli, unity_project: Path, tmp_
     assert "SPK-PROJECT" in out and "Assets/Scripts/Combat/Health.cs" in out
     assert "already has a class named Health in Assets/Scripts/Combat/Health.cs" in err
     assert not (unity_project / "Assets" / "Scripts" / "SPARK" / "Health.cs").exists()
-    saved = re.search(r"The script is saved at (\S+Health\.cs)\.", err)
+    saved = re.search(r"! Wrote (\S+/unsaved/Health\.cs)", out)  # nothing paid for is lost
     assert saved is not None and "class Health" in Path(saved.group(1)).read_text()
 
 

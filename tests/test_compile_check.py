@@ -325,3 +325,15 @@ Enemy.cs(7,5): error CS0103: The name `speed' does not exist in the current cont
     assert (
         parse_output(output)[0].message == "'Rigidbody' does not contain a definition for 'velocty'"
     )
+
+
+def test_only_the_most_recently_used_builds_are_kept(tmp_path: Path) -> None:
+    from spark.unity.compile.build import _prune
+
+    for number in range(5):
+        folder = tmp_path / f"key{number}"
+        folder.mkdir()
+        os.utime(folder, (number, number))
+    (tmp_path / "build-running").mkdir()  # a build in progress is left alone
+    _prune(tmp_path, keep=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["build-running", "key3", "key4"]

@@ -15,6 +15,7 @@ All files are written under the cache folder or a temporary folder; never in the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -30,6 +31,7 @@ from spark.unity.compile.discovery import Compiler
 from spark.unity.compile.references import AssemblyPlan
 
 CHECK_ASSEMBLY = "SparkCheck"
+KEEP_BUILDS = 24  # cached assemblies kept; the least recently used beyond that are removed
 _BUILD_FORMAT = "1"
 _VISIBLE_TO = (
     "// Written by SPARK: lets the checked script see this assembly's internal types.\n"
@@ -188,6 +190,7 @@ def build_assembly(
     target = folder / f"{plan.name}.dll"
     failed = folder / "failed.txt"
     if target.is_file():
+        _touch(folder)
         return [*results, BuiltAssembly(plan.name, target, None, cached=True)]
     if failed.is_file():
         output = failed.read_text("utf-8", "replace")
@@ -206,14 +209,32 @@ def build_assembly(
         )
         if run.succeeded and (work / target.name).is_file():
             _publish(work / target.name, folder, target.name)
+            _prune(folder.parent, keep=KEEP_BUILDS)
             return [*results, BuiltAssembly(plan.name, target, run, cached=False)]
         _publish_text(run.output, folder, failed.name)
+        _prune(folder.parent, keep=KEEP_BUILDS)
         return [
             *results,
             BuiltAssembly(plan.name, None, run, cached=False, failure_output=run.output),
         ]
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _touch(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.utime(folder)
+
+
+def _prune(builds: Path, *, keep: int) -> None:
+    """Remove all but the ``keep`` most recently used builds (a project's old versions)."""
+    try:
+        folders = [p for p in builds.iterdir() if p.is_dir() and not p.name.startswith("build-")]
+        folders.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return
+    for old in folders[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _ensure(folder: Path) -> Path:
