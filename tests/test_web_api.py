@@ -290,9 +290,13 @@ async def test_malformed_json_is_400(client: WebClient, content: bytes, content_
 
 
 async def test_unknown_export_and_route_are_404_json(client: WebClient) -> None:
-    response = await client.get("/api/export/g_missing")
+    response = await client.get("/api/export/999999")
     assert response.status_code == 404
     assert response.json()["error"]["kind"] == "unknown_generation"
+    for not_an_id in ("g_missing", "²", "0", str(2**63)):
+        response = await client.get(f"/api/export/{not_an_id}")
+        assert response.status_code == 422, not_an_id
+        assert response.json()["error"]["kind"] == "invalid_request"
     response = await client.get("/api/nothing-here")
     assert response.status_code == 404
     assert response.json()["error"]["kind"] == "http_404"
@@ -330,5 +334,5 @@ async def test_an_oversized_body_without_a_length_is_cut_off(make_client: MakeCl
     response = await client.post(
         "/api/generate", content=chunks(), headers={"content-type": "application/json"}
     )
-    assert 400 <= response.status_code < 500
-    assert "error" in response.json()
+    assert response.status_code == 413
+    assert response.json()["error"]["kind"] == "too_large"

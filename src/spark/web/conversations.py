@@ -111,7 +111,7 @@ class DatabaseConversationStore:
         return Conversation(id=conversation_id, owner=owner, turns=[_turn(r) for r in done])
 
     async def find_turn(self, *, owner: int, generation_id: str) -> Turn | None:
-        if not generation_id.isdigit() or len(generation_id) > 18:
+        if not (generation_id.isascii() and generation_id.isdigit()) or len(generation_id) > 18:
             return None
         async with self.database.session(user_id=owner) as session:
             record = await get_generation(

@@ -1,24 +1,30 @@
 """How the web app answers failures: one JSON shape for the API, a small page for browsers.
 
 Bad input is a 4xx with ``{"error": {"kind", "message", "hint"}}``, never a 500: malformed JSON
-400, a body that fails validation 422, an empty or over-long prompt or unknown provider/model
-422 (``invalid_input``), a provider without a key 409 (``not_configured``), an unknown
-conversation or generation 404. A provider failure during a non-streamed generation is a 502
-whose ``kind`` is the :class:`~spark.errors.ErrorKind`. Anything unexpected is logged and
-answered 500 with a generic message (no traceback, no secrets).
+400, a body that fails validation 422 (text that is not text, see :mod:`spark.web.routing`,
+included), an empty or over-long prompt or unknown provider/model 422 (``invalid_input``), a
+provider without a key 409 (``not_configured``), an unknown conversation or generation 404. A
+provider failure during a non-streamed generation is a 502 whose ``kind`` is the
+:class:`~spark.errors.ErrorKind`. Anything unexpected is logged and answered 500 with a generic
+message (no traceback, no secrets). Pages get the same message on an HTML page
+(``error.html``) instead of JSON.
 """
 
 from __future__ import annotations
 
-import html
 import logging
+from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
+from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from spark import __version__
 from spark.errors import AIError, ConfigError, SparkError, UsageError
 
 log = logging.getLogger(__name__)
@@ -33,6 +39,16 @@ class ApiError(Exception):
         self.kind = kind
         self.message = message
         self.hint = hint
+
+
+TOO_LARGE_HINT = "Shorten the prompt (see SPARK_MAX_PROMPT_CHARS)."
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """A request body past the size limit (answered 413 ``too_large``)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than {limit:,} bytes.")
 
 
 def error_detail(error: SparkError) -> dict[str, Any]:
@@ -74,18 +90,43 @@ def _json(status: int, detail: dict[str, Any]) -> JSONResponse:
     return JSONResponse({"error": detail}, status_code=status)
 
 
+def _back(request: Request) -> str:
+    """Where "Go back" leads: the SPARK page the request came from, else the chat."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    same_site = referer.netloc.lower() == request.headers.get("host", "").lower()
+    if same_site and referer.path.startswith("/") and referer.path != request.url.path:
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return "/"
+
+
+def error_page(
+    request: Request,
+    status: int,
+    message: str,
+    hint: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """An HTML answer for a browser: the message (and hint) on a page of the site."""
+    templates: Jinja2Templates = request.app.state.spark.templates
+    context = {
+        "title": f"{status} {HTTPStatus(status).phrase}",
+        "message": message,
+        "hint": hint,
+        "back": _back(request),
+        "version": __version__,
+    }
+    return templates.TemplateResponse(
+        request, "error.html", context, status_code=status, headers=headers
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that give every failure its documented shape."""
 
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
         if not _wants_json(request):  # a form of SPARK's pages (an expired CSRF token, say)
-            hint = f" {html.escape(exc.hint)}" if exc.hint else ""
-            return HTMLResponse(
-                f"<!doctype html><title>{exc.status}</title><p>{exc.status}: "
-                f'{html.escape(exc.message)}{hint} <a href="/">Back to SPARK</a></p>',
-                status_code=exc.status,
-            )
+            return error_page(request, exc.status, exc.message, exc.hint)
         return _json(exc.status, {"kind": exc.kind, "message": exc.message, "hint": exc.hint})
 
     async def spark_error(request: Request, exc: Exception) -> Response:
@@ -113,11 +154,14 @@ def install_error_handlers(app: FastAPI) -> None:
                 },
             )
         summary = "; ".join(f"{'.'.join(p['loc'][1:]) or 'body'}: {p['msg']}" for p in problems)
+        message = f"The request is invalid: {summary}."
+        if not _wants_json(request):
+            return error_page(request, 422, message, "Correct it and try again.")
         return _json(
             422,
             {
                 "kind": "invalid_request",
-                "message": f"The request is invalid: {summary}.",
+                "message": message,
                 "hint": "See the API reference at /docs.",
                 "errors": problems,
             },
@@ -125,17 +169,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        message = "Not found." if exc.status_code == 404 else str(exc.detail)
+        status = exc.status_code
+        message = "Not found." if status == 404 else str(exc.detail)
+        kind, hint = ("too_large", TOO_LARGE_HINT) if status == 413 else (f"http_{status}", None)
         if not _wants_json(request):
-            return HTMLResponse(
-                f"<!doctype html><title>{exc.status_code}</title><p>{exc.status_code}: "
-                f'{html.escape(message)} <a href="/">Back to SPARK</a></p>',
-                status_code=exc.status_code,
-                headers=exc.headers,
-            )
+            return error_page(request, status, message, hint, headers=exc.headers)
         return JSONResponse(
-            {"error": {"kind": f"http_{exc.status_code}", "message": message, "hint": None}},
-            status_code=exc.status_code,
+            {"error": {"kind": kind, "message": message, "hint": hint}},
+            status_code=status,
             headers=exc.headers,
         )
 

@@ -1,4 +1,9 @@
-"""The JSON API's request and response bodies (they document themselves in the OpenAPI schema)."""
+"""The JSON API's request and response bodies (they document themselves in the OpenAPI schema).
+
+Request bodies derive from :class:`RequestBody`: unknown fields are refused and types are
+strict (``"stream": "yes"`` or ``"1"`` is not a boolean, a number in a string is not a
+number). Their text is checked before they are built (:mod:`spark.web.routing`).
+"""
 
 from __future__ import annotations
 
@@ -25,10 +30,14 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-class GenerateBody(BaseModel):
-    """A generation request. A follow-up names the conversation it continues."""
+class RequestBody(BaseModel):
+    """The base of every JSON request body: no unknown fields, no coercion between types."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class GenerateBody(RequestBody):
+    """A generation request. A follow-up names the conversation it continues."""
 
     prompt: str = Field(description="What the script should do (limit: SPARK_MAX_PROMPT_CHARS).")
     provider: str | None = Field(
@@ -139,10 +148,8 @@ class PreferencesOut(BaseModel):
     models: dict[str, str] = Field(description="The model last chosen, per provider.")
 
 
-class PreferencesBody(BaseModel):
+class PreferencesBody(RequestBody):
     """Remember ``provider`` (and ``model`` for it) as the user's choice."""
-
-    model_config = ConfigDict(extra="forbid")
 
     provider: str = Field(min_length=1, max_length=64)
     model: str | None = Field(default=None, min_length=1, max_length=128)

@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spark.web.auth import SESSION_CSRF, OptionalUser
-from spark.web.errors import ApiError
+from spark.web.errors import TOO_LARGE_HINT, ApiError, BodyTooLarge
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -89,9 +89,10 @@ def _secure_cookie(header: tuple[bytes, bytes]) -> tuple[bytes, bytes]:
 
 
 class BodySizeLimitMiddleware:
-    """Caps request bodies at ``limit`` bytes: a declared ``Content-Length`` above it gets
-    SPARK's JSON 413 before anything is read; a body sent without a length is cut off (the
-    request ends as if the client had gone) once it passes the limit."""
+    """Caps request bodies at ``limit`` bytes with SPARK's JSON 413: a declared
+    ``Content-Length`` above it is refused before anything is read; a body sent without a
+    length is refused as soon as it passes the limit (reading it raises :class:`BodyTooLarge`,
+    which the app's error handlers answer)."""
 
     def __init__(self, app: ASGIApp, *, limit: int) -> None:
         self.app = app
@@ -105,8 +106,8 @@ class BodySizeLimitMiddleware:
                     {
                         "error": {
                             "kind": "too_large",
-                            "message": f"The request body is larger than {self.limit:,} bytes.",
-                            "hint": "Shorten the prompt (see SPARK_MAX_PROMPT_CHARS).",
+                            "message": BodyTooLarge(self.limit).detail,
+                            "hint": TOO_LARGE_HINT,
                         }
                     },
                     status_code=413,
@@ -126,7 +127,7 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
-                    return {"type": "http.disconnect"}
+                    raise BodyTooLarge(self.limit)
             return message
 
         return counted
@@ -139,6 +140,10 @@ def csrf_token(request: Request) -> str:
         token = secrets.token_urlsafe(32)
         request.session[SESSION_CSRF] = token
     return token
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", errors="surrogatepass")
 
 
 def require_same_origin(request: Request) -> None:
@@ -158,7 +163,12 @@ def check_csrf(request: Request, sent: str | None) -> None:
     """Refuse (403) a cookie-authenticated request without the session's CSRF token."""
     require_same_origin(request)
     expected = request.session.get(SESSION_CSRF)
-    if not isinstance(expected, str) or not sent or not secrets.compare_digest(sent, expected):
+    if (
+        not isinstance(expected, str)
+        or not sent
+        # as bytes: compare_digest refuses str with characters beyond ASCII
+        or not secrets.compare_digest(_utf8(sent), _utf8(expected))
+    ):
         raise ApiError(
             403,
             "csrf",

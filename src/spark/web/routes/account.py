@@ -15,7 +15,6 @@ import asyncio
 import math
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -50,20 +49,29 @@ from spark.web.auth import (
 )
 from spark.web.deps import DatabaseDep, SettingsDep, TemplatesDep, ThrottleDep
 from spark.web.errors import ApiError
+from spark.web.params import TokenId
+from spark.web.routing import SparkRoute, invalid_text
 from spark.web.security import check_csrf, csrf_token
+from spark.web.text import decode_pairs, pair_problems
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=SparkRoute)
 
 MAX_PASSWORD_CHARS = 1024  # argon2 hashes anything, but not arbitrarily much of it per request
 
 
 async def read_form(request: Request) -> dict[str, str]:
-    """An ``application/x-www-form-urlencoded`` body (first value of each field), CSRF-checked."""
+    """An ``application/x-www-form-urlencoded`` body (first value of each field), CSRF-checked;
+    a field that is not text (not UTF-8, a NUL, a lone surrogate) is 422 naming the field."""
     if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         raise ApiError(400, "invalid_form", "Send the form from SPARK's page.")
-    raw = (await request.body()).decode("utf-8", errors="replace")
-    form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+    pairs = decode_pairs(await request.body())
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        form.setdefault(name, value)
     check_csrf(request, form.get("csrf_token"))
+    problems = [(("form", name), problem) for name, problem in pair_problems(pairs)]
+    if problems:
+        raise invalid_text(problems)
     return form
 
 
@@ -348,7 +356,7 @@ async def new_token(page: AccountPageDep) -> Response:
 
 @router.post("/account/tokens/{token_id}/delete")
 async def revoke_token(
-    request: Request, token_id: int, database: DatabaseDep, user: CurrentUser
+    request: Request, token_id: TokenId, database: DatabaseDep, user: CurrentUser
 ) -> Response:
     await read_form(request)
     async with database.session(user_id=user.id) as session:

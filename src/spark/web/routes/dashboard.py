@@ -26,10 +26,11 @@ from spark.db.types import utc_now
 from spark.web.auth import CurrentUser, WebUser
 from spark.web.deps import DatabaseDep, TemplatesDep
 from spark.web.errors import ApiError
+from spark.web.routing import SparkRoute
 from spark.web.schemas import ErrorBody
 from spark.web.security import csrf_token
 
-router = APIRouter(tags=["stats"])
+router = APIRouter(tags=["stats"], route_class=SparkRoute)
 
 WINDOWS = (7, 30, 90)
 MAX_DAYS = 3650

@@ -21,10 +21,11 @@ from spark.unity.prompts import build_system_prompt
 from spark.web.auth import CurrentUser
 from spark.web.deps import EngineDep, SettingsDep, TemplatesDep
 from spark.web.errors import ApiError
+from spark.web.routing import SparkRoute
 from spark.web.schemas import ErrorBody
 from spark.web.security import csrf_token
 
-router = APIRouter(tags=["estimate"])
+router = APIRouter(tags=["estimate"], route_class=SparkRoute)
 
 MAX_TOKENS = 10_000_000
 MAX_PROMPT_QUERY_CHARS = 100_000
@@ -125,6 +126,6 @@ def _count(value: str | None, name: str) -> int | None:
     if value is None or not value.strip():
         return None
     text = value.strip()
-    if not text.isdigit() or int(text) > MAX_TOKENS:
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_TOKENS:
         raise ApiError(422, "invalid_request", f"{name} is a whole number up to {MAX_TOKENS}.")
     return int(text)

@@ -10,9 +10,11 @@ from fastapi.responses import Response
 from spark.web.auth import CurrentUser
 from spark.web.deps import ConversationsDep
 from spark.web.errors import ApiError
+from spark.web.params import GenerationId
+from spark.web.routing import SparkRoute
 from spark.web.schemas import ErrorBody
 
-router = APIRouter(prefix="/api", tags=["export"])
+router = APIRouter(prefix="/api", tags=["export"], route_class=SparkRoute)
 
 _SAFE_FILE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}\.cs$")
 
@@ -33,13 +35,14 @@ def safe_file_name(name: str) -> str:
         },
         401: {"model": ErrorBody, "description": "Not signed in."},
         404: {"model": ErrorBody, "description": "Unknown generation."},
+        422: {"model": ErrorBody, "description": "Not a generation id."},
     },
 )
 async def export_script(
-    generation_id: str, conversations: ConversationsDep, user: CurrentUser
+    generation_id: GenerationId, conversations: ConversationsDep, user: CurrentUser
 ) -> Response:
     """The script of a finished generation, named ``ClassName.cs`` as Unity requires."""
-    turn = await conversations.find_turn(owner=user.id, generation_id=generation_id)
+    turn = await conversations.find_turn(owner=user.id, generation_id=str(generation_id))
     if turn is None:
         raise ApiError(
             404,

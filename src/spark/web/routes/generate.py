@@ -32,11 +32,12 @@ from spark.web.auth import CurrentUser
 from spark.web.conversations import new_id
 from spark.web.deps import ConversationsDep, EngineDep, ShutdownDep
 from spark.web.errors import ApiError
+from spark.web.routing import SparkRoute
 from spark.web.runner import CLEANUP_SECONDS, WebGeneration
 from spark.web.schemas import ErrorBody, GenerateBody, GenerateResult
 from spark.web.security import CsrfProtected
 
-router = APIRouter(prefix="/api", tags=["generate"])
+router = APIRouter(prefix="/api", tags=["generate"], route_class=SparkRoute)
 
 _STREAM_EXAMPLE = (
     'event: start\ndata: {"conversation_id": "c_…", "generation_id": "g_…", ...}\n\n'

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy import Select, func, or_, select
 
@@ -26,13 +26,15 @@ from spark.web.auth import CurrentUser, WebUser
 from spark.web.deps import DatabaseDep, TemplatesDep
 from spark.web.errors import ApiError
 from spark.web.highlight import highlight_csharp
+from spark.web.params import GenerationId
 from spark.web.routes.account import read_form
 from spark.web.routes.export import safe_file_name
+from spark.web.routing import SparkRoute
 from spark.web.runner import export_url
 from spark.web.schemas import ErrorBody, HistoryDetailOut, HistoryItemOut, HistoryOut
 from spark.web.security import CsrfProtected, csrf_token
 
-router = APIRouter(tags=["history"])
+router = APIRouter(tags=["history"], route_class=SparkRoute)
 
 PAGE_SIZE = 25
 MAX_SEARCH_CHARS = 200
@@ -77,17 +79,16 @@ def _filters(
     date_from: date | None,
     date_to: date | None,
     search: str | None,
-) -> HistoryFilters:
+) -> tuple[HistoryFilters, str | None]:
+    """The filters, and what was wrong with them (a wrong filter is left out)."""
+    problem = None
     if status and status not in STATUSES:
-        raise ApiError(
-            422,
-            "invalid_request",
-            f"Unknown status {status!r}.",
-            f"Use one of: {', '.join(STATUSES)}.",
-        )
+        problem = f"Unknown status {status!r}: use one of {', '.join(STATUSES)}."
+        status = None
     if date_from and date_to and date_from > date_to:
-        raise ApiError(422, "invalid_request", "date_from is after date_to.")
-    return HistoryFilters(
+        problem = "date_from is after date_to."
+        date_from = date_to = None
+    filters = HistoryFilters(
         provider=provider or None,
         model=model or None,
         status=status or None,
@@ -95,6 +96,7 @@ def _filters(
         date_to=date_to,
         search=(search or "").strip() or None,
     )
+    return filters, problem
 
 
 def _where(query: Select[Any], user_id: int, f: HistoryFilters) -> Select[Any]:
@@ -108,7 +110,7 @@ def _where(query: Select[Any], user_id: int, f: HistoryFilters) -> Select[Any]:
         query = query.where(h.status == f.status)
     if f.date_from:
         query = query.where(h.created_at >= datetime.combine(f.date_from, time(), UTC))
-    if f.date_to:
+    if f.date_to and f.date_to < date.max:  # the last day there is has no end to compare with
         end = datetime.combine(f.date_to + timedelta(days=1), time(), UTC)
         query = query.where(h.created_at < end)
     if f.search:
@@ -184,7 +186,6 @@ async def _record(database: Database, user: WebUser, generation_id: int) -> Gene
         return record
 
 
-GenerationId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The generation's id.")]
 SearchQuery = Annotated[
     str | None, Query(alias="q", max_length=MAX_SEARCH_CHARS, description="Search text.")
 ]
@@ -211,7 +212,9 @@ async def read_history(
     q: SearchQuery = None,
 ) -> HistoryOut:
     """One page of the signed-in user's history, filtered; ``q`` searches prompts and code."""
-    filters = _filters(provider, model, status, date_from, date_to, q)
+    filters, problem = _filters(provider, model, status, date_from, date_to, q)
+    if problem:
+        raise ApiError(422, "invalid_request", problem, "See GET /api/history at /docs.")
     return await _history(database, user, filters, limit, offset)
 
 
@@ -276,13 +279,15 @@ async def history_csv(database: DatabaseDep, user: CurrentUser) -> StreamingResp
 # --- pages ------------------------------------------------------------------------------
 
 
-def _page_dates(value: str | None) -> date | None:
+def _page_date(value: str | None, name: str) -> tuple[date | None, str | None]:
+    """A date field of the filter form, or what is wrong with it."""
     if not value:
-        return None
+        return None, None
     try:
-        return date.fromisoformat(value)
+        return date.fromisoformat(value), None
     except ValueError:
-        raise ApiError(422, "invalid_request", f"{value!r} is not a date (YYYY-MM-DD).") from None
+        shown = value if len(value) <= 20 else f"{value[:20]}…"
+        return None, f"{name}: {shown!r} is not a date from 0001-01-01 to 9999-12-31 (YYYY-MM-DD)."
 
 
 @router.get("/history", response_class=HTMLResponse, include_in_schema=False)
@@ -295,11 +300,15 @@ async def history_page(
     provider: Annotated[str | None, Query(max_length=64)] = None,
     model: Annotated[str | None, Query(max_length=128)] = None,
     status: Annotated[str | None, Query(max_length=16)] = None,
-    date_from: Annotated[str | None, Query(max_length=10)] = None,
-    date_to: Annotated[str | None, Query(max_length=10)] = None,
+    date_from: Annotated[str | None, Query(max_length=100)] = None,
+    date_to: Annotated[str | None, Query(max_length=100)] = None,
     q: SearchQuery = None,
 ) -> Response:
-    filters = _filters(provider, model, status, _page_dates(date_from), _page_dates(date_to), q)
+    """The history page; a wrong filter is left out and the page says what was wrong (422)."""
+    first, first_problem = _page_date(date_from, "date_from")
+    last, last_problem = _page_date(date_to, "date_to")
+    filters, problem = _filters(provider, model, status, first, last, q)
+    error = first_problem or last_problem or problem
     history = await _history(database, user, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     pages = max(1, -(-history.total // PAGE_SIZE))
     return templates.TemplateResponse(
@@ -313,10 +322,12 @@ async def history_page(
             "statuses": STATUSES,
             "page": page,
             "pages": pages,
+            "error": error,
             "prev_url": f"/history?{filters.query_string(page=page - 1)}" if page > 1 else None,
             "next_url": f"/history?{filters.query_string(page=page + 1)}" if page < pages else None,
             "version": __version__,
         },
+        status_code=422 if error else 200,
     )
 
 

@@ -13,9 +13,10 @@ from spark.generation import Engine
 from spark.providers import is_available
 from spark.web.auth import CurrentUser
 from spark.web.deps import EngineDep, SettingsDep
+from spark.web.routing import SparkRoute
 from spark.web.schemas import ErrorBody, ModelOut, ModelsResponse, PriceOut, ProviderOut
 
-router = APIRouter(prefix="/api", tags=["models"])
+router = APIRouter(prefix="/api", tags=["models"], route_class=SparkRoute)
 
 
 def _money(value: Decimal) -> str:

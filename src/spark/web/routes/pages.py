@@ -14,9 +14,10 @@ from spark.web.deps import ConversationsDep, DatabaseDep, EngineDep, SettingsDep
 from spark.web.highlight import stylesheet
 from spark.web.preferences import initial_choice
 from spark.web.routes.models import provider_out
+from spark.web.routing import SparkRoute
 from spark.web.security import csrf_token
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=SparkRoute)
 
 
 @router.get("/", response_class=HTMLResponse)

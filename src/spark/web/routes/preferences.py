@@ -12,10 +12,11 @@ from spark.db.preferences import get_preferences, update_preferences
 from spark.web.auth import CurrentUser
 from spark.web.deps import DatabaseDep, EngineDep
 from spark.web.errors import ApiError
+from spark.web.routing import SparkRoute
 from spark.web.schemas import ErrorBody, PreferencesBody, PreferencesOut
 from spark.web.security import CsrfProtected
 
-router = APIRouter(prefix="/api", tags=["preferences"])
+router = APIRouter(prefix="/api", tags=["preferences"], route_class=SparkRoute)
 
 
 @router.get(
