@@ -69,6 +69,7 @@ def serve(
 
     from spark.errors import ConfigError, SparkError
     from spark.web import create_app
+    from spark.web.params import MAX_REQUEST_HEAD_BYTES
 
     settings = settings_or_exit(debug)
     if not _is_loopback(host) and settings.session_key is None:
@@ -109,6 +110,7 @@ def serve(
         # uvicorn would believe X-Forwarded-For from any loopback client; the app reads those
         # headers itself, from SPARK_TRUSTED_PROXIES only.
         proxy_headers=False,
+        h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
     )
     stdout_console().print(f"SPARK is running at {url} — press Ctrl+C to stop.")
     uvicorn.Server(config).run(sockets=[sock])

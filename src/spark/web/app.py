@@ -33,6 +33,7 @@ from spark.web.auth import SESSION_LIFETIME, NotSignedIn, sign_in_url
 from spark.web.conversations import DatabaseConversationStore
 from spark.web.deps import ReadyDatabase, WebState
 from spark.web.errors import install_error_handlers
+from spark.web.openapi import install_openapi
 from spark.web.routes import (
     account,
     dashboard,
@@ -163,6 +164,7 @@ def create_app(
         # uvicorn's own handling off).
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_error_handlers(app)
+    install_openapi(app)
     app.add_exception_handler(NotSignedIn, _not_signed_in)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     for module in (

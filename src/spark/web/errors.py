@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import iter_route_contexts
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -120,6 +121,17 @@ def error_page(
     )
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app answers at the request's path."""
+    methods: set[str] = set()
+    for context in iter_route_contexts(request.app.routes):
+        route = context.original_route
+        pattern = getattr(route, "path_regex", None)
+        if pattern is not None and pattern.match(request.url.path):
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that give every failure its documented shape."""
 
@@ -170,14 +182,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         status = exc.status_code
+        headers = dict(exc.headers or {})
+        if status == 405:  # Starlette names only the methods of the first route that matched
+            headers["Allow"] = ", ".join(_allowed_methods(request))
         message = "Not found." if status == 404 else str(exc.detail)
         kind, hint = ("too_large", TOO_LARGE_HINT) if status == 413 else (f"http_{status}", None)
         if not _wants_json(request):
-            return error_page(request, status, message, hint, headers=exc.headers)
+            return error_page(request, status, message, hint, headers=headers)
         return JSONResponse(
             {"error": {"kind": kind, "message": message, "hint": hint}},
             status_code=status,
-            headers=exc.headers,
+            headers=headers,
         )
 
     async def unexpected(request: Request, exc: Exception) -> Response:

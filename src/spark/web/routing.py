@@ -22,7 +22,8 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.routing import BaseRoute
 
 from spark.web.errors import ApiError
 from spark.web.text import (
@@ -111,3 +112,12 @@ class SparkRoute(APIRoute):
             return await handler(request)
 
         return checked
+
+
+def api_routes(routes: Sequence[BaseRoute]) -> list[tuple[str, APIRoute]]:
+    """Every API route among ``routes`` (included routers' too) with its full path."""
+    return [
+        (str(context.path_format), context.original_route)
+        for context in iter_route_contexts(routes)
+        if isinstance(context.original_route, APIRoute)
+    ]

@@ -21,6 +21,7 @@ from spark.unity.prompts import build_system_prompt
 from spark.web.auth import CurrentUser
 from spark.web.deps import EngineDep, SettingsDep, TemplatesDep
 from spark.web.errors import ApiError
+from spark.web.params import MAX_QUERY_PROMPT_CHARS
 from spark.web.routing import SparkRoute
 from spark.web.schemas import ErrorBody
 from spark.web.security import csrf_token
@@ -28,9 +29,8 @@ from spark.web.security import csrf_token
 router = APIRouter(tags=["estimate"], route_class=SparkRoute)
 
 MAX_TOKENS = 10_000_000
-MAX_PROMPT_QUERY_CHARS = 100_000
 PromptText = Annotated[
-    str | None, Query(max_length=MAX_PROMPT_QUERY_CHARS, description="The prompt to price.")
+    str | None, Query(max_length=MAX_QUERY_PROMPT_CHARS, description="The prompt to price.")
 ]
 PromptTokens = Annotated[
     int | None, Query(ge=0, le=MAX_TOKENS, description="Or its expected size in tokens.")
@@ -116,6 +116,7 @@ async def estimate_page(
             "prompt": prompt or "",
             "prompt_tokens": "" if tokens_in is None else tokens_in,
             "output_tokens": report.output_tokens,
+            "max_prompt_chars": MAX_QUERY_PROMPT_CHARS,
             "version": __version__,
         },
     )

@@ -26,7 +26,7 @@ from spark.web.auth import CurrentUser, WebUser
 from spark.web.deps import DatabaseDep, TemplatesDep
 from spark.web.errors import ApiError
 from spark.web.highlight import highlight_csharp
-from spark.web.params import GenerationId
+from spark.web.params import FirstDay, GenerationId, LastDay
 from spark.web.routes.account import read_form
 from spark.web.routes.export import safe_file_name
 from spark.web.routing import SparkRoute
@@ -206,13 +206,14 @@ async def read_history(
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
     provider: Annotated[str | None, Query(max_length=64)] = None,
     model: Annotated[str | None, Query(max_length=128)] = None,
-    status: Annotated[str | None, Query(max_length=16)] = None,
-    date_from: Annotated[date | None, Query(description="First UTC day (YYYY-MM-DD).")] = None,
-    date_to: Annotated[date | None, Query(description="Last UTC day (YYYY-MM-DD).")] = None,
+    status: GenerationStatus | None = None,
+    date_from: FirstDay = None,
+    date_to: LastDay = None,
     q: SearchQuery = None,
 ) -> HistoryOut:
     """One page of the signed-in user's history, filtered; ``q`` searches prompts and code."""
-    filters, problem = _filters(provider, model, status, date_from, date_to, q)
+    kind = None if status is None else status.value
+    filters, problem = _filters(provider, model, kind, date_from, date_to, q)
     if problem:
         raise ApiError(422, "invalid_request", problem, "See GET /api/history at /docs.")
     return await _history(database, user, filters, limit, offset)
