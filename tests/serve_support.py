@@ -101,6 +101,8 @@ def create_account(settings: Settings, username: str = "ci", *, abandoned_row: b
             await ensure_schema(database)
             async with database.session() as session:
                 user = await create_user(session=session, username=username, password=PASSWORD)
+            # Acting for the user, as `spark tokens create` does (PostgreSQL's row-level security).
+            async with database.session(user_id=user.id) as session:
                 _, token = await create_api_token(session=session, user_id=user.id, name="test")
                 if abandoned_row:
                     await start_generation(

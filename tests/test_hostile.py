@@ -1,0 +1,561 @@
+"""Hostile input against a real ``spark serve``, on SQLite and on PostgreSQL.
+
+``TABLE`` holds, for every JSON route of the app, requests a client should never send: NUL
+characters and lone surrogates in every text field and parameter, bytes that are not UTF-8,
+huge and deeply nested JSON, wrong types, out-of-range numbers, ids and dates. Each must get a
+4xx with SPARK's error body (``{"error": {"kind", "message", "hint"}}``, the expected kind, a
+message naming the field), never a 5xx, and never a closed keep-alive connection; afterwards the
+server still generates, streamed and not. ``PAGES`` does the same for the HTML pages and their
+forms (the page, with the message). ``test_every_json_route_has_table_entries`` enumerates the
+app's routes, so a new route without entries fails.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import KW_ONLY, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx2
+import pytest
+
+from spark.config import Settings
+from spark.web import create_app
+from spark.web.routing import api_routes
+from tests.db_fixtures import PostgresServer
+from tests.serve_support import SparkServer, create_account, server_env
+from tests.web_support import PASSWORD, csrf_of, parse_sse
+
+BODY_LIMIT = 6 * 20_000 + 64 * 1024  # create_app's limit at the default SPARK_MAX_PROMPT_CHARS
+NUL, HIGH, LOW = "\x00", "\ud800", "\udfff"
+GOOD_GENERATION = {"provider": "offline", "prompt": "a coin that spins", "stream": False}
+
+
+@dataclass(frozen=True)
+class Bad:
+    """One hostile request and the answer it must get."""
+
+    what: str
+    target: str  # path and query, percent-encoded as sent
+    body: bytes | None = None
+    _: KW_ONLY
+    status: int = 422
+    kind: str = "invalid_request"
+    names: str | None = None  # a word the message must contain (the field, the reason)
+    content_type: str = "application/json"
+
+
+def encode(value: Any) -> bytes:
+    """JSON as a client would write it (lone surrogates and NUL as \\u escapes)."""
+    return json.dumps(value, ensure_ascii=True).encode()
+
+
+def text_fields(target: str, base: dict[str, Any], fields: list[str]) -> list[Bad]:
+    """A NUL, a lone high and a lone low surrogate in each text field of a JSON body."""
+    return [
+        Bad(f"{label} in {field}", target, encode(base | {field: f"a{bad}b"}), names=field)
+        for field in fields
+        for label, bad in (("NUL", NUL), ("high surrogate", HIGH), ("low surrogate", LOW))
+    ]
+
+
+def malformed_json(target: str, base: dict[str, Any]) -> list[Bad]:
+    """Bodies that are not JSON SPARK takes: 400 invalid_json (or 413 / 422 as noted)."""
+    invalid = "invalid_json"
+    deep: Any = "x"
+    for _ in range(40):
+        deep = [deep]
+    prefix = encode(base)[:-1]
+    return [
+        Bad(
+            "not UTF-8",
+            target,
+            prefix + b', "x": "\xff\xfe"}',
+            status=400,
+            kind=invalid,
+            names="UTF-8",
+        ),
+        Bad("overlong UTF-8 NUL", target, prefix + b', "x": "\xc0\x80"}', status=400, kind=invalid),
+        Bad(
+            "UTF-8 surrogate", target, prefix + b', "x": "\xed\xa0\x80"}', status=400, kind=invalid
+        ),
+        Bad("not JSON", target, b'{"prompt": "a coin"', status=400, kind=invalid),
+        Bad("empty object key", target, b"{nope}", status=400, kind=invalid),
+        Bad(
+            "40 levels deep",
+            target,
+            encode(base | {"x": deep}),
+            status=400,
+            kind=invalid,
+            names="deeper",
+        ),
+        Bad(
+            "100,000 levels deep", target, b"[" * 100_000, status=400, kind=invalid, names="deeper"
+        ),
+        Bad("NaN", target, prefix + b', "x": NaN}', status=400, kind=invalid, names="NaN"),
+        Bad(
+            "Infinity",
+            target,
+            prefix + b', "x": -Infinity}',
+            status=400,
+            kind=invalid,
+            names="Infinity",
+        ),
+        Bad(
+            "1e999", target, prefix + b', "x": 1e999}', status=400, kind=invalid, names="too large"
+        ),
+        Bad(
+            "5,000-digit number",
+            target,
+            prefix + b', "x": ' + b"9" * 5000 + b"}",
+            status=400,
+            kind=invalid,
+        ),
+        Bad("NUL in a field name", target, encode(base | {"x\x00": 1}), names="field name"),
+        Bad("surrogate in a field name", target, encode(base | {HIGH: 1}), names="field name"),
+        Bad("unknown field", target, encode(base | {"admin": True}), names="admin"),
+        Bad("an array", target, encode([base])),
+        Bad("a string", target, encode("a coin")),
+        Bad("null", target, b"null"),
+        Bad("form-encoded", target, b"prompt=a+coin", content_type="text/plain"),
+    ]
+
+
+def query_text(path: str, names: list[str]) -> list[Bad]:
+    """A NUL, a byte that is not UTF-8 and an encoded surrogate in each query parameter (and in
+    one the route does not know)."""
+    return [
+        Bad(f"{label} in ?{name}", f"{path}?{name}={value}", names=name)
+        for name in [*names, "unknown"]
+        for label, value in (("NUL", "a%00b"), ("0xFF", "a%FFb"), ("surrogate", "%ED%A0%80"))
+    ] + [Bad("NUL in a parameter name", f"{path}?a%00b=1", names="parameter name")]
+
+
+def bad_ids(template: str) -> list[Bad]:
+    """Path ids that are not row ids: NUL, out of range, not numbers."""
+    ids = ["%00", "0", "-1", str(2**63), "9" * 30, "abc", "%C2%B2", "1e3", "%FF", "1.5"]
+    return [Bad(f"id {i}", template.format(id=i)) for i in ids]
+
+
+def numbers(path: str, name: str, bad: list[str]) -> list[Bad]:
+    return [Bad(f"{name}={value}", f"{path}?{name}={value}", names=name) for value in bad]
+
+
+HUGE_NUMBERS = ["-1", "1e400", "9" * 5000, "abc", "%C2%B2", "0x10", ""]
+BAD_DATES = ["9999-12-32", "10000-01-01", "0000-01-01", "2026-02-30", "0", "-1", "2026-1-1"]
+
+GENERATE = {"provider": "offline", "prompt": "a coin that spins"}
+PREFERENCES = {"provider": "offline", "model": "spark-templates"}
+
+TABLE: dict[tuple[str, str], list[Bad]] = {
+    ("POST", "/api/generate"): [
+        *text_fields("/api/generate", GENERATE, ["prompt", "provider", "model"]),
+        *text_fields("/api/generate", GENERATE | {"conversation_id": "c_1"}, ["conversation_id"]),
+        *text_fields("/api/generate", GENERATE | {"stream": True}, ["prompt"]),  # SSE
+        *malformed_json("/api/generate", GENERATE),
+        Bad("stream 'yes'", "/api/generate", encode(GENERATE | {"stream": "yes"}), names="stream"),
+        Bad("stream 'true'", "/api/generate", encode(GENERATE | {"stream": "true"})),
+        Bad("stream 1", "/api/generate", encode(GENERATE | {"stream": 1}), names="stream"),
+        Bad("stream null", "/api/generate", encode(GENERATE | {"stream": None})),
+        Bad("prompt 5", "/api/generate", encode(GENERATE | {"prompt": 5}), names="prompt"),
+        Bad("prompt list", "/api/generate", encode(GENERATE | {"prompt": ["a"]})),
+        Bad("prompt null", "/api/generate", encode(GENERATE | {"prompt": None})),
+        Bad("no prompt", "/api/generate", encode({"provider": "offline"}), names="prompt"),
+        Bad("provider 7", "/api/generate", encode(GENERATE | {"provider": 7})),
+        Bad("conversation {}", "/api/generate", encode(GENERATE | {"conversation_id": {}})),
+        Bad("conversation 65", "/api/generate", encode(GENERATE | {"conversation_id": "c" * 65})),
+        Bad(
+            "prompt too long",
+            "/api/generate",
+            encode({"prompt": "x" * 20_001}),
+            status=422,
+            kind="invalid_input",
+        ),
+        Bad(
+            "prompt empty",
+            "/api/generate",
+            encode({"prompt": "  "}),
+            status=422,
+            kind="invalid_input",
+        ),
+        Bad(
+            "unknown provider",
+            "/api/generate",
+            encode({"prompt": "a", "provider": "x"}),
+            status=422,
+            kind="invalid_input",
+        ),
+        Bad(
+            "unknown model",
+            "/api/generate",
+            encode(GENERATE | {"model": "nope"}),
+            status=422,
+            kind="invalid_input",
+        ),
+        Bad(
+            "no key",
+            "/api/generate",
+            encode({"prompt": "a", "provider": "openai"}),
+            status=409,
+            kind="not_configured",
+        ),
+        Bad(
+            "other conversation",
+            "/api/generate",
+            encode(GENERATE | {"conversation_id": "c_x"}),
+            status=404,
+            kind="unknown_conversation",
+        ),
+        *query_text("/api/generate", []),
+    ],
+    ("PUT", "/api/preferences"): [
+        *text_fields("/api/preferences", PREFERENCES, ["provider", "model"]),
+        *malformed_json("/api/preferences", PREFERENCES),
+        Bad("provider 1", "/api/preferences", encode({"provider": 1}), names="provider"),
+        Bad("model false", "/api/preferences", encode(PREFERENCES | {"model": False})),
+        Bad("provider empty", "/api/preferences", encode({"provider": ""})),
+        Bad("model 129", "/api/preferences", encode(PREFERENCES | {"model": "m" * 129})),
+        Bad(
+            "unknown provider",
+            "/api/preferences",
+            encode({"provider": "x"}),
+            status=422,
+            kind="invalid_input",
+        ),
+        Bad(
+            "unknown model",
+            "/api/preferences",
+            encode(PREFERENCES | {"model": "x"}),
+            status=422,
+            kind="invalid_input",
+        ),
+        *query_text("/api/preferences", []),
+    ],
+    ("GET", "/api/preferences"): query_text("/api/preferences", []),
+    ("GET", "/api/models"): [
+        *query_text("/api/models", ["provider"]),
+        Bad("provider 65", "/api/models?provider=" + "p" * 65, names="provider"),
+        Bad("unknown provider", "/api/models?provider=nope", status=422, kind="invalid_input"),
+    ],
+    ("GET", "/api/history"): [
+        *query_text("/api/history", ["q", "provider", "model", "status", "date_from"]),
+        *numbers("/api/history", "limit", [*HUGE_NUMBERS, "0", "201", "5.5"]),
+        *numbers("/api/history", "offset", [*HUGE_NUMBERS, str(10**10)]),
+        *numbers("/api/history", "date_to", BAD_DATES),
+        *numbers("/api/history", "date_from", BAD_DATES),
+        Bad("unknown status", "/api/history?status=bogus", names="status"),
+        Bad("q 201", "/api/history?q=" + "q" * 201, names="q"),
+        Bad(
+            "dates reversed",
+            "/api/history?date_from=2026-02-02&date_to=2026-01-01",
+            names="date_from",
+        ),
+    ],
+    ("GET", "/api/history/{generation_id}"): [
+        *bad_ids("/api/history/{id}"),
+        *query_text("/api/history/1", []),
+        Bad("no such id", "/api/history/999999", status=404, kind="unknown_generation"),
+    ],
+    ("DELETE", "/api/history/{generation_id}"): [
+        *bad_ids("/api/history/{id}"),
+        Bad("no such id", "/api/history/999999", status=404, kind="unknown_generation"),
+    ],
+    ("GET", "/api/export/{generation_id}"): [
+        *bad_ids("/api/export/{id}"),
+        *query_text("/api/export/1", []),
+        Bad("no such id", "/api/export/999999", status=404, kind="unknown_generation"),
+    ],
+    ("GET", "/api/stats"): [
+        *query_text("/api/stats", ["days"]),
+        *numbers("/api/stats", "days", [*HUGE_NUMBERS, "0", "3651"]),
+    ],
+    ("GET", "/api/stats/series"): [
+        *query_text("/api/stats/series", ["days"]),
+        *numbers("/api/stats/series", "days", [*HUGE_NUMBERS, "0", "3651"]),
+    ],
+    ("GET", "/api/estimate"): [
+        *query_text("/api/estimate", ["prompt", "prompt_tokens"]),
+        *numbers("/api/estimate", "prompt_tokens", [*HUGE_NUMBERS, "10000001"]),
+        *numbers("/api/estimate", "output_tokens", [*HUGE_NUMBERS, "10000001"]),
+        Bad("prompt 20,001", "/api/estimate?prompt=" + "p" * 20_001, names="prompt"),
+    ],
+}
+
+# Requests that once failed and are fine: they must succeed.
+EDGES = [
+    "/api/history?date_to=9999-12-31",
+    "/api/history?date_from=0001-01-01&date_to=9999-12-31",
+    "/api/history?q=%E2%82%AC%F0%9F%98%80",  # "€😀": real characters, percent-encoded
+]
+# The longest prompt a URL may carry, in 4-byte characters (240 kB: past httpx's URL limit).
+LONGEST_URL = "/api/estimate?prompt=" + "%F0%9F%98%80" * 20_000
+
+
+@dataclass(frozen=True)
+class BadPage:
+    """A hostile page request or form post, and what the page must say."""
+
+    what: str
+    target: str
+    form: dict[str, str] | None = None  # posted with the session's CSRF token
+    status: int = 422
+    says: str = ""
+
+
+PAGES = [
+    BadPage(
+        "NUL in username", "/signin", {"username": "ci\x00", "password": PASSWORD}, says="username"
+    ),
+    BadPage("NUL in password", "/signin", {"username": "ci", "password": "a\x00"}, says="password"),
+    BadPage(
+        "NUL in next",
+        "/signin",
+        {"username": "ci", "password": PASSWORD, "next": "/\x00"},
+        says="next",
+    ),
+    BadPage(
+        "NUL in sign-up name",
+        "/signup",
+        {"username": "x\x00", "password": "p" * 10, "confirm": "p" * 10},
+        says="username",
+    ),
+    BadPage("NUL in token name", "/account/tokens", {"name": "t\x00"}, says="name"),
+    BadPage(
+        "NUL in new password",
+        "/account/password",
+        {"current": PASSWORD, "password": "\x00" * 9, "confirm": "\x00" * 9},
+        says="password",
+    ),
+    BadPage(
+        "NUL in a new account",
+        "/account/users",
+        {"username": "u\x00", "password": "p" * 10},
+        says="username",
+    ),
+    BadPage("token id 2^70", "/account/tokens/1180591620717411303424/delete", {}, says="token_id"),
+    BadPage("history id 2^70", "/history/1180591620717411303424/delete", {}, says="generation_id"),
+    BadPage("date out of range", "/history?date_to=10000-01-01", says="date_to"),
+    BadPage("not a date", "/history?date_from=2026-02-30", says="date_from"),
+    BadPage("NUL in search", "/history?q=%00", says="q"),
+    BadPage("history id %00", "/history/%00", says="generation_id"),
+    BadPage("history page 0", "/history?page=0", says="page"),
+    BadPage("superscript tokens", "/estimate?prompt_tokens=%C2%B2", says="prompt_tokens"),
+    BadPage("NUL in the estimate", "/estimate?prompt=%00", says="prompt"),
+    BadPage("huge window", "/dashboard?days=" + "9" * 5000, says="days"),
+    BadPage("NUL in conversation", "/?conversation=%00", says="conversation"),
+    BadPage("NUL in next (query)", "/signin?next=%00", says="next"),
+    BadPage("NUL in CSV query", "/history.csv?x=%00", says="x"),
+]
+PAGE_EDGES = ["/history?date_to=9999-12-31", "/history?date_from=0001-01-01"]
+
+
+def test_every_json_route_has_table_entries(tmp_path: Path) -> None:
+    app = create_app(Settings(data_dir=tmp_path / "spark", secret_key="k" * 32))
+    routes = {
+        (method, path)
+        for path, route in api_routes(app.routes)
+        if path.startswith("/api/")
+        for method in route.methods or ()
+    }
+    assert routes == set(TABLE), "every JSON route needs hostile-input entries in TABLE"
+    assert all(TABLE.values())
+
+
+# --- against a real server -------------------------------------------------------------------
+
+
+@pytest.fixture
+def server(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[str, str]]:
+    """(URL, API token) of `spark serve` on a fresh database of ``backend``."""
+    variables: dict[str, str] = {}
+    settings = Settings(data_dir=tmp_path / "spark")
+    if backend == "postgresql":
+        pg: PostgresServer = request.getfixturevalue("pg")
+        variables["SPARK_DATABASE_URL"] = pg.url("app")
+        settings = Settings(data_dir=tmp_path / "spark", database_url=pg.url("app"))
+    token = create_account(settings)
+    spark = SparkServer(server_env(tmp_path, **variables), tmp_path / "serve.log")
+    try:
+        yield spark.wait_ready(timeout=60), token
+    finally:
+        spark.stop()
+    log = spark.output()
+    assert "Traceback" not in log and "unexpected error" not in log, log[-5000:]
+    assert not re.search(r'" 5\d\d ', log), log[-5000:]
+
+
+def _send(client: httpx2.Client, method: str, target: str, **kwargs: Any) -> httpx2.Response | str:
+    """The answer, or what went wrong with the connection."""
+    try:
+        return client.request(method, target, **kwargs)
+    except httpx2.TransportError as exc:
+        return f"connection broken ({exc!r})"
+
+
+def _problems_with(response: httpx2.Response, bad: Bad) -> str | None:
+    if response.status_code != bad.status:
+        return f"{response.status_code} instead of {bad.status}: {response.text[:300]}"
+    if response.headers.get("connection", "").lower() == "close":
+        return "the keep-alive connection was closed"
+    try:
+        error = response.json()["error"]
+    except (ValueError, KeyError, TypeError):
+        return f"not SPARK's error body: {response.text[:300]}"
+    if error.get("kind") != bad.kind or not error.get("message") or "hint" not in error:
+        return f"wrong error body: {error}"
+    if bad.names and bad.names not in error["message"]:
+        return f"the message does not name {bad.names!r}: {error['message']}"
+    return None
+
+
+def _raw(url: str, head: bytes, body: bytes = b"") -> tuple[int, Any]:
+    """Send ``head`` (and ``body``) on a fresh socket: the answer's status and its JSON (or its
+    text, when it is not JSON)."""
+    parts = urlsplit(url)
+    answer = b""
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+        sock.sendall(head + body)
+        while True:  # until the answer is complete or the server closes
+            top, _, rest = answer.partition(b"\r\n\r\n")
+            length = re.search(rb"content-length: (\d+)", top, re.I)
+            if length and len(rest) >= int(length.group(1)):
+                break
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            answer += chunk
+    if not top:
+        return 0, "no answer"
+    try:
+        return int(top.split()[1]), json.loads(rest)
+    except ValueError:
+        return int(top.split()[1]), rest.decode(errors="replace")
+
+
+def _too_large(url: str, token: str) -> list[str]:
+    """A declared body past the limit, and one sent in chunks without a length: 413."""
+    failures = []
+    head = (
+        f"POST /api/generate HTTP/1.1\r\nHost: {urlsplit(url).netloc}\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+    ).encode()
+    declared = _raw(url, head + f"Content-Length: {10 * BODY_LIMIT}\r\n\r\n".encode())
+    # Exactly one byte past the limit, chunked and never finished: the server reads it all.
+    data = b'{"prompt": "' + b"x" * BODY_LIMIT
+    chunks = b"".join(
+        b"%x\r\n%s\r\n" % (len(data[i : i + 8192]), data[i : i + 8192])
+        for i in range(0, len(data), 8192)
+    )
+    chunked = _raw(url, head + b"Transfer-Encoding: chunked\r\n\r\n", chunks)
+    for what, (status, answer) in (("declared", declared), ("chunked", chunked)):
+        if status != 413 or not isinstance(answer, dict) or answer["error"]["kind"] != "too_large":
+            failures.append(f"huge body ({what}): {status} {answer}")
+    return failures
+
+
+def _headers(client: httpx2.Client) -> list[str]:
+    """Header values that are not ASCII: a token is 401, a CSRF header of a session 403."""
+    failures = []
+    token = client.get("/api/models", headers={"Authorization": b"Bearer spark_\xe9\xff"})
+    if token.status_code != 401 or token.json()["error"]["kind"] != "unauthenticated":
+        failures.append(f"non-ASCII bearer token: {token.status_code} {token.text[:200]}")
+    return failures
+
+
+def test_hostile_json_gets_4xx_and_the_server_keeps_serving(server: tuple[str, str]) -> None:
+    url, token = server
+    failures: list[str] = []
+    with httpx2.Client(
+        base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+    ) as client:
+        first = client.post("/api/generate", json=GOOD_GENERATION)
+        assert first.status_code == 200, first.text
+        for (method, route), cases in TABLE.items():
+            for bad in cases:
+                response = _send(
+                    client,
+                    method,
+                    bad.target,
+                    content=bad.body,
+                    headers={"content-type": bad.content_type} if bad.body is not None else {},
+                )
+                if isinstance(response, str):
+                    failures.append(f"{method} {route} — {bad.what}: {response}")
+                elif (problem := _problems_with(response, bad)) is not None:
+                    failures.append(f"{method} {route} — {bad.what}: {problem}")
+        for target in EDGES:
+            response = _send(client, "GET", target)
+            if isinstance(response, str) or response.status_code != 200:
+                failures.append(f"GET {target[:60]}: {getattr(response, 'text', response)[:200]}")
+        host = urlsplit(url).netloc
+        status, answer = _raw(
+            url,
+            f"GET {LONGEST_URL} HTTP/1.1\r\nHost: {host}\r\n"
+            f"Authorization: Bearer {token}\r\n\r\n".encode(),
+        )
+        # ~4 characters a token: the whole prompt arrived
+        if status != 200 or not isinstance(answer, dict) or answer["prompt_tokens"] != 20_000 // 4:
+            failures.append(f"the longest URL: {status} {str(answer)[:200]}")
+        failures += _headers(client)
+        failures += _too_large(url, token)
+        # Still serving, on the same connection: a result, then a stream.
+        again = client.post("/api/generate", json=GOOD_GENERATION)
+        assert again.status_code == 200 and again.json()["ok"], again.text
+        streamed = client.post("/api/generate", json=GOOD_GENERATION | {"stream": True})
+        assert [e for e, _ in parse_sse(streamed.text)][-1] == "done", streamed.text[-500:]
+    assert not failures, f"{len(failures)} hostile requests were mishandled:\n" + "\n".join(
+        failures
+    )
+
+
+@contextmanager
+def _signed_in(url: str) -> Iterator[httpx2.Client]:
+    """A browser-like client signed in as the test account (cookie session)."""
+    with httpx2.Client(base_url=url, timeout=60) as client:
+        token = csrf_of(client.get("/signin").text)
+        signed = client.post(
+            "/signin", data={"csrf_token": token, "username": "ci", "password": PASSWORD}
+        )
+        assert signed.status_code == 303, signed.text
+        yield client
+
+
+def test_hostile_pages_and_forms_get_the_page_with_a_message(server: tuple[str, str]) -> None:
+    url, _ = server
+    failures: list[str] = []
+    with _signed_in(url) as client:
+        csrf = csrf_of(client.get("/account").text)
+        for bad in PAGES:
+            if bad.form is None:
+                response = client.get(bad.target)
+            else:
+                response = client.post(bad.target, data={"csrf_token": csrf, **bad.form})
+            if response.status_code != bad.status:
+                failures.append(f"{bad.what}: {response.status_code} {response.text[:200]}")
+            elif not response.headers["content-type"].startswith("text/html"):
+                failures.append(f"{bad.what}: not a page ({response.headers['content-type']})")
+            elif not re.search(rf'id="form-error">[^<]*\b{bad.says}\b', response.text):
+                failures.append(f"{bad.what}: the page does not name {bad.says!r}")
+        for target in PAGE_EDGES:
+            response = client.get(target)
+            if response.status_code != 200 or "form-error" in response.text:
+                failures.append(f"GET {target}: {response.status_code}")
+        # A CSRF header that is not ASCII is refused like any wrong one.
+        wrong = client.put(
+            "/api/preferences", json=PREFERENCES, headers={"X-CSRF-Token": b"\xe9\xe9"}
+        )
+        if wrong.status_code != 403 or wrong.json()["error"]["kind"] != "csrf":
+            failures.append(f"non-ASCII CSRF header: {wrong.status_code} {wrong.text[:200]}")
+        assert client.get("/history").status_code == 200
+    assert not failures, f"{len(failures)} hostile pages were mishandled:\n" + "\n".join(failures)
