@@ -91,6 +91,15 @@ def _json(status: int, detail: dict[str, Any]) -> JSONResponse:
     return JSONResponse({"error": detail}, status_code=status)
 
 
+_TITLES = {
+    400: "This request could not be read",
+    403: "Not allowed",
+    404: "Not found",
+    413: "Too large",
+    422: "This input cannot be used",
+}
+
+
 def _back(request: Request) -> str:
     """Where "Go back" leads: the SPARK page the request came from, else the chat."""
     referer = urlsplit(request.headers.get("referer", ""))
@@ -110,7 +119,7 @@ def error_page(
     """An HTML answer for a browser: the message (and hint) on a page of the site."""
     templates: Jinja2Templates = request.app.state.spark.templates
     context = {
-        "title": f"{status} {HTTPStatus(status).phrase}",
+        "title": _TITLES.get(status) or HTTPStatus(status).phrase,
         "message": message,
         "hint": hint,
         "back": _back(request),
