@@ -213,11 +213,13 @@ def simple_type_name(node: Node | None) -> str:
 class FileModel:
     """Classes, usings and declared names of one parsed file, shared by all checks."""
 
-    def __init__(self, src: SourceText, tree: Tree, options: RuleOptions) -> None:
+    def __init__(self, src: SourceText, tree: Tree, data: bytes, options: RuleOptions) -> None:
         self.src = src
         self.tree = tree
         self.root = tree.root_node
-        self.data = self.root.text or b""  # the parsed bytes (a normalised copy after a re-parse)
+        # The bytes the tree was parsed from (a normalised copy after a re-parse), from the
+        # file's first byte: tree offsets index this, never the root node's own text.
+        self.data = data
         self.options = options
         self.api = unity_api()
         self.index = api_index()
@@ -590,12 +592,12 @@ def _inferred_type(declarator: Node) -> str:
 # -- runner --------------------------------------------------------------------------------------
 
 
-def run_rules(src: SourceText, tree: Tree, options: RuleOptions) -> RulesResult:
-    """Run every Unity check on a parsed file."""
+def run_rules(src: SourceText, tree: Tree, data: bytes, options: RuleOptions) -> RulesResult:
+    """Run every Unity check on a file parsed from `data` (the exact bytes given to the parser)."""
     from spark.unity import rules_unity
     from spark.unity.preprocessor import inactive_rows
 
-    model = FileModel(src, tree, options)
+    model = FileModel(src, tree, data, options)
     table = rule_table()
     # Code in an #if branch the target never compiles (e.g. the `#else` of
     # UNITY_6000_0_OR_NEWER on Unity 6) gets no Unity findings.

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node, Tree
 
 from spark.unity import rules_syntax
-from spark.unity.parsing import captures, parse
+from spark.unity.parsing import _parser, captures, parse
 from spark.unity.report import Diagnostic, SourceText
 
 _MAX_SYNTAX_DIAGNOSTICS = 25
@@ -108,10 +108,24 @@ _KEYWORD_QUERY = "((identifier) @keyword (#any-of? @keyword {}))".format(
 
 @dataclass
 class SyntaxResult:
+    """The parse the rules work on: its tree and the exact text (and bytes) it was parsed from.
+
+    Byte offsets into the tree are offsets into `data`, which starts at the file's first byte.
+    (The root node's own text does not: it starts at the first token, after any leading white
+    space, comment or BOM, so offsets found in it point elsewhere in the tree.)
+    """
+
     tree: Tree
     text: str
     diagnostics: list[Diagnostic] = field(default_factory=list)
     truncated: bool = False
+    _data: bytes | None = field(default=None, repr=False)
+
+    @property
+    def data(self) -> bytes:
+        if self._data is None:
+            self._data = self.text.encode("utf-8", "replace")
+        return self._data
 
 
 def _problem_nodes(tree: Tree) -> list[Node]:
@@ -214,14 +228,13 @@ def _syntax_error(src: SourceText, node: Node, text: str, probes: list[int]) -> 
     )
 
 
-def _lambda_parameters(tree: Tree) -> list[Node]:
+def _lambda_parameters(tree: Tree, data: bytes) -> list[Node]:
     """The single unparenthesised parameter of every `x => ...` lambda, found from each `=>`.
 
     Found from the text rather than by a query: a query walks the whole tree (milliseconds on a
     big file) while a file has few `=>` tokens.
     """
     root = tree.root_node
-    data = root.text or b""
     found: list[Node] = []
     start = data.find(b"=>")
     while start >= 0:
@@ -236,10 +249,13 @@ def _lambda_parameters(tree: Tree) -> list[Node]:
     return found
 
 
-def _quirk_diagnostics(src: SourceText, tree: Tree, *, with_keywords: bool) -> list[Diagnostic]:
+def _quirk_diagnostics(
+    src: SourceText, parsed: SyntaxResult, *, with_keywords: bool
+) -> list[Diagnostic]:
     """Broken code that the grammar's error recovery accepts without an ERROR node."""
     out: list[Diagnostic] = []
-    params = _lambda_parameters(tree)
+    tree = parsed.tree
+    params = _lambda_parameters(tree, parsed.data)
     # Only broken code makes a keyword an identifier, and the check costs a predicate per name.
     words = captures(tree.root_node, _KEYWORD_QUERY).get("keyword", []) if with_keywords else []
     for param in params:
@@ -285,12 +301,15 @@ def check_syntax(src: SourceText) -> SyntaxResult:
     """Parse `src` and collect its syntax diagnostics (the tree comes back for the rules)."""
     # Quirk: a file ending in a directive line (`#endregion`) without a newline is an ERROR.
     text = src.code if src.code.endswith("\n") else src.code + "\n"
-    tree = parse(text)
+    data = text.encode("utf-8", "replace")
+    tree = _parser().parse(data)
     if tree.root_node.has_error:
-        tree, text = _reparse_known_gaps(tree, text)
-    result = SyntaxResult(tree=tree, text=text)
+        tree, reparsed = _reparse_known_gaps(tree, text)
+        if reparsed is not text:
+            text, data = reparsed, reparsed.encode("utf-8", "replace")
+    result = SyntaxResult(tree=tree, text=text, _data=data)
     if not tree.root_node.has_error:
-        result.diagnostics = _quirk_diagnostics(src, tree, with_keywords=False)
+        result.diagnostics = _quirk_diagnostics(src, result, with_keywords=False)
         return result
     _collect_syntax_errors(src, result)
     return result
@@ -420,7 +439,7 @@ def _collect_syntax_errors(src: SourceText, result: SyntaxResult) -> None:
         diag = _syntax_error(src, node, probe_text, probes)
         if diag.line not in bracket_lines:
             diags.append(diag)
-    diags.extend(_quirk_diagnostics(src, result.tree, with_keywords=True))
+    diags.extend(_quirk_diagnostics(src, result, with_keywords=True))
     result.diagnostics = _dedupe(diags)[:_MAX_SYNTAX_DIAGNOSTICS]
 
 

@@ -89,7 +89,7 @@ def _validate(
     options = rules.RuleOptions(
         file_name=file_name, unity_version=unity_version, input_system=input_system
     )
-    unity = rules.run_rules(src, syntax.tree, options)
+    unity = rules.run_rules(src, syntax.tree, syntax.data, options)
     diagnostics = sorted(
         [*syntax.diagnostics, *unity.diagnostics],
         key=lambda d: (d.line, d.column, SEVERITY_ORDER[d.severity], d.rule_id),
