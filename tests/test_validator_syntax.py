@@ -98,6 +98,15 @@ VALID = {
     "double_indirection_after_pointer_cast": (
         "unsafe class B { long F(void* p) { var q = (long*) *((long**) p); return **(long**)p; } }"
     ),
+    "list_pattern_slices": in_method(
+        "if (a is [1, .. var rest]) { }\nif (a is [.., 3]) { }\nif (a is [_, .. [2, 3], _]) { }\n"
+        "if (a is [var first, ..]) { }\nif (a is [.. List middle, 9]) { }\nvar r = a[..^1];"
+    ),
+    "allows_ref_struct": (
+        "class A<T> where T : allows ref struct { }\n"
+        "class B<T, U> where T : class, allows ref struct where U : new()\n"
+        "{ void F<V>(V v) where V : allows ref struct { } }"
+    ),
 }
 
 
@@ -161,6 +170,20 @@ def test_pointer_indirection_rewrite_does_not_hide_real_errors() -> None:
     assert not report.ok
     # A block comment opened right before a parenthesis is not a pointer indirection.
     assert validate("class B { int F() { return 1 /*(note)*/; } }").ok
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        in_method("if (a is [1, .. var rest) { }"),  # the `]` is missing
+        in_method("if (a is [1, .. var rest]) { }\nGo()"),  # a `;` is missing after it
+        in_method("var x = a[.. +];"),
+        "class A<T> where T : allows ref { }",
+        "class A<T> where T : allows ref struct { void F() { Go() } }",
+    ],
+)
+def test_slice_and_anti_constraint_rewrites_do_not_hide_real_errors(code: str) -> None:
+    assert not validate(code).ok
 
 
 def test_await_with_its_operand_missing_is_still_an_error() -> None:
@@ -323,3 +346,44 @@ def test_never_raises_on_punctuation_soup(text: str) -> None:
     report = validate(text)
     assert all(d.rule_id != "SPK-INTERNAL" for d in report.diagnostics)
     assert all(d.line >= 1 and d.column >= 1 for d in report.diagnostics)
+
+
+# --- a syntax error in an #if branch the re-parse sets aside ---------------------------------
+
+BRANCHED = (
+    "using UnityEngine;\npublic class Player : MonoBehaviour\n{\n    void Start()\n    {\n"
+    '#if SYMBOL\n        Debug.Log("editor")\n#endif\n        Go();\n    }\n}\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("symbol", "rule_id", "severity", "where"),
+    [
+        ("UNITY_EDITOR", "CS-BRANCH", "warning", "(not checked)"),
+        ("!UNITY_2019_1_OR_NEWER", "CS-BRANCH", "warning", "(this target does not compile)"),
+        ("UNITY_2019_1_OR_NEWER", "CS-SYNTAX", "error", ""),
+    ],
+)
+def test_syntax_error_in_an_if_branch_is_reported_naming_its_symbol(
+    symbol: str, rule_id: str, severity: str, where: str
+) -> None:
+    report = validate(BRANCHED.replace("SYMBOL", symbol), unity_version="6000.0")
+    [d] = report.diagnostics
+    assert (d.rule_id, d.severity, d.line, d.column) == (rule_id, severity, 7, 28)
+    assert d.message.startswith("expected ';'")
+    assert f"'#if {symbol}' branch" in d.message and where in d.message
+    assert report.ok is (severity == "warning")
+
+
+def test_syntax_error_in_an_else_branch_names_the_negated_symbol() -> None:
+    code = BRANCHED.replace('"editor")', '"editor");').replace(
+        "#endif", "#else\n        Go()\n#endif"
+    )
+    [d] = validate(code.replace("SYMBOL", "UNITY_EDITOR")).diagnostics
+    assert (d.rule_id, d.line) == ("CS-BRANCH", 9)
+    assert "'#if !(UNITY_EDITOR)' branch" in d.message
+
+
+def test_valid_if_branches_give_no_branch_warning() -> None:
+    fixed = BRANCHED.replace('"editor")', '"editor");')
+    assert validate(fixed.replace("SYMBOL", "UNITY_EDITOR")).diagnostics == ()

@@ -173,59 +173,94 @@ def _directives(code: str) -> Iterator[re.Match[str]]:
 
 @dataclass
 class _Group:
-    """One #if ... #endif: whether its parent is compiled, and whether a branch was taken."""
+    """One #if ... #endif: whether its parent is compiled, whether a branch was taken, and the
+    condition of the branch being read (as written: `UNITY_EDITOR`, `!(A || B)` for an #else)."""
 
     parent: Truth
     taken: Truth
+    condition: str = ""
+
+
+class _Conditions:
+    """The state of conditional compilation at each directive, read in file order."""
+
+    def __init__(self, unity_version: str, input_system: str) -> None:
+        self.known = target_symbols(unity_version, input_system)
+        self.defined: dict[str, Truth] = {}
+        self.stack: list[_Group] = []
+        self.active: Truth = True
+
+    def symbol(self, name: str) -> Truth:
+        return self.defined[name] if name in self.defined else self.known(name)
+
+    def step(self, keyword: str, rest: str) -> None:
+        """Read one directive: `active` is then the truth of the lines after it."""
+        if keyword in ("define", "undef"):
+            name = rest.split("//", 1)[0].strip()
+            if self.active is not False and name:
+                self.defined[name] = (keyword == "define") if self.active else None
+            return
+        condition = rest.split("//", 1)[0].strip()
+        if keyword == "if":
+            truth = evaluate(rest, self.symbol)
+            self.stack.append(_Group(parent=self.active, taken=truth, condition=condition))
+            self.active = _and(self.active, truth)
+        elif not self.stack:
+            return  # a stray #elif/#else/#endif: the syntax check reports it
+        elif keyword == "elif":
+            group = self.stack[-1]
+            truth = evaluate(rest, self.symbol)
+            self.active = _and(group.parent, _and(_not(group.taken), truth))
+            group.taken = _or(group.taken, truth)
+            group.condition = condition
+        elif keyword == "else":
+            group = self.stack[-1]
+            self.active = _and(group.parent, _not(group.taken))
+            group.taken = True
+            group.condition = f"!({group.condition})"
+        else:  # endif
+            self.active = self.stack.pop().parent
 
 
 def inactive_rows(code: str, unity_version: str, input_system: str) -> frozenset[int]:
     """0-based rows certainly not compiled for this target (the directive lines included)."""
     if "#" not in code:
         return frozenset()
-    known = target_symbols(unity_version, input_system)
-    defined: dict[str, Truth] = {}
-
-    def symbol(name: str) -> Truth:
-        return defined[name] if name in defined else known(name)
-
+    state = _Conditions(unity_version, input_system)
     inactive: set[int] = set()
-    stack: list[_Group] = []
-    active: Truth = True
     region_start: int | None = None  # first row of the current inactive stretch
     row = counted = 0
     for match in _directives(code):
         row += code.count("\n", counted, match.start())
         counted = match.start()
-        keyword, rest = match[1], match[2]
-        if keyword in ("define", "undef"):
-            name = rest.split("//", 1)[0].strip()
-            if active is not False and name:
-                defined[name] = (keyword == "define") if active else None
+        if match[1] in ("define", "undef"):
+            state.step(match[1], match[2])
             continue
-        if keyword == "if":
-            condition = evaluate(rest, symbol)
-            stack.append(_Group(parent=active, taken=condition))
-            new_active = _and(active, condition)
-        elif not stack:
-            continue  # a stray #elif/#else/#endif: the syntax check reports it
-        elif keyword == "elif":
-            group = stack[-1]
-            condition = evaluate(rest, symbol)
-            new_active = _and(group.parent, _and(_not(group.taken), condition))
-            group.taken = _or(group.taken, condition)
-        elif keyword == "else":
-            group = stack[-1]
-            new_active = _and(group.parent, _not(group.taken))
-            group.taken = True
-        else:  # endif
-            new_active = stack.pop().parent
-        if active is False and region_start is not None:
+        was_active = state.active
+        state.step(match[1], match[2])
+        if was_active is False and region_start is not None:
             inactive.update(range(region_start, row + 1))
             region_start = None
-        active = new_active
-        if active is False:
+        if state.active is False:
             region_start = row + 1
-    if active is False and region_start is not None:
+    if state.active is False and region_start is not None:
         inactive.update(range(region_start, code.count("\n") + 1))
     return frozenset(inactive)
+
+
+def enclosing_branch(
+    code: str, row: int, unity_version: str, input_system: str
+) -> tuple[str, Truth] | None:
+    """The condition of the innermost `#if` branch holding the 0-based `row`, and whether this
+    target compiles that row (None: cannot tell); None when the row is in no branch."""
+    state = _Conditions(unity_version, input_system)
+    counted = current = 0
+    for match in _directives(code):
+        current += code.count("\n", counted, match.start())
+        counted = match.start()
+        if current >= row:
+            break
+        state.step(match[1], match[2])
+    if not state.stack:
+        return None
+    return state.stack[-1].condition, state.active

@@ -270,6 +270,38 @@ def prefix_stars_to_bangs(code: str) -> str:
     return "".join(out)
 
 
+# C# 11 list-pattern slices with a sub-pattern (`[1, .. var rest]`, `[.., 3]`, `[_, .. [2], _]`)
+# are ERRORs for the grammar, which only knows a bare `..` at the end.  A slice starts an element
+# (after `[` or `,`) and its sub-pattern is a designation, a type and name, a constant name or a
+# bracketed pattern, up to the next `,` or `]`.  Anything else after `..` is left alone.
+_SLICE = re.compile(
+    r"(?<=[\[,])([ \t]*)\.\.("
+    r"[ \t]*(?:var[ \t]+[A-Za-z_]\w*|[A-Za-z_]\w*(?:[ \t]+[A-Za-z_]\w*)?|\[[^\[\]\n]*\])"
+    r")?(?=[ \t]*[,\]])"
+)
+# C# 13 `allows ref struct` anti-constraint (`where T : allows ref struct`), unknown to the grammar.
+_ALLOWS_REF_STRUCT = re.compile(r"(?<=[:,])([ \t]*)allows[ \t]+ref[ \t]+struct\b")
+
+
+def discard_list_slices(code: str) -> str:
+    """`code` with each list-pattern slice (`.. var rest`) turned into a discard `_` padded to the
+    same length.  A copy that parses then shows the original was valid; the bracket structure,
+    and any error outside the slice, are unchanged."""
+
+    def to_discard(m: re.Match[str]) -> str:
+        width = len(m.group().encode("utf-8")) - len(m.group(1))
+        return m.group(1) + "_" + " " * (width - 1)
+
+    return _SLICE.sub(to_discard, code)
+
+
+def plain_allows_ref_struct(code: str) -> str:
+    """`code` with each `allows ref struct` constraint turned into `new()` (same length)."""
+    return _ALLOWS_REF_STRUCT.sub(
+        lambda m: m.group(1) + "new()".ljust(len(m.group()) - len(m.group(1))), code
+    )
+
+
 def branch_variants(code: str) -> list[str]:
     """Copies of `code` with every directive line blanked and one branch of each `#if` chain kept.
 

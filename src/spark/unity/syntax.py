@@ -8,97 +8,27 @@ accepts (`_quirk_diagnostics`). Each is listed in docs/validation.md with the te
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tree_sitter import Node, Tree
 
 from spark.unity import rules_syntax
 from spark.unity.parsing import _parser, captures, parse
-from spark.unity.report import Diagnostic, SourceText
+from spark.unity.report import Diagnostic, Severity, SourceText
 
 _MAX_SYNTAX_DIAGNOSTICS = 25
 _MAX_PROBES = 4
 
 # Reserved words can never be identifiers; the grammar's error recovery sometimes makes them one.
-_RESERVED = [
-    "abstract",
-    "as",
-    "base",
-    "bool",
-    "break",
-    "byte",
-    "case",
-    "catch",
-    "char",
-    "checked",
-    "class",
-    "const",
-    "continue",
-    "decimal",
-    "default",
-    "delegate",
-    "do",
-    "double",
-    "else",
-    "enum",
-    "event",
-    "explicit",
-    "extern",
-    "false",
-    "finally",
-    "fixed",
-    "float",
-    "for",
-    "foreach",
-    "goto",
-    "if",
-    "implicit",
-    "in",
-    "int",
-    "interface",
-    "internal",
-    "is",
-    "lock",
-    "long",
-    "namespace",
-    "new",
-    "null",
-    "object",
-    "operator",
-    "out",
-    "override",
-    "params",
-    "private",
-    "protected",
-    "public",
-    "readonly",
-    "ref",
-    "return",
-    "sbyte",
-    "sealed",
-    "short",
-    "sizeof",
-    "stackalloc",
-    "static",
-    "string",
-    "struct",
-    "switch",
-    "this",
-    "throw",
-    "true",
-    "try",
-    "typeof",
-    "uint",
-    "ulong",
-    "unchecked",
-    "unsafe",
-    "ushort",
-    "using",
-    "virtual",
-    "void",
-    "volatile",
-    "while",
-]
+_RESERVED_WORDS = (
+    "abstract as base bool break byte case catch char checked class const continue decimal "
+    "default delegate do double else enum event explicit extern false finally fixed float "
+    "for foreach goto if implicit in int interface internal is lock long namespace new null "
+    "object operator out override params private protected public readonly ref return sbyte "
+    "sealed short sizeof stackalloc static string struct switch this throw true try typeof "
+    "uint ulong unchecked unsafe ushort using virtual void volatile while "
+)
+_RESERVED = _RESERVED_WORDS.split()
 
 _PROBLEM_QUERY = "(ERROR) @error (MISSING) @missing"
 _KEYWORD_QUERY = "((identifier) @keyword (#any-of? @keyword {}))".format(
@@ -297,56 +227,117 @@ def _opener_context(src: SourceText, bracket: rules_syntax.Bracket) -> str:
     return line if len(line) <= 40 else line[:37] + "..."
 
 
-def check_syntax(src: SourceText) -> SyntaxResult:
-    """Parse `src` and collect its syntax diagnostics (the tree comes back for the rules)."""
+def check_syntax(
+    src: SourceText, *, unity_version: str = "6000.0", input_system: str = "both"
+) -> SyntaxResult:
+    """Parse `src` and collect its syntax diagnostics (the tree comes back for the rules).
+
+    The target (`unity_version`, `input_system`) only decides how a syntax error inside an `#if`
+    branch set aside by the re-parse is reported (see `_branch_errors`).
+    """
     # Quirk: a file ending in a directive line (`#endregion`) without a newline is an ERROR.
     text = src.code if src.code.endswith("\n") else src.code + "\n"
     data = text.encode("utf-8", "replace")
     tree = _parser().parse(data)
+    set_aside: list[str] = []
     if tree.root_node.has_error:
-        tree, reparsed = _reparse_known_gaps(tree, text)
+        tree, reparsed, set_aside = _reparse_known_gaps(tree, text)
         if reparsed is not text:
             text, data = reparsed, reparsed.encode("utf-8", "replace")
     result = SyntaxResult(tree=tree, text=text, _data=data)
     if not tree.root_node.has_error:
         result.diagnostics = _quirk_diagnostics(src, result, with_keywords=False)
-        return result
-    _collect_syntax_errors(src, result)
+    else:
+        _collect_syntax_errors(src, result)
+    if set_aside:
+        target = (unity_version, input_system)
+        result.diagnostics.extend(_branch_errors(src, text, set_aside, target))
     return result
 
 
-def _reparse_known_gaps(tree: Tree, text: str) -> tuple[Tree, str]:
+_NORMALISERS = (
+    rules_syntax.rename_contextual_names,
+    rules_syntax.prefix_stars_to_bangs,
+    rules_syntax.discard_list_slices,
+    rules_syntax.plain_allows_ref_struct,
+)
+
+
+def _reparse_known_gaps(tree: Tree, text: str) -> tuple[Tree, str, list[str]]:
     """Re-parse normalised copies of a file the grammar rejects; keep the one with fewest errors.
 
     Known gaps of the grammar make valid code look broken: `async`/`partial` used as variable
-    names, pointer indirection of a parenthesised expression (`*(int*)&f`), and `#if` branches
-    that are only valid one at a time (`#if A  void F() {  #else  void G() {  #endif`: the
-    grammar parses every branch at once).  The copies rename such names, turn such a `*` into
-    `!` and keep one branch of every `#if` chain; positions never move, and a real syntax error
-    survives in every copy, so it is still reported.
+    names, pointer indirection of a parenthesised expression (`*(int*)&f`), list-pattern slices
+    with a sub-pattern (`[1, .. var rest]`), `allows ref struct`, and `#if` branches that are
+    only valid one at a time (`#if A  void F() {  #else  void G() {  #endif`: the grammar parses
+    every branch at once).  The copies rename such names, turn such a `*` into `!`, a slice into
+    `_`, the anti-constraint into `new()`, and keep one branch of every `#if` chain; positions
+    never move, and a real syntax error survives in every copy, so it is still reported.
+
+    Returns the tree, its text and, when that text keeps one branch of each `#if` chain, the
+    copies that keep the other branches (whose errors `_branch_errors` reports).
     """
-    best = (len(_problem_nodes(tree)), tree, text)
+    best: tuple[int, Tree, str, list[str]] = (len(_problem_nodes(tree)), tree, text, [])
     bases = [text]
-    renamed = rules_syntax.rename_contextual_names(text)
-    if renamed != text:
-        bases.insert(0, renamed)
-    unstarred = rules_syntax.prefix_stars_to_bangs(renamed)
-    if unstarred != renamed:
-        bases.insert(0, unstarred)
-    candidates: list[str] = []
+    for normalise in _NORMALISERS:  # each on top of the ones before
+        changed = normalise(bases[0])
+        if changed != bases[0]:
+            bases.insert(0, changed)
+    candidates: list[tuple[str, list[str]]] = []
     for base in bases:
         if base is not text:
-            candidates.append(base)
+            candidates.append((base, []))
         if rules_syntax.has_conditional_directives(base):
-            candidates.extend(rules_syntax.branch_variants(base))
-    for variant in candidates:
+            variants = rules_syntax.branch_variants(base)
+            candidates.extend((v, [o for o in variants if o is not v]) for v in variants)
+    for variant, others in candidates:
         vtree = parse(variant)
         count = len(_problem_nodes(vtree))
         if count < best[0]:
-            best = (count, vtree, variant)
+            best = (count, vtree, variant, others)
         if count == 0:
             break
-    return best[1], best[2]
+    return best[1], best[2], best[3]
+
+
+def _branch_errors(
+    src: SourceText, chosen: str, set_aside: list[str], target: tuple[str, str]
+) -> list[Diagnostic]:
+    """Syntax errors on the lines of `#if` branches that the chosen copy blanked, from the
+    copies that keep them: an error where the target certainly compiles the branch, else a
+    `CS-BRANCH` warning naming its condition, so that a broken branch is never shipped unseen."""
+    from spark.unity.preprocessor import enclosing_branch
+
+    chosen_lines = chosen.split("\n")
+    found: list[Diagnostic] = []
+    for other in set_aside:
+        tree = parse(other)
+        other_lines = other.split("\n")
+        probes = [0]
+        for node in _problem_nodes(tree):
+            plain = _syntax_error(src, node, other, probes)
+            row = plain.line - 1  # where the error is reported (`;` probes may move it up)
+            if row >= len(chosen_lines) or chosen_lines[row].strip() or not other_lines[row]:
+                continue  # a line the chosen copy kept: its errors are already reported
+            branch = enclosing_branch(src.code, row, *target)
+            condition, compiled = branch if branch is not None else ("?", None)
+            if compiled:
+                message = f"{plain.message} (in the '#if {condition}' branch)"
+                severity: Severity = "error"
+            else:
+                where = "this target does not compile" if compiled is False else "not checked"
+                message = f"{plain.message} in the '#if {condition}' branch ({where})"
+                severity = "warning"
+            found.append(
+                replace(
+                    plain,
+                    rule_id="CS-SYNTAX" if compiled else "CS-BRANCH",
+                    severity=severity,
+                    message=message,
+                    docs="docs/validation.md#cs-branch" if not compiled else plain.docs,
+                )
+            )
+    return _dedupe(found)
 
 
 def _collect_syntax_errors(src: SourceText, result: SyntaxResult) -> None:

@@ -85,7 +85,7 @@ def _validate(
         if stripped.endswith("\x1a"):
             code = stripped[:-1] + " " + code[len(stripped) :]
     src = SourceText(code)
-    syntax = check_syntax(src)
+    syntax = check_syntax(src, unity_version=unity_version, input_system=input_system)
     options = rules.RuleOptions(
         file_name=file_name, unity_version=unity_version, input_system=input_system
     )
