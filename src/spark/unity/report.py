@@ -1,7 +1,9 @@
-"""What validation reports: diagnostics with positions, the report, and source positions.
+"""What validation reports: diagnostics with positions and fixes, the report, source positions.
 
 `SourceText` turns tree-sitter's (row, byte column) points into 1-based lines and character
-columns with the source line and a caret, for every diagnostic the validator makes.
+columns with the source line and a caret, for every diagnostic the validator makes.  A
+diagnostic whose rule can repair it mechanically carries a `Fix`: text edits in character
+offsets of the validated text, which `spark.unity.fixer` applies.
 """
 
 from __future__ import annotations
@@ -13,6 +15,29 @@ Severity = Literal["error", "warning", "info"]
 InputSystem = Literal["legacy", "new", "both"]
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+@dataclass(frozen=True)
+class TextEdit:
+    """Replace the characters `start:end` of the validated text with `text` (0-based offsets)."""
+
+    start: int
+    end: int
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A mechanical repair of one diagnostic: what it does, and its non-overlapping edits."""
+
+    title: str
+    edits: tuple[TextEdit, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "edits": [e.to_dict() for e in self.edits]}
 
 
 @dataclass(frozen=True)
@@ -31,6 +56,7 @@ class Diagnostic:
     caret: str = ""
     docs: str | None = None
     analyzer_id: str | None = None
+    fix: Fix | None = None
 
     def format(self, file_name: str = "<stdin>") -> str:
         """`Player.cs:12:5: error SPK001: message`, the shape compilers and editors understand."""
@@ -52,6 +78,7 @@ class Diagnostic:
             "caret": self.caret,
             "docs": self.docs,
             "analyzer_id": self.analyzer_id,
+            "fix": None if self.fix is None else self.fix.to_dict(),
         }
 
 
@@ -78,6 +105,11 @@ class ValidationReport:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def fixable(self) -> tuple[Diagnostic, ...]:
+        """The diagnostics that carry a mechanical fix."""
+        return tuple(d for d in self.diagnostics if d.fix is not None)
 
     def summary(self) -> str:
         """E.g. `OK — 0 errors, 2 warnings` or `FAILED — 1 error, 0 warnings (truncated)`."""
@@ -136,6 +168,12 @@ class SourceText:
             return self.lines[row].rstrip("\r")
         return ""
 
+    def char_offset(self, byte_offset: int) -> int:
+        """0-based character offset in `code` of a byte offset in its UTF-8 encoding."""
+        if self.code.isascii():
+            return byte_offset
+        return len(self.data[:byte_offset].decode("utf-8", "ignore"))
+
     def char_column(self, row: int, byte_col: int) -> int:
         """0-based character column for a tree-sitter byte column."""
         line = self.line_text(row)
@@ -156,6 +194,7 @@ class SourceText:
         docs: str | None = None,
         analyzer_id: str | None = None,
         char_columns: bool = False,
+        fix: Fix | None = None,
     ) -> Diagnostic:
         """Build a diagnostic from 0-based (row, column) points; byte columns unless told."""
         row = max(0, min(start[0], len(self.lines) - 1))
@@ -182,4 +221,5 @@ class SourceText:
             caret=pad + "^" * width,
             docs=docs,
             analyzer_id=analyzer_id,
+            fix=fix,
         )

@@ -1,0 +1,211 @@
+"""Apply the validator's automatic fixes to a script, safely and to a fixed point.
+
+`fix_code` validates the script (or takes the report already made), applies every diagnostic's
+`Fix` that does not overlap another one (bottom-up, so that earlier offsets stay valid), and
+validates the result.  A round that makes things worse — a new syntax error, or more errors of
+any rule than before — is undone and its fixes are tried one by one, keeping only those that are
+safe on their own.  Rounds repeat until no fix is left to apply, so the result is a fixed point:
+fixing it again changes nothing.  `FixResult` says what was fixed, what was dropped, and gives
+the unified diff.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from spark.unity.report import Diagnostic, InputSystem, TextEdit, ValidationReport
+from spark.unity.validator import validate
+
+# Each round removes at least one finding; real scripts need one or two.  A cap keeps a rule
+# whose fix keeps finding new work from looping.
+MAX_ROUNDS = 8
+
+
+@dataclass(frozen=True)
+class AppliedFix:
+    """A fix that was applied (or dropped): its rule, what it did, and where (1-based, in the
+    text the fix was applied to)."""
+
+    rule_id: str
+    title: str
+    line: int
+    column: int
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule_id": self.rule_id,
+            "title": self.title,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+        }
+
+    def format(self) -> str:
+        return f"line {self.line}: {self.rule_id} {self.title}"
+
+
+@dataclass(frozen=True)
+class FixResult:
+    """The fixed script, its report, and the fixes applied and dropped, in order."""
+
+    original: str
+    code: str
+    report: ValidationReport
+    applied: tuple[AppliedFix, ...] = ()
+    dropped: tuple[AppliedFix, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return self.code != self.original
+
+    def diff(self, name: str = "script.cs") -> str:
+        """A unified diff from the original to the fixed script ("" when nothing changed)."""
+        return unified_diff(self.original, self.code, name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "changed": self.changed,
+            "applied": [f.to_dict() for f in self.applied],
+            "dropped": [f.to_dict() for f in self.dropped],
+        }
+
+
+def fix_code(
+    code: str,
+    *,
+    file_name: str | None = None,
+    unity_version: str = "6000.0",
+    input_system: InputSystem = "both",
+    report: ValidationReport | None = None,
+) -> FixResult:
+    """Apply every safe automatic fix to `code`; never raises (a failure fixes nothing).
+
+    `report` is `validate(code, ...)` with the same options, when the caller has it already.
+    """
+
+    def check(text: str) -> ValidationReport:
+        return validate(
+            text, file_name=file_name, unity_version=unity_version, input_system=input_system
+        )
+
+    first = report if report is not None else check(code)
+    try:
+        return _fix(code, first, check)
+    except Exception:  # a fixer bug must not break validation or generation: fix nothing
+        return FixResult(code, code, first)
+
+
+def _fix(
+    code: str, report: ValidationReport, check: Callable[[str], ValidationReport]
+) -> FixResult:
+    current = code
+    current_report = report
+    applied: list[AppliedFix] = []
+    dropped: list[AppliedFix] = []
+    seen = {code}
+    for _ in range(MAX_ROUNDS):
+        batch = _independent(current_report.fixable, current)
+        if not batch:
+            break
+        text = _apply(current, batch)
+        new_report = check(text)
+        if not _worse(current_report, new_report):
+            accepted = batch
+        else:  # find the fixes that are safe alone, then apply those together
+            accepted = [d for d in batch if not _worse(current_report, check(_apply(current, [d])))]
+            dropped.extend(_described(d) for d in batch if d not in accepted)
+            if not accepted:
+                break
+            text = _apply(current, accepted)
+            new_report = check(text)
+            if _worse(current_report, new_report):  # they interfere: one at a time
+                accepted = accepted[:1]
+                text = _apply(current, accepted)
+                new_report = check(text)
+        if text in seen:
+            break  # a cycle: fixes undoing each other
+        seen.add(text)
+        applied.extend(_described(d) for d in accepted)
+        current, current_report = text, new_report
+    # Report a dropped fix once, and only if its finding is still there at the end.
+    left = {(d.rule_id, d.message) for d in current_report.fixable}
+    unique = {(f.rule_id, f.message): f for f in dropped if (f.rule_id, f.message) in left}
+    return FixResult(code, current, current_report, tuple(applied), tuple(unique.values()))
+
+
+def _described(diagnostic: Diagnostic) -> AppliedFix:
+    assert diagnostic.fix is not None
+    return AppliedFix(
+        rule_id=diagnostic.rule_id,
+        title=diagnostic.fix.title,
+        line=diagnostic.line,
+        column=diagnostic.column,
+        message=diagnostic.message,
+    )
+
+
+def _overlaps(a: TextEdit, b: TextEdit) -> bool:
+    """Whether two edits touch the same text (two insertions at one place count: their order
+    would be a guess)."""
+    if a.start == b.start:
+        return True
+    return a.start < b.end and b.start < a.end
+
+
+def _independent(fixable: Sequence[Diagnostic], code: str) -> list[Diagnostic]:
+    """The fixes of a round: in source order, each whose edits change the text and touch none
+    of the fixes taken before it (the others wait for the next round)."""
+    taken: list[Diagnostic] = []
+    claimed: list[TextEdit] = []
+    for diagnostic in fixable:
+        assert diagnostic.fix is not None
+        edits = diagnostic.fix.edits
+        if all(code[e.start : e.end] == e.text for e in edits):
+            continue  # changes nothing
+        if any(_overlaps(e, c) for e in edits for c in claimed):
+            continue
+        taken.append(diagnostic)
+        claimed.extend(edits)
+    return taken
+
+
+def _apply(code: str, fixes: Sequence[Diagnostic]) -> str:
+    """`code` with the edits of `fixes` (which do not overlap) applied from the end backwards."""
+    edits = sorted(
+        (e for d in fixes if d.fix is not None for e in d.fix.edits),
+        key=lambda e: (e.start, e.end),
+        reverse=True,
+    )
+    for edit in edits:
+        code = code[: edit.start] + edit.text + code[edit.end :]
+    return code
+
+
+def _worse(before: ValidationReport, after: ValidationReport) -> bool:
+    """Whether `after` has a syntax error `before` did not, or more errors of any rule."""
+    if after.truncated and not before.truncated:
+        return True
+    old = Counter(d.rule_id for d in before.errors)
+    new = Counter(d.rule_id for d in after.errors)
+    return any(count > old[rule_id] for rule_id, count in new.items())
+
+
+def unified_diff(before: str, after: str, name: str) -> str:
+    """`diff -u` of two texts, with `\\ No newline at end of file` where it applies."""
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=f"a/{name.lstrip('/')}",
+        tofile=f"b/{name.lstrip('/')}",
+    )
+    out: list[str] = []
+    for line in lines:
+        out.append(line)
+        if not line.endswith("\n"):
+            out.append("\n\\ No newline at end of file\n")
+    return "".join(out)

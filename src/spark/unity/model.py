@@ -1,0 +1,498 @@
+"""The file model the Unity checks share: classes, usings, declared names and their types.
+
+`FileModel` is built once per validated file from the tree (declarations only: namespaces and
+type bodies, never statements) and answers the questions the checks ask: what kind of Unity
+class encloses a node, what type a name or a simple expression has, which names a method
+declares.  Unknown answers are "", and a check that gets one stays silent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from tree_sitter import Node, Tree
+
+from spark.unity.api import api_index, parse_version, unity_api
+from spark.unity.parsing import captures
+from spark.unity.report import InputSystem, SourceText
+
+
+@dataclass(frozen=True)
+class RuleOptions:
+    """Settings that change what the rules report."""
+
+    file_name: str | None = None
+    unity_version: str = "6000.0"
+    input_system: InputSystem = "both"
+
+
+UnityKind = Literal["component", "scriptable", "other"]
+
+
+@dataclass
+class ClassInfo:
+    """A class declared in the file, with what the rules need to know about it."""
+
+    name: str
+    node: Node
+    bases: list[str]
+    modifiers: set[str]
+    generic: bool
+    nested: bool
+    kind: UnityKind = "other"
+    unity_base: str = ""
+    receives_messages: bool = False
+    message_set: str = ""  # the key of its messages in `ApiIndex.message_sets` ("": none)
+    methods: list[Node] = field(default_factory=list)
+    # Field and property declarations; `FileModel.member_type` reads them when it is asked.
+    member_nodes: list[Node] = field(default_factory=list)
+
+
+def node_text(node: Node | None) -> str:
+    if node is None:
+        return ""
+    text = node.text  # each read copies the bytes out of the tree
+    return "" if text is None else text.decode("utf-8", "replace")
+
+
+def simple_type_name(node: Node | None) -> str:
+    """`UnityEngine.Rigidbody` → `Rigidbody`, `Rigidbody?` → `Rigidbody`; other shapes → text."""
+    if node is None:
+        return ""
+    if node.type == "nullable_type":
+        return simple_type_name(node.named_children[0] if node.named_children else None)
+    if node.type in {"qualified_name", "alias_qualified_name"}:
+        text = node_text(node)
+        if text.startswith(("System.", "global::System.")):
+            return text.replace(" ", "")  # `System.Object` is not UnityEngine.Object
+        return simple_type_name(node.child_by_field_name("name") or node.named_children[-1])
+    if node.type == "generic_name":
+        return node_text(node.named_children[0]) if node.named_children else ""
+    return node_text(node)
+
+
+class FileModel:
+    """Classes, usings and declared names of one parsed file, shared by all checks."""
+
+    def __init__(self, src: SourceText, tree: Tree, data: bytes, options: RuleOptions) -> None:
+        self.src = src
+        self.tree = tree
+        self.root = tree.root_node
+        # The bytes the tree was parsed from (a normalised copy after a re-parse), from the
+        # file's first byte: tree offsets index this, never the root node's own text.
+        self.data = data
+        self.options = options
+        self.api = unity_api()
+        self.index = api_index()
+        self.version = parse_version(options.unity_version)
+        self.usings: set[str] = set()
+        self.aliases: set[str] = set()
+        self.using_count = 0  # every using directive, of any kind
+        self.global_usings = False  # C# 10 `global using`: the project may import more elsewhere
+        self.namespaces: list[str] = []
+        self.other_types: set[str] = set()  # structs, interfaces, enums, delegates
+        self._locals: dict[int, dict[str, str]] = {}
+        self._member_types: dict[tuple[int, str], str | None] = {}
+        class_nodes: list[tuple[Node, Node | None]] = []
+        self._walk_declarations(self.root, class_nodes)
+        self.classes = [self._class_info(node, body) for node, body in class_nodes]
+        self.by_name = {c.name: c for c in self.classes}
+        self._classify()
+        self._unity_class_names = frozenset(c.name for c in self.classes if c.kind != "other")
+        self._component_class_names = frozenset(
+            c.name for c in self.classes if c.kind == "component"
+        )
+        self._may_run_per_frame: bool | None = None
+        self._class_by_node: dict[int, ClassInfo] = {}
+        for info in self.classes:
+            self._class_by_node.setdefault(info.node.id, info)
+
+    def _walk_declarations(self, node: Node, classes: list[tuple[Node, Node | None]]) -> None:
+        """Visit namespaces and type bodies only (never statements): cheap even on big files.
+
+        Collects each class with its body (the same node object, whose children tree-sitter has
+        then already listed for `_class_info`).
+        """
+        for child in node.named_children:
+            kind = child.type
+            if kind not in _DECLARATION_KINDS:
+                continue  # methods, fields, ...: nothing to collect
+            if kind == "using_directive":
+                self._add_using(child)
+            elif kind in {"namespace_declaration", "file_scoped_namespace_declaration"}:
+                self.namespaces.append(node_text(child.child_by_field_name("name")))
+                self._walk_declarations(child, classes)
+            elif kind == "declaration_list":
+                self._walk_declarations(child, classes)
+            elif kind in {
+                "class_declaration",
+                "struct_declaration",
+                "record_declaration",
+                "interface_declaration",
+            }:
+                body = child.child_by_field_name("body")
+                if kind == "class_declaration":
+                    classes.append((child, body))
+                else:
+                    self.other_types.add(node_text(child.child_by_field_name("name")))
+                if body is not None:
+                    self._walk_declarations(body, classes)
+            elif kind in {"enum_declaration", "delegate_declaration"}:
+                self.other_types.add(node_text(child.child_by_field_name("name")))
+            elif kind in {"preproc_if", "preproc_else", "preproc_elif", "preproc_region"}:
+                self._walk_declarations(child, classes)
+
+    def _add_using(self, using: Node) -> None:
+        self.using_count += 1
+        static = False
+        for child in using.children:
+            if child.type == "global":
+                self.global_usings = True
+            elif child.type == "static":
+                static = True
+        alias = using.child_by_field_name("name")
+        if alias is not None:
+            self.aliases.add(node_text(alias))
+        elif not static:
+            named = using.named_children
+            self.usings.add(node_text(named[-1]).replace(" ", "") if named else "")
+
+    def _class_info(self, node: Node, body: Node | None) -> ClassInfo:
+        bases: list[str] = []
+        modifiers: set[str] = set()
+        generic = False
+        for child in node.children:
+            kind = child.type
+            if kind == "base_list":
+                for base in child.named_children:
+                    if base.type == "primary_constructor_base_type":
+                        base = base.named_children[0] if base.named_children else base
+                    bases.append(simple_type_name(base))
+            elif kind == "modifier":
+                modifiers.add(node_text(child))
+            elif kind == "type_parameter_list":
+                generic = True
+        info = ClassInfo(
+            name=node_text(node.child_by_field_name("name")),
+            node=node,
+            bases=bases,
+            modifiers=modifiers,
+            generic=generic,
+            nested=self.enclosing(node, ("class_declaration", "struct_declaration")) is not None,
+        )
+        for member in _members(body):
+            kind = member.type
+            if kind == "method_declaration":
+                info.methods.append(member)
+            elif kind in {"field_declaration", "property_declaration"}:
+                info.member_nodes.append(member)
+        return info
+
+    def _classify(self) -> None:
+        components = self.index.component_bases
+        scriptables = self.index.scriptable_bases
+        changed = True
+        while changed:  # follow in-file inheritance: `class Boss : Enemy`, `Enemy : MonoBehaviour`
+            changed = False
+            for info in self.classes:
+                if info.kind != "other":
+                    continue
+                for base in info.bases:
+                    parent = self.by_name.get(base)
+                    if base in components or (parent is not None and parent.kind == "component"):
+                        info.kind = "component"
+                    elif base in scriptables or (
+                        parent is not None and parent.kind == "scriptable"
+                    ):
+                        info.kind = "scriptable"
+                    else:
+                        continue
+                    info.unity_base = base if parent is None else parent.unity_base
+                    info.message_set = self._message_set(info)
+                    info.receives_messages = bool(info.message_set)
+                    changed = True
+                    break
+
+    def _message_set(self, info: ClassInfo) -> str:
+        """Which messages Unity sends the class: those of its Unity base, if it has any."""
+        if info.unity_base in self.index.message_bases:
+            return "MonoBehaviour"
+        if info.unity_base in self.index.message_sets:
+            return info.unity_base
+        return "ScriptableObject" if info.kind == "scriptable" else ""
+
+    def messages_of(self, info: ClassInfo) -> dict[str, dict[str, Any]]:
+        """The messages Unity sends `info` by name, with their specs (see unity_api.toml)."""
+        return self.index.message_sets.get(info.message_set, {})
+
+    # -- queries the checks share -------------------------------------------------------------
+    def is_unity_object_type(self, name: str) -> bool:
+        """Whether `name` derives from UnityEngine.Object: an engine type or a Unity class here."""
+        return name in self.index.unity_objects or name in self._unity_class_names
+
+    def is_component_type(self, name: str) -> bool:
+        """Whether `name` is a component: an engine one or a component class of this file."""
+        return name in self.index.components or name in self._component_class_names
+
+    @property
+    def may_run_per_frame(self) -> bool:
+        """Whether a method here may be a per-frame message (False: no such name in the text)."""
+        if self._may_run_per_frame is None:
+            needles = self.index.per_frame_needles
+            self._may_run_per_frame = any(needle in self.data for needle in needles)
+        return self._may_run_per_frame
+
+    def enclosing(self, node: Node, types: Container[str]) -> Node | None:
+        parent = node.parent
+        while parent is not None:
+            if parent.type in types:
+                return parent
+            parent = parent.parent
+        return None
+
+    def enclosing_class(self, node: Node) -> ClassInfo | None:
+        cls = self.enclosing(node, ("class_declaration",))
+        return None if cls is None else self._class_by_node.get(cls.id)
+
+    def method_locals(self, method: Node) -> dict[str, str]:
+        """Parameter and local variable names of a method → their simple type names."""
+        cached = self._locals.get(method.id)
+        if cached is not None:
+            return cached
+        names: dict[str, str] = {}
+        found = captures(method, _LOCALS_QUERY)
+        # In source order, so that a name declared twice (invalid, but models write it) always
+        # takes its last declaration's type; the query's own order varies between runs.
+        for nodes in found.values():
+            nodes.sort(key=lambda node: node.start_byte)
+        for param in found.get("param", []):
+            names[node_text(param.child_by_field_name("name"))] = simple_type_name(
+                param.child_by_field_name("type")
+            )
+        for decl in found.get("decl", []):
+            type_node = decl.child_by_field_name("type")
+            type_name = simple_type_name(type_node)
+            for var in decl.named_children:
+                if var.type != "variable_declarator":
+                    continue
+                name = node_text(var.child_by_field_name("name"))
+                if type_node is not None and type_node.type == "implicit_type":
+                    names[name] = _inferred_type(var)
+                else:
+                    names[name] = type_name
+        for other in found.get("other", []):
+            names.setdefault(node_text(other), "")
+        self._locals[method.id] = names
+        return names
+
+    def declares(self, scope: Node, name: str) -> bool:
+        """Whether `name`, used inside `scope` (a method, lambda, ...), is declared by it.
+
+        That is, whether it is one of `method_locals(scope)`.  The declaration and the use are two
+        occurrences of the name in the scope's text: with fewer, the answer is no without the
+        tree query that collects the scope's names.
+        """
+        if name and self.data.count(name.encode(), scope.start_byte, scope.end_byte) < 2:
+            return False
+        return name in self.method_locals(scope)
+
+    def type_of(self, expr: Node) -> str:
+        """Best-effort static type of a simple expression; "" when unknown.
+
+        Knows names (locals, parameters, fields, properties), `this.x`, members of engine
+        types (`other.gameObject`, `hit.collider`), generic lookups (`GetComponent<T>()`) and
+        calls of the class's own methods.
+        """
+        if expr.type == "parenthesized_expression" and expr.named_children:
+            return self.type_of(expr.named_children[0])
+        if expr.type == "member_access_expression":
+            obj = expr.child_by_field_name("expression")
+            name_node = expr.child_by_field_name("name")
+            if obj is None or name_node is None:
+                return ""
+            if obj.type == "this":
+                return self._member_type(self.enclosing_class(name_node), node_text(name_node))
+            return self.member_of(self.type_of(obj), node_text(name_node))
+        if expr.type == "invocation_expression":
+            return _generic_lookup_type(expr) or self._call_type(expr)
+        if expr.type != "identifier":
+            return ""
+        name = node_text(expr)
+        # One walk up: the innermost scope, then the outer ones, and the enclosing class.
+        scopes: Container[str] = _SCOPES
+        cls_node = None
+        ancestor = expr.parent
+        while ancestor is not None:
+            kind = ancestor.type
+            if kind in scopes:
+                if self.declares(ancestor, name):
+                    return self.method_locals(ancestor)[name]
+                scopes = _OUTER_SCOPES
+            elif kind == "class_declaration" and cls_node is None:
+                cls_node = ancestor
+            ancestor = ancestor.parent
+        cls = None if cls_node is None else self._class_by_node.get(cls_node.id)
+        return self._member_type(cls, name)
+
+    def member_type(self, cls: ClassInfo, name: str) -> str | None:
+        """The type of the field or property `name` of `cls` (the last declared), else None."""
+        key = (cls.node.id, name)
+        if key not in self._member_types:
+            raw = name.encode()
+            found = None
+            for member in cls.member_nodes:
+                # Most classes have many members and few lookups: read only the declarations
+                # whose text holds the name at all.
+                if self.data.find(raw, member.start_byte, member.end_byte) >= 0:
+                    for declared, type_name in _declared_members(member):
+                        if declared == name:
+                            found = type_name
+            self._member_types[key] = found
+        return self._member_types[key]
+
+    def member_of(self, type_name: str, member: str) -> str:
+        """The type of `member` of a value of `type_name` ("" when unknown)."""
+        if not type_name:
+            return ""
+        tables = self.index.member_types
+        found = tables.get(type_name, {}).get(member)
+        if found is None and self.is_component_type(type_name):
+            found = tables["Component"].get(member)
+        if found is not None:
+            return found
+        cls = self.by_name.get(type_name)
+        if cls is not None:
+            return self._member_type(cls, member)
+        return ""
+
+    def _call_type(self, call: Node) -> str:
+        """The return type of a call of one of the enclosing class's own methods, `F()` or
+        `this.F()`, when every method of that name returns the same type."""
+        fn = call.child_by_field_name("function")
+        if fn is not None and fn.type == "member_access_expression":
+            obj = fn.child_by_field_name("expression")
+            fn = fn.child_by_field_name("name") if obj and obj.type == "this" else None
+        if fn is None or fn.type != "identifier":
+            return ""
+        cls = self.enclosing_class(call)
+        name = node_text(fn)
+        returns = {
+            simple_type_name(m.child_by_field_name("returns") or m.child_by_field_name("type"))
+            for m in (cls.methods if cls is not None else [])
+            if node_text(m.child_by_field_name("name")) == name
+        }
+        return returns.pop() if len(returns) == 1 else ""
+
+    def _member_type(self, cls: ClassInfo | None, name: str) -> str:
+        if cls is None:
+            return ""
+        member = self.member_type(cls, name)
+        if member is not None:
+            return member
+        return (
+            {"gameObject": "GameObject", "transform": "Transform"}.get(name, "")
+            if (cls.kind == "component")
+            else ""
+        )
+
+
+_DECLARATION_KINDS = frozenset(
+    {
+        "using_directive",
+        "namespace_declaration",
+        "file_scoped_namespace_declaration",
+        "declaration_list",
+        "class_declaration",
+        "struct_declaration",
+        "record_declaration",
+        "interface_declaration",
+        "enum_declaration",
+        "delegate_declaration",
+        "preproc_if",
+        "preproc_else",
+        "preproc_elif",
+        "preproc_region",
+    }
+)
+
+
+def _declared_members(member: Node) -> list[tuple[str, str]]:
+    """(name, type name) of each field or property a member declaration declares."""
+    if member.type == "property_declaration":
+        name = node_text(member.child_by_field_name("name"))
+        return [(name, simple_type_name(member.child_by_field_name("type")))]
+    for decl in member.named_children:
+        if decl.type == "variable_declaration":
+            type_name = simple_type_name(decl.child_by_field_name("type"))
+            return [
+                (node_text(var.child_by_field_name("name")), type_name)
+                for var in decl.named_children
+                if var.type == "variable_declarator"
+            ]
+    return []
+
+
+def _members(body: Node | None) -> list[Node]:
+    """Members of a type body, including those inside `#if` / `#region` blocks."""
+    found: list[Node] = []
+    for member in body.named_children if body is not None else []:
+        if member.type.startswith("preproc_"):
+            found.extend(_members(member))
+        else:
+            found.append(member)
+    return found
+
+
+# Where a name used in an expression may be declared: the innermost of _SCOPES, then outwards.
+_SCOPES = frozenset(
+    {
+        "method_declaration",
+        "constructor_declaration",
+        "accessor_declaration",
+        "local_function_statement",
+        "lambda_expression",
+    }
+)
+_OUTER_SCOPES = frozenset({"method_declaration", "local_function_statement", "lambda_expression"})
+
+_LOCALS_QUERY = """
+(parameter) @param
+(variable_declaration) @decl
+(declaration_expression name: (identifier) @other)
+(foreach_statement left: (identifier) @other)
+(catch_declaration name: (identifier) @other)
+"""
+
+_LOOKUPS_WITH_TYPE = {
+    "GetComponent",
+    "AddComponent",
+    "GetComponentInChildren",
+    "GetComponentInParent",
+    "FindObjectOfType",
+    "FindFirstObjectByType",
+    "FindAnyObjectByType",
+}
+
+
+def _generic_lookup_type(call: Node) -> str:
+    """`GetComponent<Rigidbody>()` → "Rigidbody"; anything else → ""."""
+    fn = call.child_by_field_name("function")
+    if fn is not None and fn.type == "member_access_expression":
+        fn = fn.child_by_field_name("name")
+    if fn is None or fn.type != "generic_name" or not fn.named_children:
+        return ""
+    if node_text(fn.named_children[0]) not in _LOOKUPS_WITH_TYPE:
+        return ""
+    args = fn.named_children[1] if len(fn.named_children) > 1 else None
+    if args is None or len(args.named_children) != 1:
+        return ""
+    return simple_type_name(args.named_children[0])
+
+
+def _inferred_type(declarator: Node) -> str:
+    for child in declarator.named_children:
+        if child.type == "invocation_expression":
+            return _generic_lookup_type(child)
+    return ""

@@ -1,0 +1,275 @@
+"""Automatic fixes: each rule's rewrite, and the fixer's guarantees (verified, idempotent)."""
+
+# ruff: noqa: E501  (C# test snippets read best on one line)
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from spark.unity.fixer import fix_code
+from spark.unity.report import Diagnostic, Fix, TextEdit, ValidationReport
+from spark.unity.validator import validate
+from tests.test_unity_rules import behaviour
+
+FIELDS = "    Rigidbody rb;\n    Transform target;\n"
+
+# (rule id, code with one finding, the code after `fix_code`): the body of a Player behaviour.
+FIXES: list[tuple[str, str, str]] = [
+    ("SPK005", "    void update() { Step(); }", "    void Update() { Step(); }"),
+    (
+        "SPK005",
+        "    void onTriggerEnter(Collider c) { Hit(c); }",
+        "    void OnTriggerEnter(Collider c) { Hit(c); }",
+    ),
+    (
+        "SPK008",
+        "    void Awake() { Go(); }\n\n    // Update is called once per frame\n    void Update()\n    {\n        \n    }\n",
+        "    void Awake() { Go(); }\n",
+    ),
+    (
+        "SPK008",
+        "    /// <summary>Per frame.</summary>\n    void LateUpdate() { }\n\n    void Go() { }",
+        "    void Go() { }",
+    ),
+    (
+        "SPK009",
+        '    void OnTriggerEnter(Collider c) { if (c.tag == "Player") Hit(); }',
+        '    void OnTriggerEnter(Collider c) { if (c.CompareTag("Player")) Hit(); }',
+    ),
+    (
+        "SPK009",
+        '    void OnTriggerEnter(Collider c) { if ("Wall" != c.gameObject.tag) Hit(); }',
+        '    void OnTriggerEnter(Collider c) { if (!c.gameObject.CompareTag("Wall")) Hit(); }',
+    ),
+    ("SPK009", '    bool Mine() => tag == "Player";', '    bool Mine() => CompareTag("Player");'),
+    (
+        "SPK009",
+        '    bool Is(Collision c) => c.transform.tag.Equals("Enemy");',
+        '    bool Is(Collision c) => c.transform.CompareTag("Enemy");',
+    ),
+    (
+        "SPK011",
+        "    void Awake() { var b = new Rigidbody(); }",
+        "    void Awake() { var b = gameObject.AddComponent<Rigidbody>(); }",
+    ),
+    (
+        "SPK013",
+        "    void Update() { Move(Time.fixedDeltaTime); }",
+        "    void Update() { Move(Time.deltaTime); }",
+    ),
+    (
+        "SPK015",
+        FIELDS + "    void Start() { target?.Rotate(0, 1, 0); }",
+        FIELDS + "    void Start() { if (target != null) target.Rotate(0, 1, 0); }",
+    ),
+    (
+        "SPK015",
+        FIELDS + "    void Start() { this.target?.parent.Rotate(0, 1, 0); }",
+        FIELDS
+        + "    void Start() { if (this.target != null) this.target.parent.Rotate(0, 1, 0); }",
+    ),
+    (
+        "SPK016",
+        FIELDS + "    void Start() { target = target ?? transform; }",
+        FIELDS + "    void Start() { target = target != null ? target : transform; }",
+    ),
+    (
+        "SPK016",
+        FIELDS + "    void Start() { Use(target ?? transform); }",
+        FIELDS + "    void Start() { Use(target != null ? target : transform); }",
+    ),
+    (
+        "SPK016",
+        FIELDS + "    void Start() { target ??= transform; }",
+        FIELDS + "    void Start() { if (target == null) target = transform; }",
+    ),
+    (
+        "SPK017",
+        FIELDS + "    void Start() { if (rb is null) Go(); if (target is not null) Go(); }",
+        FIELDS + "    void Start() { if (rb == null) Go(); if (target != null) Go(); }",
+    ),
+    (
+        "SPK017",
+        FIELDS + "    bool Same(bool b) => b == target is null;",
+        FIELDS + "    bool Same(bool b) => b == (target == null);",
+    ),
+    (
+        "SPK018",
+        "    IEnumerator Tick() { while (true) { yield return new WaitForSeconds(1f); } }",
+        "    private static readonly WaitForSeconds Wait1s = new WaitForSeconds(1f);\n"
+        "    IEnumerator Tick() { while (true) { yield return Wait1s; } }",
+    ),
+    (
+        "SPK019",
+        '    void Start() { Invoke("Spawn", 1f); }\n    void Spawn() { Go(); }',
+        "    void Start() { Invoke(nameof(Spawn), 1f); }\n    void Spawn() { Go(); }",
+    ),
+    (
+        "SPK020",
+        "    void Start() { Tick(); }\n    IEnumerator Tick() { yield return null; }",
+        "    void Start() { StartCoroutine(Tick()); }\n    IEnumerator Tick() { yield return null; }",
+    ),
+    (
+        "SPK021",
+        "    void Start() { var p = FindObjectOfType<Player>(); var all = FindObjectsOfType<Camera>(); }",
+        "    void Start() { var p = FindFirstObjectByType<Player>(); var all = FindObjectsByType<Camera>(FindObjectsSortMode.None); }",
+    ),
+    (
+        "SPK021",
+        FIELDS
+        + "    public PhysicMaterial mat;\n    void FixedUpdate() { rb.velocity = Vector3.zero; rb.drag = 1; }",
+        FIELDS
+        + "    public PhysicsMaterial mat;\n    void FixedUpdate() { rb.linearVelocity = Vector3.zero; rb.linearDamping = 1; }",
+    ),
+    (
+        "SPK021",
+        "    void Start() { rigidbody.AddForce(Vector3.up); }",
+        "    void Start() { GetComponent<Rigidbody>().AddForce(Vector3.up); }",
+    ),
+]
+
+
+@pytest.mark.parametrize(("rule_id", "body", "fixed"), FIXES, ids=[f[0] for f in FIXES])
+def test_fix_rewrites_the_finding(rule_id: str, body: str, fixed: str) -> None:
+    code = behaviour(body)
+    before = validate(code, file_name="Player.cs")
+    assert rule_id in {d.rule_id for d in before.fixable}
+    result = fix_code(code, file_name="Player.cs")
+    assert result.code == behaviour(fixed)
+    assert rule_id in {f.rule_id for f in result.applied}
+    assert rule_id not in {d.rule_id for d in result.report.fixable}
+    assert result.report.ok
+
+
+def test_scriptable_object_fix() -> None:
+    code = behaviour(
+        "    void Awake() { var d = new Data(); }",
+        extra="public class Data : ScriptableObject { }\n",
+    )
+    result = fix_code(code, file_name="Player.cs")
+    assert "var d = ScriptableObject.CreateInstance<Data>();" in result.code
+    assert [f.rule_id for f in result.applied] == ["SPK012"]
+
+
+def test_missing_using_is_added_above_the_first_using() -> None:
+    code = "using System;\r\n\r\npublic class Player : MonoBehaviour\r\n{\r\n}\r\n"
+    result = fix_code(code, file_name="Player.cs")
+    assert result.code == "using UnityEngine;\r\n" + code
+    assert result.report.ok and not validate(code, file_name="Player.cs").ok
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # No fix where the rewrite could change meaning or not compile.
+        "    void update() { }\n    void Go() { update(); }",  # renaming breaks the call
+        "    void Start() { }\n    void Go() { Start(); }",  # removing breaks the call
+        "    public virtual void FixedUpdate() { }",  # a hook for subclasses: not even reported
+        '    Item item;\n    bool Mine() => item.tag == "x";',  # not a Unity object
+        FIELDS
+        + "    Transform Get() => GetComponent<Transform>();\n    void Start() { Get()?.Rotate(0, 1, 0); }",
+        '    void Start() { Invoke("Missing", 1f); }',  # no such method: nameof would not compile
+        "    IEnumerator Tick() { while (true) { yield return new WaitForSecondsRealtime(1f); } }",
+        "    float delay;\n    IEnumerator Tick() { while (true) { yield return new WaitForSeconds(delay); } }",
+        "    void Start() { var p = FindObjectOfType<Player>(true); }",
+    ],
+)
+def test_no_fix_where_the_rewrite_is_not_certain(body: str) -> None:
+    code = behaviour(body, extra="public class Item { public string tag; }\n")
+    result = fix_code(code, file_name="Player.cs")
+    assert result.code == code
+    assert result.applied == ()
+
+
+def _report_with_fix(code: str, edits: tuple[TextEdit, ...]) -> ValidationReport:
+    diagnostic = Diagnostic(
+        rule_id="SPK009", severity="info", message="test", line=1, column=1, end_line=1,
+        end_column=1, fix=Fix("Break it", edits),
+    )  # fmt: skip
+    return ValidationReport(diagnostics=(diagnostic,))
+
+
+def test_a_fix_that_breaks_the_syntax_is_dropped() -> None:
+    code = behaviour("    void Go() { Step(); }")
+    at = code.index("Step();") + len("Step()")
+    report = _report_with_fix(code, (TextEdit(at, at + 1, ""),))  # removes the `;`
+    result = fix_code(code, file_name="Player.cs", report=report)
+    assert result.code == code
+    assert [f.title for f in result.dropped] == ["Break it"] and result.applied == ()
+
+
+def test_a_good_fix_survives_a_bad_one_in_the_same_round() -> None:
+    code = behaviour("    void Go() { Step(); }\n    void update() { Step(); }")
+    first = validate(code, file_name="Player.cs")
+    at = code.index("Step();") + len("Step()")
+    bad = _report_with_fix(code, (TextEdit(at, at + 1, ""),)).diagnostics
+    report = ValidationReport(diagnostics=bad + first.diagnostics)
+    result = fix_code(code, file_name="Player.cs", report=report)
+    assert "void Update()" in result.code and "Step();" in result.code
+    assert [f.rule_id for f in result.applied] == ["SPK005"]
+
+
+def test_overlapping_fixes_are_applied_in_later_rounds() -> None:
+    # Both tag comparisons sit inside the `??`'s operand region: one round each.
+    code = behaviour(
+        FIELDS
+        + '    void OnTriggerEnter(Collider c) { if (c.tag == "a" || c.tag == "b") target = target ?? transform; }'
+    )
+    result = fix_code(code, file_name="Player.cs")
+    assert 'c.CompareTag("a") || c.CompareTag("b")' in result.code
+    assert "target != null ? target : transform" in result.code
+    assert fix_code(result.code, file_name="Player.cs").code == result.code
+
+
+def test_diff_is_a_unified_diff() -> None:
+    code = behaviour("    void update() { Step(); }").rstrip("\n")  # no newline at the end
+    result = fix_code(code, file_name="Player.cs")
+    diff = result.diff("Assets/Player.cs")
+    assert diff.startswith("--- a/Assets/Player.cs\n+++ b/Assets/Player.cs\n@@")
+    assert "-    void update() { Step(); }\n+    void Update() { Step(); }\n" in diff
+    assert fix_code(result.code).diff() == ""
+
+
+# -- properties: idempotent, and blind to what precedes the code ---------------------------------
+
+# Members with something to fix; a generated script is any selection of them, in any order.
+MEMBERS = [body for _, body, _ in FIXES if not body.startswith(FIELDS)] + [
+    '    void OnCollisionEnter(Collision c) { if (c.gameObject.tag == "Enemy" && c.collider.tag != "Wall") Hit(); }',
+    "    void LateUpdate() { body?.Sleep(); cam = cam ?? Camera.main; if (cam is null) return; }",
+    "    IEnumerator Spin() { yield return new WaitForSeconds(0.25f); yield return new WaitForSeconds(0.25f); }",
+    "    void Reset() { }\n    void OnValidate() { }",
+]
+
+
+@st.composite
+def scripts(draw: st.DrawFn) -> str:
+    chosen = draw(st.lists(st.sampled_from(MEMBERS), min_size=1, max_size=6, unique=True))
+    body = "    Rigidbody body;\n    Camera cam;\n" + "\n\n".join(chosen)
+    code = behaviour(body)
+    return code.replace("\n", "\r\n") if draw(st.booleans()) else code
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(code=scripts())
+def test_fixing_twice_changes_nothing(code: str) -> None:
+    once = fix_code(code, file_name="Player.cs")
+    assert len(once.report.errors) <= len(validate(code, file_name="Player.cs").errors)
+    twice = fix_code(once.code, file_name="Player.cs")
+    assert twice.code == once.code
+    assert twice.applied == ()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    code=scripts(),
+    prefix=st.sampled_from(["\n", "\ufeff\n", "  \t\r\n", "// header\n\n", "/* a\n b */\n"]),
+)
+def test_leading_text_does_not_change_the_fixes(code: str, prefix: str) -> None:
+    plain = fix_code(code, file_name="Player.cs")
+    prefixed = fix_code(prefix + code, file_name="Player.cs")
+    assert prefixed.code == prefix + plain.code
+    assert [(f.rule_id, f.title) for f in prefixed.applied] == [
+        (f.rule_id, f.title) for f in plain.applied
+    ]
