@@ -105,3 +105,97 @@ def test_options_reach_the_rules(tmp_path: Path) -> None:
     assert "SPK021" not in old and "SPK022" not in old
     _, new = run([path], unity_version="6000.0", input_system="new")
     assert "SPK021" in new and "SPK022" in new
+
+
+# -- --fix and --diff ------------------------------------------------------------------------
+
+FIXABLE = (
+    "using UnityEngine;\r\npublic class Player : MonoBehaviour\r\n{\r\n"
+    '    void onTriggerEnter(Collider c) { if (c.tag == "Coin") Take(); }\r\n'
+    "    void Take() { }\r\n}\r\n"
+)
+FIXED = FIXABLE.replace("onTriggerEnter", "OnTriggerEnter").replace(
+    'c.tag == "Coin"', 'c.CompareTag("Coin")'
+)
+
+
+def run_raw(paths: list[Path], **kwargs: object) -> tuple[int, str, str]:
+    """Like `run`, with stdout byte for byte (as a pipe gets it) and stderr apart."""
+    out, err = io.StringIO(), io.StringIO()
+    options = {"json_output": False, "unity_version": "6000.0", "input_system": "both"}
+    options.update(kwargs)
+    code = validate_files(
+        paths,
+        console=Console(file=out, width=200, color_system=None),
+        err_console=Console(file=err, width=200, color_system=None),
+        **options,  # type: ignore[arg-type]
+    )
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_fix_rewrites_the_file_keeping_bom_line_ends_and_mode(tmp_path: Path) -> None:
+    path = tmp_path / "Player.cs"
+    path.write_bytes(b"\xef\xbb\xbf" + FIXABLE.encode())
+    path.chmod(0o640)
+    code, out, _ = run_raw([path], fix=True)
+    assert code == 0
+    assert path.read_bytes() == b"\xef\xbb\xbf" + FIXED.encode()
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert f"{path}:4: fixed SPK005: Rename to OnTriggerEnter" in out
+    assert f"{path}:4: fixed SPK009: Use CompareTag" in out
+    assert f"{path}: OK — 0 errors, 0 warnings" in out
+    assert [p.name for p in tmp_path.iterdir()] == ["Player.cs"]  # no temporary file left
+    assert run_raw([path], fix=True)[1].count("fixed") == 0  # nothing left to fix
+
+
+def test_diff_prints_a_patch_and_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "Player.cs"
+    path.write_bytes(FIXABLE.encode())
+    code, out, err = run_raw([path], diff=True)
+    assert code == 0
+    assert path.read_bytes() == FIXABLE.encode()
+    assert out.startswith(f"--- a{path}\r\n".replace("\r\n", "\n"))
+    assert '-    void onTriggerEnter(Collider c) { if (c.tag == "Coin") Take(); }\r\n' in out
+    assert '+    void OnTriggerEnter(Collider c) { if (c.CompareTag("Coin")) Take(); }\r\n' in out
+    assert "2 fixes" in err
+
+
+def test_fix_from_stdin_prints_the_fixed_script(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(FIXABLE))
+    code, out, err = run_raw([Path("-")], fix=True)
+    assert (code, out) == (0, FIXED)
+    assert "<stdin>: OK" in err
+
+
+def test_fix_refuses_a_file_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "Player.cs"
+    latin1 = FIXABLE.replace("Coin", "Pièce").encode("latin-1")
+    path.write_bytes(latin1)
+    code, out, _ = run_raw([path], fix=True)
+    assert code == 2
+    assert "not valid UTF-8" in out
+    assert path.read_bytes() == latin1
+
+
+def test_fix_json_lists_the_fixes(tmp_path: Path) -> None:
+    path = tmp_path / "Player.cs"
+    path.write_bytes(FIXABLE.encode())
+    code, out, _ = run_raw([path], fix=True, diff=True, json_output=True)
+    doc = json.loads(out)
+    [entry] = doc["files"]
+    assert code == 0 and doc["ok"] is True
+    assert entry["fixes"]["changed"] is True
+    assert [f["rule_id"] for f in entry["fixes"]["applied"]] == ["SPK005", "SPK009"]
+    assert entry["diff"].startswith("--- a")
+    assert path.read_bytes() == FIXED.encode()
+
+
+def test_plain_validation_says_which_findings_are_fixable(tmp_path: Path) -> None:
+    path = tmp_path / "Player.cs"
+    path.write_bytes(FIXABLE.encode())
+    _, out = run([path])
+    assert "SPK009 (UNT0002): comparing '.tag'" in out and "(fixable: --fix)" in out
+    doc = json.loads(run([path], json_output=True)[1])
+    tag = next(d for d in doc["files"][0]["diagnostics"] if d["rule_id"] == "SPK009")
+    assert tag["fix"]["title"] == "Use CompareTag"
+    assert tag["fix"]["edits"][0]["text"] == 'c.CompareTag("Coin")'

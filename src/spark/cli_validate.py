@@ -2,7 +2,9 @@
 
 `main` parses the command line and `validate_files` does the work and returns the exit code:
 0 when no file has an error, 1 when any has, 2 for a usage problem (a bad option, a missing or
-unreadable file).  `-` reads one script from standard input.
+unreadable file).  `-` reads one script from standard input.  `--fix` applies the automatic
+fixes in place (the report is then of the fixed file), `--diff` prints them as a unified diff
+and writes nothing.
 
 The command line is parsed with the standard library's argparse, not Typer: `spark validate`
 is meant for editors and pre-commit hooks that run it on every save, and importing Typer
@@ -18,6 +20,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +30,7 @@ from rich.markup import escape
 from spark.unity.validator import InputSystem, ValidationReport, validate
 
 if TYPE_CHECKING:
+    from spark.unity.fixer import FixResult
     from spark.unity.project import UnityProject
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -80,6 +84,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="A Unity project folder: its version and input handling become the defaults "
         "(default SPARK_UNITY_PROJECT).",
     )
+    parser.add_argument(
+        "--fix",
+        action="store_true",
+        help="Apply the automatic fixes to each file in place and report what is left "
+        "(with -, print the fixed script instead).",
+    )
+    parser.add_argument(
+        "--diff",
+        action="store_true",
+        help="Print the automatic fixes as a unified diff and change nothing "
+        "(with --fix: apply them too).",
+    )
     return parser
 
 
@@ -105,6 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         unity_version=args.unity_version or unity_version,
         input_system=args.input_system or input_system,
         console=console,
+        fix=args.fix,
+        diff=args.diff,
+        err_console=Console(stderr=True, highlight=False, soft_wrap=True),
     )
 
 
@@ -142,6 +161,35 @@ def read_source(path: Path) -> str:
     return path.read_text(encoding="utf-8-sig", errors="replace")
 
 
+_BOM = "\ufeff"
+
+
+def _read_exact(path: Path) -> str:
+    """The file's text exactly as stored (line endings, BOM), for fixing it; raises
+    `UnicodeDecodeError` when it is not UTF-8 (rewriting it could lose bytes)."""
+    if str(path) == "-":
+        return sys.stdin.read()
+    return path.read_bytes().decode("utf-8")
+
+
+def _write_exact(path: Path, text: str) -> None:
+    """Replace the file's content with `text` in one step, keeping its permissions."""
+    tmp = path.with_name(f".{path.name}.spark-fix")
+    tmp.write_bytes(text.encode("utf-8"))
+    os.chmod(tmp, path.stat().st_mode & 0o7777)
+    os.replace(tmp, path)
+
+
+@dataclass
+class _Checked:
+    """One file's outcome: its report (after fixing, with --fix/--diff), or why it failed."""
+
+    name: str
+    report: ValidationReport | None = None
+    problem: str | None = None
+    fixes: FixResult | None = None
+
+
 def validate_files(
     paths: list[Path],
     *,
@@ -149,50 +197,116 @@ def validate_files(
     unity_version: str,
     input_system: str,
     console: Console,
+    fix: bool = False,
+    diff: bool = False,
+    err_console: Console | None = None,
 ) -> int:
-    """Validate each file, print the report, and return the exit code (0, 1 or 2)."""
+    """Validate (and with `fix`/`diff`, fix) each file, print the report, return the exit code."""
+    err = err_console or console
     if input_system not in {"legacy", "new", "both"}:
         wrong = escape(repr(input_system))
         console.print(f"[red]error:[/] --input-system must be legacy, new or both, not {wrong}")
         return 2
     mode: InputSystem = input_system  # type: ignore[assignment]
-    results: list[tuple[str, ValidationReport | None, str | None]] = []
+    results: list[_Checked] = []
     for path in paths:
-        name = "<stdin>" if str(path) == "-" else str(path)
+        stdin = str(path) == "-"
+        checked = _Checked("<stdin>" if stdin else str(path))
+        results.append(checked)
         try:
-            code = read_source(path)
-        except OSError as exc:
-            results.append((name, None, exc.strerror or str(exc)))
+            code = _read_exact(path) if fix or diff else read_source(path)
+        except UnicodeDecodeError:
+            checked.problem = "not valid UTF-8, so it is not rewritten (save it as UTF-8)"
             continue
-        file_name = None if str(path) == "-" else path.name
-        checked = validate(
-            code, file_name=file_name, unity_version=unity_version, input_system=mode
-        )
-        results.append((name, checked, None))
+        except OSError as exc:
+            checked.problem = exc.strerror or str(exc)
+            continue
+        options: dict[str, Any] = {
+            "file_name": None if stdin else path.name,
+            "unity_version": unity_version,
+            "input_system": mode,
+        }
+        bom = code.startswith(_BOM)
+        report = validate(code[len(_BOM) :] if bom else code, **options)
+        if fix or diff:
+            from spark.unity.fixer import fix_code
+
+            checked.fixes = fix_code(code[len(_BOM) :] if bom else code, report=report, **options)
+            report = checked.fixes.report
+            if fix and checked.fixes.changed and not stdin:
+                try:
+                    _write_exact(path, (_BOM if bom else "") + checked.fixes.code)
+                except OSError as exc:
+                    checked.problem = f"cannot write the fixes: {exc.strerror or exc}"
+        checked.report = report
     if json_output:
-        _print_json(results, console)
+        _print_json(results, console, diff=diff)
+    elif diff:
+        for checked in results:
+            _print_diff(checked, console, err)
     else:
-        for name, report, problem in results:
-            print_file_report(name, report, problem, console)
-    if any(problem is not None for _, _, problem in results):
+        for checked in results:
+            out = console
+            if fix and checked.fixes is not None and checked.name == "<stdin>":
+                _write_raw(console, checked.fixes.code)
+                out = err
+            print_file_report(checked.name, checked.report, checked.problem, out, checked.fixes)
+    if any(checked.problem is not None for checked in results):
         return 2
-    if any(report is not None and not report.ok for _, report, _ in results):
+    if any(checked.report is not None and not checked.report.ok for checked in results):
         return 1
     return 0
 
 
+def _write_raw(console: Console, text: str) -> None:
+    """Code and diffs go out byte for byte (Rich would drop the CR of CRLF line ends)."""
+    console.file.write(text)
+    console.file.flush()
+
+
+def _print_diff(checked: _Checked, console: Console, err: Console) -> None:
+    """The diff on `console` (nothing else, so that it can be piped to `git apply`); what was
+    fixed and what could not be read on `err`."""
+    if checked.fixes is None:
+        err.print(f"[bold red]{escape(checked.name)}: {escape(checked.problem or '')}[/]")
+        return
+    _write_raw(console, checked.fixes.diff(checked.name))
+    if checked.fixes.applied:
+        count = len(checked.fixes.applied)
+        err.print(f"{escape(checked.name)}: {count} fix{'es' * (count != 1)}")
+
+
 def print_file_report(
-    name: str, report: ValidationReport | None, problem: str | None, console: Console
+    name: str,
+    report: ValidationReport | None,
+    problem: str | None,
+    console: Console,
+    fixes: FixResult | None = None,
 ) -> None:
+    """One file's diagnostics, compiler style, after the fixes applied to it (if any)."""
     if report is None:
         console.print(f"[bold red]{escape(name)}: cannot read file: {escape(problem or '')}[/]")
         return
+    if fixes is not None:
+        for applied in fixes.applied:
+            console.print(
+                f"{escape(name)}:{applied.line}: [green]fixed[/] "
+                f"[bold]{applied.rule_id}[/]: {escape(applied.title)}"
+            )
+        for dropped in fixes.dropped:
+            console.print(
+                f"{escape(name)}:{dropped.line}: [yellow]not fixed[/] [bold]{dropped.rule_id}[/]: "
+                f"{escape(dropped.title)} (the fix would add an error)"
+            )
+    if problem is not None:
+        console.print(f"[bold red]{escape(name)}: {escape(problem)}[/]")
     for d in report.diagnostics:
         style = _STYLE[d.severity]
         code = f" ({d.analyzer_id})" if d.analyzer_id else ""
+        fixable = " [dim](fixable: --fix)[/]" if d.fix is not None and fixes is None else ""
         console.print(
             f"{escape(name)}:{d.line}:{d.column}: [{style}]{d.severity}[/] "
-            f"[bold]{d.rule_id}[/]{code}: {escape(d.message)}",
+            f"[bold]{d.rule_id}[/]{code}: {escape(d.message)}{fixable}",
             soft_wrap=True,
         )
         if d.source_line.strip():
@@ -206,16 +320,21 @@ def print_file_report(
     console.print(f"[bold {verdict}]{escape(name)}: {escape(report.summary())}[/]")
 
 
-def _print_json(
-    results: list[tuple[str, ValidationReport | None, str | None]], console: Console
-) -> None:
+def _print_json(results: list[_Checked], console: Console, *, diff: bool) -> None:
     files: list[dict[str, Any]] = []
-    for name, report, problem in results:
-        if report is None:
-            files.append({"file": name, "ok": False, "error": problem})
-        else:
-            files.append({"file": name, **report.to_dict()})
-    document = {"ok": all(f["ok"] for f in files), "files": files}
+    for checked in results:
+        if checked.report is None:
+            files.append({"file": checked.name, "ok": False, "error": checked.problem})
+            continue
+        entry: dict[str, Any] = {"file": checked.name, **checked.report.to_dict()}
+        if checked.problem is not None:
+            entry["error"] = checked.problem
+        if checked.fixes is not None:
+            entry["fixes"] = checked.fixes.to_dict()
+            if diff:
+                entry["diff"] = checked.fixes.diff(checked.name)
+        files.append(entry)
+    document = {"ok": all(f["ok"] and "error" not in f for f in files), "files": files}
     console.print(
         json.dumps(document, indent=2, ensure_ascii=False),
         markup=False,
