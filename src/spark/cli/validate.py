@@ -23,7 +23,7 @@ def validate(ctx: typer.Context) -> None:
 def rules(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List the validator's rules: id, severity, what each catches, Unity analyzer id."""
+    """List the validator's rules: id, Unity analyzer id, severity, fix, what each catches."""
     import json
 
     from rich.markup import escape
@@ -44,18 +44,33 @@ def rules(
                 "title": rule.title,
                 "hint": rule.hint,
                 "analyzer_id": rule.analyzer_id,
+                "analyzer_ids": list(rule.analyzer_ids),
+                "fix": rule.fix,
+                "has_fix": rule.fix is not None,
+                "bad": rule.bad,
+                "good": rule.good,
                 "docs": rule.docs,
             }
             for rule in all_rules
         ]
-        typer.echo(json.dumps(rows, indent=2))
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     table = Table(title="SPARK validation rules", title_justify="left")
     table.add_column("id", no_wrap=True)
+    table.add_column("UNT id", no_wrap=True)
     table.add_column("severity")
+    table.add_column("fix")
     table.add_column("what it catches", overflow="fold")
-    table.add_column("analyzer", no_wrap=True)
     for rule in all_rules:
-        table.add_row(rule.id, rule.severity, escape(rule.title), rule.analyzer_id or "")
+        table.add_row(
+            rule.id,
+            " ".join(rule.analyzer_ids) or "—",
+            rule.severity,
+            "yes" if rule.fix else "—",
+            escape(rule.title),
+        )
     stdout_console().print(table)
-    stdout_console().print("Details and fixes: docs/validation.md")
+    stdout_console().print(
+        "fix: `spark validate --fix FILE` applies it (`--diff` shows it first). "
+        "Details, with a bad and a good example of each: docs/validation.md"
+    )

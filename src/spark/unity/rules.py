@@ -69,12 +69,18 @@ class UnityRule:
     hint: str
     analyzer_id: str | None
     fix: str | None = None  # the title of its automatic fix (a template), if it has one
+    analyzer_also: tuple[str, ...] = ()  # more analyzer ids some of its findings match
     bad: str = ""  # an example that it reports ...
     good: str = ""  # ... and the same code written as it should be
 
     @property
     def docs(self) -> str:
         return f"{DOCS_PAGE}#{self.id.lower()}"
+
+    @property
+    def analyzer_ids(self) -> tuple[str, ...]:
+        """Every Microsoft.Unity.Analyzers id this rule stands for."""
+        return ((self.analyzer_id,) if self.analyzer_id else ()) + self.analyzer_also
 
 
 class Edit(NamedTuple):
@@ -95,6 +101,7 @@ class Finding:
     args: dict[str, str] = field(default_factory=dict)
     severity: Severity | None = None  # overrides the rule's severity when set
     edits: tuple[Edit, ...] = ()
+    analyzer_id: str | None = None  # overrides the rule's analyzer id when set
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,7 @@ def rule_table() -> dict[str, UnityRule]:
             hint=row["hint"],
             analyzer_id=row.get("analyzer"),
             fix=row.get("fix"),
+            analyzer_also=tuple(row.get("analyzer_also", ())),
             bad=row.get("bad", ""),
             good=row.get("good", ""),
         )
@@ -171,7 +179,7 @@ def _to_diagnostic(
         end=(node.end_point.row, node.end_point.column),
         hint=rule.hint.format_map(args),
         docs=rule.docs,
-        analyzer_id=rule.analyzer_id,
+        analyzer_id=finding.analyzer_id or rule.analyzer_id,
         fix=fix,
     )
 

@@ -69,7 +69,8 @@ def check_null_operators(model: FileModel, leaf: Node, parent: Node) -> Iterator
         new = f"if ({name} == null) {name} = {edits.text(model, other)};"
         fix = (edits.replace(statement, new),)
     args = {"op": kind, "name": node_text(target), "type": type_name}
-    yield Finding("SPK016", target, args, edits=fix)
+    analyzer = "UNT0023" if kind == "??=" else None
+    yield Finding("SPK016", target, args, edits=fix, analyzer_id=analyzer)
 
 
 def _guard_access(model: FileModel, access: Node, target: Node, mark: Node) -> tuple[Edit, ...]:

@@ -48,8 +48,9 @@ def _file_stem(file_name: str | None) -> str | None:
 
 def check_classes(model: FileModel) -> Iterator[Finding]:
     # Editor-side classes (Editor, EditorWindow, PropertyDrawer, ...) are found by type, never by
-    # file name; the parts of a `partial` class are one class.
-    editor = model.index.editor_bases
+    # file name, and a class deriving straight from Component or Behaviour is never attached;
+    # the parts of a `partial` class are one class.
+    editor = model.index.editor_bases | {"Component", "Behaviour"}
     unity: list[ClassInfo] = []
     seen: set[str] = set()
     for c in model.classes:

@@ -1,0 +1,363 @@
+"""Every Unity rule on at least three shapes it must report and three it must not.
+
+The negatives include the places where Microsoft's analyzers deliberately stay silent (explicit
+interface implementations, virtual hooks, `object` / `System.Object`, UnityEvent.Invoke, ...).
+A member snippet is wrapped in `public class Player : MonoBehaviour`; a snippet that declares a
+class is the whole file.
+"""
+
+# ruff: noqa: E501  (C# test snippets read best on one line)
+
+from __future__ import annotations
+
+import pytest
+
+from spark.unity.rules import iter_rules
+from spark.unity.validator import validate
+from tests.test_unity_rules import behaviour
+
+U = "using UnityEngine;\n"
+F = "    Rigidbody rb;\n    Transform target;\n    Camera cam;\n"
+
+POSITIVE: dict[str, list[str]] = {
+    "SPK001": [
+        U + "public class Enemy : MonoBehaviour { }",
+        U + "public class Settings : ScriptableObject { }",
+        U + "namespace Game { public sealed class Mover : MonoBehaviour { } }",
+    ],
+    "SPK002": [
+        U + "public class Player : MonoBehaviour { }\npublic class Helper : MonoBehaviour { }",
+        U + "public class Player : MonoBehaviour { }\npublic class Data : ScriptableObject { }",
+        U
+        + "public class Base : MonoBehaviour { }\npublic class Player : Base { }\npublic class Other : Base { }",
+    ],
+    "SPK003": [
+        U + "public abstract class Player : MonoBehaviour { }",
+        U + "public class Player<T> : MonoBehaviour { }",
+        U
+        + "namespace G { public abstract class Player : MonoBehaviour { protected abstract void Go(); } }",
+    ],
+    "SPK004": [
+        "using System;\npublic class Player : MonoBehaviour { }",
+        "using System.Collections;\nusing UnityEngine.UI;\npublic class Player : MonoBehaviour { }",
+        "using System;\npublic class Player : ScriptableObject { }",
+    ],
+    "SPK005": [
+        behaviour("    void update() { Go(); }"),
+        behaviour("    void ontriggerenter(Collider c) { Go(); }"),
+        U + "using UnityEditor;\npublic class Tool : EditorWindow { void onGUI() { Go(); } }",
+    ],
+    "SPK006": [
+        behaviour("    void OnColisionEnter(Collision c) { Go(); }"),
+        behaviour("    void FixedUpdat() { Go(); }"),
+        behaviour("    void OnTrigerExit(Collider c) { Go(); }"),
+    ],
+    "SPK007": [
+        behaviour("    void OnTriggerEnter(Collision c) { Go(); }"),
+        behaviour("    void OnApplicationPause(int foo, bool pause) { Go(); }"),
+        U
+        + "using UnityEditor;\npublic class Post : AssetPostprocessor { void OnPostprocessTexture(Texture t) { Go(); } }",
+    ],
+    "SPK008": [
+        behaviour("    void Update() { }"),
+        behaviour("    private void FixedUpdate()\n    {\n    }"),
+        U + "using UnityEditor;\npublic class Tool : EditorWindow { void OnFocus() { } }",
+    ],
+    "SPK009": [
+        behaviour('    void OnTriggerEnter(Collider c) { if (c.tag == "Player") Go(); }'),
+        behaviour('    bool Mine() => tag == "Player";'),
+        behaviour(
+            '    void OnCollisionEnter(Collision c) { if (null != c.gameObject.tag || c.transform.tag.Equals("x")) Go(); }'
+        ),
+    ],
+    "SPK010": [
+        behaviour("    void Update() { GetComponent<Rigidbody>().WakeUp(); }"),
+        behaviour('    void LateUpdate() { var p = GameObject.Find("Player"); }'),
+        behaviour(
+            "    void FixedUpdate() { var all = FindObjectsByType<Camera>(FindObjectsSortMode.None); }"
+        ),
+    ],
+    "SPK011": [
+        behaviour("    void Awake() { var b = new Rigidbody(); }"),
+        behaviour("    void Awake() { var p = new Player(); }"),
+        U
+        + "public class Foo : Component { }\npublic class Player : MonoBehaviour { void Start() { var f = new Foo(); } }",
+    ],
+    "SPK012": [
+        behaviour(
+            "    void Awake() { var d = new Data(); }",
+            extra="public class Data : ScriptableObject { }\n",
+        ),
+        behaviour("    Data d = new Data();", extra="public class Data : ScriptableObject { }\n"),
+        behaviour(
+            "    void Awake() { Use(new Data { }); }",
+            extra="public class Data : ScriptableObject { }\n",
+        ),
+    ],
+    "SPK013": [
+        behaviour("    void Update() { Move(Time.fixedDeltaTime); }"),
+        behaviour("    void LateUpdate() { float dt = Time.fixedDeltaTime * 2f; }"),
+        behaviour("    void Update() { if (Time.fixedDeltaTime > 0.02f) Go(); }"),
+    ],
+    "SPK014": [
+        behaviour(F + "    void Update() { rb.AddForce(Vector3.forward); }"),
+        behaviour(F + "    void LateUpdate() { rb.AddTorque(Vector3.up * 2f); }"),
+        behaviour(
+            F
+            + "    void Update() { rb.AddRelativeForce(Vector3.forward, ForceMode.Acceleration); }"
+        ),
+    ],
+    "SPK015": [
+        behaviour(F + "    void Start() { target?.Rotate(0, 1, 0); }"),
+        behaviour("    void Start() { GetComponent<Camera>().gameObject?.SetActive(false); }"),
+        behaviour("    void OnCollisionEnter(Collision c) { var n = c.rigidbody?.mass; }"),
+    ],
+    "SPK016": [
+        behaviour(F + "    void Start() { target = target ?? transform; }"),
+        behaviour(
+            F
+            + "    Transform A() => target;\n    Transform B() => transform;\n    Transform F() { return A() ?? B(); }"
+        ),
+        behaviour(
+            F
+            + "    Transform F() { return this.target ?? this.transform; }\n    void G() { cam ??= Camera.main; }"
+        ),
+    ],
+    "SPK017": [
+        behaviour(F + "    void Start() { if (rb is null) Go(); }"),
+        behaviour(F + "    bool Ok() => target is not null;"),
+        behaviour("    void Start() { if (GetComponent<Rigidbody>() is null) Go(); }"),
+    ],
+    "SPK018": [
+        behaviour(
+            "    IEnumerator Tick() { while (true) { yield return new WaitForSeconds(1f); } }"
+        ),
+        behaviour(
+            "    IEnumerator Tick() { for (int i = 0; i < 3; i++) yield return new WaitForSecondsRealtime(0.1f); }"
+        ),
+        behaviour(
+            "    IEnumerator Tick() { yield return new WaitForSeconds(1); Go(); yield return new WaitForSeconds(1); }"
+        ),
+    ],
+    "SPK019": [
+        behaviour(
+            '    void Start() { StartCoroutine("Tick"); }\n    IEnumerator Tick() { yield return null; }'
+        ),
+        behaviour(
+            '    void Start() { Invoke(/* later */ "Spawn", 1f); }\n    void Spawn() { Go(); }'
+        ),
+        behaviour(
+            '    Player other;\n    void Start() { other.InvokeRepeating("Spawn", 0f, 1f); }\n    void Spawn() { Go(); }'
+        ),
+    ],
+    "SPK020": [
+        behaviour("    void Start() { Tick(); }\n    IEnumerator Tick() { yield return null; }"),
+        behaviour(
+            "    void OnEnable() { if (ready) Fade(1f); }\n    bool ready;\n    IEnumerator Fade(float t) { yield return null; }"
+        ),
+        behaviour("    void Go() { Tick(); }\n    IEnumerator Tick() { yield break; }"),
+    ],
+    "SPK021": [
+        behaviour("    void Start() { var p = FindObjectOfType<Player>(); }"),
+        behaviour(F + "    void FixedUpdate() { rb.velocity = Vector3.zero; }"),
+        behaviour("    void Start() { rigidbody.AddForce(Vector3.up); Application.LoadLevel(1); }"),
+    ],
+    "SPK022": [
+        behaviour("    void Update() { if (Input.GetKeyDown(KeyCode.Space)) Go(); }"),
+        behaviour("    void Update() { var m = Input.mousePosition; }"),
+        behaviour('    void Update() { float h = Input.GetAxis("Horizontal"); }'),
+    ],
+    "SPK023": [
+        behaviour("    async void Load() { await Task.Delay(1); }"),
+        behaviour("    public async void Save(int slot) { await Task.Yield(); }"),
+        "using System.Threading.Tasks;\npublic class Loader { async void Run() { await Task.Delay(1); } }",
+    ],
+}
+
+NEGATIVE: dict[str, list[str]] = {
+    "SPK001": [
+        behaviour(""),
+        U + "using UnityEditor;\npublic class PlayerEditor : Editor { }",
+        U + "public class Helper { }\npublic class Player : MonoBehaviour { }",
+    ],
+    "SPK002": [
+        behaviour("", extra="public class Helper { }\n"),
+        behaviour("", extra="class Hidden : MonoBehaviour { }\n"),
+        U
+        + "using UnityEditor;\npublic class Player : MonoBehaviour { }\npublic class PlayerEditor : Editor { }",
+    ],
+    "SPK003": [
+        behaviour(""),
+        U + "public abstract class Base : MonoBehaviour { }\npublic class Player : Base { }",
+        U + "public class Pool<T> : MonoBehaviour { }\npublic class Player : Pool<int> { }",
+    ],
+    "SPK004": [
+        U + "public class Player : MonoBehaviour { }",
+        "namespace UnityEngine.Custom { public class Player : MonoBehaviour { } }",
+        "using MonoBehaviour = UnityEngine.MonoBehaviour;\npublic class Player : MonoBehaviour { }",
+    ],
+    "SPK005": [
+        behaviour("    void Update() { Go(); }"),
+        behaviour("    public void start() { Go(); }"),
+        "public class Player { void update() { } }",
+    ],
+    "SPK006": [
+        behaviour("    void OnCollisionEnter(Collision c) { Go(); }"),
+        behaviour("    void OnEnabled() { Go(); }\n    void OnDestroyed() { Go(); }"),
+        behaviour("    public void FixedUpdat() { Go(); }"),
+    ],
+    "SPK007": [
+        behaviour(
+            "    void OnTriggerEnter(Collider c) { Go(); }\n    void OnCollisionEnter() { Go(); }"
+        ),
+        behaviour("    void OnApplicationPause(bool paused) { Go(); }"),
+        U
+        + "using UnityEditor;\npublic class Post : AssetPostprocessor { static void OnPostprocessAllAssets(string[] a, string[] b, string[] c, string[] d, bool reload) { Go(); } }",
+    ],
+    "SPK008": [
+        behaviour("    void Update() { Go(); }\n    void Start() { /* later */ }"),
+        "using UnityEngine;\ninterface IFailure { void FixedUpdate(); }\npublic class Player : MonoBehaviour, IFailure { void IFailure.FixedUpdate() { } }",
+        behaviour(
+            "    public virtual void FixedUpdate() { }\n    protected override void OnDestroy() { }"
+        ),
+    ],
+    "SPK009": [
+        behaviour('    void OnTriggerEnter(Collider c) { if (c.CompareTag("Player")) Go(); }'),
+        behaviour(
+            '    Item item;\n    bool Mine() => item.tag == "x";',
+            extra="public class Item { public string tag; }\n",
+        ),
+        behaviour(
+            '    string tag2;\n    void Start() { var t = "a"; if (t == "b" && tag2 == "c") Go(); }'
+        ),
+    ],
+    "SPK010": [
+        behaviour(F + "    void Awake() { rb = GetComponent<Rigidbody>(); }"),
+        behaviour(F + '    void Update() { var c = transform.Find("Child"); }'),
+        behaviour(F + "    void Update() { System.Action a = () => GetComponent<Rigidbody>(); }"),
+    ],
+    "SPK011": [
+        behaviour(
+            "    void Awake() { var b = gameObject.AddComponent<Rigidbody>(); var g = new GameObject(); }"
+        ),
+        behaviour(
+            "    void Awake() { var v = new Vector3(1, 2, 3); var l = new System.Collections.Generic.List<int>(); }"
+        ),
+        behaviour("    void Awake() { var h = new Helper(); }", extra="public class Helper { }\n"),
+    ],
+    "SPK012": [
+        behaviour(
+            "    void Awake() { var d = ScriptableObject.CreateInstance<Data>(); }",
+            extra="public class Data : ScriptableObject { }\n",
+        ),
+        behaviour("    void Awake() { var d = new Data(); }", extra="public class Data { }\n"),
+        behaviour(
+            "    void Awake() { var e = new Ed(); }", extra="public class Ed : System.Object { }\n"
+        ),
+    ],
+    "SPK013": [
+        behaviour("    void FixedUpdate() { Move(Time.fixedDeltaTime); }"),
+        behaviour("    void Update() { Time.fixedDeltaTime = 0.01f; }"),
+        behaviour("    void Update() { Move(Time.deltaTime); }"),
+    ],
+    "SPK014": [
+        behaviour(F + "    void FixedUpdate() { rb.AddForce(Vector3.forward); }"),
+        behaviour(
+            F
+            + "    void Update() { if (jump) rb.AddForce(Vector3.up, ForceMode.Impulse); }\n    bool jump;"
+        ),
+        behaviour(F + "    void Start() { rb.AddForce(Vector3.up); }"),
+    ],
+    "SPK015": [
+        behaviour(F + "    System.Action cb;\n    void Start() { cb?.Invoke(); }"),
+        behaviour("    object o;\n    void Start() { var s = o?.ToString(); }"),
+        behaviour(
+            "    System.Object o;\n    string s;\n    void Start() { var t = o?.ToString(); var n = s?.Length; }"
+        ),
+    ],
+    "SPK016": [
+        behaviour('    string label;\n    void Start() { label = label ?? "x"; }'),
+        behaviour("    object a, b;\n    object F() => a ?? b;"),
+        behaviour("    System.Object a, b;\n    void F() { a ??= b; }"),
+    ],
+    "SPK017": [
+        behaviour("    object data;\n    void Start() { if (data is null) Go(); }"),
+        behaviour(F + "    void Start() { if (rb == null) Go(); }"),
+        behaviour("    System.Object o;\n    bool Ok() => o is not null;"),
+    ],
+    "SPK018": [
+        behaviour(
+            "    IEnumerator Tick() { var wait = new WaitForSeconds(1f); while (true) { yield return wait; } }"
+        ),
+        behaviour("    IEnumerator Once() { yield return new WaitForSeconds(2f); }"),
+        behaviour(
+            "    static readonly WaitForSeconds W = new WaitForSeconds(1f);\n    IEnumerator Tick() { while (true) yield return W; }"
+        ),
+    ],
+    "SPK019": [
+        behaviour(
+            "    void Start() { StartCoroutine(Tick()); Invoke(nameof(Spawn), 1f); }\n    IEnumerator Tick() { yield return null; }\n    void Spawn() { Go(); }"
+        ),
+        behaviour(
+            '    UnityEngine.Events.UnityEvent<string> onHit;\n    void Start() { onHit.Invoke("Spawn"); }'
+        ),
+        'using UnityEngine;\npublic class Helper { void Start() { Invoke("Spawn", 1f); } void Invoke(string s, float t) { } }',
+    ],
+    "SPK020": [
+        behaviour(
+            "    void Start() { StartCoroutine(Tick()); }\n    IEnumerator Tick() { yield return null; }"
+        ),
+        behaviour(
+            "    void Start() { var e = Tick(); }\n    IEnumerator Tick() { yield return null; }"
+        ),
+        "using System.Collections;\npublic class Plain { void Start() { Tick(); } IEnumerator Tick() { yield return null; } }",
+    ],
+    "SPK021": [
+        behaviour("    void Start() { var p = FindFirstObjectByType<Player>(); }"),
+        behaviour("    Mover m;\n    void FixedUpdate() { m.velocity = 1f; }"),
+        behaviour("    Rigidbody rigidbody;\n    void Start() { rigidbody.AddForce(Vector3.up); }"),
+    ],
+    "SPK022": [
+        behaviour("    void Update() { if (Keyboard.current.spaceKey.wasPressedThisFrame) Go(); }"),
+        behaviour(
+            "    void Update() {\n#if ENABLE_LEGACY_INPUT_MANAGER\n        if (Input.GetKey(KeyCode.A)) Go();\n#endif\n    }"
+        ),
+        behaviour("    InputMap Input;\n    void Update() { if (Input.GetKey(1)) Go(); }"),
+    ],
+    "SPK023": [
+        behaviour("    async void Start() { await Task.Yield(); }"),
+        behaviour("    async Task Load() { await Task.Delay(1); }"),
+        behaviour(
+            "    async void OnClick(object sender, System.EventArgs e) { await Task.Yield(); }"
+        ),
+    ],
+}
+
+OPTIONS = {"SPK022": {"input_system": "new"}}
+
+
+def test_every_rule_has_three_cases_of_each_kind() -> None:
+    rules = {r.id for r in iter_rules() if r.id.startswith("SPK")}
+    assert set(POSITIVE) == rules == set(NEGATIVE)
+    for rule_id in rules:
+        assert len(set(POSITIVE[rule_id])) >= 3 and len(set(NEGATIVE[rule_id])) >= 3, rule_id
+
+
+def _ids(code: str, rule_id: str) -> list[str]:
+    report = validate(code, file_name="Player.cs", **OPTIONS.get(rule_id, {}))  # type: ignore[arg-type]
+    assert [d.format() for d in report.diagnostics if d.rule_id.startswith("CS-")] == []
+    return [d.rule_id for d in report.diagnostics]
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "code"), [(r, c) for r, cases in sorted(POSITIVE.items()) for c in cases]
+)
+def test_positive_case(rule_id: str, code: str) -> None:
+    assert rule_id in _ids(code, rule_id)
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "code"), [(r, c) for r, cases in sorted(NEGATIVE.items()) for c in cases]
+)
+def test_negative_case(rule_id: str, code: str) -> None:
+    assert rule_id not in _ids(code, rule_id)
