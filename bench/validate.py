@@ -1,11 +1,15 @@
-"""Validator speed: parse + all rules against a bare tree-sitter parse of the same text.
+"""Validator speed: parse + all rules against a bare tree-sitter parse of the same text, and
+the automatic fixes.
 
 Generates Unity-like MonoBehaviour scripts of about 100, 1,000 and 5,000 lines from a set of
 realistic method templates (movement, physics, coroutines, UI text, events, LINQ, switch
 expressions, null checks), then times, in the same process and interleaved, `validate()` (parse,
 syntax checks and every Unity rule) and a bare `Parser.parse()` of the same bytes.  Also times
 `spark validate FILE` on a small script in a fresh process (median of several runs) and the cold
-in-process cost (import + first `validate()` in a new interpreter).
+in-process cost (import + first `validate()` in a new interpreter).  Fixes: a 1,000-line script
+with a fixable finding in every fourth method (tag comparisons, `?.`, `is null`, strings naming
+methods, WaitForSeconds in loops) is fixed with `fix_code`, given its report as the generation
+pipeline has it (every fix applied, then verified by validating the result).
 
     .venv/bin/python bench/validate.py [--runs 30] [--cli-runs 7]
 
@@ -13,6 +17,7 @@ in-process cost (import + first `validate()` in a new interpreter).
 faster, gets ten times as many.
 
 Targets (issue 3): validation <= 1.5x the bare parse, <= 10 ms for 1,000 lines; CLI <= 300 ms.
+(issue 12): fixes for a 1,000-line file <= 20 ms.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from spark.unity.fixer import fix_code  # noqa: E402
 from spark.unity.validator import _parser, validate  # noqa: E402
 
 HEADER = """using System;
@@ -148,13 +154,49 @@ TEMPLATES = [
 ]
 
 
-def make_script(lines: int, name: str = "BenchPlayer") -> str:
-    """A valid MonoBehaviour of about `lines` lines, built from the templates in turn."""
+# Methods with something to fix (see `make_script(..., fixable=True)`).
+FIXABLE = [
+    """
+        private void OnHit{i}(Collider other)
+        {
+            if (other.tag == "Coin")
+            {
+                target?.Rotate(0f, 90f, 0f);
+            }
+        }
+""",
+    """
+        private IEnumerator Pulse{i}()
+        {
+            while (enabled)
+            {
+                yield return new WaitForSeconds(0.25f);
+            }
+        }
+""",
+    """
+        private void Check{i}()
+        {
+            if (body is null)
+            {
+                Invoke("Push1", 0.5f);
+            }
+        }
+""",
+]
+
+
+def make_script(lines: int, name: str = "BenchPlayer", *, fixable: bool = False) -> str:
+    """A valid MonoBehaviour of about `lines` lines, built from the templates in turn (with
+    `fixable`, every fourth method is one with something to fix)."""
     parts = [HEADER.replace("{name}", name)]
     count = HEADER.count("\n") + FOOTER.count("\n")
     i = 0
     while count < lines:
-        method = TEMPLATES[i % len(TEMPLATES)].replace("{i}", str(i))
+        template = TEMPLATES[i % len(TEMPLATES)]
+        if fixable and i % 4 == 3:
+            template = FIXABLE[(i // 4) % len(FIXABLE)]
+        method = template.replace("{i}", str(i))
         parts.append(method)
         count += method.count("\n")
         i += 1
@@ -198,6 +240,33 @@ def bench_sizes(runs: int) -> list[tuple[int, float, float, float, float]]:
     return rows
 
 
+def bench_fixes(runs: int) -> tuple[int, int, float, float, float]:
+    """(lines, fixes applied, median and min ms of `fix_code` given the report, median ms of
+    validate + fix) for the 1,000-line script with fixable findings."""
+    code = make_script(1000, fixable=True)
+    report = validate(code, file_name="BenchPlayer.cs")
+    assert report.ok, [d.format() for d in report.errors][:3]
+    result = fix_code(code, file_name="BenchPlayer.cs", report=report)
+    assert result.report.ok and not result.report.fixable and not result.dropped
+    assert fix_code(result.code, file_name="BenchPlayer.cs").code == result.code
+    fixes: list[float] = []
+    both: list[float] = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fix_code(code, file_name="BenchPlayer.cs", report=report)
+        fixes.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        fix_code(code, file_name="BenchPlayer.cs")
+        both.append(time.perf_counter() - start)
+    return (
+        code.count("\n"),
+        len(result.applied),
+        _median_ms(fixes),
+        min(fixes) * 1000,
+        _median_ms(both),
+    )
+
+
 def bench_subprocess(argv: list[str], runs: int) -> float:
     samples: list[float] = []
     for _ in range(runs):
@@ -225,6 +294,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{lines:>6} {full:>14.2f} {bare:>16.2f} {full / bare:>6.2f}"
             f"   {full_min:>13.2f} {bare_min:>6.2f} {full_min / bare_min:>6.2f}"
         )
+
+    lines, applied, fix_median, fix_min, both = bench_fixes(args.runs)
+    print()
+    print(
+        f"fixes, {lines} lines, {applied} fixes applied: fix_code {fix_median:.2f} ms median "
+        f"(min {fix_min:.2f}), validate + fix {both:.2f} ms median"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         small = Path(tmp) / "BenchPlayer.cs"

@@ -30,6 +30,11 @@ FIXES: list[tuple[str, str, str]] = [
     ),
     (
         "SPK008",
+        "    int hp;\n\n    // Use this for initialization\n    void Start () {\n\t\t\n    }\n\n    void Go() { }",
+        "    int hp;\n\n    void Go() { }",
+    ),
+    (
+        "SPK008",
         "    /// <summary>Per frame.</summary>\n    void LateUpdate() { }\n\n    void Go() { }",
         "    void Go() { }",
     ),
@@ -273,3 +278,25 @@ def test_leading_text_does_not_change_the_fixes(code: str, prefix: str) -> None:
     assert [(f.rule_id, f.title) for f in prefixed.applied] == [
         (f.rule_id, f.title) for f in plain.applied
     ]
+
+
+def test_one_cached_field_per_wait_time_in_one_round() -> None:
+    code = behaviour(
+        "    IEnumerator A() { while (true) { yield return new WaitForSeconds(1); } }\n"
+        "    IEnumerator B() { while (true) { yield return new WaitForSeconds(1f); } }\n"
+        "    IEnumerator C() { while (true) { yield return new WaitForSeconds(0.5f); } }"
+    )
+    result = fix_code(code, file_name="Player.cs")
+    assert (
+        result.code.count("private static readonly WaitForSeconds Wait1s = new WaitForSeconds(1f);")
+        == 1
+    )
+    assert (
+        result.code.count(
+            "private static readonly WaitForSeconds Wait0_5s = new WaitForSeconds(0.5f);"
+        )
+        == 1
+    )
+    assert result.code.count("yield return Wait1s;") == 2
+    assert [f.rule_id for f in result.applied] == ["SPK018"] * 3
+    assert result.report.ok and not result.report.fixable

@@ -150,10 +150,13 @@ def _described(diagnostic: Diagnostic) -> AppliedFix:
 
 
 def _overlaps(a: TextEdit, b: TextEdit) -> bool:
-    """Whether two edits touch the same text (two insertions at one place count: their order
-    would be a guess)."""
+    """Whether two edits touch the same text.  The same edit made by two fixes is shared (two
+    fixes that declare one cached field); insertions at one place go in a fixed order; an
+    insertion where another edit starts would be a guess."""
+    if a == b:
+        return False
     if a.start == b.start:
-        return True
+        return not (a.start == a.end and b.start == b.end)
     return a.start < b.end and b.start < a.end
 
 
@@ -175,10 +178,11 @@ def _independent(fixable: Sequence[Diagnostic], code: str) -> list[Diagnostic]:
 
 
 def _apply(code: str, fixes: Sequence[Diagnostic]) -> str:
-    """`code` with the edits of `fixes` (which do not overlap) applied from the end backwards."""
+    """`code` with the edits of `fixes` (which do not overlap) applied from the end backwards;
+    an edit two fixes share is made once."""
     edits = sorted(
-        (e for d in fixes if d.fix is not None for e in d.fix.edits),
-        key=lambda e: (e.start, e.end),
+        {e for d in fixes if d.fix is not None for e in d.fix.edits},
+        key=lambda e: (e.start, e.end, e.text),
         reverse=True,
     )
     for edit in edits:

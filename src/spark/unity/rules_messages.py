@@ -156,8 +156,9 @@ def _removal(model: FileModel, info: ClassInfo, method: Node) -> tuple[Edit, ...
         and not data[edits.line_start(model, comment.start_byte) : comment.start_byte].strip()
     ):
         text = edits.text(model, comment)
-        if not (text.startswith("///") or re.search(rf"\b{re.escape(name)}\b", text)):
-            break
+        about = text.startswith("///") or re.search(rf"\b{re.escape(name)}\b", text)
+        if not (about or (name == "Start" and "Use this for initialization" in text)):
+            break  # (that one is the Start comment of Unity 4 and 5's script template)
         start, row = comment.start_byte, comment.start_point.row
         comment = comment.prev_sibling
     return (edits.remove_lines(model, start, method.end_byte),)

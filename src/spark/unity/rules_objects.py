@@ -275,12 +275,11 @@ def _check_wait(model: FileModel, creation: Node, name: str) -> Iterator[Finding
     number = _NUMBER.fullmatch(node_text(args[0])) if literal else None
     if name == "WaitForSeconds" and number is not None and cls is not None:
         # Only the scaled-time wait holds no state of its own, so one instance can be shared.
+        # The field's name and text follow from the value alone (`1` and `1f` both give
+        # one `Wait1s`), so two fixes that add it in one round add the same edit, made once.
+        value = number.group(1)
         field, declare = edits.cached_field(
-            model,
-            cls,
-            name,
-            edits.text(model, creation),
-            f"Wait{number.group(1).replace('.', '_')}s",
+            model, cls, name, f"new {name}({value}f)", f"Wait{value.replace('.', '_')}s"
         )
         fix = (*declare, edits.replace(creation, field))
     yield Finding("SPK018", creation, {"type": name, "where": where}, edits=fix)
