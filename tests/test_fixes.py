@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from spark.unity.fixer import fix_code
 from spark.unity.report import Diagnostic, Fix, TextEdit, ValidationReport
-from spark.unity.validator import validate
+from spark.unity.validator import format_for_repair, validate
 from tests.test_unity_rules import behaviour
 
 FIELDS = "    Rigidbody rb;\n    Transform target;\n"
@@ -300,3 +300,13 @@ def test_one_cached_field_per_wait_time_in_one_round() -> None:
     assert result.code.count("yield return Wait1s;") == 2
     assert [f.rule_id for f in result.applied] == ["SPK018"] * 3
     assert result.report.ok and not result.report.fixable
+
+
+def test_the_report_of_a_fixed_script_lists_the_fixes() -> None:
+    result = fix_code(behaviour("    void update() { Step(); }"), file_name="Player.cs")
+    assert [(f.rule_id, f.title, f.line) for f in result.report.fixed] == [
+        ("SPK005", "Rename to Update", 7)
+    ]
+    assert result.report.summary() == "OK — 0 errors, 0 warnings, 1 fixed"
+    assert result.report.to_dict()["fixed"][0]["rule_id"] == "SPK005"
+    assert "1 fixed" not in format_for_repair(result.report, result.code)

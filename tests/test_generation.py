@@ -474,6 +474,39 @@ async def test_still_broken_after_repair_returns_the_code_marked_invalid(
     assert len(generations(api(upstream, provider))) == 2
 
 
+FIXABLE = """```csharp
+using System.Collections;
+public class Coin : MonoBehaviour
+{
+    void OnTriggerEnter(Collider other)
+    {
+        if (other.tag == "Player") Destroy(gameObject);
+    }
+}
+```"""
+
+
+async def test_automatic_fixes_come_before_a_repair_round(make_engine, upstream, provider) -> None:
+    # The missing `using UnityEngine;` is an error, and the tag comparison a finding: both are
+    # fixed without asking the model again.
+    api(upstream, provider).enqueue(Reply(FIXABLE))
+    events = await run(make_engine(), ask(provider))
+    done = final(events)
+    assert isinstance(done, DoneEvent)
+    result = done.result
+    assert result.repair_rounds == 0 and not any(isinstance(e, RepairEvent) for e in events)
+    assert len(generations(api(upstream, provider))) == 1
+    assert result.code.startswith("using UnityEngine;\nusing System.Collections;\n")
+    assert 'other.CompareTag("Player")' in result.code
+    assert result.validation.ok and result.validation.diagnostics == ()
+    assert [f.rule_id for f in result.validation.fixed] == ["SPK004", "SPK009"]
+    assert result.validation.summary() == "OK — 0 errors, 0 warnings, 2 fixed"
+    diff = result.validation.fixes_diff(result.code, result.file_name)
+    assert "+using UnityEngine;" in diff and '+        if (other.CompareTag("Player"))' in diff
+    [validation] = [e for e in events if isinstance(e, ValidationEvent)]
+    assert validation.report is result.validation
+
+
 async def test_repair_can_be_turned_off(make_engine, upstream, provider) -> None:
     api(upstream, provider).enqueue(Reply(BROKEN))
     done = final(await run(make_engine(repair_rounds=0), ask(provider)))

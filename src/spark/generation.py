@@ -358,7 +358,7 @@ class Engine:
                 ),
             )
             return
-        report = self._validate(extracted.code, extracted.file_name, workspace.target)
+        extracted, report = self._validate(extracted, workspace.target)
         yield ValidationEvent(report)
         compiled = await self._compile_step(workspace, extracted, request.destination)
         if compiled is not None:
@@ -395,7 +395,7 @@ class Engine:
             candidate = extract_code(run.reply)
             if not candidate.code.strip():
                 break
-            candidate_report = self._validate(candidate.code, candidate.file_name, workspace.target)
+            candidate, candidate_report = self._validate(candidate, workspace.target)
             yield ValidationEvent(candidate_report)
             candidate_compiled = await self._compile_step(workspace, candidate, request.destination)
             if candidate_compiled is not None:
@@ -499,12 +499,13 @@ class Engine:
             retry_after=error.retry_after,
         )
 
-    def _validate(self, code: str, file_name: str, target: UnityTarget) -> Any:
-        from spark.unity.validator import validate
+    def _validate(self, script: ExtractedCode, target: UnityTarget) -> tuple[ExtractedCode, Any]:
+        """Validate the script and apply the validator's automatic fixes before anything else
+        looks at it: a finding fixed here costs no repair round (the report lists the fixes)."""
+        from spark.unity.fixer import check_generated
 
-        return validate(
-            code,
-            file_name=file_name,
+        return check_generated(
+            script,
             unity_version=target.unity_version,
             input_system=target.input_system,
         )

@@ -11,13 +11,20 @@ the unified diff.
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from spark.unity.report import Diagnostic, InputSystem, TextEdit, ValidationReport
+from spark.unity.extract import ExtractedCode
+from spark.unity.report import (
+    AppliedFix,
+    Diagnostic,
+    InputSystem,
+    TextEdit,
+    ValidationReport,
+    unified_diff,
+)
 from spark.unity.validator import validate
 
 # Each round removes at least one finding; real scripts need one or two.  A cap keeps a rule
@@ -26,32 +33,9 @@ MAX_ROUNDS = 8
 
 
 @dataclass(frozen=True)
-class AppliedFix:
-    """A fix that was applied (or dropped): its rule, what it did, and where (1-based, in the
-    text the fix was applied to)."""
-
-    rule_id: str
-    title: str
-    line: int
-    column: int
-    message: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "rule_id": self.rule_id,
-            "title": self.title,
-            "line": self.line,
-            "column": self.column,
-            "message": self.message,
-        }
-
-    def format(self) -> str:
-        return f"line {self.line}: {self.rule_id} {self.title}"
-
-
-@dataclass(frozen=True)
 class FixResult:
-    """The fixed script, its report, and the fixes applied and dropped, in order."""
+    """The fixed script, its report (whose `fixed` lists the fixes applied), and the fixes
+    applied and dropped, in order."""
 
     original: str
     code: str
@@ -65,7 +49,7 @@ class FixResult:
 
     def diff(self, name: str = "script.cs") -> str:
         """A unified diff from the original to the fixed script ("" when nothing changed)."""
-        return unified_diff(self.original, self.code, name)
+        return unified_diff(self.original, self.code, name) if self.changed else ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -135,7 +119,12 @@ def _fix(
     # Report a dropped fix once, and only if its finding is still there at the end.
     left = {(d.rule_id, d.message) for d in current_report.fixable}
     unique = {(f.rule_id, f.message): f for f in dropped if (f.rule_id, f.message) in left}
-    return FixResult(code, current, current_report, tuple(applied), tuple(unique.values()))
+    final = replace(
+        current_report,
+        fixed=report.fixed + tuple(applied),
+        before_fixes=report.before_fixes if report.fixed else code,
+    )
+    return FixResult(code, current, final, tuple(applied), tuple(unique.values()))
 
 
 def _described(diagnostic: Diagnostic) -> AppliedFix:
@@ -199,17 +188,16 @@ def _worse(before: ValidationReport, after: ValidationReport) -> bool:
     return any(count > old[rule_id] for rule_id, count in new.items())
 
 
-def unified_diff(before: str, after: str, name: str) -> str:
-    """`diff -u` of two texts, with `\\ No newline at end of file` where it applies."""
-    lines = difflib.unified_diff(
-        before.splitlines(keepends=True),
-        after.splitlines(keepends=True),
-        fromfile=f"a/{name.lstrip('/')}",
-        tofile=f"b/{name.lstrip('/')}",
+def check_generated(
+    script: ExtractedCode, *, unity_version: str, input_system: InputSystem
+) -> tuple[ExtractedCode, ValidationReport]:
+    """Validate a generated script and apply the automatic fixes (the generation pipeline's
+    step before it decides whether a repair round is needed): the fixed script and the report
+    of what is left, whose `fixed` and `before_fixes` say what was fixed."""
+    result = fix_code(
+        script.code,
+        file_name=script.file_name,
+        unity_version=unity_version,
+        input_system=input_system,
     )
-    out: list[str] = []
-    for line in lines:
-        out.append(line)
-        if not line.endswith("\n"):
-            out.append("\n\\ No newline at end of file\n")
-    return "".join(out)
+    return (replace(script, code=result.code) if result.changed else script), result.report

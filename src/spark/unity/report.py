@@ -8,7 +8,8 @@ offsets of the validated text, which `spark.unity.fixer` applies.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import difflib
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
@@ -83,12 +84,43 @@ class Diagnostic:
 
 
 @dataclass(frozen=True)
+class AppliedFix:
+    """A fix that was applied (or dropped): its rule, what it did, and where (1-based, in the
+    text the fix was applied to)."""
+
+    rule_id: str
+    title: str
+    line: int
+    column: int
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule_id": self.rule_id,
+            "title": self.title,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+        }
+
+    def format(self) -> str:
+        return f"line {self.line}: {self.rule_id} {self.title}"
+
+
+@dataclass(frozen=True)
 class ValidationReport:
-    """All diagnostics for one script, sorted by position; `ok` means no error-level finding."""
+    """All diagnostics for one script, sorted by position; `ok` means no error-level finding.
+
+    `fixed`: the automatic fixes applied to the script before it was checked (by
+    `spark.unity.fixer.fix_code`), and `before_fixes` the script as it was, so that whoever
+    shows the report can show them too (`fixes_diff`).
+    """
 
     diagnostics: tuple[Diagnostic, ...]
     truncated: bool = False
     class_names: tuple[str, ...] = ()
+    fixed: tuple[AppliedFix, ...] = ()
+    before_fixes: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
@@ -106,13 +138,22 @@ class ValidationReport:
     def ok(self) -> bool:
         return not self.errors
 
+    def fixes_diff(self, after: str, name: str = "script.cs") -> str:
+        """The unified diff of the fixes, from `before_fixes` to `after` (the fixed script)."""
+        if not self.fixed or self.before_fixes is None:
+            return ""
+        return unified_diff(self.before_fixes, after, name)
+
     @property
     def fixable(self) -> tuple[Diagnostic, ...]:
         """The diagnostics that carry a mechanical fix."""
         return tuple(d for d in self.diagnostics if d.fix is not None)
 
     def summary(self) -> str:
-        """E.g. `OK — 0 errors, 2 warnings` or `FAILED — 1 error, 0 warnings (truncated)`."""
+        """E.g. `OK — 0 errors, 2 warnings, 3 fixed` or `FAILED — 1 error, 0 warnings (truncated)`.
+
+        ("3 fixed": automatic fixes applied before the check.)
+        """
         n_err, n_warn, n_info = len(self.errors), len(self.warnings), len(self.infos)
         text = (
             f"{'OK' if self.ok else 'FAILED'} — {n_err} error{'s' * (n_err != 1)}, "
@@ -120,6 +161,8 @@ class ValidationReport:
         )
         if n_info:
             text += f", {n_info} info"
+        if self.fixed:
+            text += f", {len(self.fixed)} fixed"
         if self.truncated:
             text += " (truncated)"
         return text
@@ -136,6 +179,7 @@ class ValidationReport:
                 "info": len(self.infos),
             },
             "diagnostics": [d.to_dict() for d in self.diagnostics],
+            "fixed": [f.to_dict() for f in self.fixed],
         }
 
 
@@ -223,3 +267,19 @@ class SourceText:
             analyzer_id=analyzer_id,
             fix=fix,
         )
+
+
+def unified_diff(before: str, after: str, name: str) -> str:
+    """`diff -u` of two texts, with `\\ No newline at end of file` where it applies."""
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=f"a/{name.lstrip('/')}",
+        tofile=f"b/{name.lstrip('/')}",
+    )
+    out: list[str] = []
+    for line in lines:
+        out.append(line)
+        if not line.endswith("\n"):
+            out.append("\n\\ No newline at end of file\n")
+    return "".join(out)

@@ -10,10 +10,14 @@ The report types live in `report.py`, the parser in `parsing.py`; this module re
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from spark.unity.parsing import _parser, captures, matches, parse
 from spark.unity.report import (
     SEVERITY_ORDER,
+    AppliedFix,
     Diagnostic,
+    Fix,
     InputSystem,
     Severity,
     SourceText,
@@ -22,7 +26,9 @@ from spark.unity.report import (
 from spark.unity.syntax import check_syntax
 
 __all__ = [
+    "AppliedFix",
     "Diagnostic",
+    "Fix",
     "InputSystem",
     "Severity",
     "SourceText",
@@ -107,7 +113,8 @@ def format_for_repair(report: ValidationReport, code: str) -> str:
     findings = [d for d in report.diagnostics if d.severity != "info"]
     if not findings:
         return "No errors or warnings."
-    lines = [f"The script has {report.summary().split(' — ', 1)[-1]}:"]
+    counts = replace(report, fixed=()).summary().split(" — ", 1)[-1]  # what is left to fix
+    lines = [f"The script has {counts}:"]
     for d in findings:
         lines.append(f"- line {d.line}, column {d.column}: {d.severity} {d.rule_id}: {d.message}")
         if d.source_line.strip():
