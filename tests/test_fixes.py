@@ -130,8 +130,53 @@ FIXES: list[tuple[str, str, str]] = [
     ),
     (
         "SPK021",
-        "    void Start() { rigidbody.AddForce(Vector3.up); }",
-        "    void Start() { GetComponent<Rigidbody>().AddForce(Vector3.up); }",
+        "    void Reset() { collider.enabled = false; }",  # (in Reset: no SPK031 after it)
+        "    void Reset() { GetComponent<Collider>().enabled = false; }",
+    ),
+    (
+        "SPK024",
+        "    float speed;\n    void Update() { transform.position += transform.forward * speed * Time.deltaTime; }",
+        "    float speed;\n    void Update() { transform.position += transform.forward * (speed * Time.deltaTime); }",
+    ),
+    (
+        "SPK024",
+        "    float speed;\n    Vector3 Push() => 2f * Vector3.up * speed;",
+        "    float speed;\n    Vector3 Push() => 2f * speed * Vector3.up;",
+    ),
+    (
+        "SPK025",
+        "    void Hit(Collider c)\n    {\n        AudioSource s = c.GetComponent<AudioSource>();\n        if (s == null) return;\n        s.Play();\n    }",
+        "    void Hit(Collider c)\n    {\n        if (!c.TryGetComponent(out AudioSource s)) return;\n        s.Play();\n    }",
+    ),
+    (
+        "SPK026",
+        "    Transform t;\n    void Place(Vector3 p, Quaternion r)\n    {\n        t.rotation = r;\n        t.position = p;\n    }",
+        "    Transform t;\n    void Place(Vector3 p, Quaternion r)\n    {\n        t.SetPositionAndRotation(p, r);\n    }",
+    ),
+    (
+        "SPK027",
+        "    void Place(Vector3 p, Quaternion r) { transform.localPosition = p; transform.localRotation = r; }",
+        "    void Place(Vector3 p, Quaternion r) { transform.SetLocalPositionAndRotation(p, r); }",
+    ),
+    (
+        "SPK028",
+        "    Transform t;\n    void Save() { Quaternion r = t.rotation; Vector3 p = t.position; Keep(p, r); }",
+        "    Transform t;\n    void Save() { t.GetPositionAndRotation(out Vector3 p, out Quaternion r); Keep(p, r); }",
+    ),
+    (
+        "SPK029",
+        "    void Save()\n    {\n        var p = transform.localPosition;\n        var r = transform.localRotation;\n        Keep(p, r);\n    }",
+        "    void Save()\n    {\n        transform.GetLocalPositionAndRotation(out var p, out var r);\n        Keep(p, r);\n    }",
+    ),
+    (
+        "SPK030",
+        '    Animator anim;\n    void Jump() { anim.SetTrigger("Jump"); }\n    void Land() { anim.ResetTrigger("Jump"); }',
+        '    private static readonly int JumpHash = Animator.StringToHash("Jump");\n    Animator anim;\n    void Jump() { anim.SetTrigger(JumpHash); }\n    void Land() { anim.ResetTrigger(JumpHash); }',
+    ),
+    (
+        "SPK032",
+        "    float t;\n    void FixedUpdate() { t += Time.deltaTime; }",
+        "    float t;\n    void FixedUpdate() { t += Time.fixedDeltaTime; }",
     ),
 ]
 
@@ -310,3 +355,20 @@ def test_the_report_of_a_fixed_script_lists_the_fixes() -> None:
     assert result.report.summary() == "OK — 0 errors, 0 warnings, 1 fixed"
     assert result.report.to_dict()["fixed"][0]["rule_id"] == "SPK005"
     assert "1 fixed" not in format_for_repair(result.report, result.code)
+
+
+def test_require_component_goes_above_the_class_once_per_type() -> None:
+    code = (
+        "using UnityEngine;\n\nnamespace Game\n{\n    [DisallowMultipleComponent]\n"
+        "    public class Player : MonoBehaviour\n    {\n"
+        "        void Awake() { var a = GetComponent<Rigidbody>(); var b = GetComponent<Animator>(); }\n"
+        "        void Start() { GetComponent<Rigidbody>().Sleep(); }\n    }\n}\n"
+    )
+    result = fix_code(code, file_name="Player.cs")
+    assert result.code == code.replace(
+        "    [DisallowMultipleComponent]\n",
+        "    [RequireComponent(typeof(Animator))]\n    [RequireComponent(typeof(Rigidbody))]\n"
+        "    [DisallowMultipleComponent]\n",
+    )
+    assert [f.rule_id for f in result.applied] == ["SPK031"] * 3
+    assert fix_code(result.code, file_name="Player.cs").applied == ()

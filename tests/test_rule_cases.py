@@ -172,6 +172,96 @@ POSITIVE: dict[str, list[str]] = {
         behaviour("    public async void Save(int slot) { await Task.Yield(); }"),
         "using System.Threading.Tasks;\npublic class Loader { async void Run() { await Task.Delay(1); } }",
     ],
+    "SPK024": [
+        behaviour(
+            "    float speed;\n    void Update() { transform.position += transform.forward * speed * Time.deltaTime; }"
+        ),
+        behaviour("    float speed;\n    Vector3 Push() => 2f * Vector3.up * speed;"),
+        behaviour(
+            "    Rigidbody rb;\n    Vector3 Kick(float k) => rb.velocity.normalized * k * Mathf.Sin(Time.time) * 0.5f;"
+        ),
+    ],
+    "SPK025": [
+        behaviour(
+            "    void Start() { var body = GetComponent<Rigidbody>(); if (body != null) body.Sleep(); }"
+        ),
+        behaviour(
+            "    void Hit(Collider c) { AudioSource s = c.GetComponent<AudioSource>();\n        if (s == null) return; s.Play(); }"
+        ),
+        behaviour(
+            "    void Start() { var l = gameObject.GetComponent<Light>(); if (l) l.enabled = false; }"
+        ),
+    ],
+    "SPK026": [
+        behaviour(
+            "    void Place(Vector3 p, Quaternion r) { transform.position = p; transform.rotation = r; }"
+        ),
+        behaviour(
+            "    Transform t;\n    void Place(Vector3 p, Quaternion r)\n    {\n        t.rotation = r;\n        t.position = p;\n    }"
+        ),
+        behaviour(
+            "    Transform t;\n    void Aim(Vector3 p, Vector3 target) { t.position = p; t.rotation = Quaternion.LookRotation(target - t.position); }"
+        ),
+    ],
+    "SPK027": [
+        behaviour(
+            "    void Place(Vector3 p, Quaternion r) { transform.localPosition = p; transform.localRotation = r; }"
+        ),
+        behaviour(
+            "    Transform hand;\n    void Grip() { hand.localRotation = Quaternion.identity; hand.localPosition = Vector3.zero; }"
+        ),
+        behaviour(
+            "    void Reset() { this.transform.localPosition = Vector3.zero;\n        this.transform.localRotation = Quaternion.identity; }"
+        ),
+    ],
+    "SPK028": [
+        behaviour(
+            "    void Save() { var p = transform.position; var r = transform.rotation; Keep(p, r); }"
+        ),
+        behaviour(
+            "    Transform t;\n    void Save() { Quaternion r = t.rotation; Vector3 p = t.position; Keep(p, r); }"
+        ),
+        behaviour(
+            "    Transform t;\n    void Save() { var p = t.position;\n        var r = t.rotation;\n        Keep(p, r); }"
+        ),
+    ],
+    "SPK029": [
+        behaviour(
+            "    void Save() { var p = transform.localPosition; var r = transform.localRotation; Keep(p, r); }"
+        ),
+        behaviour(
+            "    Transform t;\n    void Save() { var r = t.localRotation; var p = t.localPosition; Keep(p, r); }"
+        ),
+        behaviour(
+            "    Transform t;\n    void Save() { Vector3 p = t.localPosition; Quaternion r = t.localRotation; Keep(p, r); }"
+        ),
+    ],
+    "SPK030": [
+        behaviour(
+            '    Animator animator;\n    void Update() { animator.SetBool("Running", true); }'
+        ),
+        behaviour(
+            '    Animator animator;\n    void Go() { for (int i = 0; i < 3; i++) animator.SetTrigger("Hit"); }'
+        ),
+        behaviour(
+            '    Animator anim;\n    void Jump() { anim.SetTrigger("Jump"); }\n    void Land() { anim.ResetTrigger("Jump"); }'
+        ),
+    ],
+    "SPK031": [
+        behaviour("    Rigidbody body;\n    void Awake() { body = GetComponent<Rigidbody>(); }"),
+        behaviour(
+            "    AudioSource source;\n    void Start() { source = gameObject.GetComponent<AudioSource>(); source.Play(); }"
+        ),
+        U
+        + "[DisallowMultipleComponent]\npublic class Player : MonoBehaviour { Animator a; void Awake() { a = this.GetComponent<Animator>(); } }",
+    ],
+    "SPK032": [
+        behaviour(
+            "    Rigidbody body;\n    void FixedUpdate() { body.MovePosition(body.position + Vector3.forward * Time.deltaTime); }"
+        ),
+        behaviour("    float t;\n    void FixedUpdate() { t += Time.deltaTime; }"),
+        behaviour("    void FixedUpdate() { Step(Time.deltaTime * 2f); }"),
+    ],
 }
 
 NEGATIVE: dict[str, list[str]] = {
@@ -330,6 +420,92 @@ NEGATIVE: dict[str, list[str]] = {
         behaviour(
             "    async void OnClick(object sender, System.EventArgs e) { await Task.Yield(); }"
         ),
+    ],
+    "SPK024": [
+        behaviour(
+            "    float speed;\n    void Update() { transform.position += speed * Time.deltaTime * transform.forward; }"
+        ),
+        behaviour(
+            "    float speed;\n    void Update() { transform.position += transform.forward * (speed * Time.deltaTime); }"
+        ),
+        behaviour("    float a, b, c;\n    Thing v;\n    object F() => v * a * b * c;"),
+    ],
+    "SPK025": [
+        behaviour(
+            "    void Start() { if (TryGetComponent<Rigidbody>(out var body)) body.Sleep(); }"
+        ),
+        behaviour(
+            "    Rigidbody body;\n    void Awake() { body = GetComponent<Rigidbody>(); body.Sleep(); }"
+        ),
+        behaviour(
+            "    void Start() { var body = GetComponent<Rigidbody>(); Log(body); if (body != null) body.Sleep(); }"
+        ),
+    ],
+    "SPK026": [
+        behaviour(
+            "    void Place(Vector3 p, Quaternion r) { transform.SetPositionAndRotation(p, r); }"
+        ),
+        behaviour(
+            "    Transform a, b;\n    void Place(Vector3 p, Quaternion r) { a.position = p; b.rotation = r; }"
+        ),
+        behaviour(
+            "    void Place(Vector3 p, Quaternion r) { transform.position = p; Log(p); transform.rotation = r; }"
+        ),
+    ],
+    "SPK027": [
+        behaviour(
+            "    void Place(Vector3 p, Quaternion r) { transform.SetLocalPositionAndRotation(p, r); }"
+        ),
+        behaviour(
+            "    void Place(Vector3 p, Quaternion r) { transform.localPosition = p; transform.rotation = r; }"
+        ),
+        behaviour(
+            "    void Place(Vector3 p) { transform.localPosition += p; transform.localRotation = Quaternion.identity; }"
+        ),
+    ],
+    "SPK028": [
+        behaviour(
+            "    void Save() { transform.GetPositionAndRotation(out var p, out var r); Keep(p, r); }"
+        ),
+        behaviour(
+            "    Vector3 p; Quaternion r;\n    void Save() { p = transform.position; r = transform.rotation; }"
+        ),
+        behaviour(
+            "    void Save() { var p = transform.position; var s = transform.localScale; Keep(p, s); }"
+        ),
+    ],
+    "SPK029": [
+        behaviour(
+            "    void Save() { transform.GetLocalPositionAndRotation(out var p, out var r); Keep(p, r); }"
+        ),
+        behaviour(
+            "    void Save() { var p = transform.localPosition; var r = transform.rotation; Keep(p, r); }"
+        ),
+        behaviour(
+            "    Thing t;\n    void Save() { var p = t.localPosition; var r = t.localRotation; Keep(p, r); }"
+        ),
+    ],
+    "SPK030": [
+        behaviour(
+            '    static readonly int Running = Animator.StringToHash("Running");\n    Animator animator;\n    void Update() { animator.SetBool(Running, true); }'
+        ),
+        behaviour('    Animator animator;\n    void Jump() { animator.SetTrigger("Jump"); }'),
+        behaviour('    Brain brain;\n    void Update() { brain.SetBool("Running", true); }'),
+    ],
+    "SPK031": [
+        U
+        + "[RequireComponent(typeof(Rigidbody))]\npublic class Player : MonoBehaviour { Rigidbody b; void Awake() { b = GetComponent<Rigidbody>(); } }",
+        behaviour(
+            "    Rigidbody body;\n    void Reset() { body = GetComponent<Rigidbody>(); }\n    void Awake() { var t = GetComponent<Transform>(); var d = GetComponent<IDamageable>(); }"
+        ),
+        behaviour(
+            "    Rigidbody body;\n    void Awake() { body = GetComponent<Rigidbody>(); if (body == null) enabled = false; }\n    Rigidbody Other(GameObject g) => g.GetComponent<Rigidbody>();"
+        ),
+    ],
+    "SPK032": [
+        behaviour("    void FixedUpdate() { Step(Time.fixedDeltaTime); }"),
+        behaviour("    void Update() { Step(Time.deltaTime); }"),
+        behaviour("    void FixedUpdate() { System.Action a = () => Step(Time.deltaTime); }"),
     ],
 }
 

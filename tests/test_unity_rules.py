@@ -146,6 +146,68 @@ CASES: dict[str, tuple[str, str]] = {
             "    void Update() { if (Keyboard.current.spaceKey.wasPressedThisFrame) Jump(); }"
         ),
     ),
+    "SPK024": (
+        behaviour(
+            "    float speed;\n    void Update() { transform.position += transform.forward * speed * Time.deltaTime; }"
+        ),
+        behaviour(
+            "    float speed;\n    void Update() { transform.position += speed * Time.deltaTime * transform.forward; }"
+        ),
+    ),
+    "SPK025": (
+        behaviour(
+            "    void Start() { var body = GetComponent<Rigidbody>(); if (body != null) body.Sleep(); }"
+        ),
+        behaviour(
+            "    void Start() { if (TryGetComponent<Rigidbody>(out var body)) body.Sleep(); }"
+        ),
+    ),
+    "SPK026": (
+        behaviour(
+            "    void Place(Vector3 p, Quaternion r) { transform.position = p; transform.rotation = r; }"
+        ),
+        behaviour(
+            "    void Place(Vector3 p, Quaternion r) { transform.SetPositionAndRotation(p, r); }"
+        ),
+    ),
+    "SPK027": (
+        behaviour(
+            "    void Place(Vector3 p, Quaternion r) { transform.localPosition = p; transform.localRotation = r; }"
+        ),
+        behaviour(
+            "    void Place(Vector3 p, Quaternion r) { transform.SetLocalPositionAndRotation(p, r); }"
+        ),
+    ),
+    "SPK028": (
+        behaviour(
+            "    void Save() { var p = transform.position; var r = transform.rotation; Keep(p, r); }"
+        ),
+        behaviour(
+            "    void Save() { transform.GetPositionAndRotation(out var p, out var r); Keep(p, r); }"
+        ),
+    ),
+    "SPK029": (
+        behaviour(
+            "    void Save() { var p = transform.localPosition; var r = transform.localRotation; Keep(p, r); }"
+        ),
+        behaviour(
+            "    void Save() { transform.GetLocalPositionAndRotation(out var p, out var r); Keep(p, r); }"
+        ),
+    ),
+    "SPK030": (
+        behaviour(
+            '    Animator animator;\n    void Update() { animator.SetBool("Running", true); }'
+        ),
+        behaviour('    Animator animator;\n    void Jump() { animator.SetTrigger("Jump"); }'),
+    ),
+    "SPK031": (
+        behaviour("    Rigidbody body;\n    void Awake() { body = GetComponent<Rigidbody>(); }"),
+        behaviour("    Rigidbody body;\n    void Reset() { body = GetComponent<Rigidbody>(); }"),
+    ),
+    "SPK032": (
+        behaviour("    float t;\n    void FixedUpdate() { t += Time.deltaTime; }"),
+        behaviour("    float t;\n    void FixedUpdate() { t += Time.fixedDeltaTime; }"),
+    ),
     "SPK023": (
         behaviour("    async void Load() { await Task.Delay(1); }"),
         behaviour(

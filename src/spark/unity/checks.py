@@ -2,11 +2,13 @@
 
 A check is a function `(model, leaf, parent) -> Iterator[Finding]`.  `@on_word("tag")` calls it
 for every occurrence of the whole word `tag` in code (never in a string or a comment: the leaf is
-the tree's token there), `@on_token("??")` for every occurrence of an operator.  The scan of the
-text for all anchors at once is `spark.unity.rules_expressions.check_expressions`; a check then
-confirms the leaf's place in the tree and decides, with the `FileModel`'s type information,
-whether it has a finding.  Checks that look at declarations rather than expressions (classes,
-messages, usings) are plain functions in `rules_unity.check_all`.
+the tree's token there), `@on_token("??")` for every occurrence of an operator.  `when=` adds a
+test of the text around the occurrence, `(data, start, end) -> bool`, run before the tree is
+asked anything: words as common as `position` would otherwise cost a tree lookup each.  The
+scan of the text for all anchors at once is `spark.unity.rules_expressions.check_expressions`; a
+check then confirms the leaf's place in the tree and decides, with the `FileModel`'s type
+information, whether it has a finding.  Checks that look at declarations rather than
+expressions (classes, messages, usings) are plain functions in `rules_unity.check_all`.
 
 A check registered here lives in one of `RULE_MODULES`, which are imported on first use.  Adding
 a rule is: an entry in rules.toml, one decorated function (with its fix, if it has one, built
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import re
 from collections.abc import Callable, Iterator
 
 from tree_sitter import Node
@@ -25,32 +26,39 @@ from tree_sitter import Node
 from spark.unity.rules import FileModel, Finding
 
 Check = Callable[[FileModel, Node, Node], Iterator[Finding]]
+TextTest = Callable[[bytes, int, int], bool]
 
 # The modules whose checks register themselves here.
-RULE_MODULES = ("spark.unity.rules_objects",)
+RULE_MODULES = (
+    "spark.unity.rules_objects",
+    "spark.unity.rules_transform",
+    "spark.unity.rules_math",
+    "spark.unity.rules_components",
+)
 
-_WORDS: dict[str, list[Check]] = {}
-_TOKENS: dict[str, list[Check]] = {}
+_WORDS: dict[str, list[tuple[Check, TextTest | None]]] = {}
+_TOKENS: dict[str, list[tuple[Check, TextTest | None]]] = {}
 
 
-def on_word(*words: str) -> Callable[[Check], Check]:
-    """Register a check called with each whole-word occurrence of one of `words` in code."""
+def on_word(*words: str, when: TextTest | None = None) -> Callable[[Check], Check]:
+    """Register a check called with each whole-word occurrence of one of `words` in code
+    (where `when(data, start, end)` holds, if given)."""
 
     def register(check: Check) -> Check:
         for word in words:
-            _WORDS.setdefault(word, []).append(check)
+            _WORDS.setdefault(word, []).append((check, when))
         return check
 
     return register
 
 
-def on_token(*tokens: str) -> Callable[[Check], Check]:
+def on_token(*tokens: str, when: TextTest | None = None) -> Callable[[Check], Check]:
     """Register a check called with each occurrence of one of the operator `tokens` in code
     (its leaf is the token the parser made there, which the check must confirm)."""
 
     def register(check: Check) -> Check:
         for token in tokens:
-            _TOKENS.setdefault(token, []).append(check)
+            _TOKENS.setdefault(token, []).append((check, when))
         return check
 
     return register
@@ -62,19 +70,47 @@ def _loaded() -> None:
         importlib.import_module(module)
 
 
-def word_checks() -> dict[str, list[Check]]:
+def word_checks() -> dict[str, list[tuple[Check, TextTest | None]]]:
     """Every registered word and its checks."""
     _loaded()
     return _WORDS
 
 
-def token_checks() -> tuple[re.Pattern[bytes], dict[str, list[Check]]]:
-    """One pattern for every registered operator (longest first) and each one's checks."""
+def token_checks() -> dict[str, list[tuple[Check, TextTest | None]]]:
+    """Every registered operator and its checks."""
     _loaded()
-    return _token_pattern(frozenset(_TOKENS)), _TOKENS
+    return _TOKENS
+
+
+def find_tokens(data: bytes) -> list[tuple[int, int, str]]:
+    """(start, end, token) of each registered operator in `data`, in text order, the longest
+    token winning where several start at one place.
+
+    Found with `bytes.find` per first byte: a regular expression for them all (`\\?\\?|\\*|...`)
+    tries every alternative at every byte, several times slower on a whole file.
+    """
+    by_first = _tokens_by_first_byte(frozenset(token_checks()))
+    found: list[tuple[int, int, str]] = []
+    for first, tokens in by_first.items():
+        at = data.find(first)
+        while at >= 0:
+            for token, raw in tokens:
+                if data.startswith(raw, at):
+                    found.append((at, at + len(raw), token))
+                    break
+            at = data.find(first, at + 1)
+    found.sort()
+    kept: list[tuple[int, int, str]] = []
+    for hit in found:  # `??=` holds a second `?`: one token, not two
+        if not kept or hit[0] >= kept[-1][1]:
+            kept.append(hit)
+    return kept
 
 
 @functools.cache
-def _token_pattern(tokens: frozenset[str]) -> re.Pattern[bytes]:
-    ordered = sorted(tokens, key=lambda t: (-len(t), t))
-    return re.compile(b"|".join(re.escape(t.encode()) for t in ordered) or b"(?!)")
+def _tokens_by_first_byte(tokens: frozenset[str]) -> dict[bytes, list[tuple[str, bytes]]]:
+    grouped: dict[bytes, list[tuple[str, bytes]]] = {}
+    for token in sorted(tokens, key=lambda t: (-len(t), t)):
+        raw = token.encode()
+        grouped.setdefault(raw[:1], []).append((token, raw))
+    return grouped

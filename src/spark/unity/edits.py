@@ -81,7 +81,10 @@ def remove_lines(model: FileModel, start: int, end: int) -> Edit:
     first = line_start(model, start)
     last = line_end(model, max(start, end - 1))
     if data[first:start].strip(_SPACE) or data[end:last].strip():
-        return Edit(start, end, "")  # shares its lines with other code: remove only itself
+        # It shares its lines with other code: remove only itself, and the blanks before it.
+        while start > first and data[start - 1] in _SPACE:
+            start -= 1
+        return Edit(start, end, "")
     before_start = line_start(model, max(0, first - 1)) if first else 0
     before = data[before_start:first] if first else b""
     after_end = line_end(model, last) if last < len(data) else last

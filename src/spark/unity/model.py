@@ -8,6 +8,7 @@ declares.  Unknown answers are "", and a check that gets one stays silent.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -48,6 +49,10 @@ class ClassInfo:
     methods: list[Node] = field(default_factory=list)
     # Field and property declarations; `FileModel.member_type` reads them when it is asked.
     member_nodes: list[Node] = field(default_factory=list)
+
+
+# Where names used at one place are declared: enclosing scopes (innermost first) and class.
+Scope = tuple[tuple[Node, ...], "ClassInfo | None"]
 
 
 def node_text(node: Node | None) -> str:
@@ -94,6 +99,8 @@ class FileModel:
         self.namespaces: list[str] = []
         self.other_types: set[str] = set()  # structs, interfaces, enums, delegates
         self._locals: dict[int, dict[str, str]] = {}
+        self._params: dict[int, dict[str, str]] = {}
+        self._bare: dict[int, bool] = {}
         self._member_types: dict[tuple[int, str], str | None] = {}
         class_nodes: list[tuple[Node, Node | None]] = []
         self._walk_declarations(self.root, class_nodes)
@@ -253,8 +260,18 @@ class FileModel:
         return None
 
     def enclosing_class(self, node: Node) -> ClassInfo | None:
-        cls = self.enclosing(node, ("class_declaration",))
-        return None if cls is None else self._class_by_node.get(cls.id)
+        """The innermost class around `node` (not `node` itself).
+
+        Found from the classes' byte ranges: walking up the tree costs a walk down from the
+        root for every step.
+        """
+        start, end, found = node.start_byte, node.end_byte, None
+        for info in self.classes:
+            outer = info.node
+            around = outer.start_byte <= start and end <= outer.end_byte and outer.id != node.id
+            if around and (found is None or outer.start_byte >= found.node.start_byte):
+                found = info
+        return found
 
     def method_locals(self, method: Node) -> dict[str, str]:
         """Parameter and local variable names of a method → their simple type names."""
@@ -288,25 +305,56 @@ class FileModel:
         return names
 
     def declares(self, scope: Node, name: str) -> bool:
-        """Whether `name`, used inside `scope` (a method, lambda, ...), is declared by it.
+        """Whether `name`, used inside `scope` (a method, lambda, ...), is declared by it."""
+        return self.declared_type(scope, name) is not None
 
-        That is, whether it is one of `method_locals(scope)`.  The declaration and the use are two
-        occurrences of the name in the scope's text: with fewer, the answer is no without the
-        tree query that collects the scope's names.
+    def declared_type(self, scope: Node, name: str) -> str | None:
+        """The type of `name` where `scope` declares it (a parameter or local), else None.
+
+        That is, `method_locals(scope).get(name)`, answered without the tree query that collects
+        the scope's names whenever the text shows enough: the declaration and the use are two
+        occurrences of the name; a parameter is in the parameter list; and a local is declared
+        after a type (`Vector3 v`, `var v`, `List<int> v`, `out var v`, `is Foo v`) unless the
+        scope has a lambda or a deconstruction, whose names stand alone.
         """
-        if name and self.data.count(name.encode(), scope.start_byte, scope.end_byte) < 2:
-            return False
-        return name in self.method_locals(scope)
+        start, end = scope.start_byte, scope.end_byte
+        raw = name.encode()
+        if not name or self.data.count(raw, start, end) < 2:
+            return None
+        params = self._parameters(scope)
+        if name in params:
+            return params[name]
+        bare = self._bare.get(scope.id)
+        if bare is None:  # lambdas or deconstructions in the scope: names that follow no type
+            bare = self._bare[scope.id] = _has_bare_declarations(self.data, start, end)
+        if not bare and not _after_a_type(self.data, raw, start, end):
+            return None
+        return self.method_locals(scope).get(name)
 
-    def type_of(self, expr: Node) -> str:
+    def _parameters(self, scope: Node) -> dict[str, str]:
+        """The parameters of a method, local function or constructor → their type names."""
+        found = self._params.get(scope.id)
+        if found is None:
+            found = {}
+            params = scope.child_by_field_name("parameters")
+            if params is not None and params.type == "parameter_list":
+                for param in params.named_children:
+                    if param.type == "parameter":
+                        name = node_text(param.child_by_field_name("name"))
+                        found[name] = simple_type_name(param.child_by_field_name("type"))
+            self._params[scope.id] = found
+        return found
+
+    def type_of(self, expr: Node, scope: Scope | None = None) -> str:
         """Best-effort static type of a simple expression; "" when unknown.
 
         Knows names (locals, parameters, fields, properties), `this.x`, members of engine
         types (`other.gameObject`, `hit.collider`), generic lookups (`GetComponent<T>()`) and
-        calls of the class's own methods.
+        calls of the class's own methods.  `scope` is `scope_of(expr)` when the caller asks about
+        several expressions of one place (it saves a walk up the tree for each name).
         """
         if expr.type == "parenthesized_expression" and expr.named_children:
-            return self.type_of(expr.named_children[0])
+            return self.type_of(expr.named_children[0], scope)
         if expr.type == "member_access_expression":
             obj = expr.child_by_field_name("expression")
             name_node = expr.child_by_field_name("name")
@@ -314,27 +362,49 @@ class FileModel:
                 return ""
             if obj.type == "this":
                 return self._member_type(self.enclosing_class(name_node), node_text(name_node))
-            return self.member_of(self.type_of(obj), node_text(name_node))
+            return self.member_of(self.type_of(obj, scope), node_text(name_node))
         if expr.type == "invocation_expression":
             return _generic_lookup_type(expr) or self._call_type(expr)
         if expr.type != "identifier":
             return ""
         name = node_text(expr)
-        # One walk up: the innermost scope, then the outer ones, and the enclosing class.
-        scopes: Container[str] = _SCOPES
+        scopes, cls = scope if scope is not None else self.scope_of(expr)
+        for number, method in enumerate(scopes):
+            if number == 0 or method.type in _OUTER_SCOPES:
+                declared = self.declared_type(method, name)
+                if declared is not None:
+                    return declared
+        return self._member_type(cls, name)
+
+    def scope_of(self, node: Node) -> Scope:
+        """The scopes a name used at `node` may be declared in (the innermost method, lambda,
+        accessor... first) and the enclosing class.
+
+        Walking up the tree costs a walk down from the root per step, so the usual case — a
+        node in a method body with no lambda or anonymous method before it — is answered from
+        the byte ranges of the file's classes and methods instead.
+        """
+        start, end = node.start_byte, node.end_byte
+        inner = self.enclosing_class(node)
+        if inner is not None:
+            for method in inner.methods:
+                if method.start_byte <= start and end <= method.end_byte:
+                    before = self.data[method.start_byte : start]
+                    if b"=>" not in before and b"delegate" not in before:
+                        return (method,), inner
+                    break
+        scopes: list[Node] = []
         cls_node = None
-        ancestor = expr.parent
+        ancestor = node.parent
         while ancestor is not None:
             kind = ancestor.type
-            if kind in scopes:
-                if self.declares(ancestor, name):
-                    return self.method_locals(ancestor)[name]
-                scopes = _OUTER_SCOPES
+            if kind in _SCOPES:
+                scopes.append(ancestor)
             elif kind == "class_declaration" and cls_node is None:
                 cls_node = ancestor
             ancestor = ancestor.parent
         cls = None if cls_node is None else self._class_by_node.get(cls_node.id)
-        return self._member_type(cls, name)
+        return tuple(scopes), cls
 
     def member_type(self, cls: ClassInfo, name: str) -> str | None:
         """The type of the field or property `name` of `cls` (the last declared), else None."""
@@ -456,6 +526,40 @@ _SCOPES = frozenset(
     }
 )
 _OUTER_SCOPES = frozenset({"method_declaration", "local_function_statement", "lambda_expression"})
+
+# Declarations whose names do not follow a type: lambda parameters, deconstructions.  (Found
+# with `bytes.find` and literal-led patterns: a pattern that starts with a character class is
+# tried at every byte, several times slower.)
+_DECONSTRUCTION = re.compile(rb"var\s*\(")
+# What may end a type right before a declared name: `int x`, `List<T> x`, `T[] x`, `T? x`,
+# `T* x`, `(int, int) x`, `is Foo { } x`.
+_TYPE_ENDS = frozenset(b"0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ>]?*)}")
+_BLANKS = frozenset(b" \t\r\n")
+
+
+def _has_bare_declarations(data: bytes, start: int, end: int) -> bool:
+    return (
+        data.find(b"=>", start, end) >= 0
+        or data.find(b"delegate", start, end) >= 0
+        or _DECONSTRUCTION.search(data, start, end) is not None
+    )
+
+
+def _after_a_type(data: bytes, name: bytes, start: int, end: int) -> bool:
+    """Whether `name` stands somewhere in `start:end` as a whole word right after white space
+    that follows what may end a type: where a declaration would put it."""
+    at = data.find(name, start, end)
+    while at >= 0:
+        after = at + len(name)
+        whole = after >= len(data) or not (chr(data[after]).isalnum() or data[after] == 0x5F)
+        before = at - 1
+        while before >= start and data[before] in _BLANKS:
+            before -= 1
+        if whole and before < at - 1 and before >= start and data[before] in _TYPE_ENDS:
+            return True
+        at = data.find(name, after, end)
+    return False
+
 
 _LOCALS_QUERY = """
 (parameter) @param

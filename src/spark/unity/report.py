@@ -193,6 +193,7 @@ class SourceText:
         self.code = code
         self._lines: list[str] | None = None
         self._data: bytes | None = None
+        self._ascii: bool | None = None
 
     # Lines and bytes are only needed for diagnostics and a few checks: made on first use.
     @property
@@ -214,7 +215,9 @@ class SourceText:
 
     def char_offset(self, byte_offset: int) -> int:
         """0-based character offset in `code` of a byte offset in its UTF-8 encoding."""
-        if self.code.isascii():
+        if self._ascii is None:
+            self._ascii = self.code.isascii()
+        if self._ascii:
             return byte_offset
         return len(self.data[:byte_offset].decode("utf-8", "ignore"))
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from spark.unity import edits
-from spark.unity.checks import token_checks, word_checks
+from spark.unity.checks import find_tokens, token_checks, word_checks
 from spark.unity.model import FileModel, node_text, simple_type_name
 from spark.unity.nodes import (
     arguments,
@@ -130,13 +130,18 @@ def check_expressions(model: FileModel) -> Iterator[Finding]:
     error_free = not root.has_error
     checks = word_checks()
     for start, end, name in whole_words(data, names, words):
+        wanted_checks = [
+            c for c, when in checks.get(name, ()) if when is None or when(data, start, end)
+        ]
+        if not wanted_checks and name not in name_kinds:
+            continue  # the text shows that no check registered on the word can match here
         if error_free and not _may_matter(model, name, data, start, end, name_kinds):
             continue  # no tree lookup for `new Vector3(...)` or a parameter named `velocity`
         node = root.descendant_for_byte_range(start, end)
         parent = node.parent if node is not None else None
         if node is None or parent is None:
             continue
-        for check in checks.get(name, ()):
+        for check in wanted_checks:
             yield from check(model, node, parent)
         if node.type == "identifier":
             for kind in name_kinds.get(name, ()):
@@ -145,13 +150,16 @@ def check_expressions(model: FileModel) -> Iterator[Finding]:
 
 def _check_tokens(model: FileModel, root: Node, data: bytes) -> Iterator[Finding]:
     """The checks registered on operators, at each occurrence of one in the text."""
-    pattern, checks = token_checks()
-    for m in pattern.finditer(data):
-        leaf = root.descendant_for_byte_range(m.start(), m.start() + 1)
+    checks = token_checks()
+    for start, end, token in find_tokens(data):
+        wanted = [c for c, when in checks[token] if when is None or when(data, start, end)]
+        if not wanted:
+            continue
+        leaf = root.descendant_for_byte_range(start, start + 1)
         parent = leaf.parent if leaf is not None else None
         if leaf is None or parent is None:
             continue
-        for check in checks[m.group().decode()]:
+        for check in wanted:
             yield from check(model, leaf, parent)
 
 
@@ -419,6 +427,11 @@ def _check_static(model: FileModel, node: Node, receiver: str, member: str) -> I
         if method in {"Update", "LateUpdate"} and not assigned:
             fix = (edits.replace(node.child_by_field_name("name") or node, "deltaTime"),)
             findings.append(Finding("SPK013", node, {"method": method}, edits=fix))
+    elif receiver == "Time" and member == "deltaTime":
+        method = unity_method_name(model, node)
+        if method == "FixedUpdate":
+            fix = (edits.replace(node.child_by_field_name("name") or node, "fixedDeltaTime"),)
+            findings.append(Finding("SPK032", node, {"method": method}, edits=fix))
     index = model.index
     if (
         receiver == index.legacy_input_class

@@ -29,11 +29,10 @@ def check_messages(model: FileModel) -> Iterator[Finding]:
         for method in info.methods:
             name_node = method.child_by_field_name("name")
             name = node_text(name_node)
-            explicit = any(c.type == "explicit_interface_specifier" for c in method.children)
             # Reading a method's modifiers costs more than the cheap tests that show, for most
             # methods, that they cannot matter: no `async` in the method's text, a name that is
             # neither a message nor close to one.
-            is_message = name in messages and not explicit
+            is_message = name in messages and not _explicit(model, method, name_node)
             if (
                 class_has_async
                 and _contains(model, method, b"async")
@@ -43,9 +42,11 @@ def check_messages(model: FileModel) -> Iterator[Finding]:
                 and not _is_event_handler(method)
             ):
                 yield Finding("SPK023", name_node or method, {"name": name})
-            if not messages or name_node is None or explicit:
+            if not messages or name_node is None:
                 continue
-            if is_message:
+            if name in messages:
+                if not is_message:
+                    continue  # an explicit interface implementation: never a message
                 spec = messages[name]
                 mods = modifiers_of_method(method)
                 if "override" not in mods and ("static" in mods) == bool(spec.get("static")):
@@ -55,6 +56,8 @@ def check_messages(model: FileModel) -> Iterator[Finding]:
             if misspelt is None:
                 continue
             rule_id, message = misspelt
+            if _explicit(model, method, name_node):
+                continue
             mods = modifiers_of_method(method)
             if "override" in mods or ("static" in mods) != bool(messages[message].get("static")):
                 continue
@@ -70,6 +73,18 @@ def check_messages(model: FileModel) -> Iterator[Finding]:
             ):
                 fix = (edits.replace(name_node, message),)
             yield Finding(rule_id, name_node, {"name": name, "message": message}, edits=fix)
+
+
+def _explicit(model: FileModel, method: Node, name_node: Node | None) -> bool:
+    """`void IFailure.FixedUpdate()`: an explicit interface implementation (its name is
+    qualified, so there is a `.` before it; only then are the method's children read)."""
+    if name_node is None or not _contains_before(model, method, name_node, b"."):
+        return False
+    return any(c.type == "explicit_interface_specifier" for c in method.children)
+
+
+def _contains_before(model: FileModel, node: Node, inner: Node, text: bytes) -> bool:
+    return model.data.find(text, node.start_byte, inner.start_byte) >= 0
 
 
 def _contains(model: FileModel, node: Node, text: bytes) -> bool:

@@ -141,3 +141,20 @@ def after_member_operator(data: bytes, start: int) -> bool:
         return True
     line = data[data.rfind(b"\n", 0, i) + 1 : i + 1]
     return b"//" in line or line.lstrip().startswith(b"#")
+
+
+def next_byte(data: bytes, end: int) -> int:
+    """The first byte at or after `end` that is not a space or tab (0 at the end of the text)."""
+    while end < len(data) and data[end] in b" \t":
+        end += 1
+    return data[end] if end < len(data) else 0
+
+
+_BOUNDARIES = (b";", b"{", b"}")
+
+
+def same_statement_has(data: bytes, start: int, text: bytes) -> bool:
+    """Whether `text` occurs before `start` in the same statement (after the last `;`, `{`
+    or `}`)."""
+    boundary = max(data.rfind(mark, 0, start) for mark in _BOUNDARIES)
+    return data.find(text, boundary + 1, start) >= 0
