@@ -8,6 +8,8 @@ declares.  Unknown answers are "", and a check that gets one stays silent.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 from collections.abc import Container
 from dataclasses import dataclass, field
@@ -47,6 +49,8 @@ class ClassInfo:
     receives_messages: bool = False
     message_set: str = ""  # the key of its messages in `ApiIndex.message_sets` ("": none)
     methods: list[Node] = field(default_factory=list)
+    # The methods' start bytes, in order (`_method_around` finds a method by position with it).
+    method_starts: list[int] = field(default_factory=list)
     # Field and property declarations; `FileModel.member_type` reads them when it is asked.
     member_nodes: list[Node] = field(default_factory=list)
 
@@ -100,6 +104,7 @@ class FileModel:
         self.other_types: set[str] = set()  # structs, interfaces, enums, delegates
         self._locals: dict[int, dict[str, str]] = {}
         self._params: dict[int, dict[str, str]] = {}
+        self._type_ends = _UNSAFE_TYPE_ENDS if b"unsafe" in data else _TYPE_ENDS
         self._bare: dict[int, bool] = {}
         self._member_types: dict[tuple[int, str], str | None] = {}
         class_nodes: list[tuple[Node, Node | None]] = []
@@ -327,7 +332,7 @@ class FileModel:
         bare = self._bare.get(scope.id)
         if bare is None:  # lambdas or deconstructions in the scope: names that follow no type
             bare = self._bare[scope.id] = _has_bare_declarations(self.data, start, end)
-        if not bare and not _after_a_type(self.data, raw, start, end):
+        if not bare and not _after_a_type(self.data, raw, start, end, self._type_ends):
             return None
         return self.method_locals(scope).get(name)
 
@@ -387,12 +392,11 @@ class FileModel:
         start, end = node.start_byte, node.end_byte
         inner = self.enclosing_class(node)
         if inner is not None:
-            for method in inner.methods:
-                if method.start_byte <= start and end <= method.end_byte:
-                    before = self.data[method.start_byte : start]
-                    if b"=>" not in before and b"delegate" not in before:
-                        return (method,), inner
-                    break
+            method = _method_around(inner, start, end)
+            if method is not None:
+                before = self.data[method.start_byte : start]
+                if b"=>" not in before and b"delegate" not in before:
+                    return (method,), inner
         scopes: list[Node] = []
         cls_node = None
         ancestor = node.parent
@@ -488,6 +492,17 @@ _DECLARATION_KINDS = frozenset(
 )
 
 
+def _method_around(info: ClassInfo, start: int, end: int) -> Node | None:
+    """The method of `info` whose text holds `start:end`, by bisection of its methods' starts."""
+    if len(info.method_starts) != len(info.methods):  # (the methods are in source order)
+        info.method_starts = [m.start_byte for m in info.methods]
+    at = bisect.bisect_right(info.method_starts, start) - 1
+    if at < 0:
+        return None
+    method = info.methods[at]
+    return method if end <= method.end_byte else None
+
+
 def _declared_members(member: Node) -> list[tuple[str, str]]:
     """(name, type name) of each field or property a member declaration declares."""
     if member.type == "property_declaration":
@@ -532,9 +547,9 @@ _OUTER_SCOPES = frozenset({"method_declaration", "local_function_statement", "la
 # tried at every byte, several times slower.)
 _DECONSTRUCTION = re.compile(rb"var\s*\(")
 # What may end a type right before a declared name: `int x`, `List<T> x`, `T[] x`, `T? x`,
-# `T* x`, `(int, int) x`, `is Foo { } x`.
-_TYPE_ENDS = frozenset(b"0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ>]?*)}")
-_BLANKS = frozenset(b" \t\r\n")
+# `(int, int) x`, `is Foo { } x`, and in unsafe code `T* x` (elsewhere `a * x` is a product).
+_TYPE_ENDS = frozenset(b"0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ>]?)}")
+_UNSAFE_TYPE_ENDS = _TYPE_ENDS | {ord("*")}
 
 
 def _has_bare_declarations(data: bytes, start: int, end: int) -> bool:
@@ -545,20 +560,18 @@ def _has_bare_declarations(data: bytes, start: int, end: int) -> bool:
     )
 
 
-def _after_a_type(data: bytes, name: bytes, start: int, end: int) -> bool:
+def _after_a_type(data: bytes, name: bytes, start: int, end: int, ends: frozenset[int]) -> bool:
     """Whether `name` stands somewhere in `start:end` as a whole word right after white space
-    that follows what may end a type: where a declaration would put it."""
-    at = data.find(name, start, end)
-    while at >= 0:
-        after = at + len(name)
-        whole = after >= len(data) or not (chr(data[after]).isalnum() or data[after] == 0x5F)
-        before = at - 1
-        while before >= start and data[before] in _BLANKS:
-            before -= 1
-        if whole and before < at - 1 and before >= start and data[before] in _TYPE_ENDS:
+    that follows what may end a type (`ends`): where a declaration would put it."""
+    for m in _blank_then(name).finditer(data, start, end):
+        if m.start() > start and data[m.start() - 1] in ends:
             return True
-        at = data.find(name, after, end)
     return False
+
+
+@functools.lru_cache(maxsize=1024)
+def _blank_then(name: bytes) -> re.Pattern[bytes]:
+    return re.compile(rb"\s+" + re.escape(name) + rb"(?!\w)")
 
 
 _LOCALS_QUERY = """

@@ -252,7 +252,8 @@ class SourceText:
         col = min(col, len(line))
         width = (end_col - col) if end_row == row else len(line) - col
         width = max(1, min(width, max(1, len(line) - col)))
-        pad = "".join(ch if ch == "\t" else " " for ch in line[:col])
+        prefix = line[:col]
+        pad = "".join(ch if ch == "\t" else " " for ch in prefix) if "\t" in prefix else " " * col
         if docs is None and rule_id.startswith("CS-"):
             docs = f"docs/validation.md#{rule_id.lower()}"
         return Diagnostic(

@@ -46,8 +46,10 @@ def _set_or_read_whole(data: bytes, start: int, end: int) -> bool:
     return after == ord("=") and next_byte(data, data.index(b"=", end) + 1) != ord("=")
 
 
-@on_word("position", "rotation", "localPosition", "localRotation", when=_set_or_read_whole)
+@on_word("rotation", "localRotation", when=_set_or_read_whole)
 def check_transform_pair(model: FileModel, leaf: Node, parent: Node) -> Iterator[Finding]:
+    """Anchored on the rotation (less common than the position): the pair is this statement
+    and the one before it or after it."""
     if parent.type != "member_access_expression" or not field_is(parent, "name", leaf):
         return
     receiver = parent.child_by_field_name("expression")
@@ -58,45 +60,54 @@ def check_transform_pair(model: FileModel, leaf: Node, parent: Node) -> Iterator
         if model.version < pair["since_version"]:
             continue
         step = _set_step if pair["kind"] == "set" else _get_step
-        first = step(parent)
-        if first is None:
+        this = step(parent)
+        if this is None:
             continue
-        statement = first[0]
-        partner = _next_statement(statement)
-        second = _partner_step(step, partner, receiver, pair, member)
-        if second is None:
-            continue
-        if model.type_of(receiver) != "Transform":
+        position = pair["members"][0]
+        after = _partner_step(step, _next_statement(this[0]), receiver, pair, member)
+        before = _partner_step(step, _previous_statement(this[0]), receiver, pair, member)
+        if (after or before) and model.type_of(receiver) != "Transform":
             return
-        yield _finding(model, pair, receiver, (member, first), second)
+        if after is not None:
+            yield _finding(model, pair, receiver, (member, this), after)
+        elif before is not None:
+            yield _finding(model, pair, receiver, (position, before[1]), (member, this))
 
 
 def _partner_step(
     step: Any, statement: Node | None, receiver: Node, pair: dict[str, Any], member: str
 ) -> tuple[str, tuple[Node, Node, Node]] | None:
-    """The other member's step in `statement`, on the same receiver, if that is what it is."""
-    if statement is None:
+    """The other member's step in `statement`, on the same receiver, if that is what it is:
+    (the other member, its step)."""
+    access = _access_of(statement)
+    if access is None:
         return None
     other = next(m for m in pair["members"] if m != member)
-    for access in _accesses(statement, other):
-        found = step(access)
-        target = access.child_by_field_name("expression")
-        if found is not None and target is not None and _same(target, receiver):
-            return other, found
-    return None
+    name = access.child_by_field_name("name")
+    target = access.child_by_field_name("expression")
+    if node_text(name) != other or target is None or not _same(target, receiver):
+        return None
+    found = step(access)
+    return None if found is None else (other, found)
 
 
-def _accesses(statement: Node, member: str) -> Iterator[Node]:
-    """`x.member` nodes at the places a set or get step has them."""
-    stack = [statement]
-    while stack:
-        node = stack.pop()
-        if node.type == "member_access_expression":
-            name = node.child_by_field_name("name")
-            if name is not None and node_text(name) == member:
-                yield node
-        if node.type not in {"block", "lambda_expression"}:
-            stack.extend(node.named_children)
+def _access_of(statement: Node | None) -> Node | None:
+    """The `x.member` a set step (`x.member = v;`) or get step (`var v = x.member;`) holds."""
+    if statement is None:
+        return None
+    if statement.type == "expression_statement":
+        assignment = statement.named_children[0] if statement.named_children else None
+        if assignment is None or assignment.type != "assignment_expression":
+            return None
+        access = assignment.child_by_field_name("left")
+    elif statement.type == "local_declaration_statement":
+        declaration = statement.named_children[-1] if statement.named_children else None
+        declarators = declaration.named_children if declaration is not None else []
+        value = declarators[-1].named_children if declarators else []
+        access = value[-1] if value else None  # (the step checks it is the declarator's value)
+    else:
+        return None
+    return access if access is not None and access.type == "member_access_expression" else None
 
 
 def _set_step(access: Node) -> tuple[Node, Node, Node] | None:
@@ -141,6 +152,12 @@ def _next_statement(statement: Node) -> Node | None:
     """The statement right after `statement` (None when a comment stands between)."""
     following = statement.next_named_sibling
     return None if following is None or following.type == "comment" else following
+
+
+def _previous_statement(statement: Node) -> Node | None:
+    """The statement right before `statement` (None when a comment stands between)."""
+    preceding = statement.prev_named_sibling
+    return None if preceding is None or preceding.type == "comment" else preceding
 
 
 def _same(a: Node, b: Node) -> bool:
