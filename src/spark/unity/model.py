@@ -9,7 +9,6 @@ declares.  Unknown answers are "", and a check that gets one stays silent.
 from __future__ import annotations
 
 import bisect
-import functools
 import re
 from collections.abc import Container
 from dataclasses import dataclass, field
@@ -104,7 +103,8 @@ class FileModel:
         self.other_types: set[str] = set()  # structs, interfaces, enums, delegates
         self._locals: dict[int, dict[str, str]] = {}
         self._params: dict[int, dict[str, str]] = {}
-        self._type_ends = _UNSAFE_TYPE_ENDS if b"unsafe" in data else _TYPE_ENDS
+        self._fields_alone: dict[tuple[int, str], str | None] = {}
+        self._type_ends: frozenset[int] | None = None  # see `declared_type`
         self._bare: dict[int, bool] = {}
         self._member_types: dict[tuple[int, str], str | None] = {}
         class_nodes: list[tuple[Node, Node | None]] = []
@@ -332,6 +332,8 @@ class FileModel:
         bare = self._bare.get(scope.id)
         if bare is None:  # lambdas or deconstructions in the scope: names that follow no type
             bare = self._bare[scope.id] = _has_bare_declarations(self.data, start, end)
+        if self._type_ends is None:
+            self._type_ends = _UNSAFE_TYPE_ENDS if b"unsafe" in self.data else _TYPE_ENDS
         if not bare and not _after_a_type(self.data, raw, start, end, self._type_ends):
             return None
         return self.method_locals(scope).get(name)
@@ -374,6 +376,10 @@ class FileModel:
             return ""
         name = node_text(expr)
         scopes, cls = scope if scope is not None else self.scope_of(expr)
+        if cls is not None:
+            field_type = self._undeclared_field(cls, name)
+            if field_type is not None:
+                return field_type  # no method of the class declares the name: it is the field
         for number, method in enumerate(scopes):
             if number == 0 or method.type in _OUTER_SCOPES:
                 declared = self.declared_type(method, name)
@@ -394,8 +400,8 @@ class FileModel:
         if inner is not None:
             method = _method_around(inner, start, end)
             if method is not None:
-                before = self.data[method.start_byte : start]
-                if b"=>" not in before and b"delegate" not in before:
+                data, begin = self.data, method.start_byte
+                if data.find(b"=>", begin, start) < 0 and data.find(b"delegate", begin, start) < 0:
                     return (method,), inner
         scopes: list[Node] = []
         cls_node = None
@@ -409,6 +415,31 @@ class FileModel:
             ancestor = ancestor.parent
         cls = None if cls_node is None else self._class_by_node.get(cls_node.id)
         return tuple(scopes), cls
+
+    def _undeclared_field(self, cls: ClassInfo, name: str) -> str | None:
+        """The type of the field or property `name` of `cls` when nothing else in the class
+        declares that name (no parameter, local, lambda parameter...), else None.
+
+        Then every use of the name in the class is the field, and `type_of` needs no look at
+        the scopes around a use: one look at the class's text per name and file.
+        """
+        key = (cls.node.id, name)
+        if key in self._fields_alone:
+            return self._fields_alone[key]
+        found = self.member_type(cls, name)
+        if found is not None:
+            start, end, raw = cls.node.start_byte, cls.node.end_byte, name.encode()
+            if self._type_ends is None:
+                self._type_ends = _UNSAFE_TYPE_ENDS if b"unsafe" in self.data else _TYPE_ENDS
+            declarations, bare = _declarations_and_bare_uses(
+                self.data, raw, start, end, self._type_ends
+            )
+            # Its own declaration is one; a name followed by `=>`, `,` or `)` may be a lambda
+            # parameter or in a deconstruction (or an argument: then the slow way is taken).
+            if declarations != 1 or bare:
+                found = None
+        self._fields_alone[key] = found
+        return found
 
     def member_type(self, cls: ClassInfo, name: str) -> str | None:
         """The type of the field or property `name` of `cls` (the last declared), else None."""
@@ -563,15 +594,37 @@ def _has_bare_declarations(data: bytes, start: int, end: int) -> bool:
 def _after_a_type(data: bytes, name: bytes, start: int, end: int, ends: frozenset[int]) -> bool:
     """Whether `name` stands somewhere in `start:end` as a whole word right after white space
     that follows what may end a type (`ends`): where a declaration would put it."""
-    for m in _blank_then(name).finditer(data, start, end):
-        if m.start() > start and data[m.start() - 1] in ends:
-            return True
-    return False
+    return _declarations_and_bare_uses(data, name, start, end, ends)[0] > 0
 
 
-@functools.lru_cache(maxsize=1024)
-def _blank_then(name: bytes) -> re.Pattern[bytes]:
-    return re.compile(rb"\s+" + re.escape(name) + rb"(?!\w)")
+_NAME_BYTES = frozenset(b"0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ@")
+_SPACES = b" \t\r\n\f\v"
+
+
+def _declarations_and_bare_uses(
+    data: bytes, name: bytes, start: int, end: int, ends: frozenset[int]
+) -> tuple[int, bool]:
+    """For each whole-word `name` in `start:end`: how many stand where a declaration would
+    (after white space that follows what may end a type), and whether one is followed by
+    `=>`, `,` or `)` (a lambda parameter, a deconstruction, or just an argument).
+
+    One `bytes.find` pass: a pattern led by white space would be tried at every byte.
+    """
+    declarations, bare = 0, False
+    at = data.find(name, start, end)
+    while at >= 0:
+        after = at + len(name)
+        starts_word = at == 0 or (data[at - 1] not in _NAME_BYTES and data[at - 1] != 0x2E)
+        if starts_word and (after >= len(data) or data[after] not in _NAME_BYTES):
+            before = at - 1
+            while before >= start and data[before] in _SPACES:
+                before -= 1
+            if before < at - 1 and before >= start and data[before] in ends:
+                declarations += 1
+            rest = data[after : after + 8].lstrip(_SPACES)
+            bare = bare or rest.startswith((b"=>", b",", b")"))
+        at = data.find(name, after, end)
+    return declarations, bare
 
 
 _LOCALS_QUERY = """

@@ -24,7 +24,6 @@ from spark.unity.checks import on_token
 from spark.unity.model import FileModel, Scope, node_text
 from spark.unity.nodes import is_simple_reference
 from spark.unity.rules import Edit, Finding
-from spark.unity.scan import next_byte, same_statement_has
 
 
 @functools.cache
@@ -35,11 +34,19 @@ def _math() -> dict[str, Any]:
 
 def _second_factor_sign(data: bytes, start: int, end: int) -> bool:
     """A `*` (not `*=`, `/*`, `*/`, `**`) with another `*` before it in the statement: the
-    only place a product of three factors can end."""
-    before = data[start - 1] if start else 0
-    if before in b"/*" or next_byte(data, end) in b"=/*":
+    only place a product of three factors can end.  (Run for every `*` in the file, so it
+    looks only at the bytes between this `*` and the one before it.)"""
+    if start and data[start - 1] in b"/*":
         return False
-    return same_statement_has(data, start, b"*")
+    if end < len(data) and data[end] in b"=/*":
+        return False
+    before = data.rfind(b"*", 0, start)
+    return (
+        before >= 0
+        and data.find(b";", before, start) < 0
+        and data.find(b"{", before, start) < 0
+        and data.find(b"}", before, start) < 0
+    )
 
 
 @on_token("*", when=_second_factor_sign)

@@ -39,11 +39,17 @@ def _pairs() -> dict[str, list[dict[str, Any]]]:
 
 
 def _set_or_read_whole(data: bytes, start: int, end: int) -> bool:
-    """`x.position = ...` (not `==`) or `... = x.position;`: the only places a pair starts."""
+    """`x.rotation = ...` (not `==`) or `... = x.rotation;`, with a position in the statement
+    before or after it: the only places a pair can be."""
     after = next_byte(data, end)
-    if after == ord(";"):
-        return True
-    return after == ord("=") and next_byte(data, data.index(b"=", end) + 1) != ord("=")
+    if after == ord("="):
+        if next_byte(data, data.index(b"=", end) + 1) == ord("="):
+            return False
+    elif after != ord(";"):
+        return False
+    previous = data.rfind(b";", 0, max(0, data.rfind(b";", 0, start)))
+    following = data.find(b";", data.find(b";", end) + 1)
+    return data.find(b"osition", max(0, previous), following if following >= 0 else len(data)) >= 0
 
 
 @on_word("rotation", "localRotation", when=_set_or_read_whole)

@@ -148,13 +148,3 @@ def next_byte(data: bytes, end: int) -> int:
     while end < len(data) and data[end] in b" \t":
         end += 1
     return data[end] if end < len(data) else 0
-
-
-_BOUNDARIES = (b";", b"{", b"}")
-
-
-def same_statement_has(data: bytes, start: int, text: bytes) -> bool:
-    """Whether `text` occurs before `start` in the same statement (after the last `;`, `{`
-    or `}`)."""
-    boundary = max(data.rfind(mark, 0, start) for mark in _BOUNDARIES)
-    return data.find(text, boundary + 1, start) >= 0
