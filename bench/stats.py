@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import secrets
 import sqlite3
 import statistics
 import sys
@@ -30,14 +29,16 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 
 from spark.db.engine import Database
 from spark.db.migrate import upgrade
 from spark.db.stats import generation_stats
+from throwaway_postgres import DEFAULT_ADMIN_URL, throwaway_postgres
 
 COLUMNS = (
     "user_id, provider, model, prompt, system_prompt_version, class_name, success, status, "
@@ -172,29 +173,11 @@ async def bench_sqlite(
 async def bench_postgres(args: argparse.Namespace) -> list[tuple[str, float, list[float]]]:
     import psycopg
 
-    admin = make_url(args.postgres_url)
-    suffix = secrets.token_hex(4)
-    name, role, password = (
-        f"spark_bench_{suffix}",
-        f"spark_bench_app_{suffix}",
-        secrets.token_hex(12),
-    )
-    conninfo = {
-        "host": admin.host or "127.0.0.1",
-        "port": admin.port or 5432,
-        "user": admin.username,
-        "password": admin.password,
-        "autocommit": True,
-    }
-    with psycopg.connect(**conninfo, dbname=admin.database or "postgres") as conn:
-        conn.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '{password}'")
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        owner_url = admin.set(drivername="postgresql+psycopg", database=name)
-        async with Database(owner_url) as database:
-            await upgrade(database, app_role=role)
+    with throwaway_postgres(args.postgres_url) as pg:
+        async with Database(pg.owner_url) as database:
+            await upgrade(database, app_role=pg.app_role)
         started = time.perf_counter()
-        with psycopg.connect(**conninfo, dbname=name) as conn:
+        with psycopg.connect(**pg.conninfo, dbname=pg.name) as conn:
             indexes = conn.execute(
                 "SELECT indexname, indexdef FROM pg_indexes "
                 "WHERE tablename = 'spark_generation_history' AND indexname LIKE 'ix_%'"
@@ -213,15 +196,10 @@ async def bench_postgres(args: argparse.Namespace) -> list[tuple[str, float, lis
                 conn.execute(definition)
             conn.execute("VACUUM ANALYZE")
         fill = time.perf_counter() - started
-        app_url = owner_url.set(username=role, password=password)
-        async with Database(app_url) as database:
+        async with Database(pg.app_url) as database:
             app = await time_calls(app_stats(database), args.users, args.runs)
             sql = await time_calls(sql_stats(database), args.users, args.runs)
         return [("PostgreSQL: app stats query", fill, app), ("PostgreSQL: SQL function", fill, sql)]
-    finally:
-        with psycopg.connect(**conninfo, dbname=admin.database or "postgres") as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f"DROP ROLE IF EXISTS {role}")
 
 
 async def main() -> None:
@@ -230,9 +208,7 @@ async def main() -> None:
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--runs", type=int, default=300)
-    parser.add_argument(
-        "--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    )
+    parser.add_argument("--postgres-url", default=DEFAULT_ADMIN_URL)
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
     results = []
