@@ -1,15 +1,20 @@
 """Opening SPARK's database: URL handling, connection set-up, and per-user sessions.
 
 ``Database(url)`` wraps one SQLAlchemy async engine. SQLite connections get foreign keys
-enforced, WAL and a busy timeout (so the CLI and the server can share the file); PostgreSQL
-transactions opened through :meth:`Database.session` carry the signed-in user in
+enforced, WAL, a busy timeout and transactions that take the write lock when they begin, so
+the CLI and several server processes can share the file without "database is locked".
+PostgreSQL transactions opened through :meth:`Database.session` carry the signed-in user in
 ``spark.user_id`` (``set_config(..., true)``: local to the transaction, so a pooled connection
 never leaks one user's identity into another's request). Row-level security reads it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
 import os
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -35,6 +40,11 @@ _DRIVERS = {
     "postgres": "postgresql+psycopg",
 }
 _ASYNC_DRIVERS = {"sqlite+aiosqlite", "postgresql+psycopg"}
+_READ_ONLY = "spark_read_only"
+# The SQLite databases (by id) whose write turn this context holds: see Database._writer_turn.
+_WRITING: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
+    "spark_writing", default=frozenset()
+)
 
 
 def normalize_url(raw: str) -> URL:
@@ -104,6 +114,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
+    # The driver would BEGIN (deferred) by itself before the first write; _sqlite_begin does it.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """``BEGIN IMMEDIATE``: take the write lock at the start, waiting for it (busy timeout).
+
+    A deferred transaction that reads, then writes - finishing a history row does - cannot
+    wait: if another process or connection wrote in between, SQLite fails the write at once
+    with "database is locked" (its snapshot is stale). Taking the lock first makes writers
+    queue instead. A session opened ``read_only`` begins deferred: it never blocks a writer.
+    """
+    read_only = connection.get_execution_options().get(_READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -126,6 +150,11 @@ class Database:
             ) from None
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
+        # Per event loop: a Database may be used from more than one (tests, CLI helpers).
+        self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
         self._sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, sync_session_class=_SparkSession
         )
@@ -162,20 +191,51 @@ class Database:
             ) from None
 
     @asynccontextmanager
-    async def session(self, *, user_id: int | None = None) -> AsyncIterator[AsyncSession]:
+    async def session(
+        self, *, user_id: int | None = None, read_only: bool = False
+    ) -> AsyncIterator[AsyncSession]:
         """One transaction, committed when the block ends (rolled back on an exception).
 
         ``user_id`` is the user the transaction acts for; on PostgreSQL row-level security
         lets it see and write only that user's rows (none at all when it is ``None``).
+        ``read_only``: the transaction only reads (on SQLite it then takes no write lock).
         """
-        async with self._sessions() as session:
+        writer = not read_only and self.dialect == "sqlite" and id(self) not in _WRITING.get()
+        async with contextlib.AsyncExitStack() as stack:
+            if writer:
+                await stack.enter_async_context(self._writer_turn())
+            session = await stack.enter_async_context(self._sessions())
             session.info["spark_user_id"] = user_id
-            async with session.begin():
-                try:
-                    await session.connection()
-                except DBAPIError as exc:
-                    raise connection_error(self.url, exc) from None
-                yield session
+            await stack.enter_async_context(session.begin())
+            # On SQLite a session opened inside another of the same task begins deferred, as
+            # every transaction did before: the outer one may hold the write lock already.
+            options = None if writer or self.dialect != "sqlite" else {_READ_ONLY: True}
+            try:
+                await session.connection(execution_options=options)
+            except DBAPIError as exc:
+                raise connection_error(self.url, exc) from None
+            yield session
+
+    @contextlib.asynccontextmanager
+    async def _writer_turn(self) -> AsyncIterator[None]:
+        """On SQLite, one writing transaction of this process at a time.
+
+        SQLite has one write lock per file; taken by several connections of one process, the
+        losers poll for it (the busy timeout's sleeps) and, under load, can lose for longer than
+        the timeout. Queued here instead, in order, only the process's one writer at a time
+        meets other processes' writers at the lock.
+        """
+        loop = asyncio.get_running_loop()
+        lock = self._write_locks.get(loop)
+        if lock is None:
+            lock = self._write_locks[loop] = asyncio.Lock()
+        async with lock:
+            held = _WRITING.get()
+            _WRITING.set(held | {id(self)})
+            try:
+                yield
+            finally:
+                _WRITING.set(held)
 
     async def check(self) -> None:
         """Connect once; raise :class:`DatabaseError` with one clear line if that fails."""
