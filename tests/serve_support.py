@@ -27,11 +27,19 @@ _URL = re.compile(r"SPARK is running at (http://\S+)")
 
 
 class SparkServer:
-    """``spark serve --port 0`` with ``env``; its output goes to ``log`` (never a full pipe)."""
+    """``spark serve --port 0`` with ``env``; its output goes to ``log`` (never a full pipe).
 
-    def __init__(self, env: dict[str, str], log: Path, *extra_args: str) -> None:
+    One worker unless ``workers`` says otherwise (``None``: the server's default, one per CPU
+    core): a test rarely needs more, and each worker is a process to start on a busy machine.
+    """
+
+    def __init__(
+        self, env: dict[str, str], log: Path, *extra_args: str, workers: int | None = 1
+    ) -> None:
         self.log = log
         self._out = log.open("wb")
+        if workers is not None:
+            extra_args = ("--workers", str(workers), *extra_args)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "spark", "serve", "--port", "0", *extra_args],
             env=env,
@@ -40,7 +48,7 @@ class SparkServer:
         )
         self.url = ""
 
-    def wait_ready(self, timeout: float = 20.0) -> str:
+    def wait_ready(self, timeout: float = 60.0) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

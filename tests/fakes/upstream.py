@@ -74,6 +74,7 @@ __all__ = [
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # socketserver's 5 drops connections when dozens arrive at once
     upstream: FakeUpstream
 
     def handle_error(self, request: Any, client_address: Any) -> None:

@@ -3,17 +3,24 @@
 FastAPI and uvicorn are imported inside the command, so other commands start fast. Before
 anything listens, the database is prepared (SQLite migrated, PostgreSQL checked, rows of dead
 processes marked interrupted) and the session key found: a problem with either is one clear
-error line. Serving beyond loopback requires ``SPARK_SECRET_KEY``. The socket is bound here,
-before uvicorn starts, so the printed URL carries the real port (``--port 0`` picks a free one)
-and a busy port is one clear error line. Forwarded headers (``X-Forwarded-For``/``-Proto``)
-are left to the app, which believes them only from ``SPARK_TRUSTED_PROXIES``. Ctrl+C (SIGINT)
-or SIGTERM shuts down gracefully: open streams get a few seconds to finish; the app's daily
-history clean-up task is cancelled.
+error line. Serving beyond loopback requires ``SPARK_SECRET_KEY``. The socket is bound (and
+listening) here, before uvicorn starts, so the printed URL carries the real port (``--port 0``
+picks a free one), a busy port is one clear error line, and a request that arrives while the
+workers start waits for them. Forwarded headers (``X-Forwarded-For``/``-Proto``) are left to
+the app, which believes them only from ``SPARK_TRUSTED_PROXIES``. Ctrl+C (SIGINT) or SIGTERM
+shuts down gracefully: open streams get a few seconds to finish; the app's daily history
+clean-up task is cancelled.
+
+``--workers N`` (default: one per CPU core) runs N worker processes, uvicorn's supervisor
+handing each the one bound socket; each worker builds its own app (``spark.web:create_app``,
+from the same environment and ``.env``), engine and connection pools. With one worker the app
+runs in this process, as before.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from typing import TYPE_CHECKING, Annotated
 
@@ -25,6 +32,7 @@ if TYPE_CHECKING:
     from spark.config import Settings
 
 GRACEFUL_SHUTDOWN_SECONDS = 5
+LISTEN_BACKLOG = 2048  # uvicorn's default
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -36,6 +44,7 @@ def _bind(host: str, port: int) -> socket.socket:
     except OSError:
         sock.close()
         raise
+    sock.listen(LISTEN_BACKLOG)
     sock.set_inheritable(True)
     return sock
 
@@ -62,6 +71,12 @@ def serve(
         str, typer.Option("--host", help="Address to listen on (0.0.0.0: every interface).")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port (0: any free port).", min=0)] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", help="Worker processes (default: one per CPU core).", min=1, max=256
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Debug logs and tracebacks.")] = False,
 ) -> None:
     """Run the SPARK web app (chat screen and JSON API) and print its URL."""
@@ -70,6 +85,7 @@ def serve(
     from spark.errors import ConfigError, SparkError
     from spark.web import create_app
     from spark.web.params import MAX_REQUEST_HEAD_BYTES
+    from spark.web.secret import secret_key
 
     settings = settings_or_exit(debug)
     if not _is_loopback(host) and settings.session_key is None:
@@ -85,7 +101,11 @@ def serve(
         import asyncio  # here, not at module level: every `spark` command imports this module
 
         asyncio.run(_prepare(settings))
-        app = create_app(settings)
+        processes = workers or os.cpu_count() or 1
+        # One worker: the app runs here. Several: each builds its own; the key file is made
+        # here first, so that a problem with it is one line rather than a worker's traceback.
+        app = create_app(settings) if processes == 1 else None
+        secret_key(settings)
     except SparkError as exc:
         fail(exc, debug=debug)
     try:
@@ -103,7 +123,9 @@ def serve(
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{bound_port}"
     config = uvicorn.Config(
-        app,
+        app or "spark.web:create_app",
+        factory=app is None,
+        workers=processes,
         log_level="debug" if debug else "info",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         server_header=False,
@@ -112,5 +134,11 @@ def serve(
         proxy_headers=False,
         h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
     )
-    stdout_console().print(f"SPARK is running at {url} — press Ctrl+C to stop.")
-    uvicorn.Server(config).run(sockets=[sock])
+    shown = f" ({processes} workers)" if processes > 1 else ""
+    stdout_console().print(f"SPARK is running at {url}{shown} — press Ctrl+C to stop.")
+    if app is not None:
+        uvicorn.Server(config).run(sockets=[sock])
+    else:
+        from uvicorn.supervisors import Multiprocess
+
+        Multiprocess(config, sockets=[sock]).run()
