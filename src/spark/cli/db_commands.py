@@ -117,6 +117,43 @@ def db_cleanup(
     _run(work, debug=debug)
 
 
+@db_app.command("rollup")
+def db_rollup(
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Recompute the usage rollup from the history.")
+    ] = False,
+    debug: DebugOption = False,
+) -> None:
+    """Rebuild the daily usage rollup behind the admins' team view from the history.
+
+    Triggers keep the rollup in step with the history, and `spark db upgrade` fills it, so
+    this is for repairs: after restoring or editing history rows by hand, say.
+    """
+    if not rebuild:
+        from spark.errors import UsageError
+
+        fail(
+            UsageError(
+                "Nothing to do.",
+                hint="`spark db rollup --rebuild` recomputes the usage rollup from the history.",
+            ),
+            debug=debug,
+        )
+
+    async def work(settings: Settings) -> None:
+        from spark.db.local import open_database
+        from spark.db.migrate import ensure_schema
+        from spark.db.rollup import rebuild_rollup
+
+        async with open_database(settings) as database:
+            await ensure_schema(database)
+            async with database.session() as session:
+                rows = await rebuild_rollup(session=session)
+        typer.echo(f"Rebuilt the usage rollup from the history: {rows} row{'s' * (rows != 1)}.")
+
+    _run(work, debug=debug)
+
+
 def _read_password(password_stdin: bool) -> str:
     if password_stdin:
         return sys.stdin.readline().rstrip("\r\n")

@@ -23,7 +23,7 @@ from spark.db.errors import DatabaseError, SchemaOutOfDateError
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision in migrations/versions (a test keeps the two in step). Knowing it here
 # lets a process check the schema without importing Alembic.
-HEAD = "0007"
+HEAD = "0008"
 TABLES = (
     "users",
     "api_tokens",
@@ -32,7 +32,12 @@ TABLES = (
     "spark_site_settings",
     "spark_sign_in_failures",
     "spark_sessions",
+    "spark_usage_daily",
+    "spark_usage_daily_team",
 )
+# Read and written only by SPARK's SECURITY DEFINER functions and triggers: the app role gets
+# no rights on it (it holds everyone's figures together).
+OWNER_ONLY_TABLES = ("spark_usage_daily_team",)
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +126,7 @@ def grant_app_role(connection: Connection, role: str) -> list[str]:
         r0002_postgres_security,
         r0003_team_stats,
         r0006_sessions,
+        r0008_usage_rollup,
     )
 
     exists = connection.execute(
@@ -137,7 +143,7 @@ def grant_app_role(connection: Connection, role: str) -> list[str]:
             "(it is forced), but a separate app role is safer."
         ]
     quoted = connection.dialect.identifier_preparer.quote(role)
-    tables = ", ".join(TABLES)
+    tables = ", ".join(t for t in TABLES if t not in OWNER_ONLY_TABLES)
     connection.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {tables} TO {quoted}"))
     connection.execute(text(f"GRANT SELECT ON alembic_version TO {quoted}"))
     sequences = connection.execute(
@@ -155,6 +161,7 @@ def grant_app_role(connection: Connection, role: str) -> list[str]:
         r0002_postgres_security.function_signatures()
         + r0003_team_stats.function_signatures()
         + r0006_sessions.function_signatures()
+        + r0008_usage_rollup.function_signatures()
     )
     for signature in signatures:
         connection.execute(text(f"GRANT EXECUTE ON FUNCTION {signature} TO {quoted}"))

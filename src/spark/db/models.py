@@ -12,14 +12,18 @@
 
 On PostgreSQL ``api_tokens``, ``spark_user_preferences``, ``spark_generation_history`` and
 ``spark_sessions`` are isolated per user by row-level security (revisions 0002 and 0006).
-Two small tables hold no user's data and have no row-level security: ``spark_site_settings``
-(run-time settings an admin changes) and ``spark_sign_in_failures`` (the sign-in throttle's
-counts, shared by every app instance).
+``spark_usage_daily`` sums the finished history per UTC day, user, provider, model and status
+for the admin's team view, and ``spark_usage_daily_team`` the same for everyone together;
+triggers keep both in step with the history (revision 0008). The first is isolated per user
+like the history; the second is the owner's alone (the app role may not touch it). Two small
+tables hold no user's data and have no row-level security: ``spark_site_settings`` (run-time
+settings an admin changes) and ``spark_sign_in_failures`` (the sign-in throttle's counts,
+shared by every app instance).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -29,6 +33,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -243,3 +248,55 @@ class WebSession(Base):
         UTCDateTime, default=utc_now, server_default=func.now()
     )
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class _UsageSums:
+    """The figures both rollup tables keep per key (see revision 0008)."""
+
+    generations: Mapped[int] = mapped_column(Integer)
+    input_tokens: Mapped[int] = mapped_column(BigInteger)
+    output_tokens: Mapped[int] = mapped_column(BigInteger)
+    cache_read_tokens: Mapped[int] = mapped_column(BigInteger)
+    cache_write_tokens: Mapped[int] = mapped_column(BigInteger)
+    cost_micros: Mapped[int] = mapped_column(BigInteger)  # USD millionths: exact everywhere
+    generation_ms: Mapped[int] = mapped_column(BigInteger)
+    timed: Mapped[int] = mapped_column(Integer)  # rows with a generation_ms
+
+
+class UsageDay(_UsageSums, Base):
+    """One UTC day of one user's finished generations on one model with one outcome: the
+    rollup behind the admin's team view. Written only by triggers on the history (a row that
+    finishes is added, one that changes or goes is taken back out); never by the app."""
+
+    __tablename__ = "spark_usage_daily"
+    __table_args__ = (
+        # PostgreSQL ranks the team's spenders from this index alone (index-only scan).
+        Index(
+            "ix_spark_usage_daily_day",
+            "day",
+            postgresql_include=["user_id", "generations", "cost_micros"],
+        ),
+        {"sqlite_with_rowid": False},
+    )
+
+    # The key starts with the user: the team view sums each user's days in one pass.
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(128), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class UsageDayTeam(_UsageSums, Base):
+    """The same sums for everyone together (the team view's totals). On PostgreSQL only the
+    owner's functions read or write it."""
+
+    __tablename__ = "spark_usage_daily_team"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(128), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)

@@ -19,11 +19,12 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from spark.db.models import GenerationRecord, User
+from spark.db.rollup import Usage, team_usage
 from spark.db.types import to_money, utc_day, utc_now
 from spark.errors import UsageError
 
@@ -240,8 +241,8 @@ class UserSpend:
 @dataclass(frozen=True, slots=True)
 class TeamStats:
     """The whole team's figures over the window, and per user: biggest spender first
-    (then most generations, then name). Users without generations in the window are left
-    out."""
+    (then most generations, then name), all of them or the ``top`` asked for. Users without
+    generations in the window are left out; ``user_count`` counts those with some."""
 
     days_back: int
     since: datetime
@@ -253,77 +254,53 @@ class TeamStats:
     total_cost_usd: Decimal
     avg_generation_ms: int | None
     users: list[UserSpend] = field(default_factory=list)
+    user_count: int = 0
 
 
 async def team_stats(
-    *, session: AsyncSession, admin_id: int, days_back: int = 30, now: datetime | None = None
+    *,
+    session: AsyncSession,
+    admin_id: int,
+    days_back: int = 30,
+    now: datetime | None = None,
+    top: int | None = None,
 ) -> TeamStats:
     """Every user's statistics over the ``days_back`` days before ``now``, for an admin.
 
     ``session`` must act for ``admin_id`` (``Database.session(user_id=admin_id)``). Raises
-    :class:`AdminRequiredError` unless that user is an enabled admin. On PostgreSQL this is the
-    one path across users' rows: the SECURITY DEFINER function ``spark_team_generation_stats``,
-    which makes the same admin check inside the database.
+    :class:`AdminRequiredError` unless that user is an enabled admin. The figures come from the
+    daily rollup plus the rest of the window's history (:mod:`spark.db.rollup`); on PostgreSQL
+    through the SECURITY DEFINER function ``spark_team_usage``, which makes the same admin
+    check inside the database. ``top``: list only that many users (the biggest spenders).
     """
     if days_back < 1:
         raise ValueError("days_back must be at least 1")
     since = (now or utc_now()) - timedelta(days=days_back)
     if session.get_bind().dialect.name == "postgresql":
         try:
-            result = await session.execute(
-                text(
-                    "SELECT user_id, username, status, generations, total_tokens, "
-                    "total_cost_usd, generation_ms, timed "
-                    "FROM spark_team_generation_stats(:since)"
-                ),
-                {"since": since},
-            )
+            usage = await team_usage(session=session, since=since, top=top)
         except DBAPIError as exc:
             if getattr(exc.orig, "sqlstate", None) == "42501":  # insufficient_privilege
                 raise _not_admin() from None
             raise
-        rows = result.all()
     else:
         admin = await session.get(User, admin_id)
         if admin is None or not admin.is_admin or admin.disabled:
             raise _not_admin()
-        h = GenerationRecord
-        tokens = h.input_tokens + h.output_tokens + h.cache_read_tokens + h.cache_write_tokens
-        query = (
-            select(
-                h.user_id,
-                User.username,
-                h.status,
-                func.count(),
-                func.coalesce(func.sum(tokens), 0),
-                func.sum(h.cost_usd),
-                func.coalesce(func.sum(h.generation_ms), 0),
-                func.count(h.generation_ms),
+        usage = await team_usage(session=session, since=since, top=top)
+    total = _totals(usage.team)
+    users = []
+    for each in usage.users:
+        figures = _totals(each.usage)
+        users.append(
+            UserSpend(
+                user_id=each.user_id,
+                username=each.username,
+                generations=figures.generations,
+                success_rate=figures.success_rate,
+                **figures.summary(),
             )
-            .join(User, User.id == h.user_id)
-            .where(h.created_at >= since)
-            .group_by(h.user_id, User.username, h.status)
         )
-        rows = (await session.execute(query)).all()
-    total = _Totals()
-    per_user: dict[tuple[int, str], _Totals] = defaultdict(_Totals)
-    for user_id, username, status, n, n_tokens, cost, ms, timed in rows:
-        figures = _figures(status, n, n_tokens, cost, ms, timed)
-        total.add(*figures)
-        per_user[int(user_id), str(username)].add(*figures)
-    users = [
-        UserSpend(
-            user_id=user_id,
-            username=username,
-            generations=t.generations,
-            success_rate=t.success_rate,
-            **t.summary(),
-        )
-        for (user_id, username), t in sorted(
-            per_user.items(),
-            key=lambda item: (-item[1].total_cost_usd, -item[1].generations, item[0][1]),
-        )
-    ]
     return TeamStats(
         days_back=days_back,
         since=since,
@@ -331,6 +308,19 @@ async def team_stats(
         success_rate=total.success_rate,
         **total.summary(),
         users=users,
+        user_count=usage.user_count,
+    )
+
+
+def _totals(usage: Usage) -> _Totals:
+    return _Totals(
+        generations=usage.generations,
+        succeeded=usage.succeeded,
+        failed=usage.failed,
+        total_tokens=usage.total_tokens,
+        total_cost_usd=Decimal(usage.cost_micros).scaleb(-6),  # exactly 6 places
+        succeeded_ms=usage.succeeded_ms,
+        succeeded_timed=usage.succeeded_timed,
     )
 
 

@@ -3,7 +3,8 @@ charts' stylesheet.
 
 Figures come from :func:`spark.db.stats.generation_stats` (one grouped query); the token split
 (input / output / cache) is one more sum over the same index range. Admins also see the team
-view from :func:`spark.db.stats.team_stats`, the one path across users' rows.
+view from :func:`spark.db.stats.team_stats`, the one path across users' rows (read from the
+daily usage rollup, :mod:`spark.db.rollup`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from spark.web.security import csrf_token
 router = APIRouter(tags=["stats"], route_class=SparkRoute)
 
 WINDOWS = (7, 30, 90)
+# The admin's team table lists the biggest spenders; the cards above it count everyone.
+TEAM_ROWS = 50
 MAX_DAYS = 3650
 Days = Annotated[int, Query(ge=1, le=MAX_DAYS, description="The window, in days back.")]
 
@@ -62,11 +65,13 @@ async def usage(database: Database, user: WebUser, days: int, *, team: bool) -> 
         func.coalesce(func.sum(h.cache_read_tokens), 0),
         func.coalesce(func.sum(h.cache_write_tokens), 0),
     ).where(h.user_id == user.id, h.created_at >= now - timedelta(days=days))
-    async with database.session(user_id=user.id) as session:
+    async with database.session(user_id=user.id, read_only=True) as session:
         stats = await generation_stats(session=session, user_id=user.id, days_back=days, now=now)
         row = (await session.execute(split)).one()
         team_figures = (
-            await team_stats(session=session, admin_id=user.id, days_back=days, now=now)
+            await team_stats(
+                session=session, admin_id=user.id, days_back=days, now=now, top=TEAM_ROWS
+            )
             if team and user.is_admin
             else None
         )
@@ -151,10 +156,6 @@ async def charts_css() -> Response:
         media_type="text/css",
         headers={"Cache-Control": "public, max-age=3600"},
     )
-
-
-# The admin's team table lists the biggest spenders; the cards above it count everyone.
-TEAM_ROWS = 50
 
 
 @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
