@@ -1,16 +1,18 @@
 """Render time of the usage dashboard for a user with 5,000 rows, in a history of a million.
 
-Fills 1,000,000 generation rows on SQLite (the fill of ``bench/stats.py``: 5,000 rows for the
-measured user, the rest spread over the other users and 180 days), then asks the app for
-``GET /dashboard?days=N`` (httpx on the ASGI app, signed in with an API token, so each request
-is the whole page: auth, stats query, token split, admin team view when the user is the admin,
-five pygal charts, the template) and, for comparison, ``GET /api/stats`` and
+Fills 1,000,000 generation rows over 10,000 users (the fills of ``bench/stats.py``: 5,000 rows
+for the measured user, the rest spread over the other users and 180 days; then the usage
+rollup is built) on SQLite and on PostgreSQL (a throw-away database, the app connecting as a
+plain role under row-level security; skipped when the server is not reachable), then asks the
+app for ``GET /dashboard?days=N`` (httpx on the ASGI app, signed in with an API token, so each
+request is the whole page: auth, stats query, token split, the admin's team view when the user
+is the admin, five pygal charts, the template) and, for comparison, ``GET /api/stats`` and
 ``GET /history``. Prints the median and p95 per page.
 
     .venv/bin/python bench/dashboard.py [--rows 1000000] [--user-rows 5000] [--users 10000]
-        [--runs 50]
+        [--runs 50] [--database sqlite postgresql] [--postgres-url URL]
 
-Target (issue 6): ≤ 150 ms median for the dashboard.
+Targets (issues 6 and 15): ≤ 150 ms median for the dashboard, the admin's included.
 """
 
 from __future__ import annotations
@@ -36,12 +38,19 @@ from rich.table import Table
 
 from spark.config import Settings
 from spark.db.engine import Database
+from spark.db.migrate import upgrade
 from spark.db.users import create_api_token
 from spark.generation import Engine
 from spark.web import create_app
-from stats import fill_sqlite, history_rows
+from stats import fill_postgres, fill_sqlite, history_rows
+from throwaway_postgres import DEFAULT_ADMIN_URL, reachable, throwaway_postgres
 
 MEASURED_USER = 2  # user 1 is the admin; the measured user sees no team view
+PAGES = (
+    ("user", MEASURED_USER,
+     ["/dashboard?days=30", "/dashboard?days=90", "/api/stats?days=30", "/history"]),
+    ("admin", 1, ["/dashboard?days=30", "/dashboard?days=90"]),
+)  # fmt: skip
 
 
 def rows_for(args: argparse.Namespace) -> Iterator[tuple[Any, ...]]:
@@ -54,10 +63,6 @@ def rows_for(args: argparse.Namespace) -> Iterator[tuple[Any, ...]]:
     for row in history_rows(args.rows - args.user_rows, args.users, args.days):
         owner = row[0] if row[0] != MEASURED_USER else 1
         yield (owner, *row[1:])
-
-
-async def fill(path: Path, args: argparse.Namespace) -> float:
-    return await fill_sqlite(path, args.users, rows_for(args), admin=1)
 
 
 async def token_for(database: Database, user_id: int) -> str:
@@ -79,43 +84,67 @@ async def time_page(client: httpx2.AsyncClient, path: str, runs: int) -> list[fl
     return timings
 
 
+async def time_pages(
+    database_url: str, folder: Path, label: str, args: argparse.Namespace
+) -> list[tuple[str, list[float]]]:
+    """Every page of PAGES through the app on ``database_url``."""
+    settings = Settings(data_dir=folder, database_url=database_url)
+    database = Database.from_settings(settings)
+    engine = Engine(settings)
+    results: list[tuple[str, list[float]]] = []
+    try:
+        app = create_app(settings, engine=engine, database=database)
+        for who, user_id, paths in PAGES:
+            token = await token_for(database, user_id)
+            async with httpx2.AsyncClient(
+                transport=httpx2.ASGITransport(app=app),
+                base_url="http://bench",
+                headers={"Authorization": f"Bearer {token}"},
+            ) as client:
+                for page in paths:
+                    timings = await time_page(client, page, args.runs)
+                    results.append((f"{label}, {who}: GET {page}", timings))
+    finally:
+        await engine.aclose()
+        await database.dispose()
+    return results
+
+
 async def run(args: argparse.Namespace) -> None:
     console = Console()
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "bench.db"
-        console.print(f"filling {args.rows:,} rows ({args.user_rows:,} for the measured user)…")
-        seconds = await fill(path, args)
-        settings = Settings(data_dir=Path(folder), database_url=f"sqlite+aiosqlite:///{path}")
-        database = Database.from_settings(settings)
-        engine = Engine(settings)
-        results: list[tuple[str, list[float]]] = []
-        try:
-            app = create_app(settings, engine=engine, database=database)
-            for label, user_id, paths in (
-                ("user", MEASURED_USER, ["/dashboard?days=30", "/dashboard?days=90",
-                                         "/api/stats?days=30", "/history"]),
-                ("admin", 1, ["/dashboard?days=30"]),
-            ):  # fmt: skip
-                token = await token_for(database, user_id)
-                async with httpx2.AsyncClient(
-                    transport=httpx2.ASGITransport(app=app),
-                    base_url="http://bench",
-                    headers={"Authorization": f"Bearer {token}"},
-                ) as client:
-                    for page in paths:
-                        results.append(
-                            (f"{label}: GET {page}", await time_page(client, page, args.runs))
-                        )
-        finally:
-            await engine.aclose()
-            await database.dispose()
-    table = Table(title=f"Dashboard render time, {args.rows:,} rows (fill {seconds:.0f} s)")
+    results: list[tuple[str, list[float]]] = []
+    fills: list[str] = []
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        if "sqlite" in args.database:
+            path = folder / "bench.db"
+            console.print(f"SQLite: filling {args.rows:,} rows…")
+            seconds = await fill_sqlite(path, args.users, rows_for(args), admin=1)
+            fills.append(f"SQLite {seconds:.0f} s")
+            results += await time_pages(f"sqlite+aiosqlite:///{path}", folder, "SQLite", args)
+    if "postgresql" in args.database:
+        why = reachable(args.postgres_url)
+        if why:
+            notes.append(f"PostgreSQL skipped: not reachable ({why})")
+        else:
+            with throwaway_postgres(args.postgres_url) as pg, tempfile.TemporaryDirectory() as tmp:
+                async with Database(pg.owner_url) as database:
+                    await upgrade(database, app_role=pg.app_role)
+                console.print(f"PostgreSQL: filling {args.rows:,} rows…")
+                seconds = fill_postgres(pg, args.users, rows_for(args), admin=1)
+                fills.append(f"PostgreSQL {seconds:.0f} s")
+                url = pg.app_url.render_as_string(hide_password=False)
+                results += await time_pages(url, Path(tmp), "PostgreSQL", args)
+    table = Table(title=f"Dashboard render time, {args.rows:,} rows (fill: {', '.join(fills)})")
     for column in ("request", "runs", "median ms", "p95 ms"):
         table.add_column(column, justify="left" if column == "request" else "right")
     for label, timings in results:
         p95 = statistics.quantiles(timings, n=20)[18] if len(timings) > 1 else timings[0]
         table.add_row(label, str(len(timings)), f"{statistics.median(timings):.1f}", f"{p95:.1f}")
     console.print(table)
+    for note in notes:
+        console.print(f"[dim]- {note}[/]")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument(
+        "--database", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"]
+    )
+    parser.add_argument("--postgres-url", default=DEFAULT_ADMIN_URL)
     args = parser.parse_args(argv)
     asyncio.run(run(args))
     return 0

@@ -37,8 +37,9 @@ from sqlalchemy import text
 
 from spark.db.engine import Database
 from spark.db.migrate import upgrade
+from spark.db.migrations.versions.r0008_usage_rollup import rebuild_sql
 from spark.db.stats import generation_stats
-from throwaway_postgres import DEFAULT_ADMIN_URL, throwaway_postgres
+from throwaway_postgres import DEFAULT_ADMIN_URL, ThrowawayPostgres, throwaway_postgres
 
 COLUMNS = (
     "user_id, provider, model, prompt, system_prompt_version, class_name, success, status, "
@@ -129,16 +130,17 @@ async def fill_sqlite(
         await upgrade(database)
     started = time.perf_counter()
     connection = sqlite3.connect(path)
-    # Building the history indexes once after the fill is far faster than maintaining them.
+    # Building the history indexes once after the fill is far faster than maintaining them;
+    # likewise the usage rollup (its triggers are off during the fill, then it is rebuilt).
     indexes = [
-        sql
-        for (sql,) in connection.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'index' "
+        (kind, name, sql)
+        for kind, name, sql in connection.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
             "AND tbl_name = 'spark_generation_history' AND sql IS NOT NULL"
         )
     ]
-    for sql in indexes:
-        connection.execute(f"DROP INDEX {sql.split(' INDEX ')[1].split()[0]}")
+    for kind, name, _ in indexes:
+        connection.execute(f"DROP {kind.upper()} {name}")
     connection.execute("PRAGMA synchronous=OFF")
     connection.execute("PRAGMA journal_mode=MEMORY")  # a throw-away file: no WAL needed
     stamp = "%Y-%m-%d %H:%M:%S.%f"
@@ -152,8 +154,11 @@ async def fill_sqlite(
             f"INSERT INTO spark_generation_history ({COLUMNS}) VALUES ({', '.join('?' * 21)})",
             ((*row[:19], row[19].strftime(stamp), row[20].strftime(stamp)) for row in rows),
         )
-    for sql in indexes:
+    for _, _, sql in indexes:
         connection.execute(sql)
+    with connection:
+        for statement in rebuild_sql("sqlite"):
+            connection.execute(statement)
     connection.execute("ANALYZE")
     connection.close()
     return time.perf_counter() - started
@@ -170,32 +175,45 @@ async def bench_sqlite(
     return [("SQLite: app stats query", fill, timings)]
 
 
-async def bench_postgres(args: argparse.Namespace) -> list[tuple[str, float, list[float]]]:
+def fill_postgres(
+    pg: ThrowawayPostgres, users: int, rows: Iterable[tuple[Any, ...]], *, admin: int | None = None
+) -> float:
+    """Fill the migrated throw-away database with `users` users and `rows` history rows (the
+    columns of `COLUMNS`; COPY, indexes and the usage rollup built after); user `admin`, if any,
+    is an admin. Returns the seconds the fill took."""
     import psycopg
 
+    started = time.perf_counter()
+    with psycopg.connect(**pg.conninfo, dbname=pg.name) as conn:
+        indexes = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE tablename = 'spark_generation_history' AND indexname LIKE 'ix_%'"
+        ).fetchall()
+        for index, _ in indexes:
+            conn.execute(f"DROP INDEX {index}")
+        conn.execute("ALTER TABLE spark_generation_history DISABLE TRIGGER USER")
+        with conn.cursor().copy("COPY users (id, username, is_admin) FROM STDIN") as copy:
+            for i in range(1, users + 1):
+                copy.write_row((i, f"user{i}", i == admin))
+        conn.execute("SELECT setval(pg_get_serial_sequence('users', 'id'), %s)", (users,))
+        with conn.cursor().copy(f"COPY spark_generation_history ({COLUMNS}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        for _, definition in indexes:
+            conn.execute(definition)
+        conn.execute("SET spark.maintenance = 'on'")
+        for statement in rebuild_sql("postgresql"):
+            conn.execute(statement)
+        conn.execute("ALTER TABLE spark_generation_history ENABLE TRIGGER USER")
+        conn.execute("VACUUM ANALYZE")
+    return time.perf_counter() - started
+
+
+async def bench_postgres(args: argparse.Namespace) -> list[tuple[str, float, list[float]]]:
     with throwaway_postgres(args.postgres_url) as pg:
         async with Database(pg.owner_url) as database:
             await upgrade(database, app_role=pg.app_role)
-        started = time.perf_counter()
-        with psycopg.connect(**pg.conninfo, dbname=pg.name) as conn:
-            indexes = conn.execute(
-                "SELECT indexname, indexdef FROM pg_indexes "
-                "WHERE tablename = 'spark_generation_history' AND indexname LIKE 'ix_%'"
-            ).fetchall()
-            for index, _ in indexes:
-                conn.execute(f"DROP INDEX {index}")
-            with conn.cursor().copy("COPY users (id, username) FROM STDIN") as copy:
-                for i in range(1, args.users + 1):
-                    copy.write_row((i, f"user{i}"))
-            with conn.cursor().copy(
-                f"COPY spark_generation_history ({COLUMNS}) FROM STDIN"
-            ) as copy:
-                for row in history_rows(args.rows, args.users, args.days):
-                    copy.write_row(row)
-            for _, definition in indexes:
-                conn.execute(definition)
-            conn.execute("VACUUM ANALYZE")
-        fill = time.perf_counter() - started
+        fill = fill_postgres(pg, args.users, history_rows(args.rows, args.users, args.days))
         async with Database(pg.app_url) as database:
             app = await time_calls(app_stats(database), args.users, args.runs)
             sql = await time_calls(sql_stats(database), args.users, args.runs)
