@@ -371,3 +371,18 @@ def test_real_subprocess_against_the_fake(upstream, tmp_path) -> None:
     assert "retrying" in proc.stderr
     assert "2 attempts" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("args", [["generate", "--help"], ["db", "upgrade", "--help"]])
+def test_a_commands_help_does_not_load_pydantic(args: list[str]) -> None:
+    """Start-up: help pages need neither the settings nor typer's pydantic adapters."""
+    code = (
+        f"import sys; sys.argv = ['spark', *{args!r}]\n"
+        "from spark.cli import main\n"
+        "try:\n    main()\n"
+        "except SystemExit as exit:\n    assert exit.code in (0, None), exit.code\n"
+        "sys.exit(3 if 'pydantic' in sys.modules else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout and "--help" in result.stdout

@@ -18,8 +18,10 @@ from spark.cli import models as _models
 from spark.cli import project as _project
 from spark.cli import serve as _serve
 from spark.cli import validate as _validate
+from spark.cli.common import SparkGroup
 
 app = typer.Typer(
+    cls=SparkGroup,
     name="spark",
     help="SPARK: turn a sentence into a working Unity C# script.",
     no_args_is_help=True,

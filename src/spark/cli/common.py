@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from spark.errors import AIError, ConfigError, SparkError, UsageError
 
@@ -22,6 +23,22 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+
+
+class SparkGroup(TyperGroup):
+    """A command group whose ``--help`` flag defaults to ``False`` rather than ``None``.
+
+    Typer coerces a parameter's value through a pydantic adapter unless it already is a bool,
+    so the absent ``--help`` of the group in ``spark generate --help`` (``None``) imported
+    pydantic and built an adapter: ~0.1 s of start-up for a help page. Commands that need
+    pydantic (settings) import it anyway when they run.
+    """
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None and option.default is None:
+            option.default = False
+        return option
 
 
 def stdout_console() -> Console:

@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from spark.cli.common import fail, settings_or_exit, stderr_console, stdout_console
+from spark.cli.common import (
+    SparkGroup,
+    fail,
+    settings_or_exit,
+    stderr_console,
+    stdout_console,
+)
 
 if TYPE_CHECKING:
     from spark.config import Settings
@@ -23,9 +29,11 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-db_app = typer.Typer(help="Set up and maintain SPARK's database.", no_args_is_help=True)
-users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
-tokens_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+db_app = typer.Typer(
+    cls=SparkGroup, help="Set up and maintain SPARK's database.", no_args_is_help=True
+)
+users_app = typer.Typer(cls=SparkGroup, help="Manage user accounts.", no_args_is_help=True)
+tokens_app = typer.Typer(cls=SparkGroup, help="Manage API tokens.", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]

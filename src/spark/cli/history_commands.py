@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from spark.cli.common import fail, stderr_console, stdout_console
+from spark.cli.common import SparkGroup, fail, stderr_console, stdout_console
 from spark.cli.db_commands import DebugOption, JsonOption, _run
 
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from spark.db.models import GenerationRecord
 
 history_app = typer.Typer(
+    cls=SparkGroup,
     help="Your generations, newest first; `spark history show ID` shows one with its code.",
     invoke_without_command=True,
 )
