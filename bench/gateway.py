@@ -48,29 +48,29 @@ import httpx2
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
+from tests.serve_support import SparkServer
 
 from gateway_procs import (
     FakeProcess,
     PySpy,
-    ServerProcess,
     cpu_seconds,
     py_spy_path,
     summarize_profile,
 )
+from overhead import ANTHROPIC_MODEL as MODEL
+from overhead import Timing, direct_anthropic
 from spark.db.engine import Database
 from spark.db.migrate import upgrade
 from spark.db.models import GenerationRecord
 from spark.db.users import create_api_token, get_or_create_user
 from throwaway_postgres import DEFAULT_ADMIN_URL, reachable, throwaway_postgres
 
-MODEL = "claude-sonnet-5-5"
 PROMPT = "an enemy that patrols between waypoints at 4 m/s"
 SYSTEM = "You are SPARK, a Unity C# expert."
 KEY = "bench-key"
 IDLE_SECONDS = 3.0
 WARM_UP = 5
 
-Timing = tuple[float, float]  # (time to first token, total), seconds
 Call = Callable[[], Awaitable[Timing]]
 
 
@@ -106,22 +106,8 @@ def pct(values: list[float], q: float) -> float:
 # --- one generation per path -------------------------------------------------------------
 
 
-async def direct_call(client: anthropic.AsyncAnthropic) -> Timing:
-    started = time.perf_counter()
-    first = None
-    stream = await client.messages.create(
-        model=MODEL,
-        max_tokens=4096,
-        system=SYSTEM,
-        messages=[{"role": "user", "content": PROMPT}],
-        stream=True,
-    )
-    async with stream:
-        async for event in stream:
-            if first is None and event.type == "content_block_delta":
-                first = time.perf_counter()
-    end = time.perf_counter()
-    return (first or end) - started, end - started
+def direct_call(client: anthropic.AsyncAnthropic) -> Awaitable[Timing]:
+    return direct_anthropic(client, prompt=PROMPT, system=SYSTEM)
 
 
 async def spark_call(client: httpx2.AsyncClient) -> Timing:
@@ -246,7 +232,7 @@ def server_env(folder: Path, database_url: str, fake_url: str) -> dict[str, str]
 
 
 async def measure_server(
-    server: ServerProcess,
+    server: SparkServer,
     token: str,
     label: str,
     args: argparse.Namespace,
@@ -264,17 +250,17 @@ async def measure_server(
             await spark_call(client)
             await direct_call(direct)
         await drive(lambda: spark_call(client), max(args.concurrency), max(args.concurrency))
-        before = server.cpu_seconds()
+        before = cpu_seconds(server.process.pid)
         await asyncio.sleep(IDLE_SECONDS)
-        idle_rate = (server.cpu_seconds() - before) / IDLE_SECONDS
+        idle_rate = (cpu_seconds(server.process.pid) - before) / IDLE_SECONDS
         results.notes.append(f"{label}: idle server {idle_rate * 1000:.1f} ms CPU per second")
         for concurrency in args.concurrency:
             timings, wall = await drive(lambda: direct_call(direct), args.n, concurrency)
             results.batches.append(Batch("direct Anthropic SDK", concurrency, timings, wall))
             spy = _start_profile(server, label, concurrency, args, results)
-            before = server.cpu_seconds()
+            before = cpu_seconds(server.process.pid)
             timings, wall = await drive(lambda: spark_call(client), args.n, concurrency)
-            used = server.cpu_seconds() - before - idle_rate * wall
+            used = cpu_seconds(server.process.pid) - before - idle_rate * wall
             if spy is not None:
                 spy.stop()
             results.batches.append(
@@ -283,7 +269,7 @@ async def measure_server(
 
 
 def _start_profile(
-    server: ServerProcess,
+    server: SparkServer,
     label: str,
     concurrency: int,
     args: argparse.Namespace,
@@ -346,9 +332,10 @@ async def measure_spark(
         folder = Path(tmp)
         async with database_for(kind, folder, args.postgres_url) as url:
             token = await _account(url)
-            server = ServerProcess(server_env(folder, url, fake_url), folder / "serve.log", workers)
+            env = server_env(folder, url, fake_url)
+            server = SparkServer(env, folder / "serve.log", workers=workers)
             try:
-                server.wait_ready()
+                server.wait_ready(timeout=120)
                 await measure_server(server, token, label, args, direct, results)
             except Exception:
                 console.print(server.output()[-4000:], markup=False, highlight=False)
@@ -455,8 +442,11 @@ def main(argv: list[str] | None = None) -> int:
     for label, path in results.profiles:
         if not path.exists():
             continue
-        packages, functions = summarize_profile(path)
-        console.print(f"\nWhere the server's CPU went ({label}), self time; stacks: {path}")
+        idle, packages, functions = summarize_profile(path)
+        console.print(
+            f"\nWhere the server's CPU went ({label}): self time, % of the busy samples "
+            f"({idle:.0f}% of all were idle waits); stacks: {path}"
+        )
         for title, shares in (("by package", packages), ("by function", functions)):
             console.print(f"  {title}:")
             for name, share in shares:

@@ -4,7 +4,6 @@
   do not compete with the benchmark's client for one interpreter lock: ``python
   bench/gateway_procs.py fake --ttft 0.05`` prints ``URL http://...`` and serves until its
   standard input closes.
-- :class:`ServerProcess` runs ``spark serve --port 0 --workers N`` and reads its URL.
 - :func:`cpu_seconds` sums user + system CPU time of a process and its descendants (uvicorn's
   supervisor and its workers) from ``/proc/PID/stat``; the kernel counts in clock ticks
   (10 ms), so a measurement must span many generations.
@@ -15,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import linecache
 import os
 import re
 import shutil
@@ -26,7 +26,6 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-_URL = re.compile(r"SPARK is running at (http://\S+)")
 _TICK = os.sysconf("SC_CLK_TCK")
 
 # The reply the fake streams: a 25-line MonoBehaviour in a fence, valid for SPARK's validator
@@ -109,55 +108,7 @@ class FakeProcess:
             self.process.wait()
 
 
-# --- spark serve ----------------------------------------------------------------------
-
-
-class ServerProcess:
-    """``spark serve --port 0 --workers N`` with ``env``; output to ``log``."""
-
-    def __init__(self, env: dict[str, str], log: Path, workers: int) -> None:
-        self.log = log
-        self._out = log.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "spark", "serve", "--port", "0", "--workers", str(workers)],
-            env=env,
-            stdout=self._out,
-            stderr=subprocess.STDOUT,
-        )
-        self.url = ""
-
-    def wait_ready(self, timeout: float = 120.0) -> str:
-        import httpx2
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"spark serve exited early:\n{self.output()}")
-            match = _URL.search(self.output())
-            if match:
-                self.url = match.group(1)
-                with contextlib.suppress(httpx2.TransportError):
-                    if httpx2.get(self.url + "/healthz", timeout=2.0).status_code == 200:
-                        return self.url
-            time.sleep(0.1)
-        raise RuntimeError(f"spark serve did not start in {timeout} s:\n{self.output()}")
-
-    def output(self) -> str:
-        self._out.flush()
-        return self.log.read_text(errors="replace")
-
-    def cpu_seconds(self) -> float:
-        return cpu_seconds(self.process.pid)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._out.close()
+# --- CPU time -------------------------------------------------------------------------
 
 
 def descendants(pid: int) -> list[int]:
@@ -222,30 +173,56 @@ class PySpy:
             self.process.wait()
 
 
-def summarize_profile(path: Path, top: int = 20) -> tuple[list[Share], list[Share]]:
-    """Self time in a collapsed-stacks file: by package (``sqlalchemy``, ``spark.web``,
-    ``asyncio``…) and by function, each as ``(name, % of all samples)``, biggest first."""
+def summarize_profile(path: Path, top: int = 20) -> tuple[float, list[Share], list[Share]]:
+    """Where a collapsed-stacks file's busy samples went: the idle share of all samples, then
+    self time by package (``sqlalchemy``, ``spark.web``, ``asyncio``…) and by function, each as
+    ``(name, % of busy samples)``, biggest first.
+
+    py-spy cannot tell idle threads here (it counts a thread waiting in ``select`` or on a lock
+    as running), so a sample whose innermost line waits - ``.get(``, ``.wait(``, ``.poll(``,
+    ``.select(``, ``.acquire(`` - is counted idle.
+    """
     packages: Counter[str] = Counter()
     functions: Counter[str] = Counter()
-    total = 0
+    total = idle = 0
     for line in path.read_text(errors="replace").splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not count_text.isdigit():
             continue
         count = int(count_text)
-        name, where = _frame(stack.rsplit(";", 1)[-1])
+        leaf = stack.rsplit(";", 1)[-1]
         total += count
+        if _waits(leaf):
+            idle += count
+            continue
+        name, where = _frame(leaf)
         packages[_package(where)] += count
         functions[f"{name} ({where})" if where else name] += count
-    if not total:
-        return [], []
+    busy = total - idle
+    if not busy:
+        return 0.0, [], []
     return (
-        [(name, 100 * n / total) for name, n in packages.most_common(top)],
-        [(name, 100 * n / total) for name, n in functions.most_common(top)],
+        100 * idle / total,
+        [(name, 100 * n / busy) for name, n in packages.most_common(top)],
+        [(name, 100 * n / busy) for name, n in functions.most_common(top)],
     )
 
 
 Share = tuple[str, float]
+_WAITING = re.compile(r"\.(get|wait|poll|select|acquire)\(")
+
+
+def _waits(frame: str) -> bool:
+    """Whether a ``name (file:line)`` frame's source line is a blocking wait."""
+    match = re.fullmatch(r".* \((.+):(\d+)\)", frame)
+    if match is None:
+        return False
+    where, number = match.group(1), int(match.group(2))
+    for folder in ("", *sys.path):
+        source = Path(folder, where) if folder else Path(where)
+        if source.is_file():
+            return bool(_WAITING.search(linecache.getline(str(source), number)))
+    return False
 
 
 def _frame(frame: str) -> tuple[str, str]:
@@ -281,7 +258,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "fake":
         serve_fake(args.port, args.ttft, args.chunk_delay, args.latency)
     else:
-        for shares in summarize_profile(args.file, top=40):
+        idle, packages, functions = summarize_profile(args.file, top=40)
+        print(f"idle: {idle:.1f}% of the samples; shares of the busy ones:")
+        for shares in (packages, functions):
             for name, share in shares:
                 print(f"{share:5.1f}%  {name}")
             print()

@@ -40,14 +40,17 @@ PROMPT = "a coin that spins"
 Timing = tuple[float, float]  # (time to first token, total), seconds
 
 
-async def direct_anthropic(client: anthropic.AsyncAnthropic) -> Timing:
+async def direct_anthropic(
+    client: anthropic.AsyncAnthropic, *, prompt: str = PROMPT, system: str = SYSTEM
+) -> Timing:
+    """One streamed Messages call with the official SDK: (time to first token, total)."""
     start = time.perf_counter()
     first = None
     stream = await client.messages.create(
         model=ANTHROPIC_MODEL,
         max_tokens=4096,
-        system=SYSTEM,
-        messages=[{"role": "user", "content": PROMPT}],
+        system=system,
+        messages=[{"role": "user", "content": prompt}],
         stream=True,
     )
     async with stream:

@@ -304,19 +304,8 @@ def test_validate_starts_without_typer_or_settings(tmp_path) -> None:
     """`spark validate` is dispatched before Typer, Click, pydantic and Settings are imported."""
     bad = tmp_path / "Bad.cs"
     bad.write_text("using UnityEngine;\npublic class Bad : MonoBehaviour\n{\n    int x = 1\n}\n")
-    probe = (
-        "import sys\n"
-        f"sys.argv = ['spark', 'validate', {str(bad)!r}]\n"
-        "import spark.cli\n"
-        "try:\n"
-        "    spark.cli.main()\n"
-        "except SystemExit as exc:\n"
-        "    code = exc.code\n"
-        "heavy = ('typer', 'click', 'pydantic', 'pydantic_settings', 'spark.config', 'anthropic')\n"
-        "print('exit', code, sorted(m for m in heavy if m in sys.modules))\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    heavy = ("typer", "click", "pydantic", "pydantic_settings", "spark.config", "anthropic")
+    proc = run_in_new_process(["validate", str(bad)], heavy)
     assert "Bad.cs:4:14: error CS-SYNTAX: expected ';'" in proc.stdout
     assert proc.stdout.strip().splitlines()[-1] == "exit 1 []"
 
@@ -373,16 +362,28 @@ def test_real_subprocess_against_the_fake(upstream, tmp_path) -> None:
     assert "Traceback" not in proc.stderr
 
 
+def run_in_new_process(argv: list[str], heavy: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
+    """``spark *argv`` in a new interpreter; its output ends with a line ``exit CODE [...]``
+    naming the modules of ``heavy`` that got imported."""
+    probe = (
+        "import sys\n"
+        f"sys.argv = ['spark', *{argv!r}]\n"
+        "import spark.cli\n"
+        "code = 0\n"
+        "try:\n"
+        "    spark.cli.main()\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        f"print('exit', code, sorted(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
 @pytest.mark.parametrize("args", [["generate", "--help"], ["db", "upgrade", "--help"]])
 def test_a_commands_help_does_not_load_pydantic(args: list[str]) -> None:
     """Start-up: help pages need neither the settings nor typer's pydantic adapters."""
-    code = (
-        f"import sys; sys.argv = ['spark', *{args!r}]\n"
-        "from spark.cli import main\n"
-        "try:\n    main()\n"
-        "except SystemExit as exit:\n    assert exit.code in (0, None), exit.code\n"
-        "sys.exit(3 if 'pydantic' in sys.modules else 0)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert "Usage:" in result.stdout and "--help" in result.stdout
+    proc = run_in_new_process([*args], ("pydantic",))
+    assert "Usage:" in proc.stdout and "--help" in proc.stdout
+    assert proc.stdout.strip().splitlines()[-1] == "exit 0 []"

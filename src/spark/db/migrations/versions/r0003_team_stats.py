@@ -28,6 +28,13 @@ down_revision: str | None = "0002"
 branch_labels: str | None = None
 depends_on: str | None = None
 
+# The caller (``caller``: the user in spark.user_id) must be an enabled admin.
+ADMIN_ONLY = """IF caller IS NULL OR NOT EXISTS (
+        SELECT 1 FROM users u WHERE u.id = caller AND u.is_admin AND NOT u.disabled
+    ) THEN
+        RAISE EXCEPTION 'the team statistics are for admins only'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;"""
 DEFINER_FUNCTIONS = {
     "spark_team_generation_stats(since timestamptz)": f"""
 RETURNS TABLE (
@@ -37,12 +44,7 @@ RETURNS TABLE (
 DECLARE
     caller integer := {CURRENT_USER_ID};
 BEGIN
-    IF caller IS NULL OR NOT EXISTS (
-        SELECT 1 FROM users u WHERE u.id = caller AND u.is_admin AND NOT u.disabled
-    ) THEN
-        RAISE EXCEPTION 'the team statistics are for admins only'
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
+    {ADMIN_ONLY}
     {_ON}
     RETURN QUERY
         SELECT h.user_id, u.username::text, h.status::text, count(*),

@@ -37,6 +37,7 @@ from spark.db.migrations.versions.r0002_postgres_security import (
     _definer_clause,
     _signature,
 )
+from spark.db.migrations.versions.r0003_team_stats import _OFF, _ON, ADMIN_ONLY
 
 revision = "0008"
 down_revision: str | None = "0007"
@@ -276,8 +277,6 @@ GROUP BY w.user_id, w.username, w.g, w.c, {", ".join(f"t.{c}" for c in ("n", *_S
 ORDER BY w.c DESC, w.g DESC, {by_name.replace("u.", "w.")}"""
 
 
-_ON = "PERFORM set_config('spark.maintenance', 'on', true);"
-_OFF = "PERFORM set_config('spark.maintenance', '', true);"
 DEFINER_FUNCTIONS = {
     "spark_team_usage(since timestamptz, top_n integer DEFAULT NULL)": f"""
 RETURNS TABLE (
@@ -295,12 +294,7 @@ DECLARE
         ::date;
     first_start timestamptz := first_day::timestamp AT TIME ZONE 'UTC';
 BEGIN
-    IF caller IS NULL OR NOT EXISTS (
-        SELECT 1 FROM users u WHERE u.id = caller AND u.is_admin AND NOT u.disabled
-    ) THEN
-        RAISE EXCEPTION 'the team statistics are for admins only'
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
+    {ADMIN_ONLY}
     {_ON}
     RETURN QUERY {team_usage_query("postgresql", param="")};
     {_OFF}
