@@ -32,12 +32,15 @@ from alembic import op
 from sqlalchemy.schema import SchemaItem
 
 from spark.db.migrations.versions.r0002_postgres_security import (
+    _OFF,
+    _ON,
     CURRENT_USER_ID,
-    MAINTENANCE,
     _definer_clause,
     _signature,
+    create_definer_functions,
+    enable_user_isolation,
 )
-from spark.db.migrations.versions.r0003_team_stats import _OFF, _ON, ADMIN_ONLY
+from spark.db.migrations.versions.r0003_team_stats import ADMIN_ONLY
 
 revision = "0008"
 down_revision: str | None = "0007"
@@ -363,17 +366,8 @@ def upgrade() -> None:
         for statement in rebuild_sql(dialect):
             op.execute(statement)
         return
+    enable_user_isolation(USERS_TABLE)
     schema = str(bind.exec_driver_sql("SELECT current_schema()").scalar_one())
-    op.execute(f"ALTER TABLE {USERS_TABLE} ENABLE ROW LEVEL SECURITY")
-    op.execute(f"ALTER TABLE {USERS_TABLE} FORCE ROW LEVEL SECURITY")
-    op.execute(
-        f"CREATE POLICY spark_user_isolation ON {USERS_TABLE} "
-        f"USING (user_id = {CURRENT_USER_ID}) WITH CHECK (user_id = {CURRENT_USER_ID})"
-    )
-    op.execute(
-        f"CREATE POLICY spark_maintenance ON {USERS_TABLE} TO CURRENT_USER "
-        f"USING ({MAINTENANCE}) WITH CHECK ({MAINTENANCE})"
-    )
     definer = _definer_clause(schema)
     for name, (table, owners) in PG_TRIGGERS.items():
         rights = definer if owners else definer.replace(" SECURITY DEFINER", "")
@@ -383,9 +377,7 @@ def upgrade() -> None:
             f"CREATE TRIGGER {name} AFTER INSERT OR DELETE OR UPDATE OF {WATCHED} "
             f"ON {HISTORY} FOR EACH ROW EXECUTE FUNCTION {name}()"
         )
-    for declaration, body in DEFINER_FUNCTIONS.items():
-        op.execute(f"CREATE FUNCTION {declaration} {body.replace(' AS $$', definer + ' AS $$', 1)}")
-        op.execute(f"REVOKE ALL ON FUNCTION {_signature(declaration)} FROM PUBLIC")
+    create_definer_functions(DEFINER_FUNCTIONS)
     op.execute("SELECT spark_rebuild_usage_daily()")
 
 
