@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import aclosing, suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -41,6 +41,9 @@ from spark.web.errors import error_detail
 from spark.web.highlight import highlight_csharp
 from spark.web.shutdown import ShutdownNotice
 
+if TYPE_CHECKING:
+    from spark.unity.report import ValidationReport
+
 log = logging.getLogger(__name__)
 
 Payload = dict[str, Any]
@@ -62,8 +65,8 @@ def usage_payload(usage: Usage) -> Payload:
     }
 
 
-def _report(report: Any) -> Payload | None:
-    return None if report is None else dict(report.to_dict())
+def _report(report: ValidationReport | None) -> Payload | None:
+    return None if report is None else report.to_dict()
 
 
 class WebGeneration:
