@@ -17,6 +17,7 @@ from spark.db.engine import Database
 from spark.db.models import GenerationRecord
 from spark.db.stats import AdminRequiredError, team_stats
 from spark.db.types import utc_now
+from spark.db.usage import TokenSplit, usage_report
 from spark.db.users import create_user, set_disabled
 from tests.db_fixtures import PostgresServer
 
@@ -167,3 +168,20 @@ def test_postgres_function_is_not_executable_by_public(postgres: PostgresServer)
     entries = acl.strip("{}").split(",")
     assert not [e for e in entries if e.startswith("=")]  # no PUBLIC execute
     assert any(e.startswith(f"{postgres.app}=X") for e in entries)
+
+
+async def test_usage_report_splits_tokens_and_adds_the_team_only_for_admins(db: Database) -> None:
+    admin, ada, _bob = await fixture_history(db)
+    async with db.session(user_id=ada) as session:
+        report = await usage_report(session=session, user_id=ada, days_back=30)
+    # ada's three rows in the window: 100 + 100 + 100 in, 50 + 150 + 50 out, 10 cache read each.
+    assert report.tokens == TokenSplit(input=300, output=250, cache_read=30, cache_write=0)
+    assert report.stats.total_generations == 3 and report.team is None
+    assert report.stats.total_tokens == 300 + 250 + 30
+    async with db.session(user_id=admin) as session:
+        team = await usage_report(session=session, user_id=admin, days_back=30, team=True)
+    assert team.team is not None and team.team.total_generations == 6
+    assert team.tokens == TokenSplit(input=100, output=50, cache_read=10, cache_write=0)
+    with pytest.raises(AdminRequiredError):
+        async with db.session(user_id=ada) as session:
+            await usage_report(session=session, user_id=ada, days_back=30, team=True)

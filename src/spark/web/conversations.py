@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from spark.db import Database
-from spark.db.history import get_generation, list_generations
+from spark.db.history import HistoryFilters, get_generation, list_generations
 from spark.db.models import GenerationRecord, GenerationStatus
 from spark.db.recorder import HistoryRecorder
 from spark.providers.base import ChatMessage
@@ -103,7 +103,10 @@ class DatabaseConversationStore:
     async def get(self, *, owner: int, conversation_id: str) -> Conversation | None:
         async with self.database.session(user_id=owner) as session:
             page = await list_generations(
-                session=session, user_id=owner, conversation_id=conversation_id, limit=50
+                session=session,
+                user_id=owner,
+                filters=HistoryFilters(conversation_id=conversation_id),
+                limit=50,
             )
         if not page.items:
             return None
