@@ -33,7 +33,7 @@ from spark.events import (
     TokenEvent,
     ValidationEvent,
 )
-from spark.generation import Engine, GenerationRequest, Stop
+from spark.generation import Engine, Plan, Stop
 from spark.usage import Usage
 from spark.web.auth import WebUser
 from spark.web.conversations import WebRecorder
@@ -70,7 +70,8 @@ def _report(report: ValidationReport | None) -> Payload | None:
 
 
 class WebGeneration:
-    """Runs ``request`` for ``user`` in ``conversation_id``; iterate :meth:`events` once."""
+    """Runs ``plan`` (from ``Engine.prepare``) for ``user`` in ``conversation_id``; iterate
+    :meth:`events` once."""
 
     def __init__(
         self,
@@ -79,14 +80,14 @@ class WebGeneration:
         recorder: WebRecorder,
         user: WebUser,
         conversation_id: str,
-        request: GenerationRequest,
+        plan: Plan,
         shutdown: ShutdownNotice | None = None,
     ) -> None:
         self.engine = engine
         self.recorder = recorder
         self.user = user
         self.conversation_id = conversation_id
-        self.request = request
+        self.plan = plan
         self.shutdown = shutdown or ShutdownNotice()
         self.generation_id = recorder.generation_id
         self.retries: list[str] = []
@@ -95,8 +96,8 @@ class WebGeneration:
         return {
             "conversation_id": self.conversation_id,
             "generation_id": self.generation_id,
-            "provider": self.request.provider,
-            "model": self.request.model,
+            "provider": self.plan.provider,
+            "model": self.plan.model,
         }
 
     async def events(self) -> AsyncIterator[tuple[str, Payload]]:
@@ -127,7 +128,7 @@ class WebGeneration:
         ``error`` event the engine recorded instead."""
         try:
             async with aclosing(
-                self.engine.generate(self.request, recorder=self.recorder, stop=stop)
+                self.engine.generate(self.plan, recorder=self.recorder, stop=stop)
             ) as stream:
                 async for event in stream:
                     queue.put_nowait(await self._payload(event))
@@ -145,7 +146,7 @@ class WebGeneration:
         stop.reason = AIError(
             "The server is shutting down, so this generation was stopped.",
             hint="Try again in a moment.",
-            provider=self.request.provider or "",
+            provider=self.plan.provider,
             kind=ErrorKind.SHUTDOWN,
             retryable=True,
         )
