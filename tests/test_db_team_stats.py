@@ -17,8 +17,9 @@ from spark.db.engine import Database
 from spark.db.models import GenerationRecord
 from spark.db.stats import AdminRequiredError, team_stats
 from spark.db.types import utc_now
-from spark.db.usage import TokenSplit, usage_report
+from spark.db.usage import usage_report
 from spark.db.users import create_user, set_disabled
+from spark.usage import Usage
 from tests.db_fixtures import PostgresServer
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -175,13 +176,13 @@ async def test_usage_report_splits_tokens_and_adds_the_team_only_for_admins(db: 
     async with db.session(user_id=ada) as session:
         report = await usage_report(session=session, user_id=ada, days_back=30)
     # ada's three rows in the window: 100 + 100 + 100 in, 50 + 150 + 50 out, 10 cache read each.
-    assert report.tokens == TokenSplit(input=300, output=250, cache_read=30, cache_write=0)
+    assert report.tokens == Usage(input_tokens=300, output_tokens=250, cache_read_tokens=30)
     assert report.stats.total_generations == 3 and report.team is None
     assert report.stats.total_tokens == 300 + 250 + 30
     async with db.session(user_id=admin) as session:
         team = await usage_report(session=session, user_id=admin, days_back=30, team=True)
     assert team.team is not None and team.team.total_generations == 6
-    assert team.tokens == TokenSplit(input=100, output=50, cache_read=10, cache_write=0)
+    assert team.tokens == Usage(input_tokens=100, output_tokens=50, cache_read_tokens=10)
     with pytest.raises(AdminRequiredError):
         async with db.session(user_id=ada) as session:
             await usage_report(session=session, user_id=ada, days_back=30, team=True)

@@ -15,20 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from spark.db.models import GenerationRecord
 from spark.db.stats import GenerationStats, TeamStats, generation_stats, team_stats
 from spark.db.types import utc_now
-
-
-@dataclass(frozen=True, slots=True)
-class TokenSplit:
-    input: int = 0
-    output: int = 0
-    cache_read: int = 0
-    cache_write: int = 0
+from spark.usage import Usage
 
 
 @dataclass(frozen=True, slots=True)
 class UsageReport:
     stats: GenerationStats
-    tokens: TokenSplit
+    tokens: Usage  # the window's tokens split into input, output, cache read and write
     team: TeamStats | None  # None unless asked for (by an admin)
 
 
@@ -57,4 +50,4 @@ async def usage_report(
         if team
         else None
     )
-    return UsageReport(stats=stats, tokens=TokenSplit(*(int(v) for v in row)), team=team_figures)
+    return UsageReport(stats=stats, tokens=Usage(*(int(v) for v in row)), team=team_figures)
