@@ -1,11 +1,12 @@
 """``POST /api/generate``: a prompt in, a Server-Sent Events stream (or one JSON result) out.
 
 Everything a request can get wrong (JSON, prompt, provider, model, key, conversation) is checked
-before the stream starts, so it is answered with a 4xx and SPARK's error body; once the stream
-has started, failures arrive as an ``error`` event. Stream events, each ``data`` a JSON object:
-``start`` (conversation and generation ids), ``token``, ``retry`` (the preview must clear),
-``repair``, ``validation``, and one final ``done`` or ``error`` (kind ``shutdown`` when the
-server stops meanwhile).
+before the stream starts (``Engine.prepare`` resolves the request once into the ``Plan`` that
+the history row, the ``start`` event and the generation share), so it is answered with a 4xx
+and SPARK's error body; once the stream has started, failures arrive as an ``error`` event.
+Stream events, each ``data`` a JSON object: ``start`` (conversation and generation ids),
+``token``, ``retry`` (the preview must clear), ``repair``, ``validation``, ``compile``, and one
+final ``done`` or ``error`` (kind ``shutdown`` when the server stops meanwhile).
 
 As in the CLI, a request refused for an unknown provider or model or a missing key is recorded
 in the history as a failed generation (it still gets its 4xx); a bad prompt or an unknown
