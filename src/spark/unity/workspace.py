@@ -14,13 +14,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spark.unity.compile import CheckedScript, CompileEnvironment, CompileReport
-from spark.unity.compile import prepare_environment as _prepare_environment
 from spark.unity.project_scripts import ScriptIndex, load_script_index
 from spark.unity.target import UnityTarget
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the compile check loads when a script is first compiled
     from spark.config import Settings
+    from spark.unity.compile import CompileEnvironment, CompileReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +63,12 @@ class Workspace:
 
     def prompt_context(self, prompt: str) -> str | None:
         """The system prompt's section on the project, most relevant types first."""
-        from spark.unity.project_summary import summarise_types
-        from spark.unity.prompts import project_prompt
-
         project = self.target.project
         if project is None:
             return None
+        from spark.unity.project_summary import summarise_types
+        from spark.unity.prompts import project_prompt
+
         index = self.index()
         summary = (
             summarise_types(index, prompt, budget_tokens=self.options.context_tokens)
@@ -80,9 +79,11 @@ class Workspace:
 
     def environment(self) -> CompileEnvironment:
         """The compiler and references for this target, found on first use."""
+        from spark.unity.compile import prepare_environment
+
         with self._lock:
             if self._environment is None:
-                self._environment = _prepare_environment(
+                self._environment = prepare_environment(
                     cache_dir=self.options.cache_dir / "compile",
                     project=self.target.project,
                     index=self.index(),
@@ -104,6 +105,8 @@ class Workspace:
         """Check a generated script in the project (``path``: where it will be written, if
         known; a file there is replaced, not duplicated); None when there is nothing to check
         it against (no project, and no compiler with Unity references) or checks are off."""
+        from spark.unity.compile import CheckedScript
+
         if not self.may_compile():
             return None
         environment = self.environment()
