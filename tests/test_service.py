@@ -4,6 +4,7 @@ upstream and, for recorded refusals, a real database (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from spark.estimate import estimate_tokens
 from spark.events import DoneEvent
 from spark.generation import Engine, GenerationRequest, Plan
 from spark.unity.prompts import SYSTEM_PROMPT_VERSION
-from spark.unity.target import UnityTarget
+from spark.unity.target import UnityTarget, resolve_target
 from tests.fakes.upstream import FakeUpstream
 from tests.test_db_recorder import new_user, only_row
 from tests.test_generation import generations, model_listings, settings_for
@@ -145,3 +146,51 @@ def test_estimate_counts_the_system_prompt_and_checks_its_input(make_engine) -> 
         engine.estimate(prompt="x" * 51)
     with pytest.raises(UsageError, match="Unknown provider"):
         engine.estimate(prompt_tokens=10, provider="nope")
+
+
+COIN = """using System.Collections;
+public class Coin : MonoBehaviour
+{
+    void OnTriggerEnter(Collider other)
+    {
+        if (other.tag == "Player") Destroy(gameObject);
+    }
+}
+"""
+
+
+def test_validate_checks_for_the_target_and_fixes_on_request(make_engine) -> None:
+    engine = make_engine()
+    code, report = engine.validate(COIN)
+    assert code == COIN and not report.ok
+    assert {d.rule_id for d in report.diagnostics} >= {"SPK004", "SPK009"}
+    fixed, after = engine.validate(COIN, fix=True)
+    assert after.ok and [f.rule_id for f in after.fixed] == ["SPK004", "SPK009"]
+    assert fixed.startswith("using UnityEngine;\n") and 'CompareTag("Player")' in fixed
+    jump = COIN.replace(
+        "void OnTriggerEnter",
+        "void Update() { if (Input.GetKey(KeyCode.Space)) {} }\n    void OnTriggerEnter",
+    )
+    assert "SPK022" not in {d.rule_id for d in engine.validate(jump)[1].diagnostics}
+    new_input = UnityTarget(input_system="new")  # the target's rules apply: no legacy Input
+    assert "SPK022" in {d.rule_id for d in engine.validate(jump, target=new_input)[1].diagnostics}
+
+
+async def test_compile_check_compiles_in_the_project_or_says_why_not(
+    upstream: FakeUpstream, unity_project: Path, tmp_path: Path
+) -> None:
+    engine = Engine(settings_for(upstream, data_dir=tmp_path / "data"))
+    target = resolve_target(engine.settings, project=unity_project)
+    broken = (
+        "using UnityEngine;\npublic class Floor : MonoBehaviour\n"
+        "{\n    void Update() { transform.position.y = 0f; }\n}\n"
+    )
+    report = await engine.compile_check(broken, target=target)
+    assert report.status == "failed" and report.errors
+    assert report.errors[0].rule_id == "CS1612"  # a property's struct, not a variable
+    ok = await engine.compile_check(broken.replace("transform.position.y = 0f;", ""), target=target)
+    assert ok.status == "ok"
+    # No project and no compiler to find: the report says why instead of pretending.
+    bare = Engine(settings_for(upstream, data_dir=tmp_path / "bare", csc="/nonexistent/csc"))
+    skipped = await bare.compile_check(broken)
+    assert skipped.skipped and skipped.notes

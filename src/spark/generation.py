@@ -4,19 +4,21 @@ Every adapter (the web app, the CLI, MCP) holds one :class:`Engine` and calls on
 repository functions of :mod:`spark.db`), never a provider or the prompts directly:
 
 - ``plan = await engine.prepare(request)``: check the prompt, pick provider and model, build the
-  system prompt for the Unity target — resolved once into a :class:`Plan` that the adapter
-  shows (the web's ``start`` event), the recorder stores and ``generate`` follows.
+  system prompt for the Unity target — resolved once into a :class:`~spark.plan.Plan` that the
+  adapter shows (the web's ``start`` event), the recorder stores and ``generate`` follows.
 - ``engine.generate(plan)`` (or a request, prepared on the way) yields :mod:`spark.events` in
   order: stream with SPARK's retry policy (a stream that fails after tokens were delivered
   restarts from scratch, after a ``RetryEvent`` that tells displays to clear), then one step
   shared by the first reply and every repair round (:mod:`spark.drafts`: extract, validate with
   automatic fixes, compile), repair rounds while errors remain, and one ``DoneEvent`` or
   ``ErrorEvent``.
-- The questions: :meth:`Engine.models_overview` (catalog + live lists + availability),
-  :meth:`Engine.estimate` (cost on every model), :meth:`Engine.default_choice` (provider and
-  model a user starts with), :meth:`Engine.system_prompt`, :meth:`Engine.available`.
-  History search and usage figures are :mod:`spark.db` functions
-  (``spark.db.history.list_generations`` with ``HistoryFilters``, ``spark.db.usage.usage_report``).
+- The questions: ``Engine.models`` (:class:`~spark.models.ModelDirectory`: ``overview()`` -
+  catalog, live lists, availability -, ``default_choice()`` for a user, ``available_providers()``),
+  :meth:`Engine.estimate` (the cost on every model), :meth:`Engine.system_prompt`,
+  :meth:`Engine.validate` (optionally with the automatic fixes) and :meth:`Engine.compile_check`
+  for code that did not come from a generation. History search and usage figures are
+  :mod:`spark.db` functions (``spark.db.history.list_generations`` with ``HistoryFilters``,
+  ``spark.db.usage.usage_report``).
 
 Nothing here knows about HTTP requests, terminals or databases. An adapter that keeps records
 passes a :class:`~spark.recording.GenerationRecorder` (``spark.db.recorder`` writes history
@@ -37,7 +39,6 @@ import asyncio
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import aclosing
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from spark import drafts
@@ -57,90 +58,23 @@ from spark.events import (
     ValidationEvent,
 )
 from spark.models import ModelDirectory
+from spark.plan import GenerationRequest, Plan, Stop
 from spark.providers import OFFLINE, build_provider
 from spark.providers.base import ChatMessage, Provider, StreamOptions
 from spark.recording import GenerationRecorder, GenerationStart, Recording
 from spark.retry import RetryPolicy
 from spark.streaming import Sleep, stream_reply
+from spark.text import redact
+from spark.unity.extract import ExtractedCode, main_class_name
 from spark.unity.prompts import SYSTEM_PROMPT_VERSION, build_repair_prompt, build_system_prompt
 from spark.unity.target import UnityTarget, default_target
 from spark.unity.workspace import Workspace, WorkspaceOptions
 
 if TYPE_CHECKING:
-    from spark.unity.project_write import ProjectDestination
+    from spark.unity.compile import CompileReport
     from spark.unity.report import ValidationReport
 
 __all__ = ["ChatMessage", "Engine", "GenerationRequest", "Plan", "Stop", "redact"]
-
-
-@dataclass(frozen=True, slots=True)
-class GenerationRequest:
-    """What the user asked for. ``history`` holds earlier turns of the same conversation."""
-
-    prompt: str
-    provider: str | None = None  # None: SPARK_DEFAULT_PROVIDER, else offline
-    model: str | None = None  # None: SPARK_DEFAULT_MODEL (default provider), else the catalog's
-    history: tuple[ChatMessage, ...] = ()
-    target: UnityTarget | None = None  # None: SPARK_UNITY_VERSION / SPARK_INPUT_SYSTEM, no project
-    # Where the script will be written in the target's project, when the adapter knows: a
-    # script already there is the one being replaced, not another class of the same name.
-    destination: ProjectDestination | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """A request resolved once (:meth:`Engine.prepare`): the provider and model it goes to and
-    what is sent, for the Unity target of the workspace."""
-
-    request: GenerationRequest
-    provider: str
-    model: str
-    options: StreamOptions  # the system prompt, the output limit, the temperature
-    workspace: Workspace
-    system_prompt_version: str = SYSTEM_PROMPT_VERSION
-
-    @property
-    def system_prompt(self) -> str:
-        return self.options.system
-
-    @property
-    def target(self) -> UnityTarget:
-        return self.workspace.target
-
-    @property
-    def messages(self) -> list[ChatMessage]:
-        """The conversation so far and the prompt, as sent to the model."""
-        return [*self.request.history, ChatMessage("user", self.request.prompt)]
-
-    @property
-    def start(self) -> GenerationStart:
-        """What the recorder is told when the generation begins."""
-        return GenerationStart(
-            self.request.prompt, self.provider, self.model, self.system_prompt_version
-        )
-
-
-@dataclass(slots=True)
-class Stop:
-    """Lets a consumer say why it stops a generation early, and learn how it ended.
-
-    Set ``reason`` before cancelling the task that iterates the generation (or closing the
-    generator): the recorder's ``finish`` then gets an ``ErrorEvent`` with that error instead of
-    ``cancelled``, and ``outcome`` holds that event afterwards (figures included).
-    """
-
-    reason: SparkError | None = None
-    outcome: ErrorEvent | None = field(default=None, init=False)
-
-
-def redact(text: str | None, secrets: list[str]) -> str | None:
-    """Replace every configured secret in ``text``."""
-    if text is None:
-        return None
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[redacted]")
-    return text
 
 
 class Engine:
@@ -231,6 +165,40 @@ class Engine:
             available=self.models.available_providers(),
             providers=None if provider is None else [provider],
         )
+
+    def validate(
+        self,
+        code: str,
+        *,
+        file_name: str | None = None,
+        target: UnityTarget | None = None,
+        fix: bool = False,
+    ) -> tuple[str, ValidationReport]:
+        """Validate C# for ``target`` (default: from settings); with ``fix``, apply the
+        automatic fixes first. The code (as fixed) and the report of what is left."""
+        target = self.workspace(target).target
+        name = file_name or f"{main_class_name(code)}.cs"
+        if not fix:
+            from spark.unity.validator import validate
+
+            report = validate(
+                code,
+                file_name=name,
+                unity_version=target.unity_version,
+                input_system=target.input_system,
+            )
+            return code, report
+        script = ExtractedCode(code, name.removesuffix(".cs"), from_fence=False, unterminated=False)
+        fixed, report = drafts.validate(script, target)
+        return fixed.code, report
+
+    async def compile_check(
+        self, code: str, *, file_name: str | None = None, target: UnityTarget | None = None
+    ) -> CompileReport:
+        """Compile C# in ``target``'s project (or against Unity's assemblies alone), in a
+        thread; a ``skipped`` report says why when there is no compiler to do it with."""
+        name = file_name or f"{main_class_name(code)}.cs"
+        return await asyncio.to_thread(self.workspace(target).check, code, name)
 
     # --- a generation --------------------------------------------------------------------
 

@@ -1,10 +1,11 @@
 """A target and what is derived from its project, built when first needed and then reused.
 
-The generation engine asks a :class:`Workspace` three things: the system prompt's project
-section for a prompt (:meth:`prompt_context`), and a compile check of a generated script
-(:meth:`compile`). The script index is reloaded for each prompt (cheap: it is cached per file by
-modification time) so a long-running server sees new classes; the compiler and reference set are
-found once per workspace.
+The generation engine asks a :class:`Workspace` for the system prompt's project section for a
+prompt (:meth:`prompt_context`) and a compile check of a generated script (:meth:`compile`,
+which skips quietly; :meth:`check` is the explicit check that says why it could not compile).
+The script index is reloaded for each prompt (cheap: it is cached per file by modification
+time) so a long-running server sees new classes; the compiler and reference set are found once
+per workspace.
 """
 
 from __future__ import annotations
@@ -105,13 +106,18 @@ class Workspace:
         """Check a generated script in the project (``path``: where it will be written, if
         known; a file there is replaced, not duplicated); None when there is nothing to check
         it against (no project, and no compiler with Unity references) or checks are off."""
-        from spark.unity.compile import CheckedScript
-
         if not self.may_compile():
             return None
-        environment = self.environment()
-        if self.target.project is None and not environment.can_compile:
+        if self.target.project is None and not self.environment().can_compile:
             return None
+        return self.check(code, file_name, path)
+
+    def check(self, code: str, file_name: str, path: Path | None = None) -> CompileReport:
+        """Compile a script in the project (or against Unity's assemblies alone), whatever
+        the settings say; without a compiler the report is ``skipped`` and its note says why."""
+        from spark.unity.compile import CheckedScript
+
+        environment = self.environment()
         if self.target.project is not None:  # classes added since: for the name collision check
             environment = replace(environment, index=self.index())
         return environment.check([CheckedScript(file_name, code, path)])
