@@ -115,3 +115,19 @@ def test_listing_still_works_with_its_options(spark) -> None:
     assert code == 0 and "door" in out and "a coin" not in out
     code, out, _ = spark("history", "--help")
     assert code == 0 and "show" in out and "--csv" in out
+
+
+def test_search_finds_code_as_the_web_app_does(spark) -> None:
+    door, door_code = generated(spark, "a door that opens")
+    _coin, coin_code = generated(spark, "a coin")
+    # A line of the door's script that neither prompt nor class name holds, nor the coin's code.
+    line = next(
+        text.strip()
+        for text in door_code.splitlines()
+        if len(text.strip()) > 12 and text.strip() not in coin_code and "Door" not in text
+    )
+    code, out, _ = spark("history", "--search", line, "--json")
+    assert code == 0
+    assert [row["id"] for row in json.loads(out)] == [door]
+    code, out, _ = spark("history", "--search", "NO SUCH TEXT ANYWHERE", "--json")
+    assert (code, json.loads(out)) == (0, [])

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -15,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from spark.db.engine import Database
 from spark.db.history import (
     GenerationOutcome,
+    HistoryFilters,
     cleanup_history,
     delete_generation,
     finish_generation,
@@ -209,17 +211,71 @@ async def test_history_list_search_paging_and_ownership(db: Database) -> None:
             "alice prompt 3",
             "alice prompt 2",
         ]
-        found = await list_generations(session=session, user_id=alice, search="PROMPT 4")
+        found = await list_generations(
+            session=session, user_id=alice, filters=HistoryFilters(search="PROMPT 4")
+        )
         assert [r.prompt[:14] for r in found.items] == ["alice prompt 4"]
         # LIKE wildcards in the search are taken literally.
-        assert (await list_generations(session=session, user_id=alice, search="0%_d")).total == 5
-        assert (await list_generations(session=session, user_id=alice, search="x%")).total == 0
+        assert (
+            await list_generations(
+                session=session, user_id=alice, filters=HistoryFilters(search="0%_d")
+            )
+        ).total == 5
+        assert (
+            await list_generations(
+                session=session, user_id=alice, filters=HistoryFilters(search="x%")
+            )
+        ).total == 0
         assert await get_generation(session=session, user_id=alice, record_id=bobs) is None
         assert not await delete_generation(session=session, user_id=alice, record_id=bobs)
         assert await delete_generation(session=session, user_id=alice, record_id=page.items[0].id)
         assert (await list_generations(session=session, user_id=alice)).total == 4
     async with db.session(user_id=bob) as session:
         assert (await list_generations(session=session, user_id=bob)).total == 1
+
+
+async def test_history_filters_narrow_by_every_field(db: Database) -> None:
+    alice, bob = await make_user(db, "alice"), await make_user(db, "bob")
+    spinner = await add_generation(db, alice, "a coin", age=timedelta(days=3))
+    door = await add_generation(db, alice, "a door")
+    await add_generation(db, bob, "bob's coin")
+    async with db.session(user_id=alice) as session:
+        await finish_generation(
+            session=session,
+            user_id=alice,
+            record_id=spinner,
+            outcome=GenerationOutcome(
+                status=GenerationStatus.SUCCEEDED,
+                provider="openai",
+                model="gpt-x",
+                generated_code="class Spinner { void Update() { transform.Rotate(0, 90, 0); } }",
+                class_name="Spinner",
+            ),
+        )
+        record = await get_generation(session=session, user_id=alice, record_id=door)
+        assert record is not None
+        record.conversation_id = "c_1"
+        today = record.created_at.date()
+
+    async def ids(**by: Any) -> list[int]:
+        async with db.session(user_id=alice) as session:
+            page = await list_generations(
+                session=session, user_id=alice, filters=HistoryFilters(**by)
+            )
+        return [r.id for r in page.items]
+
+    assert await ids() == [door, spinner]
+    assert await ids(search="  transform.ROTATE ") == [spinner]  # the code, trimmed, any case
+    assert await ids(search="spinner") == [spinner]  # the class name
+    assert await ids(search="coin") == [spinner]  # the prompt; never bob's rows
+    assert await ids(provider="openai") == [spinner]
+    assert await ids(model="m") == [door]
+    assert await ids(status="running") == [door]
+    assert await ids(conversation_id="c_1") == [door]
+    assert await ids(date_from=today) == [door]
+    assert await ids(date_to=today - timedelta(days=1)) == [spinner]
+    assert await ids(date_from=date.min, date_to=date.max) == [door, spinner]
+    assert not HistoryFilters().active and HistoryFilters(search="x").active
 
 
 async def test_cleanup_deletes_old_history_of_every_user(db: Database) -> None:

@@ -17,7 +17,9 @@ from spark.db.engine import Database
 from spark.db.models import GenerationRecord
 from spark.db.stats import AdminRequiredError, team_stats
 from spark.db.types import utc_now
+from spark.db.usage import usage_report
 from spark.db.users import create_user, set_disabled
+from spark.usage import Usage
 from tests.db_fixtures import PostgresServer
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -167,3 +169,20 @@ def test_postgres_function_is_not_executable_by_public(postgres: PostgresServer)
     entries = acl.strip("{}").split(",")
     assert not [e for e in entries if e.startswith("=")]  # no PUBLIC execute
     assert any(e.startswith(f"{postgres.app}=X") for e in entries)
+
+
+async def test_usage_report_splits_tokens_and_adds_the_team_only_for_admins(db: Database) -> None:
+    admin, ada, _bob = await fixture_history(db)
+    async with db.session(user_id=ada) as session:
+        report = await usage_report(session=session, user_id=ada, days_back=30)
+    # ada's three rows in the window: 100 + 100 + 100 in, 50 + 150 + 50 out, 10 cache read each.
+    assert report.tokens == Usage(input_tokens=300, output_tokens=250, cache_read_tokens=30)
+    assert report.stats.total_generations == 3 and report.team is None
+    assert report.stats.total_tokens == 300 + 250 + 30
+    async with db.session(user_id=admin) as session:
+        team = await usage_report(session=session, user_id=admin, days_back=30, team=True)
+    assert team.team is not None and team.team.total_generations == 6
+    assert team.tokens == Usage(input_tokens=100, output_tokens=50, cache_read_tokens=10)
+    with pytest.raises(AdminRequiredError):
+        async with db.session(user_id=ada) as session:
+            await usage_report(session=session, user_id=ada, days_back=30, team=True)

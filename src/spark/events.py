@@ -19,10 +19,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spark.errors import AIError, SparkError
 from spark.usage import Usage
+
+if TYPE_CHECKING:  # the reports' modules stay unloaded until a script is checked
+    from spark.unity.compile.report import CompileReport
+    from spark.unity.report import ValidationReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,16 +113,15 @@ class RepairEvent:
 
 @dataclass(frozen=True, slots=True)
 class ValidationEvent:
-    report: Any  # spark.unity.validator.ValidationReport once the validator lands
+    report: ValidationReport
     type: str = field(default="validation", init=False)
 
 
 @dataclass(frozen=True, slots=True)
 class CompileEvent:
-    """The script was compiled in the user's project (``report``: a
-    :class:`spark.unity.compile.CompileReport`, which names the compiler it used)."""
+    """The script was compiled in the user's project (the report names the compiler it used)."""
 
-    report: Any
+    report: CompileReport
     type: str = field(default="compile", init=False)
 
 
@@ -137,11 +140,11 @@ class GenerationResult:
     duration_ms: int
     attempts: int  # 1 + retries (see the module docstring)
     stop_reason: str | None
-    validation: Any = None
+    validation: ValidationReport | None = None
     repair_rounds: int = 0
-    validation_before_repair: Any = None  # the first report, when a repair round ran
+    validation_before_repair: ValidationReport | None = None  # when a repair round ran
     attempt_details: tuple[AttemptDetail, ...] = ()
-    compile: Any = None  # the CompileReport of the final script, when it was compile-checked
+    compile: CompileReport | None = None  # of the final script, when it was compile-checked
 
 
 @dataclass(frozen=True, slots=True)

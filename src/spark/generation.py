@@ -1,17 +1,32 @@
-"""The one path from a prompt to a Unity script, shared by the CLI, the web app and MCP.
+"""The service face: the one path from a prompt to a Unity script, and the questions adapters ask.
 
-``Engine.generate(request)`` yields :mod:`spark.events` in order: check the prompt, pick the
-provider and model, stream with SPARK's retry policy (a stream that fails after tokens were
-delivered restarts from scratch, after a ``RetryEvent`` that tells displays to clear), extract
-the script, validate it, optionally ask the model once to repair its errors, and finish with one
-``DoneEvent`` or ``ErrorEvent``. Nothing here knows about HTTP requests, terminals or databases.
+Every adapter (the web app, the CLI, MCP) holds one :class:`Engine` and calls only it (and the
+repository functions of :mod:`spark.db`), never a provider or the prompts directly:
 
-An adapter that keeps records passes a :class:`~spark.recording.GenerationRecorder`
-(``spark.db.recorder`` writes history rows): it hears ``start`` before the provider is called
-and ``finish`` with the final event before that event is yielded, and ``finish`` even when the
-consumer stops early. When ``finish`` fails (after the recorder's own retries), a ``DoneEvent``
-becomes an ``ErrorEvent`` of kind ``record``: an outcome that could not be saved is never
-reported as a success (:mod:`spark.recording`).
+- ``plan = await engine.prepare(request)``: check the prompt, pick provider and model, build the
+  system prompt for the Unity target — resolved once into a :class:`~spark.plan.Plan` that the
+  adapter shows (the web's ``start`` event), the recorder stores and ``generate`` follows.
+- ``engine.generate(plan)`` (or a request, prepared on the way) yields :mod:`spark.events` in
+  order: stream with SPARK's retry policy (a stream that fails after tokens were delivered
+  restarts from scratch, after a ``RetryEvent`` that tells displays to clear), then one step
+  shared by the first reply and every repair round (:mod:`spark.drafts`: extract, validate with
+  automatic fixes, compile), repair rounds while errors remain, and one ``DoneEvent`` or
+  ``ErrorEvent``.
+- The questions: ``Engine.models`` (:class:`~spark.models.ModelDirectory`: ``overview()`` -
+  catalog, live lists, availability -, ``default_choice()`` for a user, ``available_providers()``),
+  :meth:`Engine.estimate` (the cost on every model), :meth:`Engine.system_prompt`,
+  :meth:`Engine.validate` (optionally with the automatic fixes) and :meth:`Engine.compile_check`
+  for code that did not come from a generation. History search and usage figures are
+  :mod:`spark.db` functions (``spark.db.history.list_generations`` with ``HistoryFilters``,
+  ``spark.db.usage.usage_report``).
+
+Nothing here knows about HTTP requests, terminals or databases. An adapter that keeps records
+passes a :class:`~spark.recording.GenerationRecorder` (``spark.db.recorder`` writes history
+rows): it hears ``start`` before the provider is called and ``finish`` with the final event
+before that event is yielded, and ``finish`` even when the consumer stops early. When ``finish``
+fails (after the recorder's own retries), a ``DoneEvent`` becomes an ``ErrorEvent`` of kind
+``record``: an outcome that could not be saved is never reported as a success
+(:mod:`spark.recording`).
 
 Every provider call's usage counts, failed and cancelled ones included (see
 :mod:`spark.attempts`); text from the provider is made storable (:mod:`spark.text`) before
@@ -21,17 +36,18 @@ anyone sees it.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import aclosing
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
+from spark import drafts
 from spark.attempts import GenerationRun
 from spark.catalog import Catalog, load_catalog
 from spark.config import Settings
+from spark.drafts import Draft
 from spark.errors import AIError, ErrorKind, SparkError, UsageError
+from spark.estimate import DEFAULT_OUTPUT_TOKENS, CostReport, estimate_costs
 from spark.events import (
     CompileEvent,
     DoneEvent,
@@ -39,66 +55,26 @@ from spark.events import (
     Event,
     GenerationResult,
     RepairEvent,
-    RetryEvent,
-    TokenEvent,
     ValidationEvent,
 )
 from spark.models import ModelDirectory
+from spark.plan import GenerationRequest, Plan, Stop
 from spark.providers import OFFLINE, build_provider
 from spark.providers.base import ChatMessage, Provider, StreamOptions
 from spark.recording import GenerationRecorder, GenerationStart, Recording
-from spark.retry import RetryDecision, RetryPolicy
-from spark.text import storable
-from spark.unity.extract import ExtractedCode, extract_code
-from spark.unity.project_write import ProjectDestination
+from spark.retry import RetryPolicy
+from spark.streaming import Sleep, stream_reply
+from spark.text import redact
+from spark.unity.extract import ExtractedCode, main_class_name
 from spark.unity.prompts import SYSTEM_PROMPT_VERSION, build_repair_prompt, build_system_prompt
 from spark.unity.target import UnityTarget, default_target
 from spark.unity.workspace import Workspace, WorkspaceOptions
 
-Sleep = Callable[[float], Awaitable[Any]]
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from spark.unity.compile import CompileReport
+    from spark.unity.report import ValidationReport
 
-
-@dataclass(frozen=True, slots=True)
-class GenerationRequest:
-    """What the user asked for. ``history`` holds earlier turns of the same conversation.
-
-    ``resolved``: provider and model are what :meth:`Engine.resolve` returned for this request
-    already (an adapter that checks before streaming), so the engine does not check again.
-    """
-
-    prompt: str
-    provider: str | None = None
-    model: str | None = None
-    history: tuple[ChatMessage, ...] = ()
-    resolved: bool = False
-    target: UnityTarget | None = None  # None: SPARK_UNITY_VERSION / SPARK_INPUT_SYSTEM, no project
-    # Where the script will be written in the target's project, when the adapter knows: a
-    # script already there is the one being replaced, not another class of the same name.
-    destination: ProjectDestination | None = None
-
-
-@dataclass(slots=True)
-class Stop:
-    """Lets a consumer say why it stops a generation early, and learn how it ended.
-
-    Set ``reason`` before cancelling the task that iterates the generation (or closing the
-    generator): the recorder's ``finish`` then gets an ``ErrorEvent`` with that error instead of
-    ``cancelled``, and ``outcome`` holds that event afterwards (figures included).
-    """
-
-    reason: SparkError | None = None
-    outcome: ErrorEvent | None = field(default=None, init=False)
-
-
-def redact(text: str | None, secrets: list[str]) -> str | None:
-    """Replace every configured secret in ``text``."""
-    if text is None:
-        return None
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[redacted]")
-    return text
+__all__ = ["ChatMessage", "Engine", "GenerationRequest", "Plan", "Stop", "redact"]
 
 
 class Engine:
@@ -150,6 +126,82 @@ class Engine:
             self._providers[name] = build_provider(name, self.settings)
         return self._providers[name]
 
+    # --- the questions adapters ask ------------------------------------------------------
+
+    def system_prompt(self, target: UnityTarget | None = None, prompt: str = "") -> str:
+        """The system prompt sent for ``prompt`` in ``target`` (default: from settings)."""
+        workspace = self.workspace(target)
+        return build_system_prompt(
+            unity_version=workspace.target.unity_version,
+            input_system=workspace.target.input_system,
+            project_context=workspace.prompt_context(prompt),
+        )
+
+    def estimate(
+        self,
+        *,
+        prompt: str | None = None,
+        prompt_tokens: int | None = None,
+        output_tokens: int = DEFAULT_OUTPUT_TOKENS,
+        provider: str | None = None,
+        target: UnityTarget | None = None,
+    ) -> CostReport:
+        """What the job would cost on every model (of ``provider``), the system prompt counted;
+        UsageError for a prompt over the limit or an unknown provider."""
+        limit = self.settings.max_prompt_chars
+        if prompt and len(prompt) > limit:
+            raise UsageError(
+                f"The prompt is longer than {limit} characters.",
+                hint="Pass its size in tokens instead (prompt_tokens).",
+            )
+        if provider is not None:
+            self.catalog.provider(provider)  # an unknown name is a clear error
+        return estimate_costs(
+            catalog=self.catalog,
+            prompt=prompt,
+            prompt_tokens=prompt_tokens,
+            output_tokens=output_tokens,
+            system_prompt=self.system_prompt(target, prompt or ""),
+            available=self.models.available_providers(),
+            providers=None if provider is None else [provider],
+        )
+
+    def validate(
+        self,
+        code: str,
+        *,
+        file_name: str | None = None,
+        target: UnityTarget | None = None,
+        fix: bool = False,
+    ) -> tuple[str, ValidationReport]:
+        """Validate C# for ``target`` (default: from settings); with ``fix``, apply the
+        automatic fixes first. The code (as fixed) and the report of what is left."""
+        target = self.workspace(target).target
+        name = file_name or f"{main_class_name(code)}.cs"
+        if not fix:
+            from spark.unity.validator import validate
+
+            report = validate(
+                code,
+                file_name=name,
+                unity_version=target.unity_version,
+                input_system=target.input_system,
+            )
+            return code, report
+        script = ExtractedCode(code, name.removesuffix(".cs"), from_fence=False, unterminated=False)
+        fixed, report = drafts.validate(script, target)
+        return fixed.code, report
+
+    async def compile_check(
+        self, code: str, *, file_name: str | None = None, target: UnityTarget | None = None
+    ) -> CompileReport:
+        """Compile C# in ``target``'s project (or against Unity's assemblies alone), in a
+        thread; a ``skipped`` report says why when there is no compiler to do it with."""
+        name = file_name or f"{main_class_name(code)}.cs"
+        return await asyncio.to_thread(self.workspace(target).check, code, name)
+
+    # --- a generation --------------------------------------------------------------------
+
     def check_prompt(self, prompt: str) -> None:
         """Raise a UsageError for an empty or over-long prompt (nothing is recorded for it)."""
         if not prompt.strip():
@@ -161,15 +213,39 @@ class Engine:
                 hint="Shorten it, or raise SPARK_MAX_PROMPT_CHARS.",
             )
 
-    async def resolve(self, request: GenerationRequest) -> tuple[str, str]:
-        """Pick provider and model for ``request``, or raise a SparkError saying what to fix."""
+    async def prepare(
+        self, request: GenerationRequest, *, refusal: GenerationRecorder | None = None
+    ) -> Plan:
+        """Resolve ``request`` once, or raise a SparkError saying what to fix.
+
+        An empty or over-long prompt is a mistake in the request and is never recorded; any
+        other refusal (unknown provider or model, missing key) is recorded through ``refusal``,
+        when given, as a failed generation (as :meth:`generate` records it) before it is raised.
+        """
         self.check_prompt(request.prompt)
-        name = request.provider or self.settings.default_provider or OFFLINE
+        try:
+            provider, model = await self._resolve(request)
+        except SparkError as exc:
+            self._clean(exc)
+            if refusal is not None:
+                await self.record_refusal(request, exc, refusal)
+            raise
+        workspace = self.workspace(request.target)
+        info = self.catalog.find(provider, model)
+        max_tokens = self.settings.max_output_tokens
+        if info is not None and info.max_output_tokens:
+            max_tokens = min(max_tokens, info.max_output_tokens)
+        options = StreamOptions(
+            system=self.system_prompt(workspace.target, request.prompt),
+            max_tokens=max_tokens,
+            temperature=self.settings.temperature,
+        )
+        return Plan(request, provider, model, options, workspace)
+
+    async def _resolve(self, request: GenerationRequest) -> tuple[str, str]:
+        name, model_id = self.models.requested(request.provider, request.model)
         self.catalog.provider(name)  # raises UsageError naming the known providers
         self.provider(name)  # raises ConfigError when the key or URL is missing
-        model_id = request.model
-        if model_id is None and name == self.settings.default_provider:
-            model_id = self.settings.default_model
         if model_id is None:
             return name, self.catalog.default_model(name).id
         known = self.catalog.find(name, model_id)
@@ -200,31 +276,15 @@ class Engine:
             self._workspaces[key] = Workspace(target, options)
         return self._workspaces[key]
 
-    def _options(
-        self, provider: str, model_id: str, workspace: Workspace, prompt: str
-    ) -> StreamOptions:
-        info = self.catalog.find(provider, model_id)
-        max_tokens = self.settings.max_output_tokens
-        if info is not None and info.max_output_tokens:
-            max_tokens = min(max_tokens, info.max_output_tokens)
-        return StreamOptions(
-            system=build_system_prompt(
-                unity_version=workspace.target.unity_version,
-                input_system=workspace.target.input_system,
-                project_context=workspace.prompt_context(prompt),
-            ),
-            max_tokens=max_tokens,
-            temperature=self.settings.temperature,
-        )
-
     async def generate(
         self,
-        request: GenerationRequest,
+        job: Plan | GenerationRequest,
         *,
         recorder: GenerationRecorder | None = None,
         stop: Stop | None = None,
     ) -> AsyncGenerator[Event]:
-        """Run one generation; see the module docstring for the order of events.
+        """Run one generation (a request is prepared first; its refusal is the final
+        ``ErrorEvent``); see the module docstring for the order of events.
 
         With a ``recorder``, ``start`` is awaited before the provider is called and ``finish``
         with the final event before it is yielded; if ``finish`` fails, the final event is an
@@ -233,7 +293,9 @@ class Engine:
         kind ``cancelled`` (or ``stop.reason``) and the figures so far. Recording runs shielded
         from cancellation; a failure of ``start`` is logged and the generation goes on.
         """
+        request = job.request if isinstance(job, Plan) else job
         run = GenerationRun(started=self._clock(), cost_of=self.catalog.cost)
+        run.provider, run.model = request.provider, request.model
         recording: Recording | None = None
         if recorder is not None:
             try:
@@ -245,8 +307,8 @@ class Engine:
         finished = False
         try:
             if recording is not None:
-                await recording.start(self.planned(request))
-            async with aclosing(self._generate(request, run)) as events:
+                await recording.start(job.start if isinstance(job, Plan) else self.planned(job))
+            async with aclosing(self._generate(job, run)) as events:
                 async for event in events:
                     if isinstance(event, DoneEvent | ErrorEvent):
                         finished = True
@@ -265,8 +327,7 @@ class Engine:
         self, request: GenerationRequest, error: SparkError, recorder: GenerationRecorder
     ) -> ErrorEvent:
         """Record a request refused before any provider call (unknown provider or model,
-        missing key) as a failed generation, as :meth:`generate` does; returns its event.
-        Adapters that check a request before streaming (the web app) call this."""
+        missing key) as a failed generation, as :meth:`generate` does; returns its event."""
         self._clean(error)
         recording = Recording(recorder, self._recordings)
         await recording.start(self.planned(request))
@@ -277,11 +338,8 @@ class Engine:
         return recorded
 
     def planned(self, request: GenerationRequest) -> GenerationStart:
-        """Provider and model as ``resolve`` will most likely pick them, without any I/O."""
-        provider = request.provider or self.settings.default_provider or OFFLINE
-        model = request.model
-        if model is None and provider == self.settings.default_provider:
-            model = self.settings.default_model
+        """Provider and model as :meth:`prepare` will most likely pick them, without any I/O."""
+        provider, model = self.models.requested(request.provider, request.model)
         if model is None:
             try:
                 model = self.catalog.default_model(provider).id
@@ -319,228 +377,124 @@ class Engine:
         error.hint = redact(error.hint, self.settings.secret_values())
 
     async def _generate(
-        self, request: GenerationRequest, run: GenerationRun
+        self, job: Plan | GenerationRequest, run: GenerationRun
     ) -> AsyncGenerator[Event]:
-        run.provider, run.model = request.provider, request.model
+        """The first reply, then repair rounds while errors remain, each through one step
+        (:meth:`_reply`); the best draft is the result."""
         try:
-            if request.resolved and request.provider and request.model:
-                provider_name, model_id = request.provider, request.model
-            else:
-                provider_name, model_id = await self.resolve(request)
+            plan = job if isinstance(job, Plan) else await self.prepare(job)
         except SparkError as exc:
             yield self._failure(run, exc)
             return
-        run.provider, run.model = provider_name, model_id
-        provider = self.provider(provider_name)
-        workspace = self.workspace(request.target)
-        options = self._options(provider_name, model_id, workspace, request.prompt)
-        messages = [*request.history, ChatMessage("user", request.prompt)]
-
-        try:
-            async with aclosing(
-                self._stream_with_retry(provider, messages, model_id, options, run, 0)
-            ) as stream:
-                async for event in stream:
-                    yield event
-        except AIError as exc:
-            yield self._failure(run, exc)
-            return
-        extracted = extract_code(run.reply)
-        if not extracted.code.strip():
-            yield self._failure(
-                run,
-                AIError(
-                    "The model answered without a C# script.",
-                    hint="Rephrase the prompt as a request for a Unity script.",
-                    provider=provider_name,
-                    kind=ErrorKind.NO_CODE,
-                    retryable=False,
-                ),
-            )
-            return
-        extracted, report = self._validate(extracted, workspace.target)
-        yield ValidationEvent(report)
-        compiled = await self._compile_step(workspace, extracted, request.destination)
-        if compiled is not None:
-            yield CompileEvent(compiled)
-
-        repair_rounds = 0
-        first_report = report
-        reply = run.reply
-        while (
-            report is not None
-            and _error_count(report, compiled)
-            and repair_rounds < self.settings.repair_rounds
-            and provider_name != OFFLINE
-        ):
-            repair_rounds += 1
-            findings = _findings(report, extracted.code, compiled)
-            yield RepairEvent(repair_rounds, findings)
-            repair_messages = [
-                *messages,
-                ChatMessage("assistant", reply),
-                ChatMessage("user", build_repair_prompt(findings)),
-            ]
+        run.provider, run.model = plan.provider, plan.model
+        messages = plan.messages
+        best: Draft | None = None
+        first: ValidationReport | None = None  # the first reply's report
+        rounds = 0
+        while True:
+            draft: Draft | None = None
             try:
-                async with aclosing(
-                    self._stream_with_retry(
-                        provider, repair_messages, model_id, options, run, repair_rounds
-                    )
-                ) as stream:
-                    async for event in stream:
-                        yield event
+                async with aclosing(self._reply(plan, messages, run, rounds)) as step:
+                    async for item in step:
+                        if isinstance(item, Draft):
+                            draft = item
+                        else:
+                            yield item
             except AIError as exc:
                 yield self._failure(run, exc)
                 return
-            candidate = extract_code(run.reply)
-            if not candidate.code.strip():
+            if best is None:
+                if draft is None:
+                    yield self._failure(run, _no_code(plan.provider))
+                    return
+                best, first = draft, draft.report
+            elif draft is not None and draft.errors <= best.errors:
+                best = draft
+            if (
+                draft is None  # a repair round without a script: keep the best one
+                or not best.errors
+                or rounds >= self.settings.repair_rounds
+                or plan.provider == OFFLINE
+            ):
                 break
-            candidate, candidate_report = self._validate(candidate, workspace.target)
-            yield ValidationEvent(candidate_report)
-            candidate_compiled = await self._compile_step(workspace, candidate, request.destination)
-            if candidate_compiled is not None:
-                yield CompileEvent(candidate_compiled)
-            if _error_count(candidate_report, candidate_compiled) <= _error_count(report, compiled):
-                extracted, report, reply = candidate, candidate_report, run.reply
-                compiled = candidate_compiled
+            rounds += 1
+            findings = best.findings()
+            yield RepairEvent(rounds, findings)
+            messages = [
+                *plan.messages,
+                ChatMessage("assistant", best.reply),
+                ChatMessage("user", build_repair_prompt(findings)),
+            ]
+        yield DoneEvent(self._result(plan, run, best, first if rounds else None, rounds))
 
-        result = GenerationResult(
-            provider=provider_name,
-            model=model_id,
-            reply=reply,
-            code=extracted.code,
-            class_name=extracted.class_name,
-            file_name=extracted.file_name,
+    async def _reply(
+        self, plan: Plan, messages: list[ChatMessage], run: GenerationRun, repair_round: int
+    ) -> AsyncGenerator[Event | Draft]:
+        """One reply, streamed with retries, then checked: extract, validate (with automatic
+        fixes), compile. Yields the events, then the :class:`Draft` (none when the reply holds
+        no script); raises the final AIError when no reply could be had."""
+        reply = stream_reply(
+            self.provider(plan.provider),
+            messages,
+            plan.model,
+            plan.options,
+            run,
+            repair_round=repair_round,
+            policy=self.policy,
+            sleep=self._sleep,
+            clean=self._clean,
+        )
+        try:
+            async with aclosing(reply) as stream:
+                async for event in stream:
+                    yield event
+        except AIError as exc:
+            if exc.kind is ErrorKind.NOT_FOUND and not exc.retryable:
+                exc.hint = self._suggestion(exc.provider, plan.model)
+            raise
+        script = drafts.extract(run.reply)
+        if script is None:
+            return
+        script, report = drafts.validate(script, plan.target)
+        yield ValidationEvent(report)
+        compiled = await drafts.compile_check(plan.workspace, script, plan.request.destination)
+        if compiled is not None:
+            yield CompileEvent(compiled)
+        yield Draft(run.reply, script, report, compiled)
+
+    def _result(
+        self,
+        plan: Plan,
+        run: GenerationRun,
+        best: Draft,
+        before: ValidationReport | None,
+        rounds: int,
+    ) -> GenerationResult:
+        return GenerationResult(
+            provider=plan.provider,
+            model=plan.model,
+            reply=best.reply,
+            code=best.script.code,
+            class_name=best.script.class_name,
+            file_name=best.script.file_name,
             usage=run.usage,
             cost_usd=run.cost(),
             duration_ms=round((self._clock() - run.started) * 1000),
             attempts=run.attempts,
             stop_reason=run.stop_reason,
-            validation=report,
-            repair_rounds=repair_rounds,
-            validation_before_repair=first_report if repair_rounds else None,
+            validation=best.report,
+            repair_rounds=rounds,
+            validation_before_repair=before,
             attempt_details=run.details(),
-            compile=compiled,
-        )
-        yield DoneEvent(result)
-
-    async def _stream_with_retry(
-        self,
-        provider: Provider,
-        messages: list[ChatMessage],
-        model_id: str,
-        options: StreamOptions,
-        run: GenerationRun,
-        repair_round: int,
-    ) -> AsyncGenerator[Event]:
-        """Stream one reply into ``run``, retrying per the policy; raise the final AIError.
-
-        Every call is noted in ``run`` as it goes (usage as the provider reports it), so a
-        failed, retried or cancelled call is still counted.
-        """
-        attempt = 0  # of this reply
-        while True:
-            attempt += 1
-            run.begin_call(repair_round)
-            parts: list[str] = []
-            try:
-                async for chunk in provider.stream(messages, model_id, options):
-                    if chunk.usage is not None:
-                        run.report_usage(chunk.usage)
-                    if chunk.final:
-                        run.stop_reason = chunk.stop_reason
-                    elif chunk.text and (text := storable(chunk.text)):
-                        parts.append(text)
-                        yield TokenEvent(text)
-            except AIError as exc:
-                self._clean(exc)
-                run.end_call(exc)
-                decision = self.policy.decide(exc, attempt)
-                if not decision.retry:
-                    raise self._final_error(exc, decision, attempt, model_id) from exc
-                run.retried()
-                yield RetryEvent(
-                    attempt=attempt + 1,
-                    max_attempts=self.policy.max_attempts,
-                    delay=decision.delay,
-                    error=exc,
-                )
-                await self._sleep(decision.delay)
-                continue
-            run.end_call()
-            run.reply = "".join(parts)
-            return
-
-    def _final_error(
-        self, error: AIError, decision: RetryDecision, attempts: int, model_id: str
-    ) -> AIError:
-        message, hint = error.message, error.hint
-        if decision.reason == "exhausted":
-            message = f"{message} Gave up after {attempts} attempts."
-        elif decision.reason == "retry_after_too_long":
-            wait = error.retry_after or 0
-            message = (
-                f"{message} Rate limited for {wait:g} s, longer than SPARK waits "
-                f"({self.policy.max_delay:g} s)."
-            )
-            hint = f"Try again in {wait:g} s."
-        elif error.kind is ErrorKind.NOT_FOUND and model_id:
-            hint = self._suggestion(error.provider, model_id)
-        return AIError(
-            message,
-            hint=hint,
-            provider=error.provider,
-            kind=error.kind,
-            retryable=error.retryable,
-            status=error.status,
-            error_type=error.error_type,
-            error_code=error.error_code,
-            request_id=error.request_id,
-            retry_after=error.retry_after,
+            compile=best.compiled,
         )
 
-    def _validate(self, script: ExtractedCode, target: UnityTarget) -> tuple[ExtractedCode, Any]:
-        """Validate the script and apply the validator's automatic fixes before anything else
-        looks at it: a finding fixed here costs no repair round (the report lists the fixes)."""
-        from spark.unity.fixer import check_generated
 
-        return check_generated(
-            script,
-            unity_version=target.unity_version,
-            input_system=target.input_system,
-        )
-
-    async def _compile_step(
-        self,
-        workspace: Workspace,
-        script: ExtractedCode,
-        destination: ProjectDestination | None,
-    ) -> Any:
-        """Compile the script in the target's project (in a thread: it runs a compiler); None
-        when there is nothing to compile against. A failure of the check itself is logged and
-        never fails the generation."""
-        if not workspace.may_compile():
-            return None
-        path = destination.path_for(script.file_name) if destination is not None else None
-        try:
-            return await asyncio.to_thread(workspace.compile, script.code, script.file_name, path)
-        except Exception:
-            log.exception("the compile check failed; the script is kept without it")
-            return None
-
-
-def _error_count(report: Any, compiled: Any) -> int:
-    """Errors the repair round should fix: the validator's and the compiler's."""
-    return len(report.errors) + (len(compiled.errors) if compiled is not None else 0)
-
-
-def _findings(report: Any, code: str, compiled: Any = None) -> str:
-    from spark.unity.compile import format_for_repair as compile_findings
-    from spark.unity.validator import format_for_repair
-
-    parts = []
-    if report.errors or report.warnings or compiled is None or not compiled.errors:
-        parts.append(str(format_for_repair(report, code)))
-    if compiled is not None and compiled.errors:
-        parts.append(compile_findings(compiled))
-    return "\n\n".join(parts)
+def _no_code(provider: str) -> AIError:
+    return AIError(
+        "The model answered without a C# script.",
+        hint="Rephrase the prompt as a request for a Unity script.",
+        provider=provider,
+        kind=ErrorKind.NO_CODE,
+        retryable=False,
+    )

@@ -6,7 +6,13 @@ short timeout (``SPARK_MODELS_TIMEOUT``), and the answer is cached for ``models_
 time-to-live, not one per request. A failure falls back to the catalog alone (logged, never
 raised), so a flaky ``/v1/models`` never blocks a generation or a model dropdown. Concurrent
 askers for one provider share a single request. Generations resolve a model that is in the
-catalog without asking at all (``Engine.resolve``).
+catalog without asking at all (``Engine.prepare``).
+
+The directory also answers the model questions of every adapter (through ``Engine.models``):
+:meth:`ModelDirectory.overview` (providers, availability and models, for ``spark models``,
+``GET /api/models``, the chat page and MCP's ``list_models``), :meth:`ModelDirectory.requested`
+(the configured defaults, without I/O) and :meth:`ModelDirectory.default_choice` (what a user
+starts with).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from spark.catalog import Catalog, ModelInfo
@@ -39,6 +45,27 @@ class ModelListing:
             if model.id == model_id or model_id in model.aliases:
                 return model
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderModels:
+    """One provider as adapters show it: whether it can be used (else what to set) and its
+    models (``live``: the provider's own list was merged in)."""
+
+    id: str
+    display_name: str
+    available: bool
+    how_to_enable: str  # the catalog's words: "set ANTHROPIC_API_KEY to enable"
+    live: bool
+    models: tuple[ModelInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """The provider and model a user starts with."""
+
+    provider: str
+    model: str
 
 
 class ModelDirectory:
@@ -67,6 +94,63 @@ class ModelDirectory:
             return ModelListing(provider, tuple(self._catalog.models(provider)), live=False)
         merged = self._catalog.merge_live(provider, live_ids)
         return ModelListing(provider, tuple(merged), live=True)
+
+    def available(self, provider: str | None) -> bool:
+        """Whether ``provider`` is in the catalog and configured (its key or URL is set)."""
+        return (
+            provider is not None
+            and any(p.id == provider for p in self._catalog.providers)
+            and is_available(provider, self._settings)
+        )
+
+    def available_providers(self) -> list[str]:
+        """The providers that can be used now, in the catalog's order."""
+        return [p.id for p in self._catalog.providers if self.available(p.id)]
+
+    async def overview(self, provider: str | None = None) -> list[ProviderModels]:
+        """Every provider of the catalog (or only ``provider``: UsageError if unknown) with
+        its availability and merged model list."""
+        names = [provider] if provider is not None else [p.id for p in self._catalog.providers]
+        overview = []
+        for name in names:
+            info = self._catalog.provider(name)
+            listing = await self.listing(info.id)
+            overview.append(
+                ProviderModels(
+                    id=info.id,
+                    display_name=info.display_name,
+                    available=self.available(info.id),
+                    how_to_enable=info.needs,
+                    live=listing.live,
+                    models=listing.models,
+                )
+            )
+        return overview
+
+    def requested(self, provider: str | None, model: str | None) -> tuple[str, str | None]:
+        """Provider and model as asked, the configured defaults filled in (no I/O):
+        ``SPARK_DEFAULT_PROVIDER`` (else offline), and ``SPARK_DEFAULT_MODEL`` for that
+        provider; a None model stands for the provider's default in the catalog."""
+        name = provider or self._settings.default_provider or OFFLINE
+        if model is None and name == self._settings.default_provider:
+            model = self._settings.default_model
+        return name, model
+
+    async def default_choice(
+        self, saved_provider: str | None = None, saved_models: Mapping[str, str] | None = None
+    ) -> Choice:
+        """What to preselect for a user: their saved choice when that provider is still
+        available and knows that model; else the configured default when available; else the
+        offline templates. The model falls back to the provider's default."""
+        if saved_provider is not None and self.available(saved_provider):
+            provider, model = saved_provider, (saved_models or {}).get(saved_provider)
+        else:
+            provider, model = self.requested(None, None)
+            if not self.available(provider):
+                provider, model = OFFLINE, None
+        if model is not None and (await self.listing(provider)).find(model) is None:
+            model = None
+        return Choice(provider, model or self._catalog.default_model(provider).id)
 
     def _cached(self, provider: str) -> tuple[bool, tuple[str, ...] | None]:
         entry = self._cache.get(provider)

@@ -5,7 +5,7 @@ Databases and encoders refuse two things a decoded JSON string may hold: the NUL
 as UTF-8, so neither SQLite, PostgreSQL, a file nor an HTTP response can take them). SPARK
 **removes NUL characters** and **replaces each lone surrogate with U+FFFD** (the replacement
 character, ``�``); a surrogate pair that arrived as two code points is joined into its
-character. Nothing else is changed.
+character. Nothing else is changed. :func:`redact` takes configured secrets out of a message.
 """
 
 from __future__ import annotations
@@ -22,4 +22,14 @@ def storable(text: str) -> str:
     if _SURROGATE.search(text):
         # UTF-16 joins valid pairs; decoding with "replace" turns lone halves into U+FFFD.
         text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
+
+
+def redact(text: str | None, secrets: list[str]) -> str | None:
+    """Replace every configured secret in ``text``."""
+    if text is None:
+        return None
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
     return text

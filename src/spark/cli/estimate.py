@@ -1,6 +1,6 @@
 """``spark estimate``: what a generation would cost on each model, before running it.
 
-Only the signature lives at module level; the catalog, the prompts and Rich load on use.
+Only the signature lives at module level; the engine (``Engine.estimate``) and Rich load on use.
 """
 
 from __future__ import annotations
@@ -34,28 +34,18 @@ def estimate(
     """Estimate the cost of PROMPT on every model, cheapest first (token counts estimated)."""
     import json
 
-    from spark.catalog import load_catalog
     from spark.cli.common import fail, settings_or_exit, stdout_console
     from spark.errors import SparkError
-    from spark.estimate import DEFAULT_OUTPUT_TOKENS, estimate_costs, report_json
-    from spark.providers import available_providers
-    from spark.unity.prompts import build_system_prompt
+    from spark.estimate import DEFAULT_OUTPUT_TOKENS, report_json
+    from spark.generation import Engine
 
     settings = settings_or_exit(debug)
     try:
-        catalog = load_catalog()
-        if provider is not None:
-            catalog.provider(provider)  # an unknown name is a clear error
-        report = estimate_costs(
-            catalog=catalog,
+        report = Engine(settings).estimate(  # builds no provider: nothing to close
             prompt=prompt,
             prompt_tokens=prompt_tokens,
             output_tokens=DEFAULT_OUTPUT_TOKENS if output_tokens is None else output_tokens,
-            system_prompt=build_system_prompt(
-                unity_version=settings.unity_version, input_system=settings.input_system
-            ),
-            available=available_providers(settings),
-            providers=None if provider is None else [provider],
+            provider=provider,
         )
     except SparkError as exc:
         fail(exc, debug=debug, json_output=json_output)

@@ -35,7 +35,7 @@ def history(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=500, help="Rows.")] = 20,
     search: Annotated[
-        str | None, typer.Option("--search", "-s", help="Only prompts or classes with this.")
+        str | None, typer.Option("--search", "-s", help="Only prompts, classes or code with this.")
     ] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print machine-readable JSON (with the code).")
@@ -56,7 +56,7 @@ def history(
         return
 
     async def work(settings: Settings) -> list[GenerationRecord]:
-        from spark.db.history import list_generations
+        from spark.db.history import HistoryFilters, list_generations
         from spark.db.local import open_cli_database
 
         async with (
@@ -64,7 +64,10 @@ def history(
             local.database.session(user_id=local.user_id) as session,
         ):
             page = await list_generations(
-                session=session, user_id=local.user_id, limit=limit, search=search
+                session=session,
+                user_id=local.user_id,
+                filters=HistoryFilters(search=search),
+                limit=limit,
             )
         return page.items
 

@@ -72,19 +72,13 @@ def models(
 
 async def _collect(settings: Settings, only: str | None) -> list[dict[str, Any]]:
     from spark.generation import Engine
-    from spark.providers import PROVIDERS, is_available
 
     async with Engine(settings) as engine:
-        names = [engine.catalog.provider(only).id] if only else list(PROVIDERS)
-        rows: list[dict[str, Any]] = []
-        for name in names:
-            listing = await engine.models.listing(name)
-            available = is_available(name, settings)
-            rows.extend(
-                _row(model, available, engine.catalog.provider(name).needs, listing.live)
-                for model in listing.models
-            )
-        return rows
+        return [
+            _row(model, provider.available, provider.how_to_enable, provider.live)
+            for provider in await engine.models.overview(only)
+            for model in provider.models
+        ]
 
 
 def _row(model: ModelInfo, available: bool, how: str, live: bool) -> dict[str, Any]:

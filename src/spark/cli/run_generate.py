@@ -1,5 +1,8 @@
 """The work behind ``spark generate``: run the engine, show the stream, write the file.
 
+``Engine.generate(request)`` prepares the request (a refusal is the final error event, recorded
+like the web app's) and runs it; the events drive the live display, the final one the file.
+
 Imported only when the command runs, so other commands start fast."""
 
 from __future__ import annotations

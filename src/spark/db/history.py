@@ -5,7 +5,8 @@
 its rows ``running``; :func:`interrupt_abandoned_generations`, called when a process starts,
 marks them ``interrupted`` - only rows whose process is gone (same host, pid no longer alive)
 or that have run for longer than any generation can (other hosts), so that several instances
-can share one database. Listing, search and deletion act on one user's rows only.
+can share one database. Listing, search (:class:`HistoryFilters`, the same for the web app,
+the CLI and MCP) and deletion act on one user's rows only.
 
 Every text written here goes through :func:`spark.text.storable` first (NUL removed, lone
 surrogates replaced), so text from a provider can never make a write fail.
@@ -17,7 +18,7 @@ import os
 import socket
 import sys
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -138,53 +139,70 @@ def _storable(value: Any) -> Any:
     return value
 
 
-def _filtered(
-    query: Select[Any],
-    user_id: int,
-    search: str | None,
-    status: str | None,
-    conversation_id: str | None,
-) -> Select[Any]:
-    query = query.where(GenerationRecord.user_id == user_id)
-    if search:
-        query = query.where(
-            or_(
-                GenerationRecord.prompt.icontains(search, autoescape=True),
-                GenerationRecord.class_name.icontains(search, autoescape=True),
+@dataclass(frozen=True, slots=True)
+class HistoryFilters:
+    """What a history list is narrowed to (every field optional): the one search every adapter
+    offers. ``search`` matches the prompt, the class name or the generated code (case-blind,
+    LIKE wildcards taken literally); dates are UTC days, both ends included."""
+
+    provider: str | None = None
+    model: str | None = None
+    status: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    search: str | None = None
+    conversation_id: str | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether anything narrows the list."""
+        return any(getattr(self, item.name) for item in fields(self))
+
+    def where(self, query: Select[Any], user_id: int) -> Select[Any]:
+        """``query`` narrowed to the user's rows that pass these filters."""
+        h = GenerationRecord
+        query = query.where(h.user_id == user_id)
+        if self.provider:
+            query = query.where(h.provider == self.provider)
+        if self.model:
+            query = query.where(h.model == self.model)
+        if self.status:
+            query = query.where(h.status == self.status)
+        if self.conversation_id:
+            query = query.where(h.conversation_id == self.conversation_id)
+        if self.date_from:
+            query = query.where(h.created_at >= datetime.combine(self.date_from, time(), UTC))
+        if self.date_to and self.date_to < date.max:  # the last day there is has no end
+            end = datetime.combine(self.date_to + timedelta(days=1), time(), UTC)
+            query = query.where(h.created_at < end)
+        search = (self.search or "").strip()
+        if search:
+            query = query.where(
+                or_(
+                    h.prompt.icontains(search, autoescape=True),
+                    h.class_name.icontains(search, autoescape=True),
+                    h.generated_code.icontains(search, autoescape=True),
+                )
             )
-        )
-    if status:
-        query = query.where(GenerationRecord.status == status)
-    if conversation_id:
-        query = query.where(GenerationRecord.conversation_id == conversation_id)
-    return query
+        return query
 
 
 async def list_generations(
     *,
     session: AsyncSession,
     user_id: int,
+    filters: HistoryFilters | None = None,
     limit: int = 20,
     offset: int = 0,
-    search: str | None = None,
-    status: str | None = None,
-    conversation_id: str | None = None,
 ) -> HistoryPage:
-    """A page of the user's generations, newest first; ``search`` matches prompt or class."""
+    """A page of the user's generations that pass ``filters``, newest first."""
+    filters = filters or HistoryFilters()
     limit = max(1, min(limit, 500))
     offset = max(0, offset)
-    rows = select(GenerationRecord).order_by(
-        GenerationRecord.created_at.desc(), GenerationRecord.id.desc()
-    )
-    rows = _filtered(rows, user_id, search, status, conversation_id).limit(limit).offset(offset)
-    count = _filtered(
-        select(func.count()).select_from(GenerationRecord),
-        user_id,
-        search,
-        status,
-        conversation_id,
-    )
-    items = list((await session.execute(rows)).scalars())
+    h = GenerationRecord
+    rows = filters.where(select(h), user_id).order_by(h.created_at.desc(), h.id.desc())
+    count = filters.where(select(func.count()).select_from(h), user_id)
+    items = list((await session.execute(rows.limit(limit).offset(offset))).scalars())
     total = int((await session.execute(count)).scalar_one())
     return HistoryPage(items=items, total=total, limit=limit, offset=offset)
 

@@ -1,5 +1,7 @@
-"""The history recorder: the orchestrator's :class:`~spark.generation.GenerationRecorder` for
-the database.
+"""The history recorder: a :class:`~spark.recording.GenerationRecorder` that writes the database.
+
+Storage sits below the service: this module knows the recorder protocol and the events
+(:mod:`spark.recording`, :mod:`spark.events`), never :mod:`spark.generation`.
 
 One ``HistoryRecorder`` per generation: ``start`` writes the ``running`` row, ``finish`` turns
 the final ``DoneEvent`` / ``ErrorEvent`` into the row's outcome. Each call is its own short

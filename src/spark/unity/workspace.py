@@ -1,10 +1,11 @@
 """A target and what is derived from its project, built when first needed and then reused.
 
-The generation engine asks a :class:`Workspace` three things: the system prompt's project
-section for a prompt (:meth:`prompt_context`), and a compile check of a generated script
-(:meth:`compile`). The script index is reloaded for each prompt (cheap: it is cached per file by
-modification time) so a long-running server sees new classes; the compiler and reference set are
-found once per workspace.
+The generation engine asks a :class:`Workspace` for the system prompt's project section for a
+prompt (:meth:`prompt_context`) and a compile check of a generated script (:meth:`compile`,
+which skips quietly; :meth:`check` is the explicit check that says why it could not compile).
+The script index is reloaded for each prompt (cheap: it is cached per file by modification
+time) so a long-running server sees new classes; the compiler and reference set are found once
+per workspace.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spark.unity.compile import CheckedScript, CompileEnvironment, CompileReport
-from spark.unity.compile import prepare_environment as _prepare_environment
 from spark.unity.project_scripts import ScriptIndex, load_script_index
 from spark.unity.target import UnityTarget
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the compile check loads when a script is first compiled
     from spark.config import Settings
+    from spark.unity.compile import CompileEnvironment, CompileReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +64,12 @@ class Workspace:
 
     def prompt_context(self, prompt: str) -> str | None:
         """The system prompt's section on the project, most relevant types first."""
-        from spark.unity.project_summary import summarise_types
-        from spark.unity.prompts import project_prompt
-
         project = self.target.project
         if project is None:
             return None
+        from spark.unity.project_summary import summarise_types
+        from spark.unity.prompts import project_prompt
+
         index = self.index()
         summary = (
             summarise_types(index, prompt, budget_tokens=self.options.context_tokens)
@@ -80,9 +80,11 @@ class Workspace:
 
     def environment(self) -> CompileEnvironment:
         """The compiler and references for this target, found on first use."""
+        from spark.unity.compile import prepare_environment
+
         with self._lock:
             if self._environment is None:
-                self._environment = _prepare_environment(
+                self._environment = prepare_environment(
                     cache_dir=self.options.cache_dir / "compile",
                     project=self.target.project,
                     index=self.index(),
@@ -106,9 +108,16 @@ class Workspace:
         it against (no project, and no compiler with Unity references) or checks are off."""
         if not self.may_compile():
             return None
-        environment = self.environment()
-        if self.target.project is None and not environment.can_compile:
+        if self.target.project is None and not self.environment().can_compile:
             return None
+        return self.check(code, file_name, path)
+
+    def check(self, code: str, file_name: str, path: Path | None = None) -> CompileReport:
+        """Compile a script in the project (or against Unity's assemblies alone), whatever
+        the settings say; without a compiler the report is ``skipped`` and its note says why."""
+        from spark.unity.compile import CheckedScript
+
+        environment = self.environment()
         if self.target.project is not None:  # classes added since: for the name collision check
             environment = replace(environment, index=self.index())
         return environment.check([CheckedScript(file_name, code, path)])

@@ -28,7 +28,6 @@ from spark.config import Settings, load_settings
 from spark.db import Database
 from spark.db.local import retention_loop
 from spark.generation import Engine
-from spark.providers import available_providers
 from spark.web.auth import SESSION_LIFETIME, NotSignedIn, sign_in_url
 from spark.web.conversations import DatabaseConversationStore
 from spark.web.deps import ReadyDatabase, WebState
@@ -65,7 +64,7 @@ result with `"stream": false`. Errors are JSON: `{"error": {"kind", "message", "
 
 async def _warm_up(engine: Engine) -> None:
     """Load the configured providers' SDKs and model lists before the first page asks."""
-    for name in available_providers(engine.settings):
+    for name in engine.models.available_providers():
         try:
             await engine.models.listing(name)
         except Exception as exc:  # a warm-up never fails anything: the page reports problems

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from spark.db import Database
-from spark.db.history import get_generation, list_generations
+from spark.db.history import HistoryFilters, get_generation, list_generations
 from spark.db.models import GenerationRecord, GenerationStatus
 from spark.db.recorder import HistoryRecorder
-from spark.providers.base import ChatMessage
+from spark.generation import ChatMessage
 from spark.recording import GenerationStart
 
 # Turns sent back to the model as context: the latest script matters, old ones cost tokens.
@@ -58,7 +58,8 @@ class Conversation:
 
 class WebRecorder(HistoryRecorder):
     """A history recorder whose row is written before the stream starts (so the ``start``
-    event can name the generation); the engine's own ``start`` call then does nothing."""
+    event can name the generation): its first ``start`` writes the row, later ones (the
+    engine's own) do nothing."""
 
     async def start(self, started: GenerationStart) -> None:
         if self.record_id is None:
@@ -76,9 +77,7 @@ class ConversationStore(Protocol):
 
     async def find_turn(self, *, owner: int, generation_id: str) -> Turn | None: ...
 
-    async def begin(
-        self, *, owner: int, conversation_id: str, started: GenerationStart
-    ) -> WebRecorder: ...
+    def recorder(self, *, owner: int, conversation_id: str) -> WebRecorder: ...
 
 
 def _turn(record: GenerationRecord) -> Turn:
@@ -103,7 +102,10 @@ class DatabaseConversationStore:
     async def get(self, *, owner: int, conversation_id: str) -> Conversation | None:
         async with self.database.session(user_id=owner) as session:
             page = await list_generations(
-                session=session, user_id=owner, conversation_id=conversation_id, limit=50
+                session=session,
+                user_id=owner,
+                filters=HistoryFilters(conversation_id=conversation_id),
+                limit=50,
             )
         if not page.items:
             return None
@@ -121,10 +123,7 @@ class DatabaseConversationStore:
             return None
         return _turn(record)
 
-    async def begin(
-        self, *, owner: int, conversation_id: str, started: GenerationStart
-    ) -> WebRecorder:
-        """The recorder of a new generation, its ``running`` row already written."""
-        recorder = WebRecorder(self.database, user_id=owner, conversation_id=conversation_id)
-        await recorder.start(started)
-        return recorder
+    def recorder(self, *, owner: int, conversation_id: str) -> WebRecorder:
+        """The recorder of a new generation in the conversation (its row is written by its
+        first ``start``)."""
+        return WebRecorder(self.database, user_id=owner, conversation_id=conversation_id)

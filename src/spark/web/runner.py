@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import aclosing, suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -33,13 +33,16 @@ from spark.events import (
     TokenEvent,
     ValidationEvent,
 )
-from spark.generation import Engine, GenerationRequest, Stop
+from spark.generation import Engine, Plan, Stop
 from spark.usage import Usage
 from spark.web.auth import WebUser
 from spark.web.conversations import WebRecorder
 from spark.web.errors import error_detail
 from spark.web.highlight import highlight_csharp
 from spark.web.shutdown import ShutdownNotice
+
+if TYPE_CHECKING:
+    from spark.unity.report import ValidationReport
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +65,13 @@ def usage_payload(usage: Usage) -> Payload:
     }
 
 
-def _report(report: Any) -> Payload | None:
-    return None if report is None else dict(report.to_dict())
+def _report(report: ValidationReport | None) -> Payload | None:
+    return None if report is None else report.to_dict()
 
 
 class WebGeneration:
-    """Runs ``request`` for ``user`` in ``conversation_id``; iterate :meth:`events` once."""
+    """Runs ``plan`` (from ``Engine.prepare``) for ``user`` in ``conversation_id``; iterate
+    :meth:`events` once."""
 
     def __init__(
         self,
@@ -76,14 +80,14 @@ class WebGeneration:
         recorder: WebRecorder,
         user: WebUser,
         conversation_id: str,
-        request: GenerationRequest,
+        plan: Plan,
         shutdown: ShutdownNotice | None = None,
     ) -> None:
         self.engine = engine
         self.recorder = recorder
         self.user = user
         self.conversation_id = conversation_id
-        self.request = request
+        self.plan = plan
         self.shutdown = shutdown or ShutdownNotice()
         self.generation_id = recorder.generation_id
         self.retries: list[str] = []
@@ -92,8 +96,8 @@ class WebGeneration:
         return {
             "conversation_id": self.conversation_id,
             "generation_id": self.generation_id,
-            "provider": self.request.provider,
-            "model": self.request.model,
+            "provider": self.plan.provider,
+            "model": self.plan.model,
         }
 
     async def events(self) -> AsyncIterator[tuple[str, Payload]]:
@@ -124,7 +128,7 @@ class WebGeneration:
         ``error`` event the engine recorded instead."""
         try:
             async with aclosing(
-                self.engine.generate(self.request, recorder=self.recorder, stop=stop)
+                self.engine.generate(self.plan, recorder=self.recorder, stop=stop)
             ) as stream:
                 async for event in stream:
                     queue.put_nowait(await self._payload(event))
@@ -142,7 +146,7 @@ class WebGeneration:
         stop.reason = AIError(
             "The server is shutting down, so this generation was stopped.",
             hint="Try again in a moment.",
-            provider=self.request.provider or "",
+            provider=self.plan.provider,
             kind=ErrorKind.SHUTDOWN,
             retryable=True,
         )

@@ -1,29 +1,24 @@
 """The usage dashboard: ``/api/stats``, ``/api/stats/series``, the ``/dashboard`` page and the
 charts' stylesheet.
 
-Figures come from :func:`spark.db.stats.generation_stats` (one grouped query); the token split
-(input / output / cache) is one more sum over the same index range. Admins also see the team
-view from :func:`spark.db.stats.team_stats`, the one path across users' rows (read from the
-daily usage rollup, :mod:`spark.db.rollup`).
+Figures come from :func:`spark.db.usage.usage_report` (the statistics, the token split and, for
+admins, the team view: the one path across users' rows, read from the daily usage rollup,
+:mod:`spark.db.rollup`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import func, select
 
 from spark import __version__
 from spark.charts import chart_stylesheet, dashboard_charts
 from spark.db import Database
-from spark.db.models import GenerationRecord
-from spark.db.stats import GenerationStats, TeamStats, generation_stats, team_stats
-from spark.db.types import utc_now
+from spark.db.stats import GenerationStats
+from spark.db.usage import UsageReport, usage_report
 from spark.web.auth import CurrentUser, WebUser
 from spark.web.deps import DatabaseDep, TemplatesDep
 from spark.web.errors import ApiError
@@ -40,43 +35,16 @@ MAX_DAYS = 3650
 Days = Annotated[int, Query(ge=1, le=MAX_DAYS, description="The window, in days back.")]
 
 
-@dataclass(frozen=True, slots=True)
-class TokenSplit:
-    input: int = 0
-    output: int = 0
-    cache_read: int = 0
-    cache_write: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Usage:
-    stats: GenerationStats
-    tokens: TokenSplit
-    team: TeamStats | None
-
-
-async def usage(database: Database, user: WebUser, days: int, *, team: bool) -> Usage:
+async def usage(database: Database, user: WebUser, days: int, *, team: bool) -> UsageReport:
     """The user's figures over ``days`` (and the team's, for an admin when ``team``)."""
-    now = utc_now()
-    h = GenerationRecord
-    split = select(
-        func.coalesce(func.sum(h.input_tokens), 0),
-        func.coalesce(func.sum(h.output_tokens), 0),
-        func.coalesce(func.sum(h.cache_read_tokens), 0),
-        func.coalesce(func.sum(h.cache_write_tokens), 0),
-    ).where(h.user_id == user.id, h.created_at >= now - timedelta(days=days))
     async with database.session(user_id=user.id, read_only=True) as session:
-        stats = await generation_stats(session=session, user_id=user.id, days_back=days, now=now)
-        row = (await session.execute(split)).one()
-        team_figures = (
-            await team_stats(
-                session=session, admin_id=user.id, days_back=days, now=now, top=TEAM_ROWS
-            )
-            if team and user.is_admin
-            else None
+        return await usage_report(
+            session=session,
+            user_id=user.id,
+            days_back=days,
+            team=team and user.is_admin,
+            top=TEAM_ROWS,
         )
-    tokens = TokenSplit(*(int(v) for v in row))
-    return Usage(stats=stats, tokens=tokens, team=team_figures)
 
 
 def _failure_rate(stats: GenerationStats) -> Decimal:
@@ -86,7 +54,7 @@ def _failure_rate(stats: GenerationStats) -> Decimal:
     return Decimal(100) - stats.success_rate
 
 
-def stats_json(figures: Usage) -> dict[str, Any]:
+def stats_json(figures: UsageReport) -> dict[str, Any]:
     s = figures.stats
     return {
         "days": s.days_back,
@@ -97,10 +65,10 @@ def stats_json(figures: Usage) -> dict[str, Any]:
         "success_rate": str(s.success_rate),
         "failure_rate": str(_failure_rate(s)),
         "total_tokens": s.total_tokens,
-        "input_tokens": figures.tokens.input,
-        "output_tokens": figures.tokens.output,
-        "cache_read_tokens": figures.tokens.cache_read,
-        "cache_write_tokens": figures.tokens.cache_write,
+        "input_tokens": figures.tokens.input_tokens,
+        "output_tokens": figures.tokens.output_tokens,
+        "cache_read_tokens": figures.tokens.cache_read_tokens,
+        "cache_write_tokens": figures.tokens.cache_write_tokens,
         "total_cost_usd": str(s.total_cost_usd),
         "avg_generation_ms": s.avg_generation_ms,
         "provider_counts": s.provider_counts,

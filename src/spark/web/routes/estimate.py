@@ -2,7 +2,7 @@
 
 A prompt (or its expected size in tokens) and an expected output length give the estimated cost
 on every model of the catalog, side by side, cheapest marked, each price with the date it was
-checked (:func:`spark.estimate.estimate_costs`; SPARK's system prompt is added to the input).
+checked (``Engine.estimate``: SPARK's system prompt is added to the input).
 """
 
 from __future__ import annotations
@@ -13,13 +13,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from spark import __version__
-from spark.config import Settings
-from spark.estimate import DEFAULT_OUTPUT_TOKENS, CostReport, estimate_costs, report_json
-from spark.generation import Engine
-from spark.providers import available_providers
-from spark.unity.prompts import build_system_prompt
+from spark.estimate import DEFAULT_OUTPUT_TOKENS, report_json
 from spark.web.auth import CurrentUser
-from spark.web.deps import EngineDep, SettingsDep, TemplatesDep
+from spark.web.deps import EngineDep, TemplatesDep
 from spark.web.errors import ApiError
 from spark.web.params import MAX_QUERY_PROMPT_CHARS
 from spark.web.routing import SparkRoute
@@ -40,32 +36,6 @@ OutputTokens = Annotated[
 ]
 
 
-def _report(
-    engine: Engine,
-    settings: Settings,
-    prompt: str | None,
-    prompt_tokens: int | None,
-    output_tokens: int,
-) -> CostReport:
-    if prompt and len(prompt) > settings.max_prompt_chars:
-        raise ApiError(
-            422,
-            "invalid_request",
-            f"The prompt is longer than {settings.max_prompt_chars} characters.",
-            "Pass prompt_tokens instead.",
-        )
-    return estimate_costs(
-        catalog=engine.catalog,
-        prompt=prompt,
-        prompt_tokens=prompt_tokens,
-        output_tokens=output_tokens,
-        system_prompt=build_system_prompt(
-            unity_version=settings.unity_version, input_system=settings.input_system
-        ),
-        available=available_providers(settings),
-    )
-
-
 @router.get(
     "/api/estimate",
     summary="Estimated cost of a job on every model",
@@ -76,21 +46,21 @@ def _report(
 )
 async def read_estimate(
     engine: EngineDep,
-    settings: SettingsDep,
     user: CurrentUser,
     prompt: PromptText = None,
     prompt_tokens: PromptTokens = None,
     output_tokens: OutputTokens = DEFAULT_OUTPUT_TOKENS,
 ) -> dict[str, Any]:
     """Every model's estimated cost, cheapest first (unknown prices last, as null)."""
-    return report_json(_report(engine, settings, prompt, prompt_tokens, output_tokens))
+    return report_json(
+        engine.estimate(prompt=prompt, prompt_tokens=prompt_tokens, output_tokens=output_tokens)
+    )
 
 
 @router.get("/estimate", response_class=HTMLResponse, include_in_schema=False)
 async def estimate_page(
     request: Request,
     engine: EngineDep,
-    settings: SettingsDep,
     templates: TemplatesDep,
     user: CurrentUser,
     prompt: PromptText = None,
@@ -99,12 +69,10 @@ async def estimate_page(
 ) -> Response:
     tokens_in = _count(prompt_tokens, "prompt_tokens")
     tokens_out = _count(output_tokens, "output_tokens")
-    report = _report(
-        engine,
-        settings,
-        prompt,
-        tokens_in,
-        DEFAULT_OUTPUT_TOKENS if tokens_out is None else tokens_out,
+    report = engine.estimate(
+        prompt=prompt,
+        prompt_tokens=tokens_in,
+        output_tokens=DEFAULT_OUTPUT_TOKENS if tokens_out is None else tokens_out,
     )
     return templates.TemplateResponse(
         request,

@@ -1,11 +1,12 @@
 """``POST /api/generate``: a prompt in, a Server-Sent Events stream (or one JSON result) out.
 
 Everything a request can get wrong (JSON, prompt, provider, model, key, conversation) is checked
-before the stream starts, so it is answered with a 4xx and SPARK's error body; once the stream
-has started, failures arrive as an ``error`` event. Stream events, each ``data`` a JSON object:
-``start`` (conversation and generation ids), ``token``, ``retry`` (the preview must clear),
-``repair``, ``validation``, and one final ``done`` or ``error`` (kind ``shutdown`` when the
-server stops meanwhile).
+before the stream starts (``Engine.prepare`` resolves the request once into the ``Plan`` that
+the history row, the ``start`` event and the generation share), so it is answered with a 4xx
+and SPARK's error body; once the stream has started, failures arrive as an ``error`` event.
+Stream events, each ``data`` a JSON object: ``start`` (conversation and generation ids),
+``token``, ``retry`` (the preview must clear), ``repair``, ``validation``, ``compile``, and one
+final ``done`` or ``error`` (kind ``shutdown`` when the server stops meanwhile).
 
 As in the CLI, a request refused for an unknown provider or model or a missing key is recorded
 in the history as a failed generation (it still gets its 4xx); a bad prompt or an unknown
@@ -23,11 +24,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from fastapi.sse import EventSourceResponse, format_sse_event
 
-from spark.errors import SparkError
-from spark.generation import GenerationRequest
-from spark.providers.base import ChatMessage
-from spark.recording import GenerationStart
-from spark.unity.prompts import SYSTEM_PROMPT_VERSION
+from spark.generation import ChatMessage, GenerationRequest
 from spark.web.auth import CurrentUser
 from spark.web.conversations import new_id
 from spark.web.deps import ConversationsDep, EngineDep, ShutdownDep
@@ -124,32 +121,23 @@ async def generate(
                 "Start a new script.",
             )
         history = conversation.history()
-    draft = GenerationRequest(
-        prompt=body.prompt, provider=body.provider, model=body.model, history=history
-    )
-    engine.check_prompt(body.prompt)  # a bad prompt: 422 and no history row
     conversation_id = conversation.id if conversation is not None else new_id("c")
-    try:
-        provider, model = await engine.resolve(draft)  # SparkError → 4xx before any streaming
-    except SparkError as exc:
-        refused = await conversations.begin(
-            owner=user.id, conversation_id=conversation_id, started=engine.planned(draft)
-        )
-        await engine.record_refusal(draft, exc, refused)
-        raise
-    recorder = await conversations.begin(
-        owner=user.id,
-        conversation_id=conversation_id,
-        started=GenerationStart(body.prompt, provider, model, SYSTEM_PROMPT_VERSION),
+    recorder = conversations.recorder(owner=user.id, conversation_id=conversation_id)
+    # Resolved once: a bad prompt is a 422 with no history row; any other refusal (unknown
+    # provider or model, missing key) is recorded as a failed generation, then answered 4xx.
+    plan = await engine.prepare(
+        GenerationRequest(
+            prompt=body.prompt, provider=body.provider, model=body.model, history=history
+        ),
+        refusal=recorder,
     )
+    await recorder.start(plan.start)  # the running row: the `start` event names it
     generation = WebGeneration(
         engine=engine,
         recorder=recorder,
         user=user,
         conversation_id=conversation_id,
-        request=GenerationRequest(
-            prompt=body.prompt, provider=provider, model=model, history=history, resolved=True
-        ),
+        plan=plan,
         shutdown=shutdown,
     )
     if body.stream:

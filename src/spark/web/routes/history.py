@@ -3,24 +3,23 @@
 Every route acts for the signed-in user only: a generation id of another user is answered
 exactly like an unknown one (404), so ids reveal nothing. The list is newest first, paged, and
 filtered by provider, model, status, a date range (UTC days, inclusive) and a search in the
-prompt, the class name and the generated code.
+prompt, the class name and the generated code (:class:`spark.db.history.HistoryFilters`, the
+search ``spark history`` and MCP use too).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
-from sqlalchemy import Select, func, or_, select
 
 from spark import __version__
 from spark.db import Database
 from spark.db.export import history_csv_lines
-from spark.db.history import delete_generation, get_generation
+from spark.db.history import HistoryFilters, delete_generation, get_generation, list_generations
 from spark.db.models import GenerationRecord, GenerationStatus
 from spark.web.auth import CurrentUser, WebUser
 from spark.web.deps import DatabaseDep, TemplatesDep
@@ -48,28 +47,18 @@ _NOT_FOUND = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryFilters:
-    """What the list is narrowed to (every field optional)."""
-
-    provider: str | None = None
-    model: str | None = None
-    status: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-    search: str | None = None
-
-    def query_string(self, **extra: Any) -> str:
-        values: dict[str, Any] = {
-            "provider": self.provider,
-            "model": self.model,
-            "status": self.status,
-            "date_from": self.date_from.isoformat() if self.date_from else None,
-            "date_to": self.date_to.isoformat() if self.date_to else None,
-            "q": self.search,
-            **extra,
-        }
-        return urlencode({k: v for k, v in values.items() if v not in (None, "")})
+def _query_string(filters: HistoryFilters, **extra: Any) -> str:
+    """The filters (and ``extra``) as the history page's query string."""
+    values: dict[str, Any] = {
+        "provider": filters.provider,
+        "model": filters.model,
+        "status": filters.status,
+        "date_from": filters.date_from.isoformat() if filters.date_from else None,
+        "date_to": filters.date_to.isoformat() if filters.date_to else None,
+        "q": filters.search,
+        **extra,
+    }
+    return urlencode({k: v for k, v in values.items() if v not in (None, "")})
 
 
 def _filters(
@@ -97,31 +86,6 @@ def _filters(
         search=(search or "").strip() or None,
     )
     return filters, problem
-
-
-def _where(query: Select[Any], user_id: int, f: HistoryFilters) -> Select[Any]:
-    h = GenerationRecord
-    query = query.where(h.user_id == user_id)
-    if f.provider:
-        query = query.where(h.provider == f.provider)
-    if f.model:
-        query = query.where(h.model == f.model)
-    if f.status:
-        query = query.where(h.status == f.status)
-    if f.date_from:
-        query = query.where(h.created_at >= datetime.combine(f.date_from, time(), UTC))
-    if f.date_to and f.date_to < date.max:  # the last day there is has no end to compare with
-        end = datetime.combine(f.date_to + timedelta(days=1), time(), UTC)
-        query = query.where(h.created_at < end)
-    if f.search:
-        query = query.where(
-            or_(
-                h.prompt.icontains(f.search, autoescape=True),
-                h.class_name.icontains(f.search, autoescape=True),
-                h.generated_code.icontains(f.search, autoescape=True),
-            )
-        )
-    return query
 
 
 def _item(record: GenerationRecord) -> HistoryItemOut:
@@ -168,13 +132,13 @@ def _detail(record: GenerationRecord) -> HistoryDetailOut:
 async def _history(
     database: Database, user: WebUser, filters: HistoryFilters, limit: int, offset: int
 ) -> HistoryOut:
-    h = GenerationRecord
-    rows = _where(select(h), user.id, filters).order_by(h.created_at.desc(), h.id.desc())
-    count = _where(select(func.count()).select_from(h), user.id, filters)
     async with database.session(user_id=user.id) as session:
-        items = list((await session.execute(rows.limit(limit).offset(offset))).scalars())
-        total = int((await session.execute(count)).scalar_one())
-        return HistoryOut(items=[_item(r) for r in items], total=total, limit=limit, offset=offset)
+        page = await list_generations(
+            session=session, user_id=user.id, filters=filters, limit=limit, offset=offset
+        )
+        return HistoryOut(
+            items=[_item(r) for r in page.items], total=page.total, limit=limit, offset=offset
+        )
 
 
 async def _record(database: Database, user: WebUser, generation_id: int) -> GenerationRecord:
@@ -324,8 +288,10 @@ async def history_page(
             "page": page,
             "pages": pages,
             "error": error,
-            "prev_url": f"/history?{filters.query_string(page=page - 1)}" if page > 1 else None,
-            "next_url": f"/history?{filters.query_string(page=page + 1)}" if page < pages else None,
+            "prev_url": f"/history?{_query_string(filters, page=page - 1)}" if page > 1 else None,
+            "next_url": (
+                f"/history?{_query_string(filters, page=page + 1)}" if page < pages else None
+            ),
             "version": __version__,
         },
         status_code=422 if error else 200,

@@ -8,11 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from spark.catalog import ModelInfo
-from spark.config import Settings
-from spark.generation import Engine
-from spark.providers import is_available
+from spark.models import ProviderModels
 from spark.web.auth import CurrentUser
-from spark.web.deps import EngineDep, SettingsDep
+from spark.web.deps import EngineDep
 from spark.web.routing import SparkRoute
 from spark.web.schemas import ErrorBody, ModelOut, ModelsResponse, PriceOut, ProviderOut
 
@@ -54,18 +52,14 @@ def model_out(model: ModelInfo) -> ModelOut:
     )
 
 
-async def provider_out(name: str, engine: Engine, settings: Settings) -> ProviderOut:
-    info = engine.catalog.provider(name)
-    listing = await engine.models.listing(name)
-    available = is_available(name, settings)
+def provider_out(provider: ProviderModels) -> ProviderOut:
     return ProviderOut(
-        id=name,
-        display_name=info.display_name,
-        available=available,
-        # The catalog's words: "set ANTHROPIC_API_KEY to enable".
-        hint="" if available else info.needs,
-        live=listing.live,
-        models=[model_out(m) for m in listing.models],
+        id=provider.id,
+        display_name=provider.display_name,
+        available=provider.available,
+        hint="" if provider.available else provider.how_to_enable,
+        live=provider.live,
+        models=[model_out(m) for m in provider.models],
     )
 
 
@@ -76,7 +70,6 @@ async def provider_out(name: str, engine: Engine, settings: Settings) -> Provide
 )
 async def list_models(
     engine: EngineDep,
-    settings: SettingsDep,
     user: CurrentUser,
     provider: Annotated[str | None, Query(max_length=64, description="Only this provider.")] = None,
 ) -> ModelsResponse:
@@ -85,5 +78,6 @@ async def list_models(
     A configured provider's own model list is merged in (cached); retired models stay listed,
     labelled. Prices are USD per million tokens.
     """
-    names = [provider] if provider is not None else [p.id for p in engine.catalog.providers]
-    return ModelsResponse(providers=[await provider_out(n, engine, settings) for n in names])
+    return ModelsResponse(
+        providers=[provider_out(p) for p in await engine.models.overview(provider)]
+    )

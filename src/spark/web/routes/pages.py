@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from spark import __version__
-from spark.unity.prompts import build_system_prompt
 from spark.web.auth import CurrentUser
 from spark.web.deps import ConversationsDep, DatabaseDep, EngineDep, SettingsDep, TemplatesDep
 from spark.web.highlight import stylesheet
@@ -38,15 +37,11 @@ async def chat_page(
     )
     context_chars = sum(len(t.prompt) + len(t.reply) for t in continued.turns) if continued else 0
     provider, model, saved_models = await initial_choice(
-        user=user, settings=settings, engine=engine, database=database
+        user=user, engine=engine, database=database
     )
-    providers = [await provider_out(p.id, engine, settings) for p in engine.catalog.providers]
+    providers = [provider_out(p) for p in await engine.models.overview()]
     selected = next(p for p in providers if p.id == provider)
-    system_chars = len(
-        build_system_prompt(
-            unity_version=settings.unity_version, input_system=settings.input_system
-        )
-    )
+    system_chars = len(engine.system_prompt())
     return templates.TemplateResponse(
         request,
         "index.html",
