@@ -4,8 +4,6 @@ The corpus is third-party code and stays out of the repository; these tests run 
 small scripts of our own, written to have the shape of what the corpus showed.
 """
 
-# ruff: noqa: E501  (C# test snippets read best on one line)
-
 from __future__ import annotations
 
 import importlib.util
