@@ -5,13 +5,18 @@ The corpus itself is never part of the repository (third-party code): keep it el
 is a false positive to fix.
 
     .venv/bin/python bench/corpus_check.py /tmp/unity-corpus/files [--show error|warning|info]
-        [--unity-version 6000.0] [--input-system both] [--fixes]
+        [--unity-version 6000.0] [--input-system both] [--fixes] [--diffs DIR]
 
-Prints: files, files with errors, errors / warnings / infos by rule id, total time and the
-median time per file; with --show, every diagnostic of that severity (file:line:col rule message).
+Prints: files and lines, files with errors, then one row per rule and severity: the files it
+fires in (and their share of the corpus), its findings and, with --fixes, the fixes applied and
+the files they changed.  A rule that fires in more than half of the files is marked NOISY (too
+noisy for its severity).  Then the total time and the median time per file; with --show, every
+diagnostic of that severity (file:line:col rule message).
+
 With --fixes, also applies the automatic fixes to each file (in memory, nothing is written) and
-checks that they add no error and are idempotent (fixing the fixed text changes nothing); prints
-the fixes applied by rule and every file that breaks either promise (exit 1).
+checks that they add no error and are idempotent (fixing the fixed text changes nothing); every
+file that breaks either promise is listed (exit 1).  --diffs DIR writes each changed file's
+unified diff to DIR (one .diff per file) for reading by hand.
 """
 
 from __future__ import annotations
@@ -21,12 +26,60 @@ import statistics
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from spark.unity.fixer import fix_code
+from spark.unity.fixer import FixResult, fix_code
 from spark.unity.validator import InputSystem, ValidationReport, validate
+
+NOISY_SHARE = 0.5  # a rule firing in more than this share of the files is too noisy
+
+
+@dataclass
+class Tally:
+    """What the corpus run found, by rule and severity."""
+
+    files: int = 0
+    lines: int = 0
+    files_with_errors: int = 0
+    findings: Counter[tuple[str, str]] = field(default_factory=Counter)
+    files_hit: Counter[tuple[str, str]] = field(default_factory=Counter)
+    fixes: Counter[str] = field(default_factory=Counter)
+    files_fixed: Counter[str] = field(default_factory=Counter)
+    broken: list[str] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+
+    def add_report(self, report: ValidationReport) -> None:
+        keys = [(d.rule_id, d.severity) for d in report.diagnostics]
+        self.findings.update(keys)
+        self.files_hit.update(set(keys))
+        self.files_with_errors += not report.ok
+
+    def add_fixes(self, result: FixResult) -> None:
+        rules = [f.rule_id for f in result.applied]
+        self.fixes.update(rules)
+        self.files_fixed.update(set(rules))
+
+    def rows(self) -> list[tuple[str, str, int, int, int, int]]:
+        """(rule, severity, files hit, findings, fixes, files fixed), errors first, then by the
+        number of files the rule fires in."""
+        order = {"error": 0, "warning": 1, "info": 2}
+        keys = sorted(self.findings, key=lambda k: (order[k[1]], -self.files_hit[k], k[0]))
+        fixed_only = sorted(set(self.fixes) - {rule for rule, _ in keys})
+        rows = [
+            (rule, sev, self.files_hit[rule, sev], n, self.fixes[rule], self.files_fixed[rule])
+            for (rule, sev), n in ((k, self.findings[k]) for k in keys)
+        ]
+        # A rule whose findings have several severities gets its fixes on its first row only.
+        seen: set[str] = set()
+        for i, (rule, sev, hit, n, *_) in enumerate(rows):
+            if rule in seen:
+                rows[i] = (rule, sev, hit, n, 0, 0)
+            seen.add(rule)
+        rows += [(rule, "-", 0, 0, self.fixes[rule], self.files_fixed[rule]) for rule in fixed_only]
+        return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,73 +89,89 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--unity-version", default="6000.0")
     parser.add_argument("--input-system", choices=["legacy", "new", "both"], default="both")
     parser.add_argument("--fixes", action="store_true", help="check the automatic fixes too")
+    parser.add_argument("--diffs", type=Path, help="write each fixed file's diff to this folder")
     args = parser.parse_args(argv)
     mode: InputSystem = args.input_system
     files = sorted(p for p in args.folder.rglob("*.cs") if p.is_file())
     if not files:
         print(f"no .cs files under {args.folder}")
         return 2
-    by_severity: dict[str, Counter[str]] = {s: Counter() for s in ("error", "warning", "info")}
-    files_with_errors = 0
-    times: list[float] = []
+    if args.diffs:
+        args.diffs.mkdir(parents=True, exist_ok=True)
+    tally = Tally(files=len(files))
     shown: list[str] = []
-    fixed: Counter[str] = Counter()
-    broken: list[str] = []
     for path in files:
+        rel = path.relative_to(args.folder)
         code = path.read_text(encoding="utf-8-sig", errors="replace")
+        tally.lines += code.count("\n") + (not code.endswith("\n"))
         options = {"file_name": path.name, "unity_version": args.unity_version}
         start = time.perf_counter()
         report = validate(code, input_system=mode, **options)
-        times.append(time.perf_counter() - start)
-        if args.fixes:
-            problem = _check_fixes(code, report, mode, options, fixed)
+        tally.times.append(time.perf_counter() - start)
+        tally.add_report(report)
+        if args.fixes or args.diffs:
+            result, problem = check_fixes(code, report, mode, options)
+            tally.add_fixes(result)
             if problem:
-                broken.append(f"{path.relative_to(args.folder)}: {problem}")
-        files_with_errors += not report.ok
-        for d in report.diagnostics:
-            by_severity[d.severity][d.rule_id] += 1
-            if d.severity in args.show:
-                rel = path.relative_to(args.folder)
-                shown.append(f"{rel}:{d.line}:{d.column}: {d.severity} {d.rule_id}: {d.message}")
+                tally.broken.append(f"{rel}: {problem}")
+            if args.diffs and result.changed:
+                name = str(rel).replace("/", "__") + ".diff"
+                (args.diffs / name).write_text(result.diff(str(rel)), encoding="utf-8")
+        shown += [
+            f"{rel}:{d.line}:{d.column}: {d.severity} {d.rule_id}: {d.message}"
+            for d in report.diagnostics
+            if d.severity in args.show
+        ]
     for line in shown:
         print(line)
     if shown:
         print()
-    print(f"{'files':<28}{len(files)}")
-    print(f"{'files with errors':<28}{files_with_errors}")
-    for severity, counts in by_severity.items():
-        total = sum(counts.values())
-        detail = ", ".join(f"{rule} {n}" for rule, n in sorted(counts.items())) or "-"
-        print(f"{severity + 's by rule':<28}{total}: {detail}")
-    print(f"{'total time':<28}{sum(times):.2f} s")
-    print(f"{'median per file':<28}{statistics.median(times) * 1000:.2f} ms")
-    if args.fixes:
-        detail = ", ".join(f"{rule} {n}" for rule, n in sorted(fixed.items())) or "-"
-        print(f"{'fixes applied by rule':<28}{sum(fixed.values())}: {detail}")
-        print(f"{'files the fixes break':<28}{len(broken)}")
-        for line in broken:
-            print(f"  {line}")
-    return 1 if files_with_errors or broken else 0
+    print_summary(tally, with_fixes=bool(args.fixes or args.diffs))
+    return 1 if tally.files_with_errors or tally.broken else 0
 
 
-def _check_fixes(
-    code: str,
-    report: ValidationReport,
-    mode: InputSystem,
-    options: dict[str, str],
-    fixed: Counter[str],
-) -> str:
-    """Fix `code`; "" when the fixes add no error and fixing again changes nothing, else why."""
+def check_fixes(
+    code: str, report: ValidationReport, mode: InputSystem, options: dict[str, str]
+) -> tuple[FixResult, str]:
+    """Fix `code`; the result and "" when the fixes add no error and fixing the fixed text
+    again changes nothing, else why not."""
     once = fix_code(code, report=report, input_system=mode, **options)
-    fixed.update(f.rule_id for f in once.applied)
     if len(once.report.errors) > len(report.errors):
-        return "the fixes add an error: " + "; ".join(d.format() for d in once.report.errors)
+        return once, "the fixes add an error: " + "; ".join(d.format() for d in once.report.errors)
     again = fix_code(once.code, input_system=mode, **options)
     if again.code != once.code:
-        return "fixing twice changes the text again: " + ", ".join(
-            f.format() for f in again.applied
-        )
-    return ""
+        applied = ", ".join(f.format() for f in again.applied)
+        return once, "fixing twice changes the text again: " + applied
+    return once, ""
+
+
+def print_summary(tally: Tally, *, with_fixes: bool) -> None:
+    print(f"{'files':<24}{tally.files} ({tally.lines:,} lines)")
+    print(f"{'files with errors':<24}{tally.files_with_errors}")
+    for severity in ("error", "warning", "info"):
+        counts = {rule: n for (rule, sev), n in tally.findings.items() if sev == severity}
+        print(f"{severity + 's':<24}{sum(counts.values())} from {len(counts)} rules")
+    print()
+    header = f"{'rule':<14}{'severity':<10}{'files':>7}{'share':>8}{'findings':>10}"
+    if with_fixes:
+        header += f"{'fixes':>7}{'fixed files':>13}"
+    print(header)
+    for rule, sev, hit, n, fixes, fixed in tally.rows():
+        share = hit / tally.files
+        line = f"{rule:<14}{sev:<10}{hit:>7}{share:>8.1%}{n:>10}"
+        if with_fixes:
+            line += f"{fixes:>7}{fixed:>13}"
+        if share > NOISY_SHARE:
+            line += "  NOISY"
+        print(line)
+    print()
+    print(f"{'total time':<24}{sum(tally.times):.2f} s")
+    print(f"{'median per file':<24}{statistics.median(tally.times) * 1000:.2f} ms")
+    if with_fixes:
+        print(f"{'fixes applied':<24}{sum(tally.fixes.values())} in {len(tally.files_fixed)} rules")
+        print(f"{'files the fixes break':<24}{len(tally.broken)}")
+        for line in tally.broken:
+            print(f"  {line}")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ class ApiIndex:
     editor_bases: frozenset[str]
     components: frozenset[str]
     unity_objects: frozenset[str]  # components and other UnityEngine.Object types
+    ui_toolkit_names: frozenset[str]  # uGUI component names UI Toolkit also defines
     lookups: frozenset[str]
     forces: frozenset[str]
     per_frame: frozenset[str]
@@ -73,6 +74,7 @@ def api_index() -> ApiIndex:
         editor_bases=frozenset(api["editor_bases"]),
         components=frozenset(api["components"]),
         unity_objects=frozenset(api["components"]) | frozenset(api["objects"]),
+        ui_toolkit_names=frozenset(api["ui_toolkit_names"]),
         lookups=frozenset(hot["lookups"]),
         forces=frozenset(hot["forces"]),
         per_frame=frozenset(hot["per_frame"]),

@@ -242,11 +242,24 @@ class FileModel:
     # -- queries the checks share -------------------------------------------------------------
     def is_unity_object_type(self, name: str) -> bool:
         """Whether `name` derives from UnityEngine.Object: an engine type or a Unity class here."""
-        return name in self.index.unity_objects or name in self._unity_class_names
+        if name in self._unity_class_names:
+            return True
+        return name in self.index.unity_objects and not self._ui_toolkit_element(name)
 
     def is_component_type(self, name: str) -> bool:
         """Whether `name` is a component: an engine one or a component class of this file."""
-        return name in self.index.components or name in self._component_class_names
+        if name in self._component_class_names:
+            return True
+        return name in self.index.components and not self._ui_toolkit_element(name)
+
+    def _ui_toolkit_element(self, name: str) -> bool:
+        """Whether the engine name `name` means UI Toolkit's element here (`Button` in a file
+        that imports UnityEngine.UIElements and not UnityEngine.UI), not a uGUI component."""
+        return (
+            name in self.index.ui_toolkit_names
+            and "UnityEngine.UIElements" in self.usings
+            and "UnityEngine.UI" not in self.usings
+        )
 
     @property
     def may_run_per_frame(self) -> bool:

@@ -1,0 +1,192 @@
+"""The real-world corpus check (bench/corpus_check.py), and the false alarms it found.
+
+The corpus is third-party code and stays out of the repository; these tests run the check on
+small scripts of our own, written to have the shape of what the corpus showed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from spark.unity.fixer import FixResult, fix_code
+from tests.test_unity_rules import rule_ids
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "corpus_check.py"
+
+
+def _corpus_check() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("corpus_check", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["corpus_check"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+corpus_check = _corpus_check()
+
+UI_TOOLKIT_WINDOW = """using UnityEditor;
+using UnityEngine;
+using UnityEngine.UIElements;
+
+public class ToolWindow : EditorWindow
+{
+    Button _run;
+    Image _icon;
+
+    void CreateGUI()
+    {
+        _run = new Button(Run) { text = "Run" };
+        _icon = new Image();
+        rootVisualElement.Add(_run);
+        _run?.Focus();
+        var toggle = new Toggle("On");
+        rootVisualElement.Add(toggle);
+    }
+
+    void Run() { }
+}
+"""
+
+
+def test_ui_toolkit_elements_are_not_ugui_components() -> None:
+    # `Button`, `Image`, `Toggle`, `Slider` are plain C# VisualElements in UI Toolkit.
+    assert rule_ids(UI_TOOLKIT_WINDOW, file_name="ToolWindow.cs") == []
+
+
+@pytest.mark.parametrize(
+    "usings",
+    [
+        "using UnityEngine;\nusing UnityEngine.UI;\n",
+        "using UnityEngine;\nusing UnityEngine.UI;\nusing UnityEngine.UIElements;\n",
+        "using UnityEngine;\n",
+    ],
+)
+def test_ugui_components_created_with_new_are_still_reported(usings: str) -> None:
+    code = usings + (
+        "public class Menu : MonoBehaviour\n{\n"
+        "    void Start() { var b = new Button(); var i = new Image(); }\n}\n"
+    )
+    assert rule_ids(code, file_name="Menu.cs") == ["SPK011", "SPK011"]
+
+
+def test_null_propagation_on_a_ugui_button_is_still_reported() -> None:
+    code = (
+        "using UnityEngine;\nusing UnityEngine.UI;\n"
+        "public class Menu : MonoBehaviour\n{\n    Button play;\n"
+        "    void Start() { play?.Select(); }\n}\n"
+    )
+    assert rule_ids(code, file_name="Menu.cs") == ["SPK015"]
+
+
+# -- the check itself ----------------------------------------------------------------------------
+
+MOVER = """using UnityEngine;
+
+public class Mover : MonoBehaviour
+{
+    public float speed = 2f;
+    Rigidbody body;
+
+    void Start() { body = GetComponent<Rigidbody>(); }
+
+    void Update()
+    {
+        transform.position += transform.forward * speed * Time.deltaTime;
+    }
+
+    void OnTriggerEnter(Collider other)
+    {
+        if (other.tag == "Player") body.velocity = Vector3.zero;
+    }
+}
+"""
+
+QUIET = (
+    "using UnityEngine;\n\npublic class Quiet : MonoBehaviour\n{\n    public int lives = 3;\n}\n"
+)
+
+
+def _corpus(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, code in files.items():
+        (tmp_path / name).write_text(code, encoding="utf-8")
+    return tmp_path
+
+
+def test_table_counts_files_findings_and_fixes_per_rule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    _corpus(folder, {"Mover.cs": MOVER, "Quiet.cs": QUIET})
+    diffs = tmp_path / "diffs"
+    status = corpus_check.main([str(folder), "--fixes", "--diffs", str(diffs)])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "files                   2 (" in out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line[:3] == "SPK"}
+    # rule, severity, files, share, findings, fixes, fixed files
+    assert rows["SPK009"][1:] == ["info", "1", "50.0%", "1", "1", "1"]  # half: not noisy
+    assert rows["SPK024"][2] == "1" and rows["SPK024"][5] == "1"
+    assert rows["SPK021"][1] == "warning" and rows["SPK021"][5] == "1"
+    assert "files the fixes break   0" in out
+    written = sorted(p.name for p in diffs.iterdir())
+    assert written == ["Mover.cs.diff"]
+    assert 'CompareTag("Player")' in (diffs / "Mover.cs.diff").read_text()
+
+
+def test_a_rule_firing_in_most_files_is_marked_noisy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _corpus(tmp_path, {"Mover.cs": MOVER, "Other.cs": MOVER.replace("Mover", "Other")})
+    corpus_check.main([str(tmp_path)])
+    noisy = [line.split()[0] for line in capsys.readouterr().out.splitlines() if "NOISY" in line]
+    assert "SPK009" in noisy and "SPK024" in noisy
+
+
+def test_a_syntax_error_fails_the_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _corpus(tmp_path, {"Broken.cs": QUIET.replace("= 3;", "= 3")})
+    assert corpus_check.main([str(tmp_path), "--show", "error"]) == 1
+    out = capsys.readouterr().out
+    assert "Broken.cs:5:" in out and "CS-SYNTAX" in out
+    assert "files with errors       1" in out
+
+
+def test_a_fix_that_is_not_idempotent_fails_the_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls = {"n": 0}
+
+    def drifting_fix(code: str, **kwargs: object) -> FixResult:
+        # Each call appends one more line: fixing the fixed text changes it again.
+        calls["n"] += 1
+        result = fix_code(code, **kwargs)  # type: ignore[arg-type]
+        return FixResult(code, result.code + f"// {calls['n']}\n", result.report)
+
+    monkeypatch.setattr(corpus_check, "fix_code", drifting_fix)
+    _corpus(tmp_path, {"Quiet.cs": QUIET})
+    assert corpus_check.main([str(tmp_path), "--fixes"]) == 1
+    out = capsys.readouterr().out
+    assert "files the fixes break   1" in out
+    assert "Quiet.cs: fixing twice changes the text again" in out
+
+
+def test_the_fixes_of_every_rule_are_idempotent_on_corpus_shaped_scripts() -> None:
+    # The promise the corpus check holds real code to, on the snippets above.
+    for name, code in {"Mover.cs": MOVER, "ToolWindow.cs": UI_TOOLKIT_WINDOW}.items():
+        report = corpus_check.validate(code, file_name=name)
+        result, problem = corpus_check.check_fixes(code, report, "both", {"file_name": name})
+        assert problem == ""
+        assert result.changed == (name == "Mover.cs")
+
+
+def test_an_empty_folder_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert corpus_check.main([str(tmp_path)]) == 2
+    assert "no .cs files" in capsys.readouterr().out
