@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 no errors (warnings allowed), 1 a file has an error, "
         "2 usage problem (bad option, unreadable file). Defaults come from the project "
         "(--project or SPARK_UNITY_PROJECT), else SPARK_UNITY_VERSION and SPARK_INPUT_SYSTEM "
-        "(environment or .env). "
+        "(environment or .env); SPARK_VALIDATOR_ENABLE / SPARK_VALIDATOR_DISABLE give the "
+        "default --enable / --disable. "
         "Rules: `spark rules`; details: docs/validation.md.",
     )
     add_report_options(parser)
@@ -83,6 +84,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="A Unity project folder: its version and input handling become the defaults "
         "(default SPARK_UNITY_PROJECT).",
+    )
+    parser.add_argument(
+        "--enable",
+        action="append",
+        metavar="ID[,ID...]",
+        help="Switch on opt-in rules, e.g. --enable SPK051 (repeatable; `spark rules` marks "
+        "them; default SPARK_VALIDATOR_ENABLE).",
+    )
+    parser.add_argument(
+        "--disable",
+        action="append",
+        metavar="ID[,ID...]",
+        help="Switch rules off, e.g. --disable SPK010,SPK031 (repeatable; default "
+        "SPARK_VALIDATOR_DISABLE). Syntax errors cannot be switched off.",
     )
     parser.add_argument(
         "--fix",
@@ -115,6 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         unity_version = project.unity_version or unity_version
         input_system = project.input_system or input_system
+    switches = rule_switches(args.enable, args.disable, console)
+    if switches is None:
+        return 2
     return validate_files(
         args.files,
         json_output=args.json or args.output_format == "json",
@@ -124,7 +142,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         fix=args.fix,
         diff=args.diff,
         err_console=Console(stderr=True, highlight=False, soft_wrap=True),
+        enable=switches[0],
+        disable=switches[1],
     )
+
+
+def rule_switches(
+    enable: list[str] | None, disable: list[str] | None, console: Console
+) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The rule ids to switch on and off: from --enable / --disable when given, else from
+    SPARK_VALIDATOR_ENABLE / SPARK_VALIDATOR_DISABLE; None after printing which ids are not
+    rules."""
+    from spark.unity.rules import parse_rule_ids, unknown_rule_ids
+
+    found: list[tuple[str, ...]] = []
+    for option, given, variable in (
+        ("--enable", enable, "SPARK_VALIDATOR_ENABLE"),
+        ("--disable", disable, "SPARK_VALIDATOR_DISABLE"),
+    ):
+        text = " ".join(given) if given else env_setting(variable, "")
+        ids = parse_rule_ids(text)
+        unknown = unknown_rule_ids(ids)
+        if unknown:
+            where = option if given else variable
+            names = escape(", ".join(unknown))
+            console.print(
+                f"[red]error:[/] {where}: not a Unity rule id: {names} (see `spark rules`)"
+            )
+            return None
+        found.append(ids)
+    return found[0], found[1]
 
 
 def project_or_none(folder: str, console: Console) -> UnityProject | None:
@@ -200,6 +247,8 @@ def validate_files(
     fix: bool = False,
     diff: bool = False,
     err_console: Console | None = None,
+    enable: Sequence[str] = (),
+    disable: Sequence[str] = (),
 ) -> int:
     """Validate (and with `fix`/`diff`, fix) each file, print the report, return the exit code."""
     err = err_console or console
@@ -225,6 +274,8 @@ def validate_files(
             "file_name": None if stdin else path.name,
             "unity_version": unity_version,
             "input_system": mode,
+            "enable": tuple(enable),
+            "disable": tuple(disable),
         }
         bom = code.startswith(_BOM)
         report = validate(code[len(_BOM) :] if bom else code, **options)

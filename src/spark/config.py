@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     unity_version: str = "6000.0"
     input_system: InputSystem = "both"
     repair_rounds: int = Field(default=1, ge=0, le=3)
+    # Validator rules switched on (opt-in rules) and off, by id: "SPK051, SPK010".
+    validator_enable: str = ""
+    validator_disable: str = ""
     # A Unity project folder: its version, input handling, packages and classes replace the
     # defaults above, and generated scripts are compile-checked in it (docs/unity-projects.md).
     unity_project: Path | None = None
@@ -139,6 +142,19 @@ class Settings(BaseSettings):
                     f"{entry!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)"
                 ) from None
         return ",".join(networks)
+
+    @field_validator("validator_enable", "validator_disable")
+    @classmethod
+    def _rule_ids(cls, value: str) -> str:
+        if not value.strip():
+            return ""
+        from spark.unity.rules import parse_rule_ids, unknown_rule_ids
+
+        ids = parse_rule_ids(value)
+        unknown = unknown_rule_ids(ids)
+        if unknown:
+            raise ValueError(f"not a Unity rule id: {', '.join(unknown)} (see `spark rules`)")
+        return ",".join(ids)
 
     @model_validator(mode="after")
     def _default_database_url(self) -> Settings:

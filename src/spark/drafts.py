@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -60,14 +61,25 @@ def extract(reply: str) -> ExtractedCode | None:
     return script if script.code.strip() else None
 
 
-def validate(script: ExtractedCode, target: UnityTarget) -> tuple[ExtractedCode, ValidationReport]:
+def validate(
+    script: ExtractedCode,
+    target: UnityTarget,
+    *,
+    enable: Iterable[str] = (),
+    disable: Iterable[str] = (),
+) -> tuple[ExtractedCode, ValidationReport]:
     """Validate the script for ``target`` and apply the validator's automatic fixes before
     anything else looks at it: a finding fixed here costs no repair round (the report lists the
-    fixes). The script as fixed, and the report of what is left."""
+    fixes). The script as fixed, and the report of what is left. ``enable`` / ``disable``: the
+    validator rules switched on and off (SPARK_VALIDATOR_ENABLE / SPARK_VALIDATOR_DISABLE)."""
     from spark.unity.fixer import check_generated
 
     return check_generated(
-        script, unity_version=target.unity_version, input_system=target.input_system
+        script,
+        unity_version=target.unity_version,
+        input_system=target.input_system,
+        enable=enable,
+        disable=disable,
     )
 
 

@@ -186,11 +186,22 @@ class Engine:
                 file_name=name,
                 unity_version=target.unity_version,
                 input_system=target.input_system,
+                **self._rule_switches(),
             )
             return code, report
         script = ExtractedCode(code, name.removesuffix(".cs"), from_fence=False, unterminated=False)
-        fixed, report = drafts.validate(script, target)
+        fixed, report = drafts.validate(script, target, **self._rule_switches())
         return fixed.code, report
+
+    def _rule_switches(self) -> dict[str, tuple[str, ...]]:
+        """The validator rules switched on and off by the settings (SPARK_VALIDATOR_ENABLE /
+        SPARK_VALIDATOR_DISABLE)."""
+        from spark.unity.rules import parse_rule_ids
+
+        return {
+            "enable": parse_rule_ids(self.settings.validator_enable),
+            "disable": parse_rule_ids(self.settings.validator_disable),
+        }
 
     async def compile_check(
         self, code: str, *, file_name: str | None = None, target: UnityTarget | None = None
@@ -455,7 +466,7 @@ class Engine:
         script = drafts.extract(run.reply)
         if script is None:
             return
-        script, report = drafts.validate(script, plan.target)
+        script, report = drafts.validate(script, plan.target, **self._rule_switches())
         yield ValidationEvent(report)
         compiled = await drafts.compile_check(plan.workspace, script, plan.request.destination)
         if compiled is not None:

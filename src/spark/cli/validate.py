@@ -47,6 +47,7 @@ def rules(
                 "analyzer_ids": list(rule.analyzer_ids),
                 "fix": rule.fix,
                 "has_fix": rule.fix is not None,
+                "enabled_by_default": rule.enabled,
                 "bad": rule.bad,
                 "good": rule.good,
                 "docs": rule.docs,
@@ -65,12 +66,13 @@ def rules(
         table.add_row(
             rule.id,
             " ".join(rule.analyzer_ids) or "—",
-            rule.severity,
+            rule.severity if rule.enabled else f"{rule.severity} (opt-in)",
             "yes" if rule.fix else "—",
             escape(rule.title),
         )
     stdout_console().print(table)
     stdout_console().print(
-        "fix: `spark validate --fix FILE` applies it (`--diff` shows it first). "
+        "fix: `spark validate --fix FILE` applies it (`--diff` shows it first); "
+        "opt-in rules run with `spark validate --enable ID`. "
         "Details, with a bad and a good example of each: docs/validation.md"
     )

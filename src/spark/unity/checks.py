@@ -8,7 +8,9 @@ asked anything: words as common as `position` would otherwise cost a tree lookup
 scan of the text for all anchors at once is `spark.unity.rules_expressions.check_expressions`; a
 check then confirms the leaf's place in the tree and decides, with the `FileModel`'s type
 information, whether it has a finding.  Checks that look at declarations rather than
-expressions (classes, messages, usings) are plain functions in `rules_unity.check_all`.
+expressions (classes, messages, usings) are plain functions in `rules_unity.check_all`, or
+register with `@on_file(when=...)`: called once per file, when the cheap test of the file's
+bytes holds (`b"InitializeOnLoad" in data`), so that a file without the construct costs nothing.
 
 A check registered here lives in one of `RULE_MODULES`, which are imported on first use.  Adding
 a rule is: an entry in rules.toml, one decorated function (with its fix, if it has one, built
@@ -24,9 +26,12 @@ from collections.abc import Callable, Iterator
 from tree_sitter import Node
 
 from spark.unity.rules import FileModel, Finding
+from spark.unity.scan import text_words
 
 Check = Callable[[FileModel, Node, Node], Iterator[Finding]]
 TextTest = Callable[[bytes, int, int], bool]
+FileCheck = Callable[[FileModel], Iterator[Finding]]
+FileTest = Callable[[bytes], bool]
 
 # The modules whose checks register themselves here.
 RULE_MODULES = (
@@ -38,6 +43,7 @@ RULE_MODULES = (
 
 _WORDS: dict[str, list[tuple[Check, TextTest | None]]] = {}
 _TOKENS: dict[str, list[tuple[Check, TextTest | None]]] = {}
+_FILES: list[tuple[FileCheck, frozenset[bytes], FileTest | None]] = []
 
 
 def on_word(*words: str, when: TextTest | None = None) -> Callable[[Check], Check]:
@@ -62,6 +68,39 @@ def on_token(*tokens: str, when: TextTest | None = None) -> Callable[[Check], Ch
         return check
 
     return register
+
+
+def on_file(*words: str, when: FileTest | None = None) -> Callable[[FileCheck], FileCheck]:
+    """Register a check called once per file: when one of `words` stands in it as a whole word
+    (any file if none are given) and `when(data)` holds (if given).
+
+    The words are looked for in the same pass over the text that finds the anchors of
+    `on_word`, so a file without them costs nothing more.
+    """
+
+    def register(check: FileCheck) -> FileCheck:
+        _FILES.append((check, frozenset(w.encode() for w in words), when))
+        return check
+
+    return register
+
+
+def file_words() -> frozenset[bytes]:
+    """Every word an `on_file` check waits for."""
+    _loaded()
+    return frozenset(word for _, words, _ in _FILES for word in words)
+
+
+def check_files(model: FileModel) -> Iterator[Finding]:
+    """The findings of every check registered with `on_file`."""
+    present = model.words
+    if present is None:
+        present = text_words(model.data, file_words())
+    for check, words, when in _FILES:
+        if words and words.isdisjoint(present):
+            continue
+        if when is None or when(model.data):
+            yield from check(model)
 
 
 @functools.cache

@@ -12,7 +12,7 @@ the unified diff.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -65,16 +65,25 @@ def fix_code(
     file_name: str | None = None,
     unity_version: str = "6000.0",
     input_system: InputSystem = "both",
+    enable: Iterable[str] = (),
+    disable: Iterable[str] = (),
     report: ValidationReport | None = None,
 ) -> FixResult:
     """Apply every safe automatic fix to `code`; never raises (a failure fixes nothing).
 
-    `report` is `validate(code, ...)` with the same options, when the caller has it already.
+    `report` is `validate(code, ...)` with the same options, when the caller has it already
+    (`enable` / `disable`: the rules switched on and off, as for `validate`).
     """
+    switched_on, switched_off = tuple(enable), tuple(disable)
 
     def check(text: str) -> ValidationReport:
         return validate(
-            text, file_name=file_name, unity_version=unity_version, input_system=input_system
+            text,
+            file_name=file_name,
+            unity_version=unity_version,
+            input_system=input_system,
+            enable=switched_on,
+            disable=switched_off,
         )
 
     first = report if report is not None else check(code)
@@ -189,7 +198,12 @@ def _worse(before: ValidationReport, after: ValidationReport) -> bool:
 
 
 def check_generated(
-    script: ExtractedCode, *, unity_version: str, input_system: InputSystem
+    script: ExtractedCode,
+    *,
+    unity_version: str,
+    input_system: InputSystem,
+    enable: Iterable[str] = (),
+    disable: Iterable[str] = (),
 ) -> tuple[ExtractedCode, ValidationReport]:
     """Validate a generated script and apply the automatic fixes (the generation pipeline's
     step before it decides whether a repair round is needed): the fixed script and the report
@@ -199,5 +213,7 @@ def check_generated(
         file_name=script.file_name,
         unity_version=unity_version,
         input_system=input_system,
+        enable=enable,
+        disable=disable,
     )
     return (replace(script, code=result.code) if result.changed else script), result.report

@@ -28,6 +28,9 @@ class RuleOptions:
     file_name: str | None = None
     unity_version: str = "6000.0"
     input_system: InputSystem = "both"
+    # Rule ids switched on beyond the defaults (opt-in rules) and switched off.
+    enable: frozenset[str] = frozenset()
+    disable: frozenset[str] = frozenset()
 
 
 UnityKind = Literal["component", "scriptable", "other"]
@@ -92,6 +95,13 @@ class FileModel:
         # file's first byte: tree offsets index this, never the root node's own text.
         self.data = data
         self.options = options
+        # The rules that report anything in this run (see `rule_on`); None: every rule.
+        self.rules_on: frozenset[str] | None = None
+        # What a check worked out once per file and reuses (keys start with its rule id).
+        self.memo: dict[str, Any] = {}
+        # The anchor words of the checks that stand in the text (set by the scan that finds
+        # them: `spark.unity.rules_expressions.check_expressions`); None until then.
+        self.words: frozenset[bytes] | None = None
         self.api = unity_api()
         self.index = api_index()
         self.version = parse_version(options.unity_version)
@@ -240,6 +250,11 @@ class FileModel:
         return self.index.message_sets.get(info.message_set, {})
 
     # -- queries the checks share -------------------------------------------------------------
+    def rule_on(self, rule_id: str) -> bool:
+        """Whether `rule_id` reports in this run (an opt-in rule only when enabled): a check of
+        a rule that is off can return at once."""
+        return self.rules_on is None or rule_id in self.rules_on
+
     def is_unity_object_type(self, name: str) -> bool:
         """Whether `name` derives from UnityEngine.Object: an engine type or a Unity class here."""
         if name in self._unity_class_names:
@@ -317,6 +332,11 @@ class FileModel:
                     names[name] = _inferred_type(var)
                 else:
                     names[name] = type_name
+        for loop in found.get("foreach", []):  # `foreach (Transform child in ...)`
+            left, type_node = loop.child_by_field_name("left"), loop.child_by_field_name("type")
+            if left is not None and left.type == "identifier":
+                typed = type_node is not None and type_node.type != "implicit_type"
+                names[node_text(left)] = simple_type_name(type_node) if typed else ""
         for other in found.get("other", []):
             names.setdefault(node_text(other), "")
         self._locals[method.id] = names
@@ -644,7 +664,7 @@ _LOCALS_QUERY = """
 (parameter) @param
 (variable_declaration) @decl
 (declaration_expression name: (identifier) @other)
-(foreach_statement left: (identifier) @other)
+(foreach_statement) @foreach
 (catch_declaration name: (identifier) @other)
 """
 
@@ -675,7 +695,14 @@ def _generic_lookup_type(call: Node) -> str:
 
 
 def _inferred_type(declarator: Node) -> str:
+    """The type of `var x = ...` where the value says it: `GetComponent<T>()`, `new T(...)`,
+    `... as T`, `(T)...`; else ""."""
     for child in declarator.named_children:
-        if child.type == "invocation_expression":
+        kind = child.type
+        if kind == "invocation_expression":
             return _generic_lookup_type(child)
+        if kind in {"object_creation_expression", "cast_expression"}:
+            return simple_type_name(child.child_by_field_name("type"))
+        if kind == "as_expression":
+            return simple_type_name(child.child_by_field_name("right"))
     return ""

@@ -109,3 +109,25 @@ def is_simple_reference(node: Node) -> bool:
             return False
         return obj.type == "this" or is_simple_reference(obj)
     return False
+
+
+def generic_call(leaf: Node) -> tuple[Node, Node] | None:
+    """For the name `leaf` of `F<T>()` or `x.F<T>()`: the call and the node of T (one type
+    argument); None for any other place of the name."""
+    generic = leaf.parent
+    if generic is None or generic.type != "generic_name" or generic.named_children[0].id != leaf.id:
+        return None
+    arguments = generic.named_children[1] if len(generic.named_children) > 1 else None
+    if arguments is None or len(arguments.named_children) != 1:
+        return None
+    function = generic
+    if function.parent is not None and function.parent.type == "member_access_expression":
+        function = function.parent
+    call = function.parent
+    if (
+        call is None
+        or call.type != "invocation_expression"
+        or not field_is(call, "function", function)
+    ):
+        return None
+    return call, arguments.named_children[0]

@@ -226,7 +226,21 @@ def inactive_rows(code: str, unity_version: str, input_system: str) -> frozenset
     """0-based rows certainly not compiled for this target (the directive lines included)."""
     if "#" not in code:
         return frozenset()
-    state = _Conditions(unity_version, input_system)
+    return _inactive(code, _Conditions(unity_version, input_system))
+
+
+def rows_needing(code: str, symbol: str) -> frozenset[int]:
+    """0-based rows compiled only where `symbol` is defined, whatever else is: the inside of
+    `#if UNITY_EDITOR`, of `#if UNITY_EDITOR && DEBUG`, the `#else` of `#if !UNITY_EDITOR`."""
+    if symbol not in code:
+        return frozenset()
+    state = _Conditions("0", "both")
+    state.known = lambda name: False if name == symbol else None
+    return _inactive(code, state)
+
+
+def _inactive(code: str, state: _Conditions) -> frozenset[int]:
+    """The rows that `state` (read directive by directive) says are certainly not compiled."""
     inactive: set[int] = set()
     region_start: int | None = None  # first row of the current inactive stretch
     row = counted = 0

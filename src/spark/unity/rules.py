@@ -16,7 +16,7 @@ to mean what the author meant.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple, cast
 
@@ -45,14 +45,17 @@ __all__ = [
     "RulesResult",
     "UnityKind",
     "UnityRule",
+    "active_rules",
     "api_index",
     "iter_rules",
     "node_text",
+    "parse_rule_ids",
     "parse_version",
     "rule_table",
     "run_rules",
     "simple_type_name",
     "unity_api",
+    "unknown_rule_ids",
 ]
 
 DOCS_PAGE = "docs/validation.md"
@@ -72,6 +75,7 @@ class UnityRule:
     analyzer_also: tuple[str, ...] = ()  # more analyzer ids some of its findings match
     bad: str = ""  # an example that it reports ...
     good: str = ""  # ... and the same code written as it should be
+    enabled: bool = True  # False: an opt-in rule, off unless enabled (`spark validate --enable`)
 
     @property
     def docs(self) -> str:
@@ -126,8 +130,35 @@ def rule_table() -> dict[str, UnityRule]:
             analyzer_also=tuple(row.get("analyzer_also", ())),
             bad=row.get("bad", ""),
             good=row.get("good", ""),
+            enabled=row.get("enabled", True),
         )
     return table
+
+
+# -- which rules run: defaults, opt-in rules enabled, rules disabled ----------------------------
+
+
+def parse_rule_ids(text: str) -> tuple[str, ...]:
+    """`"spk051, SPK052 SPK053"` → ("SPK051", "SPK052", "SPK053"): ids separated by commas or
+    white space, as `--enable` and SPARK_VALIDATOR_ENABLE take them."""
+    return tuple(dict.fromkeys(part.upper() for part in text.replace(",", " ").split()))
+
+
+def unknown_rule_ids(ids: Iterable[str]) -> list[str]:
+    """Those of `ids` that are not Unity rules (SPKnnn) one can switch on or off."""
+    table = rule_table()
+    return [i for i in ids if i not in table or not i.startswith("SPK")]
+
+
+@functools.lru_cache(maxsize=64)
+def active_rules(enable: frozenset[str], disable: frozenset[str]) -> frozenset[str]:
+    """The ids of the rules that report: those on by default and those in `enable`, less those
+    in `disable` (syntax diagnostics are not rules one can switch)."""
+    return frozenset(
+        rule.id
+        for rule in rule_table().values()
+        if (rule.enabled or rule.id in enable) and rule.id not in disable
+    )
 
 
 # -- runner --------------------------------------------------------------------------------------
@@ -139,6 +170,7 @@ def run_rules(src: SourceText, tree: Tree, data: bytes, options: RuleOptions) ->
     from spark.unity.preprocessor import inactive_rows
 
     model = FileModel(src, tree, data, options)
+    model.rules_on = on = active_rules(options.enable, options.disable)
     table = rule_table()
     # Code in an #if branch the target never compiles (e.g. the `#else` of
     # UNITY_6000_0_OR_NEWER on Unity 6) gets no Unity findings.
@@ -146,7 +178,7 @@ def run_rules(src: SourceText, tree: Tree, data: bytes, options: RuleOptions) ->
     diagnostics = [
         _to_diagnostic(src, table[f.rule_id], f, model.root.has_error)
         for f in rules_unity.check_all(model)
-        if f.node.start_point.row not in skipped
+        if f.node.start_point.row not in skipped and f.rule_id in on
     ]
     names = tuple(c.name for c in model.classes if c.name)
     return RulesResult(diagnostics=tuple(diagnostics), class_names=names)

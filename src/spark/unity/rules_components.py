@@ -14,7 +14,7 @@ from spark.unity import edits
 from spark.unity.api import parse_version
 from spark.unity.checks import on_word
 from spark.unity.model import ClassInfo, FileModel, node_text
-from spark.unity.nodes import LOOPS, field_is, receiver, unity_method_name
+from spark.unity.nodes import LOOPS, field_is, generic_call, receiver, unity_method_name
 from spark.unity.rules import Edit, Finding
 from spark.unity.scan import next_byte
 
@@ -24,33 +24,12 @@ _TRY_GET_SINCE = parse_version("2019.2")
 _ALWAYS_THERE = frozenset({"Transform", "RectTransform"})
 
 
-def _generic_call(leaf: Node) -> tuple[Node, str] | None:
-    """`GetComponent<T>()` around the name `leaf`: the call and T's text."""
-    generic = leaf.parent
-    if generic is None or generic.type != "generic_name" or generic.named_children[0].id != leaf.id:
-        return None
-    arguments = generic.named_children[1] if len(generic.named_children) > 1 else None
-    if arguments is None or len(arguments.named_children) != 1:
-        return None
-    function = generic
-    if function.parent is not None and function.parent.type == "member_access_expression":
-        function = function.parent
-    call = function.parent
-    if (
-        call is None
-        or call.type != "invocation_expression"
-        or not field_is(call, "function", function)
-    ):
-        return None
-    return call, node_text(arguments.named_children[0])
-
-
 @on_word("GetComponent", when=lambda data, start, end: next_byte(data, end) == ord("<"))
 def check_get_component(model: FileModel, leaf: Node, parent: Node) -> Iterator[Finding]:
-    found = _generic_call(leaf)
+    found = generic_call(leaf)
     if found is None:
         return
-    call, type_name = found
+    call, type_name = found[0], node_text(found[1])
     yield from _null_tested(model, call, type_name)
     yield from _required(model, call, type_name)
 

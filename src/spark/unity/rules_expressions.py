@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from spark.unity import edits
-from spark.unity.checks import find_tokens, token_checks, word_checks
+from spark.unity.checks import file_words, find_tokens, token_checks, word_checks
 from spark.unity.model import FileModel, node_text, simple_type_name
 from spark.unity.nodes import (
     arguments,
@@ -105,6 +105,13 @@ def _active_name_kinds(
     return active, frozenset(active) | frozenset(word_checks())
 
 
+@functools.lru_cache(maxsize=16)
+def _wanted_words(names: frozenset[str]) -> frozenset[bytes]:
+    """The words to look for in a file: the anchors of the checks, and the words the file-level
+    checks wait for."""
+    return plain_bytes(names) | file_words()
+
+
 def check_expressions(model: FileModel) -> Iterator[Finding]:
     """Findings on expressions, found from their tokens in the text rather than by a query.
 
@@ -121,10 +128,10 @@ def check_expressions(model: FileModel) -> Iterator[Finding]:
     yield from _check_tokens(model, root, data)
     coroutines = _coroutines(model, data)
     name_kinds, names = _active_name_kinds(model.version, model.options.input_system)
-    wanted = plain_bytes(names)
+    wanted = _wanted_words(names)
     if coroutines[0]:
         wanted |= plain_bytes(coroutines[0])
-    words = text_words(data, wanted)
+    words = model.words = text_words(data, wanted)
     if coroutines[0]:
         yield from _check_bare_calls(model, root, data, coroutines, words)
     error_free = not root.has_error

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from spark.unity import edits
+from spark.unity.checks import check_files
 from spark.unity.report import Severity
 from spark.unity.rules import (
     ClassInfo,
@@ -34,6 +35,7 @@ def check_all(model: FileModel) -> Iterator[Finding]:
     yield from check_using(model)
     yield from check_messages(model)
     yield from check_expressions(model)
+    yield from check_files(model)
 
 
 def _file_stem(file_name: str | None) -> str | None:

@@ -10,6 +10,7 @@ The report types live in `report.py`, the parser in `parsing.py`; this module re
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 from spark.unity.parsing import _parser, captures, matches, parse
@@ -51,10 +52,17 @@ def validate(
     file_name: str | None = None,
     unity_version: str = "6000.0",
     input_system: InputSystem = "both",
+    enable: Iterable[str] = (),
+    disable: Iterable[str] = (),
 ) -> ValidationReport:
-    """Check `code` as a Unity C# script; never raises, whatever the input."""
+    """Check `code` as a Unity C# script; never raises, whatever the input.
+
+    `enable` switches opt-in rules on and `disable` switches rules off, by id (`SPK051`); ids
+    that are not Unity rules are ignored here (the CLI and the settings reject them).
+    """
     try:
-        return _validate(code, file_name, unity_version, input_system)
+        switches = (frozenset(enable), frozenset(disable))
+        return _validate(code, file_name, unity_version, input_system, switches)
     except Exception as exc:  # a validator bug must not break generation; say so instead
         return ValidationReport(
             diagnostics=(
@@ -76,7 +84,11 @@ _LINE_SEPARATORS = str.maketrans({"\u2028": "\n", "\u2029": "\n", "\x85": "\n"})
 
 
 def _validate(
-    code: str, file_name: str | None, unity_version: str, input_system: InputSystem
+    code: str,
+    file_name: str | None,
+    unity_version: str,
+    input_system: InputSystem,
+    switches: tuple[frozenset[str], frozenset[str]],
 ) -> ValidationReport:
     from spark.unity import rules
 
@@ -93,7 +105,11 @@ def _validate(
     src = SourceText(code)
     syntax = check_syntax(src, unity_version=unity_version, input_system=input_system)
     options = rules.RuleOptions(
-        file_name=file_name, unity_version=unity_version, input_system=input_system
+        file_name=file_name,
+        unity_version=unity_version,
+        input_system=input_system,
+        enable=switches[0],
+        disable=switches[1],
     )
     unity = rules.run_rules(src, syntax.tree, syntax.data, options)
     diagnostics = sorted(
