@@ -5,7 +5,7 @@ The corpus itself is never part of the repository (third-party code): keep it el
 is a false positive to fix.
 
     .venv/bin/python bench/corpus_check.py /tmp/unity-corpus/files [--show error|warning|info]
-        [--unity-version 6000.0] [--input-system both] [--fixes] [--diffs DIR]
+        [--unity-version 6000.0] [--input-system both] [--fixes] [--diffs DIR] [--enable IDS]
 
 Prints: files and lines, files with errors, then one row per rule and severity: the files it
 fires in (and their share of the corpus), its findings and, with --fixes, the fixes applied and
@@ -28,10 +28,12 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from spark.unity.fixer import FixResult, fix_code
+from spark.unity.rules import parse_rule_ids
 from spark.unity.validator import InputSystem, ValidationReport, validate
 
 NOISY_SHARE = 0.5  # a rule firing in more than this share of the files is too noisy
@@ -90,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input-system", choices=["legacy", "new", "both"], default="both")
     parser.add_argument("--fixes", action="store_true", help="check the automatic fixes too")
     parser.add_argument("--diffs", type=Path, help="write each fixed file's diff to this folder")
+    parser.add_argument(
+        "--enable", default="", metavar="IDS", help="opt-in rules to switch on, e.g. SPK051"
+    )
     args = parser.parse_args(argv)
     mode: InputSystem = args.input_system
     files = sorted(p for p in args.folder.rglob("*.cs") if p.is_file())
@@ -104,7 +109,11 @@ def main(argv: list[str] | None = None) -> int:
         rel = path.relative_to(args.folder)
         code = path.read_text(encoding="utf-8-sig", errors="replace")
         tally.lines += code.count("\n") + (not code.endswith("\n"))
-        options = {"file_name": path.name, "unity_version": args.unity_version}
+        options: dict[str, Any] = {
+            "file_name": path.name,
+            "unity_version": args.unity_version,
+            "enable": parse_rule_ids(args.enable),
+        }
         start = time.perf_counter()
         report = validate(code, input_system=mode, **options)
         tally.times.append(time.perf_counter() - start)
@@ -131,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def check_fixes(
-    code: str, report: ValidationReport, mode: InputSystem, options: dict[str, str]
+    code: str, report: ValidationReport, mode: InputSystem, options: dict[str, Any]
 ) -> tuple[FixResult, str]:
     """Fix `code`; the result and "" when the fixes add no error and fixing the fixed text
     again changes nothing, else why not."""

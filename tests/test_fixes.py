@@ -178,6 +178,51 @@ FIXES: list[tuple[str, str, str]] = [
         "    float t;\n    void FixedUpdate() { t += Time.deltaTime; }",
         "    float t;\n    void FixedUpdate() { t += Time.fixedDeltaTime; }",
     ),
+    (
+        "SPK047",
+        "    void Start() { var go = GetComponent<GameObject>(); go.SetActive(false); }",
+        "    void Start() { var go = gameObject; go.SetActive(false); }",
+    ),
+    (
+        "SPK047",
+        "    void OnTriggerEnter(Collider other) { Destroy(other.GetComponent<GameObject>()); }",
+        "    void OnTriggerEnter(Collider other) { Destroy(other.gameObject); }",
+    ),
+    (
+        "SPK050",
+        "    GameObject enemy;\n    void Kill() { Destroy(enemy.gameObject, 1f); }",
+        "    GameObject enemy;\n    void Kill() { Destroy(enemy, 1f); }",
+    ),
+    (
+        "SPK050",
+        "    void Grow()\n    {\n        foreach (Transform child in transform)\n            child.transform.localScale *= 2f;\n    }",
+        "    void Grow()\n    {\n        foreach (Transform child in transform)\n            child.localScale *= 2f;\n    }",
+    ),
+    (
+        "SPK055",
+        "    void Start()\n    {\n#if UNITY_EDITR\n        Step();\n#endif\n    }",
+        "    void Start()\n    {\n#if UNITY_EDITOR\n        Step();\n#endif\n    }",
+    ),
+    (
+        "SPK055",
+        "    void Start()\n    {\n#if UNITY_2022_3_OR_LATER && !UNITY_ANDRIOD\n        Step();\n#endif\n    }",
+        "    void Start()\n    {\n#if UNITY_2022_3_OR_NEWER && !UNITY_ANDROID\n        Step();\n#endif\n    }",
+    ),
+    (
+        "SPK056",
+        "    void OnCollisionEnter(Collision c)\n    {\n        if (c.contacts.Length > 0) Hit(c.contacts[0].point);\n    }",
+        "    void OnCollisionEnter(Collision c)\n    {\n        if (c.contactCount > 0) Hit(c.GetContact(0).point);\n    }",
+    ),
+    (
+        "SPK056",
+        "    void Update() { for (int i = 0; i < Input.touches.Length; i++) Aim(Input.touches[i].position); }",
+        "    void Update() { for (int i = 0; i < Input.touchCount; i++) Aim(Input.GetTouch(i).position); }",
+    ),
+    (
+        "SPK057",
+        '    Material m;\n    void Show() { m.SetColor(Shader.PropertyToID("_BaseColor"), Color.red); }\n    void Hide() { m.SetColor(Shader.PropertyToID("_BaseColor"), Color.clear); }',
+        '    private static readonly int BaseColorId = Shader.PropertyToID("_BaseColor");\n    Material m;\n    void Show() { m.SetColor(BaseColorId, Color.red); }\n    void Hide() { m.SetColor(BaseColorId, Color.clear); }',
+    ),
 ]
 
 

@@ -14,10 +14,11 @@ import pytest
 
 from spark.unity.rules import iter_rules
 from spark.unity.validator import validate
-from tests.test_unity_rules import behaviour
+from tests.test_unity_rules import RULE_OPTIONS, behaviour
 
 U = "using UnityEngine;\n"
 F = "    Rigidbody rb;\n    Transform target;\n    Camera cam;\n"
+EDITOR = "using UnityEditor;\nusing UnityEngine;\n"
 
 POSITIVE: dict[str, list[str]] = {
     "SPK001": [
@@ -261,6 +262,110 @@ POSITIVE: dict[str, list[str]] = {
         ),
         behaviour("    float t;\n    void FixedUpdate() { t += Time.deltaTime; }"),
         behaviour("    void FixedUpdate() { Step(Time.deltaTime * 2f); }"),
+    ],
+    "SPK046": [
+        U
+        + "using UnityEditor;\n[InitializeOnLoad]\npublic class Startup { static void Init() { Go(); } }",
+        U + "[InitializeOnLoad]\npublic class Player : MonoBehaviour { public Player() { Go(); } }",
+        "using System;\nnamespace Tools\n{\n    [Serializable, UnityEditor.InitializeOnLoadAttribute]\n    class Settings { void Load() { } }\n}",
+    ],
+    "SPK047": [
+        behaviour("    void Start() { var go = GetComponent<GameObject>(); }"),
+        behaviour("    int hp;\n    void Start() { hp = this.GetComponent<int>(); }"),
+        behaviour(
+            "    void OnTriggerEnter(Collider other) { var s = other.GetComponentInChildren<Settings>(); other.TryGetComponent<Data>(out var d); }",
+            extra="public class Settings : ScriptableObject { }\npublic class Data { }\n",
+        ),
+    ],
+    "SPK048": [
+        behaviour("    Texture2D tex;\n    void Paint(Color[] c) { tex.SetPixels(c); }"),
+        behaviour(
+            "    void Start() { var t = new Texture2D(4, 4); t.SetPixels(0, 0, 2, 2, new Color[4]); t.Apply(); }"
+        ),
+        behaviour(
+            "    void Start() { var t = GetComponent<Renderer>().material.mainTexture as Texture2D; t.SetPixels(new Color[16]); }"
+        ),
+    ],
+    "SPK049": [
+        behaviour(
+            '    object target;\n    void Update() { var f = target.GetType().GetField("hp"); }'
+        ),
+        behaviour(
+            '    void OnGUI() { var m = typeof(Player).GetMethod("Draw", BindingFlags.NonPublic | BindingFlags.Instance); }'
+        ),
+        behaviour(
+            "    System.Type kind;\n    void LateUpdate() { foreach (var p in kind.GetProperties()) Log(p); }"
+        ),
+    ],
+    "SPK050": [
+        behaviour("    void Start() { gameObject.gameObject.SetActive(true); }"),
+        behaviour("    GameObject enemy;\n    void Start() { Destroy(enemy.gameObject); }"),
+        behaviour(
+            "    void Start() { foreach (Transform child in transform) child.transform.localScale = Vector3.one; }"
+        ),
+    ],
+    "SPK051": [
+        behaviour("    void Awake() { Go(); }"),
+        behaviour("    public void OnTriggerEnter(Collider c) { Go(); }"),
+        U
+        + "using UnityEditor;\npublic class Tool : EditorWindow { private void OnGUI() { Go(); } }",
+    ],
+    "SPK052": [
+        EDITOR
+        + "public class RangeDrawer : PropertyDrawer\n{\n    public override void OnGUI(Rect p, SerializedProperty s, GUIContent l) { base.OnGUI(p, s, l); }\n}",
+        EDITOR
+        + "public class BaseDrawer : PropertyDrawer { }\npublic class RangeDrawer : BaseDrawer\n{\n    public override void OnGUI(Rect p, SerializedProperty s, GUIContent l)\n    {\n        base.OnGUI(p, s, l);\n    }\n}",
+        EDITOR
+        + "public class RangeDrawer : PropertyDrawer\n{\n    public override void OnGUI(Rect p, SerializedProperty s, GUIContent l) { if (s == null) base.OnGUI(p, s, l); }\n}",
+    ],
+    "SPK053": [
+        EDITOR
+        + 'public static class Setup\n{\n    [InitializeOnLoadMethod]\n    static void Load() { var m = AssetDatabase.LoadAssetAtPath<Material>("Assets/M.mat"); }\n}',
+        EDITOR
+        + '[InitializeOnLoad]\npublic class Setup\n{\n    static Setup() { var ids = AssetDatabase.FindAssets("t:Material"); }\n}',
+        EDITOR
+        + "public static class Setup\n{\n    [UnityEditor.Callbacks.DidReloadScripts]\n    static void Reloaded() { AssetDatabase.Refresh(); }\n}",
+    ],
+    "SPK054": [
+        behaviour("    void Start() { if (gameObject.isStatic) Go(); }"),
+        behaviour(
+            "    GameObject[] all;\n    void Update() { foreach (GameObject g in all) Log(g.isStatic); }"
+        ),
+        behaviour("    void OnCollisionEnter(Collision c) { if (c.gameObject.isStatic) Go(); }"),
+    ],
+    "SPK055": [
+        behaviour(
+            '    void Start()\n    {\n#if UNITY_EDITR\n        Debug.Log("editor");\n#endif\n    }'
+        ),
+        "#if UNITY_2021_3_OR_LATER\nusing UnityEngine;\n#endif\npublic class Player { }",
+        behaviour(
+            "    void Start()\n    {\n#if UNITY_IOS\n        Go();\n#elif !unity_android && ENABLE_INPUTSYSTEM\n        Stop();\n#endif\n    }"
+        ),
+    ],
+    "SPK056": [
+        behaviour("    void OnCollisionEnter(Collision c) { var p = c.contacts[0].point; }"),
+        behaviour("    void Update() { if (Input.touches.Length > 0) Go(); }"),
+        behaviour(
+            "    void OnCollisionEnter2D(Collision2D c) { for (int i = 0; i < c.contacts.Length; i++) Log(c.contacts[i].normal); }"
+        ),
+    ],
+    "SPK057": [
+        behaviour(
+            '    Material m;\n    void Show() { m.SetFloat(Shader.PropertyToID("_Glow"), 1f); }\n    void Hide() { m.SetFloat(Shader.PropertyToID("_Glow"), 0f); }'
+        ),
+        behaviour(
+            '    Material m;\n    Color Swap(Color c) { var old = m.GetColor(Shader.PropertyToID("_Color")); m.SetColor(Shader.PropertyToID("_Color"), c); return old; }'
+        ),
+        behaviour(
+            '    static readonly int Tint = Shader.PropertyToID("_Tint");\n    Material m;\n    void A() { m.SetColor(Shader.PropertyToID("_Tint"), Color.red); }\n    void B() { m.SetColor(Shader.PropertyToID("_Tint"), Color.blue); }'
+        ),
+    ],
+    "SPK058": [
+        behaviour("    Task Save(bool dirty) { if (!dirty) return null; return Task.Delay(1); }"),
+        behaviour("    Awaitable Wait() => null;"),
+        behaviour(
+            "    Task<int> Load(bool cached) { return cached ? Task.FromResult(1) : null; }\n    Task Skip() { return default; }"
+        ),
     ],
 }
 
@@ -507,9 +612,128 @@ NEGATIVE: dict[str, list[str]] = {
         behaviour("    void Update() { Step(Time.deltaTime); }"),
         behaviour("    void FixedUpdate() { System.Action a = () => Step(Time.deltaTime); }"),
     ],
+    "SPK046": [
+        U
+        + "using UnityEditor;\n[InitializeOnLoad]\npublic class Startup\n{\n#if UNITY_EDITOR\n    static Startup() { Go(); }\n#endif\n}",
+        U + "using UnityEditor;\n[InitializeOnLoad]\npublic partial class Startup { }",
+        U
+        + "using UnityEditor;\npublic class Startup\n{\n    [InitializeOnLoadMethod] static void Init() { Go(); }\n    [RuntimeInitializeOnLoadMethod] static void Boot() { Go(); }\n}",
+    ],
+    "SPK047": [
+        behaviour(
+            "    void Start() { var b = GetComponent<Rigidbody>(); var d = GetComponent<IDamageable>(); var t = GetComponent<Transform>(); }",
+            extra="public interface IDamageable { }\n",
+        ),
+        behaviour(
+            "    T Find<T>() => GetComponent<T>();\n    void Start() { var h = GetComponent<Health>(); var n = GetComponent<Enemy>(); }",
+            extra="public class Enemy : Health { }\n",
+        ),
+        U
+        + "public class Registry\n{\n    T GetComponent<T>() => default;\n    void Go() { var x = GetComponent<int>(); }\n}\npublic class Player : MonoBehaviour { Registry r; void Start() { var y = r.GetComponent<int>(); } }",
+    ],
+    "SPK048": [
+        behaviour("    Texture2D tex;\n    void Paint(Color32[] c) { tex.SetPixels32(c); }"),
+        behaviour(
+            "    void Start() { var t = new Texture2D(4, 4, TextureFormat.RGBAFloat, false); t.SetPixels(new Color[16]); }"
+        ),
+        behaviour(
+            "    Cubemap cube;\n    Canvas2 other;\n    void Paint(Color[] c) { cube.SetPixels(c, CubemapFace.PositiveX); other.SetPixels(c); }"
+        ),
+    ],
+    "SPK049": [
+        behaviour(
+            '    System.Reflection.FieldInfo f;\n    void Awake() { f = GetType().GetField("hp"); }\n    void Update() { var v = f.GetValue(this); }'
+        ),
+        behaviour(
+            "    object target;\n    void Update() { if (target.GetType() == typeof(Player)) Go(); }"
+        ),
+        behaviour(
+            '    Sheet sheet;\n    void Update() { var v = sheet.GetField("hp"); }\n    void Tick() { var f = typeof(Player).GetField("hp"); }'
+        ),
+    ],
+    "SPK050": [
+        behaviour("    void OnTriggerEnter(Collider other) { Destroy(other.gameObject); }"),
+        behaviour(
+            "    RectTransform rt;\n    void Start() { var t = rt.transform; var g = transform.gameObject; }"
+        ),
+        behaviour(
+            "    Holder h;\n    void Start() { h.gameObject.SetActive(false); }",
+            extra="public class Holder { public GameObject gameObject; }\n",
+        ),
+    ],
+    "SPK051": [
+        behaviour("    protected void Update() { Go(); }\n    protected virtual void Start() { }"),
+        U
+        + "public sealed class Player : MonoBehaviour { void Update() { Go(); } }\npublic class Base : MonoBehaviour { protected virtual void Awake() { } }\npublic class Child : Base { protected override void Awake() { } }",
+        U
+        + "interface IFoo { void Update(); }\npublic class Player : MonoBehaviour, IFoo { void IFoo.Update() { } void Move() { } }",
+    ],
+    "SPK052": [
+        EDITOR
+        + "public class BaseDrawer : PropertyDrawer\n{\n    public override void OnGUI(Rect p, SerializedProperty s, GUIContent l) { EditorGUI.PropertyField(p, s, l); }\n}\npublic class RangeDrawer : BaseDrawer\n{\n    public override void OnGUI(Rect p, SerializedProperty s, GUIContent l) { base.OnGUI(p, s, l); }\n}",
+        EDITOR
+        + "public class RangeDrawer : ExternalDrawer\n{\n    public override void OnGUI(Rect p, SerializedProperty s, GUIContent l) { base.OnGUI(p, s, l); }\n}",
+        EDITOR
+        + "public class PlayerEditor : Editor\n{\n    public override void OnInspectorGUI() { base.OnInspectorGUI(); }\n}\npublic class Panel : MonoBehaviour\n{\n    protected virtual void OnGUI() { }\n}\npublic class Sub : Panel\n{\n    protected override void OnGUI() { base.OnGUI(); }\n}",
+    ],
+    "SPK053": [
+        EDITOR
+        + 'public static class Setup\n{\n    [InitializeOnLoadMethod]\n    static void Load() { EditorApplication.delayCall += () => { var m = AssetDatabase.LoadAssetAtPath<Material>("Assets/M.mat"); }; }\n}',
+        EDITOR
+        + 'public static class Setup\n{\n    [MenuItem("Tools/Load")]\n    static void Load() { var m = AssetDatabase.LoadAssetAtPath<Material>("Assets/M.mat"); }\n}',
+        EDITOR
+        + "[InitializeOnLoad]\npublic class Setup\n{\n    static Setup() { EditorApplication.update += Tick; }\n    static void Tick() { AssetDatabase.Refresh(); }\n    [RuntimeInitializeOnLoadMethod] static void Boot() { AssetDatabase.Refresh(); }\n}",
+    ],
+    "SPK054": [
+        behaviour(
+            '    bool s;\n    void OnValidate() { s = gameObject.isStatic; }\n    [ContextMenu("Check")] void Check() { Log(gameObject.isStatic); }'
+        ),
+        behaviour(
+            "    void Start()\n    {\n#if UNITY_EDITOR\n        if (gameObject.isStatic) Go();\n#endif\n    }"
+        ),
+        "using UnityEditor;\nusing UnityEngine;\npublic class Tool : EditorWindow { GameObject go; Block b; void OnGUI() { GUILayout.Label(go.isStatic.ToString()); } bool B() => b.isStatic; }",
+    ],
+    "SPK055": [
+        behaviour(
+            "    void Start()\n    {\n#if UNITY_EDITOR && !UNITY_WEBGL || UNITY_2022_3_OR_NEWER || UNITY_6000\n        Go();\n#endif\n    }"
+        ),
+        "#define FEATURE_X\nusing UnityEngine;\npublic class Player : MonoBehaviour\n{\n    void Start()\n    {\n#if FEATURE_X || ODIN_INSPECTOR || DOTWEEN\n        Go();\n#endif\n    }\n}",
+        behaviour(
+            '    void Start()\n    {\n        // #if UNITY_EDITR is wrong\n        Log("#if UNITY_EDITR");\n    }'
+        ),
+    ],
+    "SPK056": [
+        behaviour(
+            "    void OnCollisionEnter(Collision c) { foreach (var p in c.contacts) Log(p.point); var all = c.contacts; var n = c.contactCount; }"
+        ),
+        behaviour(
+            "    void OnCollisionEnter(Collision c) { c.contacts[0] = default; var s = c.contacts[0].ToString(); }"
+        ),
+        behaviour(
+            "    Sensor s;\n    void Update() { var n = s.contacts.Length; var t = s.touches[0]; }"
+        ),
+    ],
+    "SPK057": [
+        behaviour(
+            '    Material m;\n    void Update() { m.SetFloat(Shader.PropertyToID("_Glow"), Time.time); }'
+        ),
+        behaviour(
+            '    Material m;\n    void A() { m.SetFloat(Shader.PropertyToID("_A"), 1f); m.SetFloat(Shader.PropertyToID("_B"), 1f); }'
+        ),
+        behaviour(
+            '    static readonly int Glow = Shader.PropertyToID("_Glow");\n    int other = Shader.PropertyToID("_Glow");\n    Material m;\n    void A(string n) { m.SetFloat(Shader.PropertyToID(n), 1f); m.SetFloat(Shader.PropertyToID(n), 2f); }'
+        ),
+    ],
+    "SPK058": [
+        behaviour("    async Task<string> Name() { await Task.Yield(); return null; }"),
+        behaviour(
+            "    Task Run() { System.Func<string> f = () => null; return Task.CompletedTask; }"
+        ),
+        behaviour("    ValueTask<int> Count() => default;\n    string Name() => null;"),
+    ],
 }
 
-OPTIONS = {"SPK022": {"input_system": "new"}}
+OPTIONS = RULE_OPTIONS
 
 
 def test_every_rule_has_three_cases_of_each_kind() -> None:

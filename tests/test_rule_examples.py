@@ -11,6 +11,7 @@ import pytest
 from spark.unity.fixer import fix_code
 from spark.unity.rules import UnityRule, iter_rules, rule_table
 from spark.unity.validator import validate
+from tests.test_unity_rules import RULE_OPTIONS
 
 DOCS = Path(__file__).parents[1] / "docs" / "validation.md"
 UNITY_RULES = sorted(r.id for r in iter_rules() if r.id.startswith("SPK"))
@@ -26,8 +27,7 @@ def as_script(example: str) -> str:
 
 
 def findings(rule: UnityRule, code: str) -> list[str]:
-    options = {"input_system": "new"} if rule.id == "SPK022" else {}
-    report = validate(code, file_name="Player.cs", **options)  # type: ignore[arg-type]
+    report = validate(code, file_name="Player.cs", **RULE_OPTIONS.get(rule.id, {}))  # type: ignore[arg-type]
     return [d.rule_id for d in report.diagnostics]
 
 
@@ -46,7 +46,8 @@ def test_bad_example_is_reported_and_good_one_is_not(rule_id: str) -> None:
 @pytest.mark.parametrize("rule_id", [r for r in UNITY_RULES if rule_table()[r].fix])
 def test_fix_turns_the_bad_example_into_the_good_one(rule_id: str) -> None:
     rule = rule_table()[rule_id]
-    result = fix_code(as_script(rule.bad), file_name="Player.cs")
+    options = RULE_OPTIONS.get(rule_id, {})
+    result = fix_code(as_script(rule.bad), file_name="Player.cs", **options)  # type: ignore[arg-type]
     assert rule_id in {f.rule_id for f in result.applied}
     assert squeezed(result.code) == squeezed(as_script(rule.good))
 
@@ -61,7 +62,7 @@ def docs_table() -> str:
         cells = [
             f"[{rule.id}](#{rule.id.lower()})",
             ", ".join(rule.analyzer_ids) or "—",
-            rule.severity,
+            rule.severity if rule.enabled else f"{rule.severity} (opt-in)",
             "yes" if rule.fix else "—",
             rule.title,
             f"`{rule.bad}`",

@@ -8,13 +8,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spark.unity.validator import validate
-from tests.test_unity_rules import CASES, behaviour
+from tests.test_unity_rules import CASES, RULE_OPTIONS, behaviour
 
 # Every rule's positive case, with the options under which it fires, and two syntax errors (one
 # found from the text: a missing `;` between `get => x` and `set => ...`).
 SCRIPTS = [
-    (code, {"input_system": "new"} if rule_id == "SPK022" else {})
-    for rule_id, (code, _) in sorted(CASES.items())
+    (code, RULE_OPTIONS.get(rule_id, {})) for rule_id, (code, _) in sorted(CASES.items())
 ] + [
     (behaviour("    int x;\n    int X { get => x set => x = value; }"), {}),
     (behaviour("    void Start() { Go() }"), {}),
@@ -35,7 +34,7 @@ def prefixes(draw: st.DrawFn) -> str:
     return text + draw(st.sampled_from(["\n", "\r\n"]))
 
 
-def findings(code: str, options: dict[str, str], shift: int = 0) -> list[tuple[object, ...]]:
+def findings(code: str, options: dict[str, object], shift: int = 0) -> list[tuple[object, ...]]:
     report = validate(code, file_name="Player.cs", **options)  # type: ignore[arg-type]
     return [
         (d.rule_id, d.severity, d.line - shift, d.column, d.end_line - shift, d.message)
@@ -52,7 +51,7 @@ def test_every_rule_fires_in_the_property_scripts() -> None:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(script=st.sampled_from(SCRIPTS), prefix=prefixes())
 def test_leading_text_only_shifts_the_lines(
-    script: tuple[str, dict[str, str]], prefix: str
+    script: tuple[str, dict[str, object]], prefix: str
 ) -> None:
     code, options = script
     shift = prefix.count("\n")
@@ -61,7 +60,7 @@ def test_leading_text_only_shifts_the_lines(
 
 @settings(max_examples=100, deadline=None)
 @given(script=st.sampled_from(SCRIPTS), prefix=prefixes())
-def test_crlf_line_ends_change_nothing(script: tuple[str, dict[str, str]], prefix: str) -> None:
+def test_crlf_line_ends_change_nothing(script: tuple[str, dict[str, object]], prefix: str) -> None:
     code, options = script
     shift = prefix.count("\n")
     crlf = prefix + code.replace("\n", "\r\n")

@@ -39,11 +39,18 @@ RULE_MODULES = (
     "spark.unity.rules_transform",
     "spark.unity.rules_math",
     "spark.unity.rules_components",
+    "spark.unity.rules_editor",
+    "spark.unity.rules_usage",
+    "spark.unity.rules_caching",
+    "spark.unity.rules_directives",
+    "spark.unity.rules_style",
+    "spark.unity.rules_tasks",
 )
 
 _WORDS: dict[str, list[tuple[Check, TextTest | None]]] = {}
 _TOKENS: dict[str, list[tuple[Check, TextTest | None]]] = {}
 _FILES: list[tuple[FileCheck, frozenset[bytes], FileTest | None]] = []
+_ASKED: set[bytes] = set()
 
 
 def on_word(*words: str, when: TextTest | None = None) -> Callable[[Check], Check]:
@@ -70,25 +77,29 @@ def on_token(*tokens: str, when: TextTest | None = None) -> Callable[[Check], Ch
     return register
 
 
-def on_file(*words: str, when: FileTest | None = None) -> Callable[[FileCheck], FileCheck]:
+def on_file(
+    *words: str, when: FileTest | None = None, asks: tuple[str, ...] = ()
+) -> Callable[[FileCheck], FileCheck]:
     """Register a check called once per file: when one of `words` stands in it as a whole word
     (any file if none are given) and `when(data)` holds (if given).
 
     The words are looked for in the same pass over the text that finds the anchors of
-    `on_word`, so a file without them costs nothing more.
+    `on_word`, so a file without them costs nothing more; `model.words` then tells the check
+    which of them, and of the words it `asks` about, the file has.
     """
 
     def register(check: FileCheck) -> FileCheck:
         _FILES.append((check, frozenset(w.encode() for w in words), when))
+        _ASKED.update(w.encode() for w in (*words, *asks))
         return check
 
     return register
 
 
 def file_words() -> frozenset[bytes]:
-    """Every word an `on_file` check waits for."""
+    """Every word the `on_file` checks wait for or ask about."""
     _loaded()
-    return frozenset(word for _, words, _ in _FILES for word in words)
+    return frozenset(_ASKED)
 
 
 def check_files(model: FileModel) -> Iterator[Finding]:
