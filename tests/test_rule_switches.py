@@ -65,63 +65,64 @@ def test_a_fix_of_an_opt_in_rule_needs_it_enabled() -> None:
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Run `spark ...` in a clean folder; returns (exit code, stdout, stderr)."""
+def spark(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Spark:
+    """`spark ARGS` run in a clean folder (a `.env` there is read), with extra environment."""
     monkeypatch.chdir(tmp_path)
+    return Spark()
 
-    def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+
+class Spark:
+    def __call__(self, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
         result = CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
-        return result.exit_code, result.stdout, result.stderr
-
-    return invoke
+        return result.exit_code, result.stdout
 
 
-def test_validate_enable_and_disable_options(cli, tmp_path: Path) -> None:
+def test_validate_enable_and_disable_options(spark: Spark, tmp_path: Path) -> None:
     script = tmp_path / "Player.cs"
     script.write_text(OPT_IN)
-    _, out, _ = cli("validate", "--format", "json", str(script))
+    _, out = spark("validate", "--format", "json", str(script))
     assert "SPK051" not in out
-    _, out, _ = cli("validate", "--format", "json", "--enable", "spk051", str(script))
+    _, out = spark("validate", "--format", "json", "--enable", "spk051", str(script))
     assert [d["rule_id"] for d in json.loads(out)["files"][0]["diagnostics"]] == ["SPK051"] * 2
-    _, out, _ = cli(
+    _, out = spark(
         "validate", "--json", "--enable", "SPK051", "--disable", "SPK051,SPK008", str(script)
     )
     assert json.loads(out)["files"][0]["diagnostics"] == []
 
 
-def test_validate_takes_the_switches_from_the_environment(cli, tmp_path: Path) -> None:
+def test_validate_takes_the_switches_from_the_environment(spark: Spark, tmp_path: Path) -> None:
     script = tmp_path / "Player.cs"
     script.write_text(OPT_IN)
-    _, out, _ = cli("validate", str(script), env={"SPARK_VALIDATOR_ENABLE": "SPK051"})
+    _, out = spark("validate", str(script), env={"SPARK_VALIDATOR_ENABLE": "SPK051"})
     assert "info SPK051 (UNT0021): The Unity message 'Awake' is private" in out
     # The command line wins over the environment.
-    _, out, _ = cli(
+    _, out = spark(
         "validate", str(script), "--enable", "SPK008", env={"SPARK_VALIDATOR_ENABLE": "SPK051"}
     )
     assert "SPK051" not in out
     (tmp_path / ".env").write_text("SPARK_VALIDATOR_ENABLE=SPK051\n")
-    _, out, _ = cli("validate", "--fix", str(script))
+    _, out = spark("validate", "--fix", str(script))
     assert "fixed SPK051" in out
     assert "protected void Awake()" in script.read_text()
 
 
-def test_an_unknown_rule_id_is_a_usage_error(cli, tmp_path: Path) -> None:
+def test_an_unknown_rule_id_is_a_usage_error(spark: Spark, tmp_path: Path) -> None:
     script = tmp_path / "Player.cs"
     script.write_text(OPT_IN)
-    code, out, _ = cli("validate", "--enable", "SPK051,SPK999", str(script))
+    code, out = spark("validate", "--enable", "SPK051,SPK999", str(script))
     assert code == 2
     assert "--enable: not a Unity rule id: SPK999 (see `spark rules`)" in out
-    code, out, _ = cli("validate", str(script), env={"SPARK_VALIDATOR_DISABLE": "CS-SYNTAX"})
+    code, out = spark("validate", str(script), env={"SPARK_VALIDATOR_DISABLE": "CS-SYNTAX"})
     assert code == 2
     assert "SPARK_VALIDATOR_DISABLE: not a Unity rule id: CS-SYNTAX" in out
 
 
-def test_rules_command_marks_opt_in_rules(cli) -> None:
-    _, out, _ = cli("rules", "--json")
+def test_rules_command_marks_opt_in_rules(spark: Spark) -> None:
+    _, out = spark("rules", "--json")
     rows = {row["id"]: row for row in json.loads(out)}
     assert rows["SPK051"]["enabled_by_default"] is False
     assert rows["SPK050"]["enabled_by_default"] is True
-    _, out, _ = cli("rules")
+    _, out = spark("rules")
     assert "info (opt-in)" in out
 
 
@@ -131,8 +132,8 @@ def test_settings_check_the_rule_ids() -> None:
         Settings(validator_disable="SPK999")
 
 
-def test_generation_applies_the_enabled_rules(cli, tmp_path: Path) -> None:
-    code, out, _ = cli(
+def test_generation_applies_the_enabled_rules(spark: Spark, tmp_path: Path) -> None:
+    code, out = spark(
         "generate",
         "rotate an object at 90 degrees per second",
         "-o",
