@@ -366,6 +366,7 @@ POSITIVE: dict[str, list[str]] = {
         behaviour(
             "    Task<int> Load(bool cached) { return cached ? Task.FromResult(1) : null; }\n    Task Skip() { return default; }"
         ),
+        U + "public class Saver { System.Threading.Tasks.Task<bool> Save() => null; }",
     ],
 }
 
@@ -630,6 +631,11 @@ NEGATIVE: dict[str, list[str]] = {
         ),
         U
         + "public class Registry\n{\n    T GetComponent<T>() => default;\n    void Go() { var x = GetComponent<int>(); }\n}\npublic class Player : MonoBehaviour { Registry r; void Start() { var y = r.GetComponent<int>(); } }",
+        # A project's own component may be called Touch; a partial class may have its base elsewhere.
+        behaviour(
+            "    void Start() { var t = GetComponent<Touch>(); var s = GetComponent<Stats>(); }",
+            extra="public partial class Stats { }\n",
+        ),
     ],
     "SPK048": [
         behaviour("    Texture2D tex;\n    void Paint(Color32[] c) { tex.SetPixels32(c); }"),
@@ -730,6 +736,8 @@ NEGATIVE: dict[str, list[str]] = {
             "    Task Run() { System.Func<string> f = () => null; return Task.CompletedTask; }"
         ),
         behaviour("    ValueTask<int> Count() => default;\n    string Name() => null;"),
+        U + "public class Quest { Task Next() => null; }\npublic class Task { }",
+        U + "public class Quest { Task Next() => null; }",  # Task of another namespace
     ],
 }
 

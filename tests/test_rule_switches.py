@@ -215,6 +215,7 @@ def test_symbol_typos() -> None:
     assert closest_symbol("UNITY_PS") == ("UNITY_PS3", False)  # UNITY_PS4 and _PS5 are as close
     assert closest_symbol("DEBUGS") == ("DEBUG", True)
     assert closest_symbol("ODIN_INSPECTOR") == ("", False)
+    assert closest_symbol("UNITY_IAP") == ("", False)  # a project's own? two edits from UNITY_IOS
     assert closest_symbol("IOS") == ("", False)
 
 

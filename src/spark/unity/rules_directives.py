@@ -5,7 +5,7 @@ every build and `#if !UNITY_ANDRIOD` silently keeps it in.  The symbols Unity de
 `[preprocessor] symbols` in unity_api.toml; the version symbols (`UNITY_2022_3_OR_NEWER`,
 `UNITY_2022_3`, `UNITY_6000`) are known by their shape, and a symbol `#define`d in the file is
 the author's own.  A symbol that is none of these but is one edit away from a known one (two for
-names of 8+ characters), or differs from one only in case, is reported; `UNITY_2021_3_OR_LATER`
+names of 10+ characters), or differs from one only in case, is reported; `UNITY_2021_3_OR_LATER`
 and the like (Unity only defines `..._OR_NEWER`) too.  A project's own symbols (scripting define
 symbols, package defines) are unknown here, so only near misses of Unity's are reported.
 """
@@ -27,8 +27,10 @@ _SYMBOL = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _DEFINED = re.compile(rb"^[ \t]*#[ \t]*(?:define|undef)[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
 _VERSION = re.compile(r"UNITY_\d+(?:_\d+)*(?:_OR_NEWER)?")
 _OR_SOMETHING = re.compile(r"(UNITY_\d+_\d+)_OR_([A-Z]+)")
-# Names of 8+ characters may be two edits away from the symbol meant, shorter ones one.
-_LONG = 8
+# Names of 10+ characters may be two edits away from the symbol meant, shorter ones one (the
+# analyzer says 8, but it knows the project's own symbols; here `UNITY_IAP` or `UNITY_AR`, two
+# edits from `UNITY_IOS` and `UNITY_ADS`, may well be a project's).
+_LONG = 10
 
 
 @functools.cache

@@ -20,8 +20,18 @@ from spark.unity.rules_messages import modifiers_of_method
 
 
 @functools.cache
-def _task_types() -> frozenset[str]:
-    return frozenset(unity_api()["tasks"]["nullable_types"])
+def _task_types() -> dict[str, str]:
+    """Each task-like class → the namespace that declares it."""
+    return dict(unity_api()["tasks"]["nullable_types"])
+
+
+def _means(model: FileModel, written: str, type_name: str) -> bool:
+    """Whether the return type as written is the task-like class `type_name`: qualified, or its
+    namespace imported, and no type of that name declared in the file (a quest `Task`)."""
+    namespace = _task_types()[type_name]
+    if type_name in model.by_name or type_name in model.other_types:
+        return False
+    return written.startswith(f"{namespace}.") or namespace in model.usings or model.global_usings
 
 
 @on_file("Task", "Awaitable")
@@ -34,8 +44,10 @@ def check_null_task(model: FileModel) -> Iterator[Finding]:
             ):
                 continue
             returns = method.child_by_field_name("returns") or method.child_by_field_name("type")
-            type_name = simple_type_name(returns)
+            type_name = simple_type_name(returns).split("<")[0].rsplit(".", 1)[-1]
             if type_name not in _task_types() or "async" in modifiers_of_method(method):
+                continue
+            if not _means(model, node_text(returns).replace(" ", ""), type_name):
                 continue
             for value in _null_results(method):
                 args = {"method": node_text(method.child_by_field_name("name")), "type": type_name}

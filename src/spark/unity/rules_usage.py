@@ -43,9 +43,7 @@ def _member_call(leaf: Node, parent: Node) -> tuple[Node, Node] | None:
 @functools.cache
 def _not_components() -> frozenset[str]:
     """Unity types that are certainly neither components nor interfaces."""
-    api = unity_api()
-    objects = frozenset(api["objects"]) - frozenset(api["components"])
-    return objects | frozenset(api["component_lookup"]["not_components"])
+    return frozenset(unity_api()["component_lookup"]["not_components"])
 
 
 def _generic(data: bytes, start: int, end: int) -> bool:
@@ -112,6 +110,8 @@ def _plain_class(model: FileModel, cls: ClassInfo, seen: set[str]) -> bool:
     whose bases are all such classes or interfaces of this file."""
     if cls.kind != "other":
         return cls.kind == "scriptable"
+    if "partial" in cls.modifiers:
+        return False  # another part, in another file, may have the base
     seen.add(cls.name)
     for base in cls.bases:
         parent = model.by_name.get(base)
