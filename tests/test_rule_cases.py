@@ -368,6 +368,17 @@ POSITIVE: dict[str, list[str]] = {
         ),
         U + "public class Saver { System.Threading.Tasks.Task<bool> Save() => null; }",
     ],
+    "SPK059": [
+        behaviour(
+            '    async void Start() { Debug.Log($"Score: {LoadScore()}"); }\n    Task<int> LoadScore() => Task.FromResult(3);'
+        ),
+        behaviour(
+            '    async void Start() { var t = LoadScore(); print("score " + t); }\n    Task<int> LoadScore() => Task.FromResult(3);'
+        ),
+        behaviour(
+            "    Awaitable<string> name;\n    void Show(UnityEngine.UI.Text label) { label.text = name.ToString(); }"
+        ),
+    ],
 }
 
 NEGATIVE: dict[str, list[str]] = {
@@ -738,6 +749,16 @@ NEGATIVE: dict[str, list[str]] = {
         behaviour("    ValueTask<int> Count() => default;\n    string Name() => null;"),
         U + "public class Quest { Task Next() => null; }\npublic class Task { }",
         U + "public class Quest { Task Next() => null; }",  # Task of another namespace
+    ],
+    "SPK059": [
+        behaviour(
+            '    async void Start() { Debug.Log($"Score: {await LoadScore()}"); var t = LoadScore(); Debug.Log(t.Status); }\n    Task<int> LoadScore() => Task.FromResult(3);'
+        ),
+        behaviour(
+            "    Awaitable wait;\n    void Show() { Log(wait); Debug.Log(wait.IsCompleted); }"
+        ),
+        U
+        + 'public class Quest { Task current; void Show() { Debug.Log("task: " + current); } }\npublic class Task { }',
     ],
 }
 

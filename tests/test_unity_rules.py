@@ -270,6 +270,12 @@ CASES: dict[str, tuple[str, str]] = {
         behaviour("    Task Save() => null;"),
         behaviour("    Task Save() => Task.CompletedTask;"),
     ),
+    "SPK059": (
+        behaviour('    Task<int> score;\n    void Show() { Debug.Log("score " + score); }'),
+        behaviour(
+            '    Task<int> score;\n    async void Show() { Debug.Log("score " + await score); }'
+        ),
+    ),
     "SPK023": (
         behaviour("    async void Load() { await Task.Delay(1); }"),
         behaviour(

@@ -329,7 +329,7 @@ class FileModel:
                     continue
                 name = node_text(var.child_by_field_name("name"))
                 if type_node is not None and type_node.type == "implicit_type":
-                    names[name] = _inferred_type(var)
+                    names[name] = _inferred_type(var) or self._own_call_type(var)
                 else:
                     names[name] = type_name
         for loop in found.get("foreach", []):  # `foreach (Transform child in ...)`
@@ -504,6 +504,15 @@ class FileModel:
         if cls is not None:
             return self._member_type(cls, member)
         return ""
+
+    def _own_call_type(self, declarator: Node) -> str:
+        """For `var x = F(...)`: the return type of the class's own method F, if it has one."""
+        value = declarator.named_children[-1] if declarator.named_children else None
+        return (
+            self._call_type(value)
+            if value is not None and value.type == "invocation_expression"
+            else ""
+        )
 
     def _call_type(self, call: Node) -> str:
         """The return type of a call of one of the enclosing class's own methods, `F()` or
