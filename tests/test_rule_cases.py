@@ -740,6 +740,10 @@ NEGATIVE: dict[str, list[str]] = {
         behaviour(
             '    static readonly int Glow = Shader.PropertyToID("_Glow");\n    int other = Shader.PropertyToID("_Glow");\n    Material m;\n    void A(string n) { m.SetFloat(Shader.PropertyToID(n), 1f); m.SetFloat(Shader.PropertyToID(n), 2f); }'
         ),
+        # One of the two calls is in a branch Unity 6 does not compile.
+        behaviour(
+            '    Material m;\n    void A()\n    {\n#if UNITY_2019_1_OR_NEWER\n        m.SetFloat(Shader.PropertyToID("_Glow"), 1f);\n#else\n        m.SetFloat(Shader.PropertyToID("_Glow"), 1f);\n#endif\n    }'
+        ),
     ],
     "SPK058": [
         behaviour("    async Task<string> Name() { await Task.Yield(); return null; }"),

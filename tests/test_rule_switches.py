@@ -223,6 +223,9 @@ def test_rules_follow_the_target_version_and_inactive_branches() -> None:
     contacts = behaviour("    void OnCollisionEnter(Collision c) { var p = c.contacts[0].point; }")
     assert "SPK056" in ids(contacts, unity_version="2018.3")
     assert "SPK056" not in ids(contacts, unity_version="2018.2")  # no GetContact before
+    pixels = behaviour("    Texture2D tex;\n    void Paint(Color[] c) { tex.SetPixels(c); }")
+    assert "SPK048" in ids(pixels, unity_version="2019.4")
+    assert "SPK048" not in ids(pixels, unity_version="2018.4")  # SetPixels32: RGBA32 only
     branches = behaviour(
         "    void Start()\n    {\n#if UNITY_5\n        var go = GetComponent<GameObject>();\n"
         "        if (gameObject.isStatic) Step();\n#else\n        Destroy(gameObject.gameObject);\n"

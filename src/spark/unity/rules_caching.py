@@ -17,6 +17,7 @@ from spark.unity.api import parse_version, unity_api
 from spark.unity.checks import on_word
 from spark.unity.model import FileModel, node_text
 from spark.unity.nodes import arguments, contains, field_is, is_local_name
+from spark.unity.preprocessor import inactive_rows
 from spark.unity.rules import Edit, Finding
 from spark.unity.scan import next_byte
 
@@ -185,14 +186,26 @@ def _lookups(model: FileModel, cls: Node, literal: str) -> int:
     count = 0
     if not contains(model.data, cls, literal.encode()):
         return 0
+    skipped = _inactive(model)
     for match in re.finditer(pattern, model.data[cls.start_byte : cls.end_byte]):
         start = cls.start_byte + match.start()
         node = model.root.descendant_for_byte_range(start, cls.start_byte + match.end())
         while node is not None and node.type != "invocation_expression":
             node = node.parent
-        if node is not None and node.start_byte == start and not _kept(node):
-            count += 1
+        if node is None or node.start_byte != start or node.start_point.row in skipped:
+            continue  # (a call in an #if branch the target does not compile does not repeat)
+        count += not _kept(node)
     return count
+
+
+def _inactive(model: FileModel) -> frozenset[int]:
+    """The rows this target does not compile (once per file)."""
+    rows = model.memo.get("inactive rows")
+    if rows is None:
+        options = model.options
+        rows = inactive_rows(model.src.code, options.unity_version, options.input_system)
+        model.memo["inactive rows"] = rows
+    return rows
 
 
 def _id_name(property_name: str) -> str:

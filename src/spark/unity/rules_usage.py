@@ -14,7 +14,7 @@ from typing import Any
 from tree_sitter import Node
 
 from spark.unity import edits
-from spark.unity.api import unity_api
+from spark.unity.api import parse_version, unity_api
 from spark.unity.checks import on_file, on_word
 from spark.unity.model import ClassInfo, FileModel, node_text, simple_type_name
 from spark.unity.nodes import arguments, field_is, generic_call, receiver, unity_method_name
@@ -127,11 +127,11 @@ def _plain_class(model: FileModel, cls: ClassInfo, seen: set[str]) -> bool:
 
 
 @functools.cache
-def _pixels() -> tuple[frozenset[str], re.Pattern[bytes]]:
+def _pixels() -> tuple[frozenset[str], re.Pattern[bytes], tuple[int, ...]]:
     raw = unity_api()["pixels"]
     markers = "|".join(re.escape(m) for m in raw["hdr_markers"])
     hdr = re.compile(rf"(?:TextureFormat|GraphicsFormat)\s*\.\s*\w*(?:{markers})".encode())
-    return frozenset(raw["types"]), hdr
+    return frozenset(raw["types"]), hdr, parse_version(raw["since"])
 
 
 @on_word("SetPixels", when=_called_member)
@@ -142,8 +142,8 @@ def check_set_pixels(model: FileModel, leaf: Node, parent: Node) -> Iterator[Fin
     if found is None:
         return
     call, target = found
-    types, hdr = _pixels()
-    if model.type_of(target) not in types:
+    types, hdr, since = _pixels()
+    if model.version < since or model.type_of(target) not in types:
         return
     cls = model.enclosing_class(call)
     start, end = (cls.node.start_byte, cls.node.end_byte) if cls else (0, len(model.data))
