@@ -11,7 +11,8 @@ There are no cookie sessions here, so no CSRF token is needed; a browser page of
 (an ``Origin`` that is not this host) is refused all the same.
 
 The SDK's session manager runs **stateless**: no MCP session lives in one process's memory, so
-``spark serve --workers N`` can answer any request in any worker. Clients on the 2026-07-28
+``spark serve --workers N`` can answer any request in any worker (and there is no stream to
+open with GET, nor a session to end with DELETE: both are 405). Clients on the 2026-07-28
 protocol cancel a call by closing its response stream; the generation then stops and its row
 ends ``failed: cancelled``. The SDK's own DNS-rebinding check (a list of allowed hosts) is off:
 a rebinding page has no API token to send.
@@ -69,6 +70,13 @@ class McpHttp:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         if not self._running:
             return _error(503, "unavailable", "MCP is not running on this server yet.", None)
+        if scope["method"] != "POST":  # stateless: no stream to open (GET), no session to end
+            return _error(
+                405,
+                "method_not_allowed",
+                f"{scope['method']} is not served at /mcp: send each MCP message as a POST.",
+                None,
+            )
         origin = headers.get("origin")
         if (
             origin is not None
@@ -93,5 +101,7 @@ class McpHttp:
 
 def _error(status: int, kind: str, message: str, hint: str | None) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 405:
+        headers = {"Allow": "POST"}
     body = {"error": {"kind": kind, "message": message, "hint": hint}}
     return JSONResponse(body, status_code=status, headers=headers)
