@@ -224,12 +224,13 @@ async def test_a_second_user_sees_nothing_of_the_first(
         assert again.data["total"] == 0
 
 
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
 async def test_cancelling_a_call_stops_the_generation(
-    served: Served, upstream: FakeUpstream
+    served: Served, upstream: FakeUpstream, mode: str
 ) -> None:
     upstream.anthropic.enqueue(Reply(chunk_size=4, chunk_delay=0.5, input_tokens=420))
     before = len(await asyncio.to_thread(rows, served.reader))
-    async with http_client(served.url, served.alice) as client:
+    async with http_client(served.url, served.alice, mode=mode) as client:
         seen = await cancel_mid_stream(
             client, {"prompt": "a coin to cancel", "provider": "anthropic"}
         )
