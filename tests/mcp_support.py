@@ -29,21 +29,32 @@ from spark.config import Settings
 from spark.db import Database
 from spark.db.models import GenerationRecord
 from tests.fakes.upstream import FakeUpstream
+from tests.test_cli import fake_env
 
 # Long enough for a slow machine: these are limits, not timings being measured.
 CALL_TIMEOUT = 120
 
 
-def upstream_env(upstream: FakeUpstream, **extra: str) -> dict[str, str]:
-    """Both providers pointed at the fake upstream, with quick retries."""
-    return {
-        "ANTHROPIC_API_KEY": "sk-ant-test-SECRET-KEY-4242",
-        "ANTHROPIC_BASE_URL": upstream.anthropic_base_url,
-        "OPENAI_API_KEY": "sk-openai-test-SECRET-KEY-4343",
-        "OPENAI_BASE_URL": upstream.openai_base_url,
-        "SPARK_RETRY_BASE_DELAY": "0.01",
-        **extra,
-    }
+HTTP_TOOLS = {
+    "generate_unity_script",
+    "validate_csharp",
+    "compile_check",
+    "list_models",
+    "estimate_cost",
+    "list_history",
+    "get_generation",
+    "usage_stats",
+}
+
+
+def upstream_env(upstream: FakeUpstream) -> dict[str, str]:
+    """Both providers pointed at the fake upstream, with quick retries and keys that a test
+    can look for (they must never reach an answer or a log)."""
+    return fake_env(
+        upstream,
+        ANTHROPIC_API_KEY="sk-ant-test-SECRET-KEY-4242",
+        OPENAI_API_KEY="sk-openai-test-SECRET-KEY-4343",
+    )
 
 
 @asynccontextmanager

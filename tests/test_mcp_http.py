@@ -27,6 +27,7 @@ from spark.config import Settings
 from tests.db_fixtures import BACKENDS, PostgresServer, _migrate
 from tests.fakes.upstream import DEFAULT_TEXT, FakeUpstream, Fault, Reply
 from tests.mcp_support import (
+    HTTP_TOOLS,
     call,
     cancel_mid_stream,
     http_client,
@@ -37,16 +38,6 @@ from tests.mcp_support import (
 )
 from tests.serve_support import SparkServer, create_account, server_env
 
-HTTP_TOOLS = {
-    "generate_unity_script",
-    "validate_csharp",
-    "compile_check",
-    "list_models",
-    "estimate_cost",
-    "list_history",
-    "get_generation",
-    "usage_stats",
-}
 BAD_DOOR = """using UnityEngine;
 
 public class Door : MonoBehaviour

@@ -1,11 +1,10 @@
 """The MCP server in-process (the SDK's client connected to it directly): the schemas it
-publishes, its answers to failures, and what it costs the rest of the CLI (nothing)."""
+publishes and its answers to failures. (That the rest of the CLI does not load it:
+tests/test_web_serve.py.)"""
 
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -106,13 +105,3 @@ def test_error_answers_never_carry_a_secret(tmp_path: Path) -> None:
     payload = error_payload(error, settings)
     assert "very-secret" not in str(payload) and "[redacted]" in payload["message"]
     assert payload["hint"].startswith("list_models")  # an agent has the tool, not the command
-
-
-def test_the_cli_does_not_load_the_mcp_sdk() -> None:
-    code = (
-        "import sys, spark.cli.commands; "
-        "loaded = [m for m in ('mcp', 'mcp_types', 'spark.mcp') if m in sys.modules]; "
-        "print(loaded); sys.exit(1 if loaded else 0)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr

@@ -18,6 +18,7 @@ import pytest
 from spark.config import Settings
 from tests.fakes.upstream import DEFAULT_TEXT, FakeUpstream, Fault, Reply
 from tests.mcp_support import (
+    HTTP_TOOLS,
     call,
     cancel_mid_stream,
     stdio_client,
@@ -26,17 +27,6 @@ from tests.mcp_support import (
 )
 from tests.serve_support import server_env
 
-ALL_TOOLS = {
-    "generate_unity_script",
-    "validate_csharp",
-    "compile_check",
-    "list_models",
-    "estimate_cost",
-    "list_history",
-    "get_generation",
-    "usage_stats",
-    "write_to_project",
-}
 GOOD = """using UnityEngine;
 
 public class Bobber : MonoBehaviour
@@ -61,7 +51,9 @@ async def test_generate_with_progress_retry_and_errors(
 ) -> None:
     settings = Settings(data_dir=tmp_path / "spark")
     async with stdio_client(_env(tmp_path, upstream), mode=mode) as client:
-        assert {t.name for t in (await client.list_tools()).tools} == ALL_TOOLS
+        assert {t.name for t in (await client.list_tools()).tools} == HTTP_TOOLS | {
+            "write_to_project"
+        }
         upstream.anthropic.enqueue(Reply(chunk_size=20, chunk_delay=0.05))
         first = await call(
             client,

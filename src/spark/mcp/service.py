@@ -26,7 +26,7 @@ from mcp_types import CallToolResult, TextContent
 
 from spark.config import Settings
 from spark.db import Database
-from spark.errors import AIError, ConfigError, SparkError, UsageError
+from spark.errors import ConfigError, SparkError, UsageError, error_json
 from spark.generation import Engine
 from spark.text import redact, text_problem
 from spark.unity.target import UnityTarget, resolve_target
@@ -104,17 +104,6 @@ def check_text(**fields: str | None) -> None:
             )
 
 
-def error_kind(error: SparkError) -> str:
-    """The stable kind of an error, as the web API names it."""
-    if isinstance(error, AIError):
-        return error.kind.value
-    if isinstance(error, ConfigError):
-        return "not_configured"
-    if isinstance(error, UsageError):
-        return "invalid_input"
-    return "error"
-
-
 # Hints written for the terminal name commands; an agent has the tools instead.
 _TOOLS_FOR_COMMANDS = (("`spark models`", "list_models"), ("`spark history`", "list_history"))
 
@@ -122,16 +111,12 @@ _TOOLS_FOR_COMMANDS = (("`spark models`", "list_models"), ("`spark history`", "l
 def error_payload(error: SparkError, settings: Settings | None = None) -> dict[str, Any]:
     """``{"kind", "message", "hint"}`` (and the provider's details), secrets removed."""
     secrets = settings.secret_values() if settings is not None else []
-    hint = redact(error.hint, secrets)
+    payload = error_json(error)
+    payload["message"] = redact(payload["message"], secrets)
+    hint = redact(payload["hint"], secrets)
     for command, tool in _TOOLS_FOR_COMMANDS:
         hint = hint.replace(command, tool) if hint else hint
-    payload: dict[str, Any] = {
-        "kind": error_kind(error),
-        "message": redact(error.message, secrets),
-        "hint": hint,
-    }
-    if isinstance(error, AIError):
-        payload.update(provider=error.provider, status=error.status, retryable=error.retryable)
+    payload["hint"] = hint
     return payload
 
 
