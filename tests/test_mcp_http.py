@@ -257,8 +257,22 @@ def test_hostile_requests_get_clean_answers(served: Served) -> None:
     for body in (b'{"jsonrpc": "2.0", "id": 1, "method"', b"[1, 2]", b"\xff\xfe", b"[" * 5000):
         answer = _post(url, body, authorization=bearer)
         assert 400 <= answer.status_code < 500, (body[:20], answer.status_code, answer.text)
-    huge = _post(url, b'{"x": "' + b"x" * 400_000 + b'"}', authorization=bearer)
-    assert huge.status_code == 413 and huge.json()["error"]["kind"] == "too_large"
+    huge = b'{"x": "' + b"x" * 400_000 + b'"}'
+    declared = _post(url, huge, authorization=bearer)
+    assert declared.status_code == 413 and declared.json()["error"]["kind"] == "too_large"
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: refused once past the limit
+        for start in range(0, len(huge), 8192):
+            yield huge[start : start + 8192]
+
+    chunked = httpx2.post(
+        url + "/mcp",
+        content=chunks(),
+        headers={"authorization": bearer, "content-type": "application/json"},
+        timeout=60,
+    )
+    assert chunked.status_code == 413, (chunked.headers, chunked.text)
+    assert chunked.json()["error"]["kind"] == "too_large"
     for method in ("GET", "DELETE", "PUT"):
         other = httpx2.request(method, url + "/mcp", headers={"Authorization": bearer}, timeout=60)
         assert other.status_code == 405 and other.headers["allow"] == "POST", method

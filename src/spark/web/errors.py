@@ -67,7 +67,7 @@ def status_for(error: SparkError) -> int:
 
 def _wants_json(request: Request) -> bool:
     path = request.url.path
-    return path.startswith("/api/") or path == "/openapi.json" or path == "/healthz"
+    return path.startswith("/api/") or path in ("/openapi.json", "/healthz", "/mcp")
 
 
 def _json(status: int, detail: dict[str, Any]) -> JSONResponse:
