@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 
 import httpx2
 import pytest
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from spark.config import Settings
 from spark.web import create_app
@@ -326,6 +328,26 @@ def test_every_json_route_has_table_entries(tmp_path: Path) -> None:
     }
     assert routes == set(TABLE), "every JSON route needs hostile-input entries in TABLE"
     assert all(TABLE.values())
+
+
+# Routes outside SparkRoute's gate, and why each may be: its hostile input is tested elsewhere.
+OUTSIDE_THE_GATE = {
+    "/openapi.json": "FastAPI's schema: takes no input",
+    "/static": "StaticFiles: paths only, checked by Starlette",
+    "/mcp": "MCP's JSON-RPC, parsed by the MCP SDK behind an API token: tests/test_mcp_http.py",
+}
+
+
+def test_every_route_outside_the_gate_is_accounted_for(tmp_path: Path) -> None:
+    app = create_app(Settings(data_dir=tmp_path / "spark", secret_key="k" * 32))
+    outside = {
+        str(route.path)
+        for route in app.routes
+        if isinstance(route, BaseRoute)
+        and hasattr(route, "path")
+        and not isinstance(route, APIRoute)
+    }
+    assert outside == set(OUTSIDE_THE_GATE)
 
 
 # --- against a real server -------------------------------------------------------------------

@@ -96,3 +96,20 @@ def test_shared_types_import_nothing_above_them() -> None:
     # events.py names the validation and compile reports, for type checking only
     allowed = ("spark.unity.report", "spark.unity.compile.report")
     assert violations(files, (*ABOVE_TYPES, *ADAPTER_MODULES), allowed) == []
+
+
+# Where one adapter may reach into another: the command that starts MCP, the web app serving
+# MCP at /mcp, and MCP reading a conversation's turns as the web app keeps them (`spark serve`
+# starts the web app, so the CLI may import it). Adapter → (other adapters, allowed modules).
+ADAPTER_CROSSINGS = {
+    "cli": (("spark.mcp",), ("spark.mcp.stdio",)),
+    "web": (("spark.mcp", "spark.cli"), ("spark.mcp.http", "spark.mcp.service")),
+    "mcp": (("spark.web", "spark.cli"), ("spark.web.conversations",)),
+}
+
+
+def test_adapters_meet_only_at_their_entry_points() -> None:
+    for adapter, (others, allowed) in ADAPTER_CROSSINGS.items():
+        files = python_files(adapter)
+        assert files, adapter
+        assert violations(files, others, allowed) == [], adapter

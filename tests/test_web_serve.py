@@ -31,11 +31,12 @@ from tests.serve_support import (
 from tests.web_support import parse_sse, web_settings
 
 
-def test_cli_import_does_not_load_the_web_stack() -> None:
+def test_cli_import_does_not_load_the_web_stack_or_mcp() -> None:
+    heavy = ("fastapi", "uvicorn", "starlette", "jinja2", "pygments", "mcp", "spark.mcp")
     code = (
-        "import sys, spark.cli; "
-        "heavy = [m for m in ('fastapi', 'uvicorn', 'starlette', 'jinja2', 'pygments') "
-        "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)"
+        "import sys, spark.cli.commands; "
+        f"heavy = [m for m in {heavy!r} if m in sys.modules]; "
+        "print(heavy); sys.exit(1 if heavy else 0)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -16,6 +16,7 @@ people: it says what happened and what to do, and never contains a secret.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 
 class SparkError(Exception):
@@ -99,3 +100,28 @@ class AIError(SparkError):
             f"AIError(provider={self.provider!r}, kind={self.kind.value!r}, "
             f"status={self.status!r}, retryable={self.retryable!r}, message={self.message!r})"
         )
+
+
+def client_kind(error: SparkError) -> str:
+    """The kind clients are told (the web API's and MCP's ``kind``): an AIError's own kind,
+    ``not_configured`` or ``invalid_input``."""
+    if isinstance(error, AIError):
+        return error.kind.value
+    if isinstance(error, ConfigError):
+        return "not_configured"
+    if isinstance(error, UsageError):
+        return "invalid_input"
+    return "error"
+
+
+def error_json(error: SparkError) -> dict[str, Any]:
+    """``{"kind", "message", "hint"}`` (and an AIError's provider, status and whether retrying
+    may help): how the web API and MCP report an error."""
+    detail: dict[str, Any] = {
+        "kind": client_kind(error),
+        "message": error.message,
+        "hint": error.hint,
+    }
+    if isinstance(error, AIError):
+        detail.update(provider=error.provider, status=error.status, retryable=error.retryable)
+    return detail

@@ -12,7 +12,7 @@ The directory also answers the model questions of every adapter (through ``Engin
 :meth:`ModelDirectory.overview` (providers, availability and models, for ``spark models``,
 ``GET /api/models``, the chat page and MCP's ``list_models``), :meth:`ModelDirectory.requested`
 (the configured defaults, without I/O) and :meth:`ModelDirectory.default_choice` (what a user
-starts with).
+starts with); :func:`model_json` is a model's JSON form.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from spark.catalog import Catalog, ModelInfo
 from spark.config import Settings
@@ -66,6 +67,35 @@ class Choice:
 
     provider: str
     model: str
+
+
+def model_json(model: ModelInfo, provider: ProviderModels) -> dict[str, Any]:
+    """One model of an overview as JSON-ready data (prices as strings, per million tokens):
+    ``spark models --json`` and MCP's ``list_models``."""
+    price = model.price
+    return {
+        "provider": model.provider,
+        "id": model.id,
+        "display_name": model.display_name,
+        "label": model.label,
+        "status": model.status,
+        "default": model.default,
+        "note": model.note,
+        "context_window": model.context_window,
+        "max_output_tokens": model.max_output_tokens,
+        "price": None
+        if price is None
+        else {
+            "input": str(price.input),
+            "output": str(price.output),
+            "cache_read": str(price.cache_read),
+            "cache_write": str(price.cache_write),
+            "checked": price.checked.isoformat(),
+        },
+        "available": provider.available,
+        "how_to_enable": provider.how_to_enable,
+        "live_list": provider.live,
+    }
 
 
 class ModelDirectory:

@@ -7,6 +7,7 @@ orchestrator, cost calculation and history never see SDK types.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +35,13 @@ class Usage:
             + self.cache_read_tokens
             + self.cache_write_tokens
         )
+
+    def to_json(self) -> dict[str, Any]:
+        """The token counts (and their total) as JSON-ready data."""
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_read_tokens": self.cache_read_tokens,
+            "cache_write_tokens": self.cache_write_tokens,
+            "total_tokens": self.total_tokens,
+        }

@@ -14,6 +14,7 @@ from spark.cli import db_commands as _db_commands
 from spark.cli import estimate as _estimate
 from spark.cli import export as _export
 from spark.cli import generate as _generate
+from spark.cli import mcp as _mcp
 from spark.cli import models as _models
 from spark.cli import project as _project
 from spark.cli import serve as _serve
@@ -36,6 +37,7 @@ app.command("check", context_settings=_validate.PASS_THROUGH)(_project.check)
 app.add_typer(_project.project_app, name="project")
 app.command("export")(_export.export)
 app.command("serve")(_serve.serve)
+app.command("mcp")(_mcp.mcp)
 app.command("estimate")(_estimate.estimate)
 _db_commands.register(app)
 

@@ -11,44 +11,23 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
+from spark.db.export import generation_json
 from spark.db.models import GenerationRecord
 from spark.db.stats import GenerationStats
+
+__all__ = [
+    "generation_details",
+    "generation_json",
+    "history_table",
+    "stats_json",
+    "stats_tables",
+]
 
 
 def _cost(cost: Decimal | None) -> str:
     if cost is None:
         return "?"
     return "$0" if cost == 0 else f"${cost:.4f}" if cost >= Decimal("0.0001") else f"${cost}"
-
-
-def generation_json(r: GenerationRecord) -> dict[str, Any]:
-    """One history row as a JSON-ready dict, with its code (None until it has some)."""
-    return {
-        "id": r.id,
-        "created_at": r.created_at.isoformat(),
-        "finished_at": r.finished_at.isoformat() if r.finished_at else None,
-        "status": r.status,
-        "success": r.success,
-        "provider": r.provider,
-        "model": r.model,
-        "prompt": r.prompt,
-        "class_name": r.class_name,
-        "error_kind": r.error_kind,
-        "error_message": r.error_message,
-        "input_tokens": r.input_tokens,
-        "output_tokens": r.output_tokens,
-        "cache_read_tokens": r.cache_read_tokens,
-        "cache_write_tokens": r.cache_write_tokens,
-        "cost_usd": None if r.cost_usd is None else str(r.cost_usd),
-        "generation_ms": r.generation_ms,
-        "attempts": r.attempts,
-        "repair_rounds": r.repair_rounds,
-        "validation_summary": r.validation_summary,
-        "validation_errors": r.validation_errors,
-        "validation_warnings": r.validation_warnings,
-        "conversation_id": r.conversation_id,
-        "code": r.generated_code,
-    }
 
 
 def generation_details(r: GenerationRecord) -> Table:

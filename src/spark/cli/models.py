@@ -9,7 +9,6 @@ import typer
 from spark.cli.common import fail, settings_or_exit, stdout_console
 
 if TYPE_CHECKING:
-    from spark.catalog import ModelInfo
     from spark.config import Settings
 
 
@@ -72,37 +71,11 @@ def models(
 
 async def _collect(settings: Settings, only: str | None) -> list[dict[str, Any]]:
     from spark.generation import Engine
+    from spark.models import model_json
 
     async with Engine(settings) as engine:
         return [
-            _row(model, provider.available, provider.how_to_enable, provider.live)
+            model_json(model, provider)
             for provider in await engine.models.overview(only)
             for model in provider.models
         ]
-
-
-def _row(model: ModelInfo, available: bool, how: str, live: bool) -> dict[str, Any]:
-    price = model.price
-    return {
-        "provider": model.provider,
-        "id": model.id,
-        "display_name": model.display_name,
-        "label": model.label,
-        "status": model.status,
-        "default": model.default,
-        "note": model.note,
-        "context_window": model.context_window,
-        "max_output_tokens": model.max_output_tokens,
-        "price": None
-        if price is None
-        else {
-            "input": str(price.input),
-            "output": str(price.output),
-            "cache_read": str(price.cache_read),
-            "cache_write": str(price.cache_write),
-            "checked": price.checked.isoformat(),
-        },
-        "available": available,
-        "how_to_enable": how,
-        "live_list": live,
-    }

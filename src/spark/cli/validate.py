@@ -37,23 +37,7 @@ def rules(
         stderr_console().print(f"[bold red]Error:[/] could not load the rules: {escape(str(exc))}")
         raise typer.Exit(EXIT_USAGE) from exc
     if json_output:
-        rows = [
-            {
-                "id": rule.id,
-                "severity": rule.severity,
-                "title": rule.title,
-                "hint": rule.hint,
-                "analyzer_id": rule.analyzer_id,
-                "analyzer_ids": list(rule.analyzer_ids),
-                "fix": rule.fix,
-                "has_fix": rule.fix is not None,
-                "enabled_by_default": rule.enabled,
-                "bad": rule.bad,
-                "good": rule.good,
-                "docs": rule.docs,
-            }
-            for rule in all_rules
-        ]
+        rows = [rule.to_json() for rule in all_rules]
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     table = Table(title="SPARK validation rules", title_justify="left")

@@ -1,4 +1,5 @@
-"""CSV export of one user's generation history, streamed in pages so memory stays flat.
+"""Exporting one user's generation history: CSV streamed in pages (memory stays flat), and one
+row as JSON (:func:`generation_json`).
 
 :func:`history_csv_lines` yields the CSV text line by line (header first, newest row first):
 a web route can hand it to a streaming response, the CLI writes it to a file
@@ -15,14 +16,21 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from spark.db.models import GenerationRecord
 
-__all__ = ["CODE_COLUMN", "CSV_COLUMNS", "history_csv_lines", "safe_cell", "write_history_csv"]
+__all__ = [
+    "CODE_COLUMN",
+    "CSV_COLUMNS",
+    "generation_json",
+    "history_csv_lines",
+    "safe_cell",
+    "write_history_csv",
+]
 
 CSV_COLUMNS = (
     "id",
@@ -132,3 +140,34 @@ async def write_history_csv(
         out.write(text)
         rows += 1
     return rows
+
+
+def generation_json(r: GenerationRecord) -> dict[str, Any]:
+    """One history row as a JSON-ready dict, with its code (None until it has some): what
+    ``spark history --json`` prints and MCP's ``get_generation`` answers."""
+    return {
+        "id": r.id,
+        "created_at": r.created_at.isoformat(),
+        "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+        "status": r.status,
+        "success": r.success,
+        "provider": r.provider,
+        "model": r.model,
+        "prompt": r.prompt,
+        "class_name": r.class_name,
+        "error_kind": r.error_kind,
+        "error_message": r.error_message,
+        "input_tokens": r.input_tokens,
+        "output_tokens": r.output_tokens,
+        "cache_read_tokens": r.cache_read_tokens,
+        "cache_write_tokens": r.cache_write_tokens,
+        "cost_usd": None if r.cost_usd is None else str(r.cost_usd),
+        "generation_ms": r.generation_ms,
+        "attempts": r.attempts,
+        "repair_rounds": r.repair_rounds,
+        "validation_summary": r.validation_summary,
+        "validation_errors": r.validation_errors,
+        "validation_warnings": r.validation_warnings,
+        "conversation_id": r.conversation_id,
+        "code": r.generated_code,
+    }

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +25,35 @@ class UsageReport:
     stats: GenerationStats
     tokens: Usage  # the window's tokens split into input, output, cache read and write
     team: TeamStats | None  # None unless asked for (by an admin)
+
+    @property
+    def failure_rate(self) -> Decimal:
+        """Percent of the finished generations that failed (0 when none finished)."""
+        s = self.stats
+        return Decimal(100) - s.success_rate if s.succeeded + s.failed else Decimal(0)
+
+    def to_json(self) -> dict[str, Any]:
+        """The user's figures as JSON-ready data (money and rates as strings):
+        ``GET /api/stats`` and MCP's ``usage_stats``."""
+        s = self.stats
+        return {
+            "days": s.days_back,
+            "since": s.since.isoformat(timespec="seconds"),
+            "total_generations": s.total_generations,
+            "succeeded": s.succeeded,
+            "failed": s.failed,
+            "success_rate": str(s.success_rate),
+            "failure_rate": str(self.failure_rate),
+            "total_tokens": s.total_tokens,
+            "input_tokens": self.tokens.input_tokens,
+            "output_tokens": self.tokens.output_tokens,
+            "cache_read_tokens": self.tokens.cache_read_tokens,
+            "cache_write_tokens": self.tokens.cache_write_tokens,
+            "total_cost_usd": str(s.total_cost_usd),
+            "avg_generation_ms": s.avg_generation_ms,
+            "provider_counts": s.provider_counts,
+            "by_model": [m.to_json() for m in s.by_model],
+        }
 
 
 async def usage_report(

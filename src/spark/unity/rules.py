@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 from tree_sitter import Node, Tree
 
@@ -85,6 +85,23 @@ class UnityRule:
     def analyzer_ids(self) -> tuple[str, ...]:
         """Every Microsoft.Unity.Analyzers id this rule stands for."""
         return ((self.analyzer_id,) if self.analyzer_id else ()) + self.analyzer_also
+
+    def to_json(self) -> dict[str, Any]:
+        """The rule as JSON-ready data (``spark rules --json``, MCP's ``spark://rules``)."""
+        return {
+            "id": self.id,
+            "severity": self.severity,
+            "title": self.title,
+            "hint": self.hint,
+            "analyzer_id": self.analyzer_id,
+            "analyzer_ids": list(self.analyzer_ids),
+            "fix": self.fix,
+            "has_fix": self.fix is not None,
+            "enabled_by_default": self.enabled,
+            "bad": self.bad,
+            "good": self.good,
+            "docs": self.docs,
+        }
 
 
 class Edit(NamedTuple):

@@ -3,8 +3,9 @@
 ``create_app()`` builds everything on each call (nothing at import time), so tests make apps
 with their own settings and engine, and ``uvicorn --factory spark.web:create_app`` works for
 several workers. While the app runs (its lifespan), a task deletes history older than
-``SPARK_HISTORY_RETENTION_DAYS`` once a day, and SIGTERM/SIGINT first stop the open generation
-streams with a final ``error`` event (:mod:`spark.web.shutdown`).
+``SPARK_HISTORY_RETENTION_DAYS`` once a day, SIGTERM/SIGINT first stop the open generation
+streams with a final ``error`` event (:mod:`spark.web.shutdown`), and ``/mcp`` serves MCP over
+Streamable HTTP on the same engine (:mod:`spark.mcp.http`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Route
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from spark import __version__
@@ -28,6 +30,8 @@ from spark.config import Settings, load_settings
 from spark.db import Database
 from spark.db.local import retention_loop
 from spark.generation import Engine
+from spark.mcp.http import McpHttp
+from spark.mcp.service import McpService
 from spark.web.auth import SESSION_LIFETIME, NotSignedIn, sign_in_url
 from spark.web.conversations import DatabaseConversationStore
 from spark.web.deps import ReadyDatabase, WebState
@@ -104,6 +108,11 @@ def create_app(
     session_key = secret_key(settings)
 
     shutdown = ShutdownNotice()
+    ready = ReadyDatabase(the_database)
+    # MCP over Streamable HTTP at /mcp, on the same engine and database (API tokens only).
+    mcp = McpHttp(
+        McpService(settings=settings, engine=the_engine, database=ready.get, transport="http")
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -113,7 +122,8 @@ def create_app(
         )
         # SIGTERM/SIGINT: open streams get their final `error` event before the server closes.
         with shutdown.listening():
-            yield
+            async with mcp.running():
+                yield
         for task in (warm_up, retention):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -139,7 +149,7 @@ def create_app(
     app.state.spark = WebState(
         settings=settings,
         engine=the_engine,
-        database=ReadyDatabase(the_database),
+        database=ready,
         conversations=DatabaseConversationStore(the_database),
         templates=Jinja2Templates(directory=_HERE / "templates"),
         throttle=SignInThrottle(),
@@ -166,6 +176,9 @@ def create_app(
     install_openapi(app)
     app.add_exception_handler(NotSignedIn, _not_signed_in)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
+    # A plain ASGI route, outside SparkRoute's checks: MCP's JSON-RPC is the SDK's to parse
+    # (tests/test_mcp_http.py holds it to clean errors for hostile input).
+    app.router.routes.append(Route("/mcp", endpoint=mcp, include_in_schema=False))
     for module in (
         pages,
         account,

@@ -26,7 +26,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from spark import __version__
-from spark.errors import AIError, ConfigError, SparkError, UsageError
+from spark.errors import ConfigError, SparkError, UsageError, error_json
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +54,7 @@ class BodyTooLarge(StarletteHTTPException):
 
 def error_detail(error: SparkError) -> dict[str, Any]:
     """The JSON form of a SparkError (shared by error answers and SSE ``error`` events)."""
-    detail: dict[str, Any] = {
-        "kind": _kind(error),
-        "message": error.message,
-        "hint": error.hint,
-    }
-    if isinstance(error, AIError):
-        detail.update(provider=error.provider, status=error.status, retryable=error.retryable)
-    return detail
+    return error_json(error)
 
 
 def status_for(error: SparkError) -> int:
@@ -72,19 +65,9 @@ def status_for(error: SparkError) -> int:
     return 502
 
 
-def _kind(error: SparkError) -> str:
-    if isinstance(error, AIError):
-        return error.kind.value
-    if isinstance(error, ConfigError):
-        return "not_configured"
-    if isinstance(error, UsageError):
-        return "invalid_input"
-    return "error"
-
-
 def _wants_json(request: Request) -> bool:
     path = request.url.path
-    return path.startswith("/api/") or path == "/openapi.json" or path == "/healthz"
+    return path.startswith("/api/") or path in ("/openapi.json", "/healthz", "/mcp")
 
 
 def _json(status: int, detail: dict[str, Any]) -> JSONResponse:

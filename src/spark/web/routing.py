@@ -25,6 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute
 
+from spark.text import text_problem
 from spark.web.errors import ApiError
 from spark.web.text import (
     InvalidJson,
@@ -32,7 +33,6 @@ from spark.web.text import (
     decode_pairs,
     pair_problems,
     parse_json,
-    text_problem,
     text_problems,
 )
 

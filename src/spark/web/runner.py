@@ -56,13 +56,7 @@ def export_url(generation_id: str) -> str:
 
 
 def usage_payload(usage: Usage) -> Payload:
-    return {
-        "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
-        "cache_read_tokens": usage.cache_read_tokens,
-        "cache_write_tokens": usage.cache_write_tokens,
-        "total_tokens": usage.total_tokens,
-    }
+    return usage.to_json()
 
 
 def _report(report: ValidationReport | None) -> Payload | None:

@@ -15,39 +15,21 @@ error answers.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
+from spark.text import text_problem
+
 # SPARK's request bodies are flat objects; this leaves room without letting a client make the
 # parser (or anything walking the value) recurse thousands of levels.
 MAX_JSON_DEPTH = 32
-
-_BAD_CHARACTER = re.compile("[\x00\ud800-\udfff]")
 
 Location = tuple[str | int, ...]
 
 
 class InvalidJson(ValueError):
     """A body that is not a JSON document SPARK accepts; the message says why."""
-
-
-def text_problem(value: str) -> str | None:
-    """Why ``value`` cannot be accepted as text, or None when it can."""
-    found = _BAD_CHARACTER.search(value)
-    if found is None:
-        return None
-    code = ord(found.group())
-    where = f"at character {found.start() + 1}"
-    if code == 0:
-        return f"contains a NUL character (U+0000) {where}, which SPARK cannot store"
-    if 0xDC80 <= code <= 0xDCFF:  # where surrogateescape puts a byte that is not UTF-8
-        return (
-            f"contains a byte that is not UTF-8 (0x{code - 0xDC00:02X}), or the lone "
-            f"surrogate U+{code:04X}, {where}"
-        )
-    return f"contains a lone surrogate (U+{code:04X}) {where}, which is not a character"
 
 
 def text_problems(value: Any, at: Location = ()) -> Iterator[tuple[Location, str]]:

@@ -8,7 +8,6 @@ admins, the team view: the one path across users' rows, read from the daily usag
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -17,7 +16,6 @@ from fastapi.responses import HTMLResponse, Response
 from spark import __version__
 from spark.charts import chart_stylesheet, dashboard_charts
 from spark.db import Database
-from spark.db.stats import GenerationStats
 from spark.db.usage import UsageReport, usage_report
 from spark.web.auth import CurrentUser, WebUser
 from spark.web.deps import DatabaseDep, TemplatesDep
@@ -47,35 +45,6 @@ async def usage(database: Database, user: WebUser, days: int, *, team: bool) -> 
         )
 
 
-def _failure_rate(stats: GenerationStats) -> Decimal:
-    finished = stats.succeeded + stats.failed
-    if not finished:
-        return Decimal("0")
-    return Decimal(100) - stats.success_rate
-
-
-def stats_json(figures: UsageReport) -> dict[str, Any]:
-    s = figures.stats
-    return {
-        "days": s.days_back,
-        "since": s.since.isoformat(timespec="seconds"),
-        "total_generations": s.total_generations,
-        "succeeded": s.succeeded,
-        "failed": s.failed,
-        "success_rate": str(s.success_rate),
-        "failure_rate": str(_failure_rate(s)),
-        "total_tokens": s.total_tokens,
-        "input_tokens": figures.tokens.input_tokens,
-        "output_tokens": figures.tokens.output_tokens,
-        "cache_read_tokens": figures.tokens.cache_read_tokens,
-        "cache_write_tokens": figures.tokens.cache_write_tokens,
-        "total_cost_usd": str(s.total_cost_usd),
-        "avg_generation_ms": s.avg_generation_ms,
-        "provider_counts": s.provider_counts,
-        "by_model": [m.to_json() for m in s.by_model],
-    }
-
-
 @router.get(
     "/api/stats",
     summary="The user's usage figures over the last N days",
@@ -86,7 +55,7 @@ def stats_json(figures: UsageReport) -> dict[str, Any]:
 )
 async def read_stats(database: DatabaseDep, user: CurrentUser, days: Days = 30) -> dict[str, Any]:
     """Totals, rates, tokens (input/output/cache), cost and the per-model breakdown."""
-    return stats_json(await usage(database, user, days, team=False))
+    return (await usage(database, user, days, team=False)).to_json()
 
 
 @router.get(
@@ -149,7 +118,7 @@ async def dashboard_page(
             "windows": WINDOWS,
             "stats": figures.stats,
             "tokens": figures.tokens,
-            "failure_rate": _failure_rate(figures.stats),
+            "failure_rate": figures.failure_rate,
             "charts": dashboard_charts(figures.stats),
             "team": figures.team,
             "team_rows": TEAM_ROWS,
