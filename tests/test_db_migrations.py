@@ -95,6 +95,7 @@ async def test_postgres_up_down_up(postgres: PostgresServer) -> None:
             "spark_generation_history",
             "spark_sessions",
             "spark_usage_daily",
+            "spark_conversations",
         }
     finally:
         postgres.drop_database(name)
@@ -106,7 +107,12 @@ async def _sessions_revision_down_and_up(database: Database) -> set[str]:
     await downgrade(database, "0005")
     assert await current_revision(database) == "0005"
     async with database.engine.connect() as connection:
-        later = {"spark_sessions", "spark_usage_daily", "spark_usage_daily_team"}  # 0006, 0008
+        later = {  # revisions 0006, 0008 and 0009
+            "spark_sessions",
+            "spark_usage_daily",
+            "spark_usage_daily_team",
+            "spark_conversations",
+        }
         assert await connection.run_sync(_tables) == set(TABLES) - later
         functions: set[str] = set()
         if database.is_postgresql:
@@ -135,6 +141,37 @@ async def test_postgres_sessions_revision_down_and_up(postgres: PostgresServer) 
             database=name,
         )
         assert functions == [("spark_forget_expired_sessions",), ("spark_user_id_for_session",)]
+    finally:
+        postgres.drop_database(name)
+
+
+async def _chat_revision_down_and_up(database: Database) -> None:
+    """Step back over revision 0009 only (its table and columns go) and forward again."""
+    await upgrade(database)
+    await downgrade(database, "0008")
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(_tables) == set(TABLES) - {"spark_conversations"}
+        columns = await connection.run_sync(
+            lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
+        )
+        assert "explanation" not in columns and "partial" not in columns
+    await upgrade(database)
+    assert await current_revision(database) == HEAD
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(_model_drift) == []
+
+
+async def test_sqlite_chat_revision_down_and_up(tmp_path: Path) -> None:
+    async with Database(f"sqlite:///{tmp_path / 'spark.db'}") as database:
+        await _chat_revision_down_and_up(database)
+
+
+async def test_postgres_chat_revision_down_and_up(postgres: PostgresServer) -> None:
+    name = f"{postgres.database}_{secrets.token_hex(2)}"
+    postgres.create_database(name)
+    try:
+        async with Database(postgres.url("owner", name)) as database:
+            await _chat_revision_down_and_up(database)
     finally:
         postgres.drop_database(name)
 

@@ -131,6 +131,11 @@ class UserPreferences(Base):
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utc_now, onupdate=utc_now, server_default=func.now()
     )
+    # Revision 0009: "light" or "dark" (None follows the browser), and the rest of the Unity
+    # target (the version and input system are the columns above).
+    theme: Mapped[str | None] = mapped_column(String(8))
+    render_pipeline: Mapped[str | None] = mapped_column(String(16))
+    unity_project: Mapped[str | None] = mapped_column(Text)
 
 
 class GenerationRecord(Base):
@@ -188,6 +193,14 @@ class GenerationRecord(Base):
         UTCDateTime, default=utc_now, server_default=func.now()
     )
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Revision 0009: the model's prose around the script (Markdown), the validation report's
+    # findings and fixes, the compile check's report, the Unity target the script was written
+    # for, and whether the row holds the partial text of a stopped generation.
+    explanation: Mapped[str | None] = mapped_column(Text)
+    findings: Mapped[dict[str, Any] | None] = mapped_column(JsonObject)
+    compile_report: Mapped[dict[str, Any] | None] = mapped_column(JsonObject)
+    unity_target: Mapped[dict[str, Any] | None] = mapped_column(JsonObject)
+    partial: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     @property
     def total_tokens(self) -> int:
@@ -197,6 +210,33 @@ class GenerationRecord(Base):
             + self.cache_read_tokens
             + self.cache_write_tokens
         )
+
+
+class ConversationInfo(Base):
+    """What a user changed about one conversation: its title, the revision that is current.
+
+    A conversation is its history rows sharing a ``conversation_id``; this row exists only once
+    the user renames it or restores an earlier revision (revision 0009).
+    """
+
+    __tablename__ = "spark_conversations"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str | None] = mapped_column(String(200))
+    current_generation_id: Mapped[int | None] = mapped_column(
+        HistoryId,
+        ForeignKey(
+            "spark_generation_history.id",
+            ondelete="SET NULL",
+            name="fk_spark_conversations_current_generation",  # the convention's is too long
+        ),
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utc_now, onupdate=utc_now, server_default=func.now()
+    )
 
 
 class SiteSetting(Base):
