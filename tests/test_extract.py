@@ -63,3 +63,15 @@ def test_reply_cut_off_inside_a_fence_keeps_the_code() -> None:
 )
 def test_main_class_name(code: str, expected: str) -> None:
     assert main_class_name(code) == expected
+
+
+def test_the_prose_around_the_script_is_kept_apart() -> None:
+    from spark.unity.extract import prose_of
+
+    reply = "Here you go.\n\n```csharp\nclass A {}\n```\n\nSetup: add a **Rigidbody2D**."
+    assert prose_of(reply) == "Here you go.\n\nSetup: add a **Rigidbody2D**."
+    assert prose_of("using UnityEngine;\npublic class A : MonoBehaviour {}") == ""
+    assert prose_of("Almost done:\n```csharp\nclass A {\n") == "Almost done:"  # cut off
+    # An untagged block that is the script goes; a JSON example stays.
+    kept = prose_of('Try:\n```\nclass A {}\n```\nThen:\n```json\n{"a": 1}\n```')
+    assert kept == 'Try:\n\nThen:\n```json\n{"a": 1}\n```'

@@ -315,7 +315,8 @@ def selected(html: str, select_id: str) -> str:
 async def test_preferences_are_saved_and_restored_after_sign_in(make_client: MakeClient) -> None:
     client = await make_client()
     assert (await client.get("/api/preferences")).json() == {"provider": None, "models": {}}
-    assert selected((await client.get("/")).text, "provider") == "offline"
+    # A new account starts on the first provider with a key, not on the offline templates.
+    assert selected((await client.get("/")).text, "provider") == "anthropic"
     saved = await client.put(
         "/api/preferences", json={"provider": "openai", "model": "gpt-3.5-turbo"}
     )

@@ -95,7 +95,7 @@ async def test_failed_attempts_are_billed_in_the_stream_history_and_page(
     assert detail["attempt_details"] == result["attempt_details"]
     page = await client.get(f"/history/{result['generation_id']}")
     assert 'id="generation-calls"' in page.text
-    assert "overloaded" in page.text and "$0.000850" in page.text
+    assert "overloaded" in page.text and "$0.00085" in page.text
 
 
 async def test_provider_text_with_nul_and_surrogates_streams_and_exports(

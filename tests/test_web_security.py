@@ -85,7 +85,7 @@ async def test_a_form_post_from_another_site_cannot_start_a_generation(client: W
 
 async def test_chat_page_escapes_and_lists_providers(client: WebClient) -> None:
     html = (await client.get("/")).text
-    assert 'value="offline" selected' in html
+    assert 'value="anthropic" selected' in html  # the first provider with a key
     assert 'id="prompt"' in html and 'for="prompt"' in html
     assert 'for="provider"' in html and 'for="model"' in html
 

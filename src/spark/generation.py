@@ -145,9 +145,11 @@ class Engine:
         output_tokens: int = DEFAULT_OUTPUT_TOKENS,
         provider: str | None = None,
         target: UnityTarget | None = None,
+        include_retired: bool = False,
     ) -> CostReport:
-        """What the job would cost on every model (of ``provider``), the system prompt counted;
-        UsageError for a prompt over the limit or an unknown provider."""
+        """What the job would cost on every model (of ``provider``; retired ones too with
+        ``include_retired``), the system prompt counted; UsageError for a prompt over the
+        limit or an unknown provider."""
         limit = self.settings.max_prompt_chars
         if prompt and len(prompt) > limit:
             raise UsageError(
@@ -164,6 +166,7 @@ class Engine:
             system_prompt=self.system_prompt(target, prompt or ""),
             available=self.models.available_providers(),
             providers=None if provider is None else [provider],
+            include_retired=include_retired,
         )
 
     def validate(

@@ -65,6 +65,10 @@ class GenerationOutcome:
     validation_errors: int | None = None
     validation_warnings: int | None = None
     attempt_details: list[dict[str, Any]] | None = None
+    explanation: str | None = None  # the model's prose around the script (Markdown)
+    findings: dict[str, Any] | None = None  # the validation report, findings and fixes
+    compile_report: dict[str, Any] | None = None
+    partial: bool = False  # stopped early: the code and prose are what had arrived
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +91,10 @@ async def start_generation(
     system_prompt_version: str | None = None,
     conversation_id: str | None = None,
     runner: str | None = None,
+    unity_target: dict[str, Any] | None = None,
 ) -> GenerationRecord:
-    """A new ``running`` row for a generation that is beginning."""
+    """A new ``running`` row for a generation that is beginning (``unity_target``: what the
+    script is written for, when the adapter knows)."""
     record = GenerationRecord(
         user_id=user_id,
         provider=storable(provider)[:64],
@@ -99,6 +105,7 @@ async def start_generation(
         status=GenerationStatus.RUNNING,
         runner=runner or this_runner(),
         created_at=utc_now(),
+        unity_target=_storable(unity_target),
     )
     session.add(record)
     await session.flush()
@@ -163,9 +170,10 @@ class HistoryFilters:
         h = GenerationRecord
         query = query.where(h.user_id == user_id)
         if self.provider:
-            query = query.where(h.provider == self.provider)
+            # Either letter case: "OpenAI" finds openai, a model typed in capitals its rows.
+            query = query.where(func.lower(h.provider) == self.provider.lower())
         if self.model:
-            query = query.where(h.model == self.model)
+            query = query.where(func.lower(h.model) == self.model.lower())
         if self.status:
             query = query.where(h.status == self.status)
         if self.conversation_id:
@@ -205,6 +213,18 @@ async def list_generations(
     items = list((await session.execute(rows.limit(limit).offset(offset))).scalars())
     total = int((await session.execute(count)).scalar_one())
     return HistoryPage(items=items, total=total, limit=limit, offset=offset)
+
+
+async def used_models(*, session: AsyncSession, user_id: int, limit: int = 200) -> list[str]:
+    """The models the user's history names, in order (for History's model filter)."""
+    query = (
+        select(GenerationRecord.model)
+        .where(GenerationRecord.user_id == user_id)
+        .distinct()
+        .order_by(GenerationRecord.model)
+        .limit(limit)
+    )
+    return list((await session.execute(query)).scalars())
 
 
 async def get_generation(

@@ -17,6 +17,8 @@ from spark.db.types import utc_now
 from spark.errors import UsageError
 
 INPUT_SYSTEMS = ("legacy", "new", "both")
+THEMES = ("light", "dark")  # None: follow the browser
+RENDER_PIPELINES = ("built-in", "urp", "hdrp", "custom")
 
 
 class _Unset:
@@ -48,18 +50,28 @@ async def update_preferences(
     unity_version: str | _Unset | None = UNSET,
     input_system: str | _Unset | None = UNSET,
     repair_rounds: int | _Unset | None = UNSET,
+    theme: str | _Unset | None = UNSET,
+    render_pipeline: str | _Unset | None = UNSET,
+    unity_project: str | _Unset | None = UNSET,
 ) -> UserPreferences:
     """Change the given fields (others stay); UsageError for a value SPARK cannot use."""
     if not isinstance(input_system, _Unset) and input_system not in (None, *INPUT_SYSTEMS):
         raise UsageError(f"Input system must be one of {', '.join(INPUT_SYSTEMS)}.")
     if isinstance(repair_rounds, int) and not 0 <= repair_rounds <= 3:
         raise UsageError("Repair rounds must be between 0 and 3.")
+    if not isinstance(theme, _Unset) and theme not in (None, *THEMES):
+        raise UsageError(f"Theme must be one of {', '.join(THEMES)}, or none.")
+    if not isinstance(render_pipeline, _Unset) and render_pipeline not in (None, *RENDER_PIPELINES):
+        raise UsageError(f"Render pipeline must be one of {', '.join(RENDER_PIPELINES)}.")
     prefs = await get_preferences(session=session, user_id=user_id)
     changes: dict[str, Any] = {
         "preferred_provider": preferred_provider,
         "unity_version": unity_version,
         "input_system": input_system,
         "repair_rounds": repair_rounds,
+        "theme": theme,
+        "render_pipeline": render_pipeline,
+        "unity_project": unity_project,
     }
     if not isinstance(preferred_models, _Unset):
         changes["preferred_models"] = {str(k): str(v) for k, v in preferred_models.items()}

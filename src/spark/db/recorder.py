@@ -28,6 +28,7 @@ from spark.db.models import GenerationStatus
 from spark.errors import AIError, ConfigError, ErrorKind, SparkError, UsageError
 from spark.events import DoneEvent, ErrorEvent
 from spark.recording import GenerationStart
+from spark.unity.extract import prose_of
 
 FINISH_TRIES = 3
 RETRY_DELAYS = (0.2, 1.0)  # seconds before the second and the third try
@@ -71,6 +72,9 @@ def outcome_of(event: DoneEvent | ErrorEvent) -> GenerationOutcome:
             validation_errors=None if report is None else len(report.errors),
             validation_warnings=None if report is None else len(report.warnings),
             attempt_details=[a.to_dict() for a in result.attempt_details],
+            explanation=prose_of(result.reply) or None,
+            findings=None if report is None else dict(report.to_dict()),
+            compile_report=None if result.compile is None else dict(result.compile.to_dict()),
         )
     return GenerationOutcome(
         status=GenerationStatus.FAILED,
@@ -117,11 +121,13 @@ class HistoryRecorder:
         *,
         user_id: int,
         conversation_id: str | None = None,
+        unity_target: dict[str, Any] | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
         self.database = database
         self.user_id = user_id
         self.conversation_id = conversation_id
+        self.unity_target = unity_target
         self.record_id: int | None = None  # set once the row exists
         self._started: GenerationStart | None = None
         self._sleep = sleep
@@ -137,6 +143,7 @@ class HistoryRecorder:
                 prompt=started.prompt,
                 system_prompt_version=started.system_prompt_version,
                 conversation_id=self.conversation_id,
+                unity_target=self.unity_target,
             )
             self.record_id = record.id
 

@@ -36,7 +36,9 @@ def _openai_compat(settings: Settings) -> Provider:
 def _offline(settings: Settings) -> Provider:
     from spark.providers.templates import TemplateProvider
 
-    return TemplateProvider()
+    # The reply names the providers with keys, instead of saying to set keys that are set.
+    configured = [name for name in PROVIDERS if name != OFFLINE and is_available(name, settings)]
+    return TemplateProvider(configured=configured)
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,11 +48,18 @@ class TemplateProvider:
     loop, so consumers see a real stream).
     """
 
-    def __init__(self, *, chunk_delay: float = 0.0, library: TemplateLibrary | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        chunk_delay: float = 0.0,
+        library: TemplateLibrary | None = None,
+        configured: Sequence[str] = (),
+    ) -> None:
         if chunk_delay < 0:
             raise ValueError("chunk_delay must be >= 0")
         self._chunk_delay = chunk_delay
         self._library = library
+        self._configured = tuple(configured)  # other providers that have their key or URL
 
     @property
     def name(self) -> str:
@@ -83,7 +90,7 @@ class TemplateProvider:
             )
 
         library = self._library or get_library()
-        reply = compose_reply(render_conversation(user_turns, library))
+        reply = compose_reply(render_conversation(user_turns, library), self._configured)
         stop_reason = "end"
         limit = max(options.max_tokens, 0) * _CHARS_PER_TOKEN
         if len(reply) > limit:
@@ -105,12 +112,19 @@ def _tokens(chars: int) -> int:
     return -(-chars // _CHARS_PER_TOKEN)
 
 
-def compose_reply(render: TemplateRender) -> str:
-    """The reply text: honest prose about the template, notes, the script, setup."""
-    intro = (
-        f"Offline template **{render.title}** (no AI model was used — set ANTHROPIC_API_KEY or "
-        "OPENAI_API_KEY for generated code)."
-    )
+_PROVIDER_NAMES = {"anthropic": "Claude", "openai": "OpenAI", "openai_compat": "your local server"}
+
+
+def compose_reply(render: TemplateRender, configured: Sequence[str] = ()) -> str:
+    """The reply text: honest prose about the template, notes, the script, setup.
+    ``configured`` names the model providers that are set up (their keys are never asked
+    for again)."""
+    if configured:
+        names = " or ".join(_PROVIDER_NAMES.get(name, name) for name in configured)
+        how = f"choose {names} as the provider for generated code"
+    else:
+        how = "set ANTHROPIC_API_KEY or OPENAI_API_KEY for generated code"
+    intro = f"Offline template **{render.title}** (no AI model was used — {how})."
     if render.display:
         filled = ", ".join(f"{label} = {value}" for label, value in render.display.items())
         detail = f"Class `{render.class_name}`, filled from your prompt: {filled}."

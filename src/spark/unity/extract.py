@@ -76,6 +76,24 @@ def extract_code(reply: str) -> ExtractedCode:
     )
 
 
+def prose_of(reply: str) -> str:
+    """The reply without its script: the model's explanation around it (Markdown), such as
+    the set-up steps. C# code blocks go (an unterminated one to the end), other fences stay."""
+    code = extract_code(reply).code.strip("\n")
+
+    def keep(match: re.Match[str]) -> str:
+        tag, body = match.group(2).lower(), match.group(3).strip("\n")
+        return "" if tag in _CSHARP_TAGS or (code and body == code) else match.group(0)
+
+    text = _FENCE.sub(keep, reply)
+    opening = _OPEN_FENCE.search(text)
+    if opening is not None and opening.group(2).lower() in (*_CSHARP_TAGS, ""):
+        text = text[: opening.start()]
+    elif opening is None and not _FENCE.search(reply) and _LOOKS_LIKE_CSHARP.search(reply):
+        return ""  # the whole reply is the script
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
 def main_class_name(code: str) -> str:
     """The class Unity will attach: a MonoBehaviour/ScriptableObject subclass, else the first
     public class, else the first class; ``GeneratedScript`` when there is none."""

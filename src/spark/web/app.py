@@ -36,6 +36,7 @@ from spark.web.auth import SESSION_LIFETIME, NotSignedIn, sign_in_url
 from spark.web.conversations import DatabaseConversationStore
 from spark.web.deps import ReadyDatabase, WebState
 from spark.web.errors import install_error_handlers
+from spark.web.formatting import install_filters
 from spark.web.openapi import install_openapi
 from spark.web.routes import (
     account,
@@ -46,6 +47,7 @@ from spark.web.routes import (
     history,
     models,
     pages,
+    personal,
     preferences,
 )
 from spark.web.secret import secret_key
@@ -146,12 +148,14 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json",
     )
+    templates = Jinja2Templates(directory=_HERE / "templates")
+    install_filters(templates.env)
     app.state.spark = WebState(
         settings=settings,
         engine=the_engine,
         database=ready,
         conversations=DatabaseConversationStore(the_database),
-        templates=Jinja2Templates(directory=_HERE / "templates"),
+        templates=templates,
         throttle=SignInThrottle(),
         shutdown=shutdown,
     )
@@ -182,6 +186,7 @@ def create_app(
     for module in (
         pages,
         account,
+        personal,
         generate,
         models,
         preferences,

@@ -1,11 +1,12 @@
 """Who is asking: accounts, the signed session cookie and API tokens.
 
 A request is signed in by the session cookie (Starlette's ``SessionMiddleware``: signed with
-the secret key, HttpOnly, SameSite=Lax; it holds a random session id and the CSRF token,
-nothing else) or by ``Authorization: Bearer <api token>``. The session id is looked up in the
-database on every request (``spark.db.web_sessions``: one query on a primary key, joined to the
-account), so signing out, "sign out everywhere", a password change, a disabled account or a
-revoked token stop a session on every instance at once: a cookie saved before is worth nothing.
+the secret key, HttpOnly, SameSite=Lax; it holds a random session id, the CSRF token and the
+user's colour theme, nothing else) or by ``Authorization: Bearer <api token>``. The session id
+is looked up in the database on every request (``spark.db.web_sessions``: one query on a
+primary key, joined to the account), so signing out, "sign out everywhere", a password change,
+a disabled account or a revoked token stop a session on every instance at once: a cookie saved
+before is worth nothing.
 Anyone else gets 401 JSON from the API and a redirect to the sign-in page from pages.
 """
 
@@ -21,6 +22,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from spark.db.models import User
+from spark.db.preferences import get_preferences
 from spark.db.users import user_for_token
 from spark.db.web_sessions import end_web_session, start_web_session, user_for_web_session
 from spark.web.deps import DatabaseDep
@@ -28,6 +30,7 @@ from spark.web.deps import DatabaseDep
 SESSION_ID = "sid"
 SESSION_CSRF = "csrf"
 SESSION_NOTICE = "notice"  # a message for the next page (e.g. "You are signed out.")
+SESSION_THEME = "theme"  # the user's colour theme, copied from their preferences at sign-in
 SESSION_LIFETIME = timedelta(days=14)
 
 
@@ -97,6 +100,16 @@ async def start_session(request: Request, session: AsyncSession, user: User) -> 
         session=session, user_id=user.id, lifetime=SESSION_LIFETIME
     )
     request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
+    prefs = await get_preferences(session=session, user_id=user.id)
+    set_theme(request, prefs.theme)
+
+
+def set_theme(request: Request, theme: str | None) -> None:
+    """Draw this browser's pages in ``theme`` (None: the browser's preference)."""
+    if theme is None:
+        request.session.pop(SESSION_THEME, None)
+    else:
+        request.session[SESSION_THEME] = theme
 
 
 async def end_session(request: Request, session: AsyncSession, user_id: int) -> None:
@@ -109,7 +122,8 @@ async def end_session(request: Request, session: AsyncSession, user_id: int) -> 
 
 
 def set_notice(request: Request, message: str) -> None:
-    """Show ``message`` on the sign-in page this browser opens next (kept in the cookie)."""
+    """Show ``message`` on the page this browser opens next (kept in the cookie): the sign-in
+    page after signing out, History after a delete, the account page after revoking a token."""
     request.session[SESSION_NOTICE] = message
 
 

@@ -92,21 +92,41 @@ def _back(request: Request) -> str:
     return "/"
 
 
-def error_page(
+async def _page_user(request: Request) -> tuple[Any, str | None]:
+    """The signed-in user and the CSRF token for an error page's layout (its menu, its theme),
+    or (None, None) when nobody is signed in or that cannot be told."""
+    from spark.web.auth import optional_user
+    from spark.web.security import csrf_token
+
+    if "session" not in request.scope:
+        return None, None
+    try:
+        user = await optional_user(request, await request.app.state.spark.database.get())
+    except Exception:  # a broken token or database: the error page still shows
+        return None, None
+    return (user, csrf_token(request)) if user is not None and not user.by_token else (None, None)
+
+
+async def error_page(
     request: Request,
     status: int,
     message: str,
     hint: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    """An HTML answer for a browser: the message (and hint) on a page of the site."""
+    """An HTML answer for a browser: the message (and hint) on a page of the site, inside the
+    layout (with the menu when someone is signed in)."""
     templates: Jinja2Templates = request.app.state.spark.templates
+    user, csrf = await _page_user(request)
     context = {
         "title": _TITLES.get(status) or HTTPStatus(status).phrase,
+        "status": status,
         "message": message,
         "hint": hint,
         "back": _back(request),
         "version": __version__,
+        "user": user,
+        "csrf_token": csrf,
     }
     return templates.TemplateResponse(
         request, "error.html", context, status_code=status, headers=headers
@@ -130,7 +150,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
         if not _wants_json(request):  # a form of SPARK's pages (an expired CSRF token, say)
-            return error_page(request, exc.status, exc.message, exc.hint)
+            return await error_page(request, exc.status, exc.message, exc.hint)
         return _json(exc.status, {"kind": exc.kind, "message": exc.message, "hint": exc.hint})
 
     async def spark_error(request: Request, exc: Exception) -> Response:
@@ -160,7 +180,7 @@ def install_error_handlers(app: FastAPI) -> None:
         summary = "; ".join(f"{'.'.join(p['loc'][1:]) or 'body'}: {p['msg']}" for p in problems)
         message = f"The request is invalid: {summary}."
         if not _wants_json(request):
-            return error_page(request, 422, message, "Correct it and try again.")
+            return await error_page(request, 422, message, "Correct it and try again.")
         return _json(
             422,
             {
@@ -180,7 +200,7 @@ def install_error_handlers(app: FastAPI) -> None:
         message = "Not found." if status == 404 else str(exc.detail)
         kind, hint = ("too_large", TOO_LARGE_HINT) if status == 413 else (f"http_{status}", None)
         if not _wants_json(request):
-            return error_page(request, status, message, hint, headers=headers)
+            return await error_page(request, status, message, hint, headers=headers)
         return JSONResponse(
             {"error": {"kind": kind, "message": message, "hint": hint}},
             status_code=status,

@@ -2,7 +2,8 @@
 
 The user's saved choice (``spark_user_preferences``, saved by ``PUT /api/preferences`` when a
 picker changes), checked by the engine's :meth:`~spark.models.ModelDirectory.default_choice`
-(still available, model still known; else the configured default; else the offline templates).
+(still available, model still known; else the configured default; else the first provider
+with a key; else the offline templates).
 """
 
 from __future__ import annotations

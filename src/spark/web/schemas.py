@@ -188,6 +188,21 @@ class HistoryDetailOut(HistoryItemOut):
     validation_errors: int | None
     validation_warnings: int | None
     finished_at: str | None
+    explanation: str | None = Field(
+        default=None, description="The model's prose around the script (Markdown)."
+    )
+    findings: dict[str, Any] | None = Field(
+        default=None, description="The validation report: every finding (and automatic fix)."
+    )
+    compile_report: dict[str, Any] | None = Field(
+        default=None, description="The compile check's report, when one ran."
+    )
+    unity_target: dict[str, Any] | None = Field(
+        default=None, description="The Unity version, input system and pipeline written for."
+    )
+    partial: bool = Field(
+        default=False, description="Stopped before it finished: the text that had arrived."
+    )
 
 
 class HistoryOut(BaseModel):

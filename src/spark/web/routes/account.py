@@ -39,11 +39,13 @@ from spark.db.users import get_user as load_user
 from spark.db.web_sessions import end_user_web_sessions
 from spark.errors import UsageError
 from spark.web.auth import (
+    SESSION_THEME,
     CurrentUser,
     OptionalUser,
     WebUser,
     end_session,
     set_notice,
+    set_theme,
     start_session,
     take_notice,
 )
@@ -86,7 +88,8 @@ def _render(
     return templates.TemplateResponse(request, name, context, status_code=status)
 
 
-def _next_path(value: str | None) -> str:
+def local_path(value: str | None) -> str:
+    """``value`` when it is a path of this site, else ``/`` (never another site)."""
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
         return "/"
     return value
@@ -113,13 +116,13 @@ async def signin_page(
     next: str = "/",
 ) -> Response:
     if user is not None:
-        return RedirectResponse(_next_path(next), status_code=303)
+        return RedirectResponse(local_path(next), status_code=303)
     allowed, first = await _signup_open(database, settings.allow_signup)
     return _render(
         templates,
         request,
         "signin.html",
-        next=_next_path(next),
+        next=local_path(next),
         signup=allowed,
         first=first,
         notice=take_notice(request),
@@ -137,7 +140,7 @@ async def signin(
     form = await read_form(request)
     username = form.get("username", "").strip()[:64]
     password = form.get("password", "")[:MAX_PASSWORD_CHARS]
-    next_path = _next_path(form.get("next"))
+    next_path = local_path(form.get("next"))
     address = request.client.host if request.client else "?"
     allowed, first = await _signup_open(database, settings.allow_signup)
 
@@ -174,10 +177,12 @@ async def signin(
 async def signout(request: Request, database: DatabaseDep, user: OptionalUser) -> Response:
     """Sign this browser out; its session ends in the database, so on every instance."""
     await read_form(request)
+    theme = request.session.get(SESSION_THEME)
     if user is not None and not user.by_token:
         async with database.session(user_id=user.id) as session:
             await end_session(request, session, user.id)
     request.session.clear()
+    set_theme(request, theme)  # the sign-in page keeps the colours the user chose
     set_notice(request, "You are signed out.")
     return RedirectResponse("/signin", status_code=303)
 
@@ -187,8 +192,14 @@ async def signout(request: Request, database: DatabaseDep, user: OptionalUser) -
 
 @router.get("/signup", response_class=HTMLResponse)
 async def signup_page(
-    request: Request, templates: TemplatesDep, database: DatabaseDep, settings: SettingsDep
+    request: Request,
+    templates: TemplatesDep,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    user: OptionalUser,
 ) -> Response:
+    if user is not None:  # signed in already: nothing to sign up for
+        return RedirectResponse("/", status_code=303)
     allowed, first = await _signup_open(database, settings.allow_signup)
     return _render(
         templates, request, "signup.html", 200 if allowed else 403, closed=not allowed, first=first
@@ -292,7 +303,7 @@ async def switch_signup(page: AccountPageDep) -> Response:
 
 @router.get("/account", response_class=HTMLResponse)
 async def account_page(page: AccountPageDep) -> Response:
-    return await page()
+    return await page(notice=take_notice(page.request))
 
 
 @router.post("/account/password")
@@ -360,7 +371,10 @@ async def revoke_token(
 ) -> Response:
     await read_form(request)
     async with database.session(user_id=user.id) as session:
-        await delete_api_token(session=session, user_id=user.id, token_id=token_id)
+        deleted = await delete_api_token(session=session, user_id=user.id, token_id=token_id)
+    set_notice(
+        request, "Token deleted: it no longer signs anything in." if deleted else "No such token."
+    )
     return RedirectResponse("/account", status_code=303)
 
 

@@ -117,7 +117,7 @@ async def dashboard_page(
             "days": days,
             "windows": WINDOWS,
             "stats": figures.stats,
-            "tokens": figures.tokens,
+            "token_counts": figures.tokens,
             "failure_rate": figures.failure_rate,
             "charts": dashboard_charts(figures.stats),
             "team": figures.team,

@@ -53,7 +53,12 @@ async def read_estimate(
 ) -> dict[str, Any]:
     """Every model's estimated cost, cheapest first (unknown prices last, as null)."""
     return report_json(
-        engine.estimate(prompt=prompt, prompt_tokens=prompt_tokens, output_tokens=output_tokens)
+        engine.estimate(
+            prompt=prompt,
+            prompt_tokens=prompt_tokens,
+            output_tokens=output_tokens,
+            include_retired=True,  # retired models stay selectable, so they are priced too
+        )
     )
 
 
@@ -73,6 +78,7 @@ async def estimate_page(
         prompt=prompt,
         prompt_tokens=tokens_in,
         output_tokens=DEFAULT_OUTPUT_TOKENS if tokens_out is None else tokens_out,
+        include_retired=True,
     )
     return templates.TemplateResponse(
         request,

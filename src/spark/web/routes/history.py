@@ -19,10 +19,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from spark import __version__
 from spark.db import Database
 from spark.db.export import history_csv_lines
-from spark.db.history import HistoryFilters, delete_generation, get_generation, list_generations
+from spark.db.history import (
+    HistoryFilters,
+    delete_generation,
+    get_generation,
+    list_generations,
+    used_models,
+)
 from spark.db.models import GenerationRecord, GenerationStatus
-from spark.web.auth import CurrentUser, WebUser
-from spark.web.deps import DatabaseDep, TemplatesDep
+from spark.unity.target import UnityTarget
+from spark.web.auth import CurrentUser, WebUser, set_notice, take_notice
+from spark.web.deps import DatabaseDep, EngineDep, TemplatesDep
 from spark.web.errors import ApiError
 from spark.web.highlight import highlight_csharp
 from spark.web.params import FirstDay, GenerationId, LastDay
@@ -126,6 +133,11 @@ def _detail(record: GenerationRecord) -> HistoryDetailOut:
         finished_at=None
         if record.finished_at is None
         else record.finished_at.isoformat(timespec="seconds"),
+        explanation=record.explanation,
+        findings=record.findings,
+        compile_report=record.compile_report,
+        unity_target=record.unity_target,
+        partial=record.partial,
     )
 
 
@@ -259,6 +271,7 @@ def _page_date(value: str | None, name: str) -> tuple[date | None, str | None]:
 async def history_page(
     request: Request,
     database: DatabaseDep,
+    engine: EngineDep,
     templates: TemplatesDep,
     user: CurrentUser,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
@@ -276,6 +289,8 @@ async def history_page(
     error = first_problem or last_problem or problem
     history = await _history(database, user, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     pages = max(1, -(-history.total // PAGE_SIZE))
+    async with database.session(user_id=user.id) as session:
+        models = await used_models(session=session, user_id=user.id)
     return templates.TemplateResponse(
         request,
         "history.html",
@@ -285,6 +300,9 @@ async def history_page(
             "history": history,
             "filters": filters,
             "statuses": STATUSES,
+            "providers": engine.catalog.providers,
+            "models": models,
+            "notice": take_notice(request),
             "page": page,
             "pages": pages,
             "error": error,
@@ -308,6 +326,7 @@ async def generation_page(
 ) -> Response:
     record = await _record(database, user, generation_id)
     detail = _detail(record)
+    target = UnityTarget.from_dict(record.unity_target) if record.unity_target else None
     return templates.TemplateResponse(
         request,
         "generation.html",
@@ -315,6 +334,8 @@ async def generation_page(
             "user": user,
             "csrf_token": csrf_token(request),
             "item": detail,
+            "findings": record.findings,
+            "target_text": target.describe() if target is not None else None,
             "code_html": highlight_csharp(record.generated_code) if record.generated_code else None,
             "file_name": safe_file_name(f"{record.class_name or 'GeneratedScript'}.cs"),
             "version": __version__,
@@ -331,4 +352,5 @@ async def delete_page(
         deleted = await delete_generation(session=session, user_id=user.id, record_id=generation_id)
     if not deleted:
         raise ApiError(*_NOT_FOUND)
+    set_notice(request, f"Generation {generation_id} deleted.")
     return RedirectResponse("/history", status_code=303)

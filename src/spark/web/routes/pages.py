@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from spark import __version__
+from spark.estimate import estimate_tokens
 from spark.web.auth import CurrentUser
 from spark.web.deps import ConversationsDep, DatabaseDep, EngineDep, SettingsDep, TemplatesDep
 from spark.web.highlight import stylesheet
@@ -35,13 +36,17 @@ async def chat_page(
         if conversation
         else None
     )
-    context_chars = sum(len(t.prompt) + len(t.reply) for t in continued.turns) if continued else 0
+    context_tokens = (
+        sum(estimate_tokens(t.prompt) + estimate_tokens(t.reply) for t in continued.turns)
+        if continued
+        else 0
+    )
     provider, model, saved_models = await initial_choice(
         user=user, engine=engine, database=database
     )
     providers = [provider_out(p) for p in await engine.models.overview()]
     selected = next(p for p in providers if p.id == provider)
-    system_chars = len(engine.system_prompt())
+    system_tokens = estimate_tokens(engine.system_prompt())
     return templates.TemplateResponse(
         request,
         "index.html",
@@ -54,9 +59,9 @@ async def chat_page(
             "saved_models": saved_models,
             "models": selected.models,
             "max_prompt_chars": settings.max_prompt_chars,
-            "system_chars": system_chars,
+            "system_tokens": system_tokens,
             "conversation": continued,
-            "context_chars": context_chars,
+            "context_tokens": context_tokens,
             "version": __version__,
         },
     )

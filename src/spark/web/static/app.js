@@ -35,22 +35,19 @@
   const csrfMeta = document.querySelector('meta[name="csrf-token"]');
   const csrfToken = csrfMeta ? csrfMeta.content : "";
   const savedModels = JSON.parse(form.dataset.savedModels || "{}");
-  const systemChars = Number(form.dataset.systemChars);
+  const systemTokens = Number(form.dataset.systemTokens);
   const TYPICAL_OUTPUT_TOKENS = 1500;
+  const { usd, estimateTokens } = window.SparkFormat;
+  const count = window.SparkFormat.tokens;
 
   let conversationId = form.dataset.conversationId || null; // "continue this conversation"
-  let contextChars = Number(form.dataset.contextChars) || 0; // earlier prompts and replies, sent along with a follow-up
+  let contextTokens = Number(form.dataset.contextTokens) || 0; // earlier prompts and replies, sent along with a follow-up
   let controller = null;
   let busy = false;
   let lastCode = "";
 
   const setStatus = (text) => { statusEl.textContent = text; };
-  const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
-
-  function usd(value) {
-    if (value === 0) return "$0";
-    return value < 0.01 ? `$${value.toFixed(4)}` : `$${value.toFixed(2)}`;
-  }
+  const seconds = window.SparkFormat.seconds;
 
   // --- models and the cost estimate ----------------------------------------------------------
 
@@ -143,8 +140,7 @@
   }
 
   async function refreshComparison() {
-    const chars = Math.min(promptBox.value.length, maxChars);
-    const promptTokens = Math.max(1, Math.ceil((chars + contextChars) / 4));
+    const promptTokens = Math.max(1, estimateTokens(promptBox.value.slice(0, maxChars)) + contextTokens);
     const query = `prompt_tokens=${promptTokens}&output_tokens=${TYPICAL_OUTPUT_TOKENS}`;
     if (query === compareAsked) return;
     compareAsked = query;
@@ -154,22 +150,25 @@
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const report = await response.json();
       if (query !== compareAsked) return;  // a newer request is on its way
-      const rows = report.models.filter((m) => m.available && m.status !== "retired");
+      const rows = report.models.filter((m) => m.available);
       compareBody.replaceChildren(...rows.map((m) => {
         const tr = document.createElement("tr");
         tr.className = "compare-row";
         tr.dataset.cheapest = String(Boolean(m.cheapest));
         const name = document.createElement("td");
         name.textContent = `${m.display_name} (${m.provider})${m.cheapest ? " — cheapest" : ""}`;
+        name.dataset.label = "Model";
         const cost = document.createElement("td");
-        cost.textContent = m.cost_usd === null ? "unknown price" : (m.free ? "free" : usd(Number(m.cost_usd)));
+        cost.textContent = m.cost_usd === null ? "unknown price" : (m.free ? "free" : usd(m.cost_usd));
+        cost.dataset.label = "Estimated cost";
         const checked = document.createElement("td");
+        checked.dataset.label = "Price checked";
         checked.textContent = m.price_checked || "—";
         tr.append(name, cost, checked);
         return tr;
       }));
-      compareNote.textContent = `≈${report.input_tokens.toLocaleString()} input and ` +
-        `${report.output_tokens.toLocaleString()} output tokens. ${report.note}`;
+      compareNote.textContent = `≈${count(report.input_tokens)} input and ` +
+        `${count(report.output_tokens)} output tokens. ${report.note}`;
     } catch (error) {
       compareAsked = "";
       compareNote.textContent = `Could not estimate the costs (${error.message}).`;
@@ -183,13 +182,13 @@
     const option = modelSel.selectedOptions[0];
     const chars = promptBox.value.length;
     // The cost calculator gets sizes only: the prompt itself stays out of URLs and logs.
-    const promptTokens = Math.ceil((chars + contextChars) / 4);
+    const promptTokens = chars ? estimateTokens(promptBox.value) + contextTokens : 0;
     compareLink.href = promptTokens
       ? `/estimate?prompt_tokens=${promptTokens}&output_tokens=${TYPICAL_OUTPUT_TOKENS}`
       : "/estimate";
     if (chars > maxChars) {
-      estimateEl.textContent = `The prompt is ${chars.toLocaleString()} characters; ` +
-        `the limit is ${maxChars.toLocaleString()}.`;
+      estimateEl.textContent = `The prompt is ${count(chars)} characters; ` +
+        `the limit is ${count(maxChars)}.`;
       return;
     }
     if (!option || !chars) {
@@ -200,7 +199,7 @@
       estimateEl.textContent = "Cost estimate unavailable: this model's price is unknown.";
       return;
     }
-    const inputTokens = Math.ceil((chars + systemChars + contextChars) / 4);
+    const inputTokens = promptTokens + systemTokens;
     const cost = (inputTokens * Number(option.dataset.input) +
       TYPICAL_OUTPUT_TOKENS * Number(option.dataset.output)) / 1e6;
     if (cost === 0) {
@@ -208,8 +207,8 @@
       return;
     }
     estimateEl.textContent = `Estimated cost: about ${usd(cost)} ` +
-      `(≈${inputTokens.toLocaleString()} input tokens including SPARK's instructions` +
-      `${contextChars ? " and the conversation" : ""}, ~${TYPICAL_OUTPUT_TOKENS} output ` +
+      `(≈${count(inputTokens)} input tokens including SPARK's instructions` +
+      `${contextTokens ? " and the conversation" : ""}, ~${count(TYPICAL_OUTPUT_TOKENS)} output ` +
       "tokens for a typical script). A rough estimate, not a quote.";
   }
 
@@ -305,13 +304,13 @@
     exportLink.setAttribute("download", result.file_name);
     codeEl.innerHTML = result.html; // the server's Pygments output: the code arrives escaped
     const u = result.usage;
-    const cost = result.cost_usd === null ? "price unknown" : usd(Number(result.cost_usd));
+    const cost = result.cost_usd === null ? "price unknown" : usd(result.cost_usd);
     const attempts = result.attempts === 1 ? "1 attempt" : `${result.attempts} attempts`;
     // attempts are 1 + retries; repair rounds are counted apart
     const repair = result.repair_rounds === 1 ? " · 1 repair round"
       : result.repair_rounds ? ` · ${result.repair_rounds} repair rounds` : "";
     $("stats").textContent = `${result.provider} / ${result.model} · ` +
-      `${u.input_tokens.toLocaleString()} input + ${u.output_tokens.toLocaleString()} output ` +
+      `${count(u.input_tokens)} input + ${count(u.output_tokens)} output ` +
       `tokens · ${cost} · ${seconds(result.duration_ms)} · ${attempts}${repair}`;
     renderReport(result.validation, $("report-summary"), $("report-list"), true);
     const repairBox = $("repair");
@@ -321,7 +320,7 @@
     }
     resultBox.hidden = false;
     addTurn(prompt, result);
-    contextChars += prompt.length + result.reply.length;
+    contextTokens += estimateTokens(prompt) + estimateTokens(result.reply);
     promptBox.value = "";
     updateEstimate();
   }
@@ -444,7 +443,7 @@
         const error = data && data.error ? data.error : { message: `SPARK answered ${response.status}.` };
         if (error.kind === "unknown_conversation") {
           conversationId = null; // forgotten by the server: the next prompt starts afresh
-          contextChars = 0;
+          contextTokens = 0;
         }
         showError(error);
         setStatus("Failed.");
@@ -482,7 +481,7 @@
   function newScript() {
     if (busy) return;
     conversationId = null;
-    contextChars = 0;
+    contextTokens = 0;
     lastCode = "";
     turnsEl.replaceChildren();
     $("conversation-empty").hidden = false;
