@@ -82,8 +82,7 @@ def test_sign_up_sign_out_and_sign_in(browser: Any, spark_url: str, shot: Shot) 
 
 def test_provider_selection_changes_model_options(page: Any, spark_url: str, shot: Shot) -> None:
     page.goto(spark_url)
-    expect(page.locator("#provider")).to_have_value("offline")
-    expect(page.locator("#model option")).to_have_count(1)
+    expect(page.locator("#provider")).to_have_value("anthropic")  # the first with a key
     compat = page.locator('#provider option[value="openai_compat"]')
     expect(compat).to_be_disabled()
     expect(compat).to_contain_text("set SPARK_OPENAI_COMPAT_BASE_URL")
@@ -262,7 +261,7 @@ def test_the_provider_preference_persists_across_reload_and_sign_in(
     page: Any, spark_url: str, account: dict[str, str]
 ) -> None:
     page.goto(spark_url)
-    expect(page.locator("#provider")).to_have_value("offline")
+    expect(page.locator("#provider")).to_have_value("anthropic")
     with page.expect_response(lambda r: r.url.endswith("/api/preferences")) as saved:
         choose(page, "openai")
     assert saved.value.status == 200
@@ -284,6 +283,7 @@ def test_the_provider_preference_persists_across_reload_and_sign_in(
 
 def test_the_generation_appears_in_history(page: Any, spark_url: str, shot: Shot) -> None:
     page.goto(spark_url)
+    choose(page, "offline")
     send(page, "a coin that spins for the history")
     wait_done(page, "SpinningCoin.cs")
     page.click("text=History")

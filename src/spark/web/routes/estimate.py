@@ -72,6 +72,8 @@ async def estimate_page(
     prompt_tokens: Annotated[str | None, Query(max_length=12)] = None,
     output_tokens: Annotated[str | None, Query(max_length=12)] = None,
 ) -> Response:
+    if prompt is not None:  # a form's textarea sends CRLF line ends; the chat sends LF
+        prompt = prompt.replace("\r\n", "\n")
     tokens_in = _count(prompt_tokens, "prompt_tokens")
     tokens_out = _count(output_tokens, "output_tokens")
     report = engine.estimate(
