@@ -314,14 +314,17 @@ def selected(html: str, select_id: str) -> str:
 
 async def test_preferences_are_saved_and_restored_after_sign_in(make_client: MakeClient) -> None:
     client = await make_client()
-    assert (await client.get("/api/preferences")).json() == {"provider": None, "models": {}}
+    fresh = (await client.get("/api/preferences")).json()
+    assert (fresh["provider"], fresh["models"], fresh["unity_version"]) == (None, {}, None)
+    assert fresh["target"] == "Unity 6000.0, input both"  # the server's settings
     # A new account starts on the first provider with a key, not on the offline templates.
     assert selected((await client.get("/")).text, "provider") == "anthropic"
     saved = await client.put(
         "/api/preferences", json={"provider": "openai", "model": "gpt-3.5-turbo"}
     )
     assert saved.status_code == 200
-    assert saved.json() == {"provider": "openai", "models": {"openai": "gpt-3.5-turbo"}}
+    assert saved.json()["provider"] == "openai"
+    assert saved.json()["models"] == {"openai": "gpt-3.5-turbo"}
     await client.put("/api/preferences", json={"provider": "anthropic"})
     await client.put("/api/preferences", json={"provider": "openai"})
     await client.form("/signout", {})
@@ -330,6 +333,34 @@ async def test_preferences_are_saved_and_restored_after_sign_in(make_client: Mak
     assert selected(html, "provider") == "openai"
     assert selected(html, "model") == "gpt-3.5-turbo"
     assert (await client.get("/api/preferences")).json()["models"] == {"openai": "gpt-3.5-turbo"}
+
+
+async def test_the_unity_target_is_saved_and_used(make_client: MakeClient, upstream: Any) -> None:
+    client = await make_client()
+    body = {"provider": "anthropic", "unity_version": "2022.3", "input_system": "legacy"}
+    saved = await client.put("/api/preferences", json=body | {"render_pipeline": "urp"})
+    assert saved.status_code == 200
+    assert saved.json()["target"] == "Unity 2022.3, input legacy, URP"
+    # Fields left out stay; null goes back to the server's setting.
+    again = await client.put(
+        "/api/preferences", json={"provider": "anthropic", "unity_version": None}
+    )
+    assert again.json()["target"] == "Unity 6000.0, input legacy, URP"
+    await client.put("/api/preferences", json=body)
+    result = (
+        await client.post(
+            "/api/generate", json={"provider": "anthropic", "prompt": "a coin", "stream": False}
+        )
+    ).json()["result"]
+    assert result["target"] == "Unity 2022.3, input legacy, URP"
+    system = str(upstream.anthropic.last.body["system"])
+    assert "2022.3" in system  # the prompt is written for the user's Unity
+    detail = (await client.get(f"/api/history/{result['generation_id']}")).json()
+    assert detail["unity_target"]["unity_version"] == "2022.3"
+    page = (await client.get(f"/history/{result['generation_id']}")).text
+    assert "Unity 2022.3, input legacy, URP" in page
+    bad = await client.put("/api/preferences", json={"provider": "anthropic", "unity_version": "x"})
+    assert bad.status_code == 422 and "not a Unity version" in bad.json()["error"]["message"]
 
 
 async def test_preferences_reject_unknown_choices(make_client: MakeClient) -> None:

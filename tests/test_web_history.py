@@ -247,12 +247,14 @@ async def test_generation_page_shows_everything(make_client: MakeClient) -> None
     html = page.text
     assert "a coin that spins" in html and 'id="line-1"' in html  # highlighted by Pygments
     assert "SpinningCoin.cs" in html and result["export_url"] in html
-    assert f"/?conversation={result['conversation_id']}" in html
+    assert f'href="/c/{result["conversation_id"]}" id="generation-continue"' in html
     assert 'id="generation-attempts"' in html and 'id="generation-repairs"' in html
-    chat = (await client.get("/", params={"conversation": result["conversation_id"]})).text
+    chat = (await client.get(f"/c/{result['conversation_id']}")).text
     assert f'data-conversation-id="{result["conversation_id"]}"' in chat
-    unknown = (await client.get("/", params={"conversation": "c_nope"})).text
-    assert 'data-conversation-id=""' in unknown
+    old_link = await client.get("/", params={"conversation": result["conversation_id"]})
+    assert old_link.headers["location"] == f"/c/{result['conversation_id']}"
+    unknown = await client.get("/c/c_nope")
+    assert unknown.status_code == 404 and "no conversation with this id" in unknown.text
     deleted = await client.form(f"/history/{result['generation_id']}/delete", {})
     assert deleted.status_code == 303 and deleted.headers["location"] == "/history"
     assert (await client.get(f"/history/{result['generation_id']}")).status_code == 404

@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     )
     # Whether anyone who reaches the web app may create an account (admins always can).
     allow_signup: bool = True
+    # Whether web users may name a Unity project folder on this server (their Unity target):
+    # only for a local, single-user install; a shared server must not read arbitrary folders.
+    allow_project_paths: bool = False
     # Reverse proxies (IPs or networks, comma-separated) whose X-Forwarded-For/-Proto headers
     # are believed. Empty: nobody's, so a client cannot pick the address it is throttled under.
     trusted_proxies: str = ""

@@ -92,6 +92,7 @@ async def start_generation(
     conversation_id: str | None = None,
     runner: str | None = None,
     unity_target: dict[str, Any] | None = None,
+    base_generation_id: int | None = None,
 ) -> GenerationRecord:
     """A new ``running`` row for a generation that is beginning (``unity_target``: what the
     script is written for, when the adapter knows)."""
@@ -106,6 +107,7 @@ async def start_generation(
         runner=runner or this_runner(),
         created_at=utc_now(),
         unity_target=_storable(unity_target),
+        base_generation_id=base_generation_id,
     )
     session.add(record)
     await session.flush()

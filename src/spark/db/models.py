@@ -201,6 +201,9 @@ class GenerationRecord(Base):
     compile_report: Mapped[dict[str, Any] | None] = mapped_column(JsonObject)
     unity_target: Mapped[dict[str, Any] | None] = mapped_column(JsonObject)
     partial: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The revision of the conversation this prompt built on: 0 for none (a first prompt, or
+    # Regenerate/Edit of one), None when not known (rows written before revision 0009).
+    base_generation_id: Mapped[int | None] = mapped_column(HistoryId)
 
     @property
     def total_tokens(self) -> int:

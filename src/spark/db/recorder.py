@@ -73,7 +73,7 @@ def outcome_of(event: DoneEvent | ErrorEvent) -> GenerationOutcome:
             validation_warnings=None if report is None else len(report.warnings),
             attempt_details=[a.to_dict() for a in result.attempt_details],
             explanation=prose_of(result.reply) or None,
-            findings=None if report is None else dict(report.to_dict()),
+            findings=None if report is None else _findings(report),
             compile_report=None if result.compile is None else dict(result.compile.to_dict()),
         )
     return GenerationOutcome(
@@ -92,6 +92,12 @@ def outcome_of(event: DoneEvent | ErrorEvent) -> GenerationOutcome:
         repair_rounds=0 if event.result is None else event.result.repair_rounds,
         attempt_details=[a.to_dict() for a in event.attempt_details],
     )
+
+
+def _findings(report: Any) -> dict[str, Any]:
+    """The validation report as stored: its JSON, and the script before the automatic fixes
+    (so the fixes can be shown as a diff later)."""
+    return {**report.to_dict(), "before_fixes": getattr(report, "before_fixes", None)}
 
 
 def unrecorded(outcome: GenerationOutcome) -> GenerationOutcome:
@@ -122,12 +128,14 @@ class HistoryRecorder:
         user_id: int,
         conversation_id: str | None = None,
         unity_target: dict[str, Any] | None = None,
+        base_generation_id: int | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
         self.database = database
         self.user_id = user_id
         self.conversation_id = conversation_id
         self.unity_target = unity_target
+        self.base_generation_id = base_generation_id
         self.record_id: int | None = None  # set once the row exists
         self._started: GenerationStart | None = None
         self._sleep = sleep
@@ -144,13 +152,18 @@ class HistoryRecorder:
                 system_prompt_version=started.system_prompt_version,
                 conversation_id=self.conversation_id,
                 unity_target=self.unity_target,
+                base_generation_id=self.base_generation_id,
             )
             self.record_id = record.id
+
+    def outcome(self, event: DoneEvent | ErrorEvent) -> GenerationOutcome:
+        """What the row records for ``event`` (an adapter may add what only it knows)."""
+        return outcome_of(event)
 
     async def finish(self, outcome: DoneEvent | ErrorEvent) -> None:
         """Write ``outcome`` into the row (see the module docstring for what happens when the
         database refuses)."""
-        figures = outcome_of(outcome)
+        figures = self.outcome(outcome)
         failure: Exception | None = None
         for attempt in range(FINISH_TRIES):
             if attempt:

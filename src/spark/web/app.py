@@ -40,6 +40,7 @@ from spark.web.formatting import install_filters
 from spark.web.openapi import install_openapi
 from spark.web.routes import (
     account,
+    chat,
     dashboard,
     estimate,
     export,
@@ -184,14 +185,15 @@ def create_app(
     # (tests/test_mcp_http.py holds it to clean errors for hostile input).
     app.router.routes.append(Route("/mcp", endpoint=mcp, include_in_schema=False))
     for module in (
+        chat,
         pages,
         account,
         personal,
         generate,
         models,
         preferences,
+        export,  # before history: /history/export is not a generation id
         history,
-        export,
         dashboard,
         estimate,
     ):

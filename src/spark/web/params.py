@@ -47,3 +47,13 @@ FirstDay = Annotated[
 LastDay = Annotated[
     date | None, BeforeValidator(_iso_day), Query(description="Last UTC day (YYYY-MM-DD).")
 ]
+
+ConversationId = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The conversation's id (from a generation's `conversation_id`).",
+    ),
+]

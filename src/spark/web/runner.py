@@ -34,11 +34,14 @@ from spark.events import (
     ValidationEvent,
 )
 from spark.generation import Engine, Plan, Stop
+from spark.unity.extract import prose_of
 from spark.usage import Usage
 from spark.web.auth import WebUser
 from spark.web.conversations import WebRecorder
+from spark.web.diffs import diff_html
 from spark.web.errors import error_detail
 from spark.web.highlight import highlight_csharp
+from spark.web.markdown import render_markdown
 from spark.web.shutdown import ShutdownNotice
 
 if TYPE_CHECKING:
@@ -85,6 +88,7 @@ class WebGeneration:
         self.shutdown = shutdown or ShutdownNotice()
         self.generation_id = recorder.generation_id
         self.retries: list[str] = []
+        self._repairing = False
 
     def start_payload(self) -> Payload:
         return {
@@ -92,6 +96,7 @@ class WebGeneration:
             "generation_id": self.generation_id,
             "provider": self.plan.provider,
             "model": self.plan.model,
+            "target": self.plan.workspace.target.describe(),
         }
 
     async def events(self) -> AsyncIterator[tuple[str, Payload]]:
@@ -150,8 +155,12 @@ class WebGeneration:
 
     async def _payload(self, event: Event) -> tuple[str, Payload]:
         if isinstance(event, TokenEvent):
+            if not self._repairing:  # a stopped repair round keeps the first, whole reply
+                self.recorder.partial_text += event.text
             return "token", {"text": event.text}
         if isinstance(event, RetryEvent):
+            if not self._repairing:
+                self.recorder.partial_text = ""  # the reply starts again
             self.retries.append(event.message)
             return "retry", {
                 "attempt": event.attempt,
@@ -161,6 +170,7 @@ class WebGeneration:
                 "error": error_detail(event.error),
             }
         if isinstance(event, RepairEvent):
+            self._repairing = True
             return "repair", {"round": event.round, "findings": event.findings}
         if isinstance(event, ValidationEvent):
             return "validation", {"report": _report(event.report)}
@@ -183,6 +193,11 @@ class WebGeneration:
         }
 
     async def _finish(self, result: GenerationResult) -> Payload:
+        explanation = prose_of(result.reply)
+        report = result.validation
+        fixes_diff = None
+        if report is not None and report.fixed and report.before_fixes is not None:
+            fixes_diff = str(diff_html(report.before_fixes, result.code, result.file_name))
         return {
             "conversation_id": self.conversation_id,
             "generation_id": self.generation_id,
@@ -202,6 +217,11 @@ class WebGeneration:
             "attempt_details": [a.to_dict() for a in result.attempt_details],
             "validation": _report(result.validation),
             "validation_before_repair": _report(result.validation_before_repair),
+            "compile": None if result.compile is None else result.compile.to_dict(),
+            "explanation": explanation,
+            "explanation_html": render_markdown(explanation),
+            "fixes_diff_html": fixes_diff,
+            "target": self.plan.workspace.target.describe(),
             "export_url": export_url(self.generation_id),
             "retries": list(self.retries),
         }

@@ -54,6 +54,18 @@ class GenerateBody(RequestBody):
         description="Continue this conversation (the previous prompts and replies are sent "
         "along); omit to start a new one.",
     )
+    base_generation_id: str | None = Field(
+        default=None,
+        max_length=20,
+        description="With conversation_id: the revision this prompt builds on (the turns up to "
+        "it are sent along). Default: the conversation's current revision. Regenerate and Edit "
+        "name the revision before the last one.",
+    )
+    fresh: bool = Field(
+        default=False,
+        description="With conversation_id: send no earlier turns (Regenerate or Edit of the "
+        "conversation's first prompt); the result still joins the conversation.",
+    )
     stream: bool = Field(
         default=True,
         description="true: a text/event-stream of events; false: one JSON result when done.",
@@ -127,6 +139,17 @@ class GenerationOut(BaseModel):
     validation_before_repair: dict[str, Any] | None
     export_url: str
     retries: list[str] = Field(default_factory=list, description="Retry notices, in order.")
+    compile: dict[str, Any] | None = Field(
+        default=None, description="The compile check's report (compiler named), when one ran."
+    )
+    explanation: str = Field(default="", description="The model's prose around the script.")
+    explanation_html: str = Field(
+        default="", description="That prose rendered from Markdown and sanitised (safe HTML)."
+    )
+    fixes_diff_html: str | None = Field(
+        default=None, description="The validator's automatic fixes as a diff (escaped HTML)."
+    )
+    target: str = Field(default="", description="The Unity target the script was written for.")
 
 
 class GenerateResult(BaseModel):
@@ -146,13 +169,27 @@ class PreferencesOut(BaseModel):
 
     provider: str | None = Field(description="The provider last chosen.")
     models: dict[str, str] = Field(description="The model last chosen, per provider.")
+    unity_version: str | None = Field(default=None, description="The Unity target's version.")
+    input_system: str | None = Field(default=None, description="legacy, new or both.")
+    render_pipeline: str | None = Field(default=None, description="built-in, urp or hdrp.")
+    target: str = Field(default="", description="The Unity target in words.")
 
 
 class PreferencesBody(RequestBody):
-    """Remember ``provider`` (and ``model`` for it) as the user's choice."""
+    """Remember ``provider`` (and ``model`` for it) as the user's choice, and the Unity target
+    (a field left out stays as it was; ``null`` goes back to the server's setting)."""
 
     provider: str = Field(min_length=1, max_length=64)
     model: str | None = Field(default=None, min_length=1, max_length=128)
+    unity_version: str | None = Field(
+        default=None, max_length=32, description="e.g. 2022.3 or 6000.0.23f1."
+    )
+    input_system: Literal["legacy", "new", "both"] | None = Field(
+        default=None, description="The input handling scripts may use."
+    )
+    render_pipeline: Literal["built-in", "urp", "hdrp", "custom"] | None = Field(
+        default=None, description="The render pipeline (null: not specified)."
+    )
 
 
 class HistoryItemOut(BaseModel):

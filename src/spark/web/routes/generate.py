@@ -24,15 +24,17 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from fastapi.sse import EventSourceResponse, format_sse_event
 
+from spark.errors import UsageError
 from spark.generation import ChatMessage, GenerationRequest
 from spark.web.auth import CurrentUser
-from spark.web.conversations import new_id
-from spark.web.deps import ConversationsDep, EngineDep, ShutdownDep
+from spark.web.conversations import NO_BASE, Conversation, new_id, parse_generation_id
+from spark.web.deps import ConversationsDep, DatabaseDep, EngineDep, SettingsDep, ShutdownDep
 from spark.web.errors import ApiError
 from spark.web.routing import SparkRoute
 from spark.web.runner import CLEANUP_SECONDS, WebGeneration
 from spark.web.schemas import ErrorBody, GenerateBody, GenerateResult
 from spark.web.security import CsrfProtected
+from spark.web.target import user_target
 
 router = APIRouter(prefix="/api", tags=["generate"], route_class=SparkRoute)
 
@@ -66,6 +68,21 @@ async def _sse(generation: WebGeneration) -> AsyncIterator[bytes]:
         yield format_sse_event(event=kind, data_str=json.dumps(payload, ensure_ascii=False))
 
 
+def _base(conversation: Conversation, generation_id: str | None) -> int | None:
+    """The revision a prompt builds on (None: the current one); 404 for another id."""
+    if generation_id is None:
+        return None
+    record_id = parse_generation_id(generation_id)
+    if record_id is None or not conversation.knows(record_id):
+        raise ApiError(
+            404,
+            "unknown_generation",
+            "This conversation has no generation with this id.",
+            "Leave base_generation_id out to build on the current revision.",
+        )
+    return record_id
+
+
 @router.post(
     "/generate",
     summary="Generate a Unity C# script",
@@ -79,11 +96,12 @@ async def _sse(generation: WebGeneration) -> AsyncIterator[bytes]:
         400: {"model": ErrorBody, "description": "Malformed JSON."},
         401: {"model": ErrorBody, "description": "Not signed in (session or API token)."},
         403: {"model": ErrorBody, "description": "No CSRF token, or another site's page."},
-        404: {"model": ErrorBody, "description": "Unknown conversation."},
+        404: {"model": ErrorBody, "description": "Unknown conversation or base generation."},
         409: {"model": ErrorBody, "description": "The provider has no key (not configured)."},
         422: {
             "model": ErrorBody,
-            "description": "Empty or over-long prompt, unknown provider or model, bad field.",
+            "description": "Empty or over-long prompt, unknown provider or model, bad field, "
+            "or a saved Unity project folder that is no longer a Unity project.",
         },
         502: {
             "model": GenerateResult,
@@ -99,6 +117,8 @@ async def _sse(generation: WebGeneration) -> AsyncIterator[bytes]:
 async def generate(
     body: GenerateBody,
     engine: EngineDep,
+    settings: SettingsDep,
+    database: DatabaseDep,
     conversations: ConversationsDep,
     user: CurrentUser,
     shutdown: ShutdownDep,
@@ -107,10 +127,13 @@ async def generate(
     """Run one generation: check, stream with retries, validate, repair once if needed.
 
     A follow-up passes the `conversation_id` from the previous `start` event (or result): the
-    earlier prompts and replies are sent along, and the model revises its script.
+    turns that led to the conversation's current revision are sent along, and the model
+    revises that script (`base_generation_id` names another revision to build on, `fresh`
+    none). The user's Unity target shapes the prompt and the validation.
     """
     history: tuple[ChatMessage, ...] = ()
     conversation = None
+    base = NO_BASE
     if body.conversation_id is not None:
         conversation = await conversations.get(owner=user.id, conversation_id=body.conversation_id)
         if conversation is None:
@@ -120,14 +143,30 @@ async def generate(
                 "SPARK has no conversation with this id in your history.",
                 "Start a new script.",
             )
-        history = conversation.history()
+        base = conversation.base_for(_base(conversation, body.base_generation_id), fresh=body.fresh)
+        history = conversation.history(base)
+    try:
+        target = await user_target(settings=settings, database=database, user=user)
+    except UsageError as exc:  # the saved project folder is no longer a Unity project
+        raise ApiError(
+            422, "invalid_target", exc.message, "Fix the Unity target on the Account page."
+        ) from None
     conversation_id = conversation.id if conversation is not None else new_id("c")
-    recorder = conversations.recorder(owner=user.id, conversation_id=conversation_id)
+    recorder = conversations.recorder(
+        owner=user.id,
+        conversation_id=conversation_id,
+        unity_target=target.to_dict(),
+        base_generation_id=base,
+    )
     # Resolved once: a bad prompt is a 422 with no history row; any other refusal (unknown
     # provider or model, missing key) is recorded as a failed generation, then answered 4xx.
     plan = await engine.prepare(
         GenerationRequest(
-            prompt=body.prompt, provider=body.provider, model=body.model, history=history
+            prompt=body.prompt,
+            provider=body.provider,
+            model=body.model,
+            history=history,
+            target=target,
         ),
         refusal=recorder,
     )

@@ -1,7 +1,8 @@
-// SPARK chat screen: provider and model pickers, cost estimate, streaming preview over SSE
-// (fetch + ReadableStream, since EventSource cannot POST), result, validation report, export.
-// Everything the model writes is inserted as text; the only HTML inserted is the server's
-// Pygments output, which escapes the code.
+// SPARK chat screen: provider and model pickers, cost estimate, the Unity target, streaming
+// over SSE (stream.js), the result with its validation report, the conversation's turns (its URL
+// /c/<id> survives a reload), Regenerate, Edit, Stop that keeps partial text, export.
+// Everything the model writes is inserted as text; the only HTML inserted is the server's:
+// Pygments output (escaped code), sanitised Markdown (nh3), diffs and the turns (escaped).
 "use strict";
 
 (() => {
@@ -23,7 +24,6 @@
   const resultBox = $("result");
   const codeEl = $("code");
   const exportLink = $("export");
-  const turnsEl = $("turns");
   const compareLink = $("compare-costs");
   const comparePanel = $("compare-panel");
   const compareBody = document.querySelector("#compare-table tbody");
@@ -212,7 +212,14 @@
       "tokens for a typical script). A rough estimate, not a quote.";
   }
 
+
   // --- output ----------------------------------------------------------------------------------
+
+  const streamView = new window.SparkStream.StreamView($("preview-parts"));
+  const previewStopped = $("preview-stopped");
+  const previewExport = $("preview-export");
+  let generationId = null; // of the generation streaming now
+  let editing = false; // the next send replaces the last prompt's answer
 
   function addNotice(text, kind) {
     const item = document.createElement("li");
@@ -227,12 +234,15 @@
     errorBox.hidden = false;
   }
 
+  // A new generation starts: the current script stays visible until the new one is done, so
+  // a failed follow-up never hides it.
   function clearOutput() {
     noticesEl.replaceChildren();
     errorBox.hidden = true;
-    preview.textContent = "";
+    streamView.clear();
+    previewStopped.hidden = true;
+    previewExport.hidden = true;
     preview.hidden = true;
-    resultBox.hidden = true;
   }
 
   function focusLine(line) {
@@ -242,6 +252,14 @@
     target.classList.add("flash");
     target.scrollIntoView({ block: "center" });
   }
+
+  // Links to lines, whether the server drew the report or this script did.
+  resultBox.addEventListener("click", (event) => {
+    const link = event.target.closest("a[data-line]");
+    if (!link) return;
+    event.preventDefault();
+    focusLine(link.dataset.line);
+  });
 
   function renderReport(report, summaryEl, listEl, linkLines) {
     listEl.replaceChildren();
@@ -258,11 +276,8 @@
       if (linkLines) {
         const link = document.createElement("a");
         link.href = `#line-${d.line}`;
+        link.dataset.line = d.line;
         link.textContent = where;
-        link.addEventListener("click", (event) => {
-          event.preventDefault();
-          focusLine(d.line);
-        });
         item.append(link);
       } else {
         item.append(where);
@@ -281,23 +296,55 @@
     }
   }
 
-  function addTurn(prompt, result) {
-    $("conversation-empty").hidden = true;
-    const item = document.createElement("li");
-    const name = document.createElement("strong");
-    name.textContent = result.file_name;
-    const text = document.createElement("span");
-    text.textContent = ` — ${prompt.length > 140 ? prompt.slice(0, 140) + "…" : prompt} `;
-    const link = document.createElement("a");
-    link.href = result.export_url;
-    link.setAttribute("download", result.file_name);
-    link.textContent = "Export";
-    item.append(name, text, link);
-    turnsEl.append(item);
+  // --- the conversation: its URL, its turns, the sidebar ---------------------------------------
+
+  function showConversation(id, title) {
+    conversationId = id;
+    form.dataset.conversationId = id;
+    const path = `/c/${id}`;
+    if (window.location.pathname !== path) window.history.pushState({}, "", path);
+    const list = $("conversation-list");
+    if (list && !list.querySelector(`a[href="${path}"]`)) {
+      const item = document.createElement("li");
+      item.className = "active";
+      const link = document.createElement("a");
+      link.href = path;
+      link.textContent = title.length > 80 ? `${title.slice(0, 79)}…` : title;
+      link.setAttribute("aria-current", "page");
+      item.append(link);
+      list.prepend(item);
+    }
   }
 
-  function showResult(result, prompt) {
-    preview.hidden = true;
+  async function refreshTurns() {
+    if (!conversationId) return;
+    try {
+      const response = await fetch(`/c/${conversationId}/turns`, { headers: { Accept: "text/html" } });
+      if (!response.ok) return;
+      // The server's fragment: every text in it is escaped by Jinja.
+      $("turns-box").innerHTML = await response.text();
+      const any = $("turns").children.length > 0;
+      $("conversation-empty").hidden = any;
+      $("turn-tools").hidden = !any;
+      $("regenerate").hidden = !lastTurn();
+    } catch {
+      // The list catches up on the next generation or reload.
+    }
+  }
+
+  // The last turn and the revision it was built on (null: the conversation's first prompt).
+  function lastTurn() {
+    const turns = [...document.querySelectorAll("#turns > li.turn")];
+    if (!turns.length) return null;
+    const last = turns[turns.length - 1];
+    const earlier = turns.slice(0, -1).reverse().find((li) => li.dataset.revision);
+    return {
+      prompt: last.querySelector(".turn-prompt").textContent.replace(/^Prompt: /, ""),
+      base: earlier ? earlier.dataset.generationId : null,
+    };
+  }
+
+  function showResult(result) {
     lastCode = result.code;
     $("result-file").textContent = result.file_name;
     exportLink.href = result.export_url;
@@ -312,38 +359,46 @@
     $("stats").textContent = `${result.provider} / ${result.model} · ` +
       `${count(u.input_tokens)} input + ${count(u.output_tokens)} output ` +
       `tokens · ${cost} · ${seconds(result.duration_ms)} · ${attempts}${repair}`;
+    $("target-used").textContent = result.target ? `Written for ${result.target}.` : "";
+    // The prose, rendered from Markdown and sanitised by the server (nh3).
+    $("explanation").innerHTML = result.explanation_html || "";
+    $("explanation-box").hidden = !result.explanation_html;
+    $("result-partial").hidden = true;
     renderReport(result.validation, $("report-summary"), $("report-list"), true);
+    $("fixes-diff").innerHTML = result.fixes_diff_html || ""; // escaped by the server
+    $("fixes").hidden = !result.fixes_diff_html;
+    const compiled = $("compile-summary");
+    compiled.textContent = result.compile ? result.compile.summary : "";
+    compiled.hidden = !result.compile;
     const repairBox = $("repair");
     repairBox.hidden = !result.validation_before_repair;
     if (result.validation_before_repair) {
       renderReport(result.validation_before_repair, $("repair-summary"), $("repair-list"), false);
     }
     resultBox.hidden = false;
-    addTurn(prompt, result);
-    contextTokens += estimateTokens(prompt) + estimateTokens(result.reply);
-    promptBox.value = "";
-    updateEstimate();
+    preview.hidden = true;
   }
 
   function handle(type, data, prompt) {
     switch (type) {
       case "start":
-        conversationId = data.conversation_id;
+        generationId = data.generation_id;
+        showConversation(data.conversation_id, prompt);
         preview.hidden = false;
+        $("preview-target").textContent = `Writing for ${data.target}.`;
         if (narrow.matches) outputPanel.scrollIntoView({ block: "start" });
         setStatus(`Generating with ${data.provider} / ${data.model}…`);
         break;
       case "token":
-        preview.append(data.text); // a text node: never parsed as HTML
-        preview.scrollTop = preview.scrollHeight;
+        streamView.append(data.text); // text nodes: never parsed as HTML
         break;
       case "retry":
-        preview.textContent = "";
+        streamView.clear();
         addNotice(data.message, "retry");
         setStatus(data.message);
         break;
       case "repair":
-        preview.textContent = "";
+        streamView.clear();
         addNotice("The script had validation errors: asking the model to fix them " +
           `(repair round ${data.round}).`, "repair");
         setStatus("Repairing…");
@@ -351,49 +406,29 @@
       case "validation":
         setStatus(`Validated: ${data.report ? data.report.summary : "no report"}`);
         break;
+      case "compile":
+        setStatus(data.report.summary);
+        break;
       case "done":
-        showResult(data.result, prompt);
+        showResult(data.result);
+        contextTokens += estimateTokens(prompt) +
+          estimateTokens("```csharp\n" + data.result.code + "\n```");
+        promptBox.value = "";
+        setEditing(false);
+        updateEstimate();
         setStatus(`Done in ${seconds(data.result.duration_ms)}.`);
         break;
       case "error":
         preview.hidden = true;
         showError(data.error);
-        setStatus("Failed.");
+        setStatus(resultBox.hidden ? "Failed." : "Failed. The current script is unchanged.");
         break;
       default:
         break;
     }
   }
 
-  async function readEvents(body, onEvent) {
-    const reader = body.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true }).replace(/\r\n/g, "\n");
-      let end;
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        let type = "message";
-        const data = [];
-        for (const line of block.split("\n")) {
-          if (!line || line.startsWith(":")) continue;
-          const colon = line.indexOf(":");
-          const field = colon < 0 ? line : line.slice(0, colon);
-          let text = colon < 0 ? "" : line.slice(colon + 1);
-          if (text.startsWith(" ")) text = text.slice(1);
-          if (field === "event") type = text;
-          else if (field === "data") data.push(text);
-        }
-        if (data.length) onEvent(type, JSON.parse(data.join("\n")));
-      }
-    }
-  }
-
-  // --- sending -------------------------------------------------------------------------------
+  // --- sending ---------------------------------------------------------------------------------
 
   function setBusy(on) {
     busy = on;
@@ -402,14 +437,40 @@
     sendBtn.disabled = on;
     newBtn.disabled = on;
     stopBtn.disabled = !on;
+    $("regenerate").disabled = on;
+    $("edit-last").disabled = on;
     form.setAttribute("aria-busy", String(on));
   }
 
-  async function send() {
+  // Leaving the page while a script is being written asks first.
+  window.addEventListener("beforeunload", (event) => {
+    if (!busy) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
+
+  function stopped() {
+    const partial = streamView.text.trim();
+    setStatus("Stopped.");
+    addNotice("Stopped: the generation was cancelled.", "stopped");
+    if (!partial) {
+      preview.hidden = true;
+      return;
+    }
+    // Keep what arrived, marked incomplete; the server keeps it too (exportable).
+    preview.hidden = false;
+    previewStopped.hidden = false;
+    if (generationId && /```/.test(partial)) {
+      previewExport.href = `/api/export/${generationId}`;
+      previewExport.hidden = false;
+    }
+  }
+
+  async function send(options = {}) {
     if (busy) return;
     await modelsLoaded;
     if (busy) return;
-    const prompt = promptBox.value;
+    const prompt = options.prompt !== undefined ? options.prompt : promptBox.value;
     clearOutput();
     if (!prompt.trim()) {
       showError({ message: "The prompt is empty.", hint: "Describe the script you want." });
@@ -418,10 +479,18 @@
     }
     const body = { provider: providerSel.value, prompt };
     if (modelSel.value) body.model = modelSel.value;
-    if (conversationId) body.conversation_id = conversationId;
+    if (conversationId) {
+      body.conversation_id = conversationId;
+      // Regenerate and Edit build on the revision before the last prompt's answer.
+      const replacing = options.replaceLast || editing;
+      const last = replacing ? lastTurn() : null;
+      if (replacing && last && last.base) body.base_generation_id = last.base;
+      else if (replacing) body.fresh = true;
+    }
     setBusy(true);
     setStatus("Sending…");
     controller = new AbortController();
+    generationId = null;
     let finished = false;
     try {
       const response = await fetch("/api/generate", {
@@ -449,7 +518,7 @@
         setStatus("Failed.");
         return;
       }
-      await readEvents(response.body, (type, data) => {
+      await window.SparkStream.readEvents(response.body, (type, data) => {
         if (type === "done" || type === "error") finished = true;
         handle(type, data, prompt);
       });
@@ -462,9 +531,7 @@
       }
     } catch (err) {
       if (err.name === "AbortError") {
-        preview.hidden = true;
-        addNotice("Stopped: the generation was cancelled.", "stopped");
-        setStatus("Stopped.");
+        stopped();
       } else {
         showError({
           message: `Lost the connection to SPARK (${err.message}).`,
@@ -475,17 +542,46 @@
     } finally {
       controller = null;
       setBusy(false);
+      await refreshTurns();
+      if (!finished) setTimeout(refreshTurns, 1500); // a stopped row is finished meanwhile
     }
+  }
+
+  function setEditing(on) {
+    editing = on;
+    $("edit-banner").hidden = !on;
+  }
+
+  function editLast() {
+    const last = lastTurn();
+    if (busy || !last) return;
+    promptBox.value = last.prompt;
+    setEditing(true);
+    updateEstimate();
+    promptBox.focus();
+  }
+
+  function regenerate() {
+    const last = lastTurn();
+    if (busy || !last) return;
+    send({ prompt: last.prompt, replaceLast: true });
   }
 
   function newScript() {
     if (busy) return;
     conversationId = null;
+    form.dataset.conversationId = "";
     contextTokens = 0;
     lastCode = "";
-    turnsEl.replaceChildren();
+    $("turns").replaceChildren();
     $("conversation-empty").hidden = false;
+    $("turn-tools").hidden = true;
+    $("composer-title").textContent = "New Unity script";
+    document.querySelectorAll(".conversation-tools").forEach((el) => { el.hidden = true; });
     clearOutput();
+    resultBox.hidden = true;
+    setEditing(false);
+    if (window.location.pathname !== "/") window.history.pushState({}, "", "/");
     setStatus("Ready. Your next prompt starts a new script.");
     updateEstimate();
     promptBox.focus();
@@ -493,8 +589,9 @@
 
   async function copyCode() {
     const button = $("copy");
+    const text = lastCode || (codeEl.querySelector("td.code") || codeEl).innerText.replace(/\n$/, "");
     try {
-      await navigator.clipboard.writeText(lastCode);
+      await navigator.clipboard.writeText(text);
       button.textContent = "Copied";
     } catch {
       const range = document.createRange();
@@ -505,6 +602,34 @@
       button.textContent = "Selected: press Ctrl+C";
     }
     setTimeout(() => { button.textContent = "Copy"; }, 2000);
+  }
+
+  // --- the Unity target ------------------------------------------------------------------------
+
+  async function saveTarget() {
+    const note = $("target-note");
+    const body = {
+      provider: providerSel.value,
+      unity_version: $("target-version").value.trim(),
+      input_system: $("target-input").value,
+      render_pipeline: $("target-pipeline").value || null,
+    };
+    try {
+      const response = await fetch("/api/preferences", {
+        method: "PUT",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken },
+        body: JSON.stringify(body),
+      });
+      const data = await response.json();
+      if (!response.ok) {
+        note.textContent = data.error ? data.error.message : `Not saved (${response.status}).`;
+        return;
+      }
+      $("target-summary").textContent = data.target;
+      note.textContent = `Saved: the next script is written for ${data.target}.`;
+    } catch (err) {
+      note.textContent = `Not saved (${err.message}).`;
+    }
   }
 
   form.addEventListener("submit", (event) => {
@@ -532,6 +657,15 @@
   stopBtn.addEventListener("click", () => controller && controller.abort());
   newBtn.addEventListener("click", newScript);
   $("copy").addEventListener("click", copyCode);
+  $("regenerate").addEventListener("click", regenerate);
+  $("edit-last").addEventListener("click", editLast);
+  $("edit-cancel").addEventListener("click", () => { setEditing(false); promptBox.value = ""; updateEstimate(); });
+  for (const id of ["target-input", "target-pipeline"]) $(id).addEventListener("change", saveTarget);
+  $("target-version").addEventListener("change", saveTarget);
+  // The sidebar starts folded on a phone, open on a wider screen.
+  const sidebar = $("sidebar");
+  if (sidebar && narrow.matches) sidebar.open = false;
+  $("regenerate").hidden = !lastTurn();
 
   updateModelInfo();
   updateEstimate();

@@ -8,8 +8,9 @@ settings.
   Isolated per user by row-level security like the other user tables (revision 0002).
 - ``spark_generation_history`` gains ``explanation`` (the model's prose around the script,
   Markdown), ``findings`` (the validation report: diagnostics and automatic fixes),
-  ``compile_report``, ``unity_target`` (what the script was written for) and ``partial``
-  (stopped before it finished: the text that arrived is kept).
+  ``compile_report``, ``unity_target`` (what the script was written for), ``partial``
+  (stopped before it finished: the text that arrived is kept) and ``base_generation_id`` (the
+  revision the prompt built on: 0 for none, NULL for rows written before this revision).
 - ``spark_user_preferences`` gains ``theme`` (``light``, ``dark``; NULL follows the browser),
   ``render_pipeline`` and ``unity_project`` (the rest of the user's Unity target; the version
   and input system columns exist since 0001).
@@ -77,6 +78,7 @@ def upgrade() -> None:
         sa.Column("compile_report", _json()),
         sa.Column("unity_target", _json()),
         sa.Column("partial", sa.Boolean(), nullable=False, server_default=sa.text("false")),
+        sa.Column("base_generation_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite")),
     ):
         op.add_column(HISTORY, column)
     for column in (
@@ -92,7 +94,14 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table(TABLE)  # its policies go with it
     # SQLite 3.35+ drops a column in place.
-    for column in ("partial", "unity_target", "compile_report", "findings", "explanation"):
+    for column in (
+        "base_generation_id",
+        "partial",
+        "unity_target",
+        "compile_report",
+        "findings",
+        "explanation",
+    ):
         op.drop_column(HISTORY, column)
     for column in ("unity_project", "render_pipeline", "theme"):
         op.drop_column(PREFERENCES, column)

@@ -1,0 +1,135 @@
+"""What the chat screen shows of a conversation, built once on the server: its turns (prompt,
+revision, validation, tokens, cost, and the diff from the revision before), its current script
+(highlighted, with the model's prose rendered from Markdown, the findings, the compile check and
+the Unity target), and the list of recent conversations. The page draws these on load; after a
+generation the script fetches the turns again (``/c/{id}/turns``), so both come from here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
+
+from spark.db.conversations import has_script
+from spark.db.models import GenerationRecord, GenerationStatus
+from spark.unity.target import UnityTarget
+from spark.web.conversations import Conversation
+from spark.web.diffs import diff_html
+from spark.web.formatting import seconds, tokens, usd
+from spark.web.highlight import highlight_csharp
+from spark.web.markdown import render_markdown
+from spark.web.routes.export import safe_file_name
+from spark.web.runner import export_url
+
+
+def file_name_of(record: GenerationRecord) -> str:
+    return safe_file_name(f"{record.class_name or 'GeneratedScript'}.cs")
+
+
+def stats_line(record: GenerationRecord) -> str:
+    """``provider / model · 1,200 input + 800 output tokens · $0.012 · 2.4 s · 1 attempt``."""
+    attempts = "1 attempt" if record.attempts == 1 else f"{record.attempts} attempts"
+    repairs = {0: "", 1: " · 1 repair round"}.get(
+        record.repair_rounds, f" · {record.repair_rounds} repair rounds"
+    )
+    cost = "price unknown" if record.cost_usd is None else usd(record.cost_usd)
+    return (
+        f"{record.provider} / {record.model} · {tokens(record.input_tokens)} input + "
+        f"{tokens(record.output_tokens)} output tokens · {cost} · "
+        f"{seconds(record.generation_ms)} · {attempts}{repairs}"
+    )
+
+
+def target_text(record: GenerationRecord) -> str | None:
+    return UnityTarget.from_dict(record.unity_target).describe() if record.unity_target else None
+
+
+@dataclass(frozen=True, slots=True)
+class TurnView:
+    record: GenerationRecord
+    revision: int | None  # v1, v2, … for generations that left a script
+    current: bool
+    diff: Markup | None  # from the revision before (None for the first)
+    previous_revision: int | None
+
+    @property
+    def status(self) -> str:
+        r = self.record
+        if r.partial:
+            return "stopped (incomplete)"
+        if r.status == GenerationStatus.SUCCEEDED:
+            return r.validation_summary or "done"
+        if r.status == GenerationStatus.RUNNING:
+            return "running"
+        return f"failed: {r.error_message or r.error_kind or 'unknown error'}"
+
+    @property
+    def figures(self) -> str:
+        r = self.record
+        cost = "price unknown" if r.cost_usd is None else usd(r.cost_usd)
+        return f"{tokens(r.total_tokens)} tokens · {cost} · {r.provider} / {r.model}"
+
+    @property
+    def export_url(self) -> str | None:
+        return export_url(str(self.record.id)) if self.revision is not None else None
+
+    @property
+    def file_name(self) -> str:
+        return file_name_of(self.record)
+
+
+def turn_views(conversation: Conversation) -> list[TurnView]:
+    """Every generation of the conversation, oldest first, with its revision number."""
+    views: list[TurnView] = []
+    previous: tuple[int, GenerationRecord] | None = None
+    current = conversation.current
+    revision = 0
+    for record in conversation.records:
+        if has_script(record):
+            revision += 1
+            diff = None
+            if previous is not None:
+                diff = diff_html(
+                    previous[1].generated_code or "",
+                    record.generated_code or "",
+                    file_name_of(record),
+                )
+            views.append(
+                TurnView(
+                    record=record,
+                    revision=revision,
+                    current=current is not None and record.id == current.id,
+                    diff=diff,
+                    previous_revision=previous[0] if previous else None,
+                )
+            )
+            previous = (revision, record)
+        else:
+            views.append(TurnView(record, None, False, None, None))
+    return views
+
+
+def current_view(record: GenerationRecord | None) -> dict[str, Any] | None:
+    """The current script as the result panel shows it."""
+    if record is None:
+        return None
+    findings = record.findings or None
+    fixes = None
+    if findings and findings.get("fixed") and findings.get("before_fixes"):
+        fixes = diff_html(
+            findings["before_fixes"], record.generated_code or "", file_name_of(record)
+        )
+    return {
+        "record": record,
+        "file_name": file_name_of(record),
+        "export_url": export_url(str(record.id)),
+        "code_html": Markup(highlight_csharp(record.generated_code or "")),
+        "code": record.generated_code or "",
+        "stats": stats_line(record),
+        "explanation_html": Markup(render_markdown(record.explanation or "")),
+        "findings": findings,
+        "fixes_diff": fixes,
+        "compile": record.compile_report,
+        "target": target_text(record),
+    }

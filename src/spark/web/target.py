@@ -1,0 +1,47 @@
+"""Each web user's Unity target: the Unity version, input system and render pipeline their
+scripts are written for, and (only with ``SPARK_ALLOW_PROJECT_PATHS=1``) a project folder on
+the server. Stored in the user's preferences; the Account page and the chat screen's compact
+selector change it; the system prompt and the validator use it (through
+:func:`spark.unity.target.resolve_target`, as the command line does with ``--project``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spark.config import Settings
+from spark.db import Database
+from spark.db.models import UserPreferences
+from spark.db.preferences import get_preferences
+from spark.unity.target import UnityTarget, resolve_target
+from spark.web.auth import WebUser
+
+PIPELINE_CHOICES = (
+    ("", "not specified"),
+    ("built-in", "Built-in"),
+    ("urp", "URP"),
+    ("hdrp", "HDRP"),
+)
+INPUT_CHOICES = (
+    ("both", "Both"),
+    ("legacy", "Input Manager (old)"),
+    ("new", "Input System package (new)"),
+)
+
+
+def stored_target(prefs: UserPreferences, settings: Settings) -> dict[str, Any]:
+    """What the user chose, as :meth:`UnityTarget.from_dict` reads it (None: the server's)."""
+    return {
+        "unity_version": prefs.unity_version,
+        "input_system": prefs.input_system,
+        "render_pipeline": prefs.render_pipeline,
+        "project": prefs.unity_project if settings.allow_project_paths else None,
+    }
+
+
+async def user_target(*, settings: Settings, database: Database, user: WebUser) -> UnityTarget:
+    """The user's Unity target, its project read when project folders are allowed (raises
+    ProjectError when the saved folder is no longer a Unity project)."""
+    async with database.session(user_id=user.id) as session:
+        prefs = await get_preferences(session=session, user_id=user.id)
+        stored = stored_target(prefs, settings)
+    return resolve_target(settings, stored=stored, allow_project=settings.allow_project_paths)
