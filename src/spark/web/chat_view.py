@@ -110,16 +110,19 @@ def turn_views(conversation: Conversation) -> list[TurnView]:
     return views
 
 
+def fixes_diff(record: GenerationRecord) -> Markup | None:
+    """What the validator's automatic fixes changed in the script, as a diff (None: no fix)."""
+    findings = record.findings or {}
+    if not (findings.get("fixed") and findings.get("before_fixes") and record.generated_code):
+        return None
+    return diff_html(findings["before_fixes"], record.generated_code, file_name_of(record))
+
+
 def current_view(record: GenerationRecord | None) -> dict[str, Any] | None:
     """The current script as the result panel shows it."""
     if record is None:
         return None
     findings = record.findings or None
-    fixes = None
-    if findings and findings.get("fixed") and findings.get("before_fixes"):
-        fixes = diff_html(
-            findings["before_fixes"], record.generated_code or "", file_name_of(record)
-        )
     return {
         "record": record,
         "file_name": file_name_of(record),
@@ -129,7 +132,7 @@ def current_view(record: GenerationRecord | None) -> dict[str, Any] | None:
         "stats": stats_line(record),
         "explanation_html": Markup(render_markdown(record.explanation or "")),
         "findings": findings,
-        "fixes_diff": fixes,
+        "fixes_diff": fixes_diff(record),
         "compile": record.compile_report,
         "target": target_text(record),
     }

@@ -21,7 +21,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from spark import __version__
+from spark.config import Settings
 from spark.db import Database
+from spark.db.preferences import get_preferences
 from spark.db.site import NotAdminError, set_signup_open, signup_open
 from spark.db.users import (
     authenticate,
@@ -38,6 +40,7 @@ from spark.db.users import (
 from spark.db.users import get_user as load_user
 from spark.db.web_sessions import end_user_web_sessions
 from spark.errors import UsageError
+from spark.unity.target import default_target
 from spark.web.auth import (
     SESSION_THEME,
     CurrentUser,
@@ -54,6 +57,7 @@ from spark.web.errors import ApiError
 from spark.web.params import TokenId
 from spark.web.routing import SparkRoute, invalid_text
 from spark.web.security import check_csrf, csrf_token
+from spark.web.target import INPUT_CHOICES, PIPELINE_CHOICES
 from spark.web.text import decode_pairs, pair_problems
 
 router = APIRouter(include_in_schema=False, route_class=SparkRoute)
@@ -249,14 +253,15 @@ class AccountPage:
     templates: Jinja2Templates
     database: Database
     user: WebUser
-    signup_default: bool
+    settings: Settings
 
     async def __call__(self, status: int = 200, **context: Any) -> Response:
         user = self.user
         async with self.database.session(user_id=user.id) as session:
             tokens = await list_api_tokens(session=session, user_id=user.id)
             users = await list_users(session=session) if user.is_admin else []
-            allowed = await signup_open(session=session, default=self.signup_default)
+            allowed = await signup_open(session=session, default=self.settings.allow_signup)
+            prefs = await get_preferences(session=session, user_id=user.id)
         return _render(
             self.templates,
             self.request,
@@ -266,6 +271,11 @@ class AccountPage:
             tokens=tokens,
             users=users,
             allow_signup=allowed,
+            prefs=prefs,
+            allow_project_paths=self.settings.allow_project_paths,
+            default_target=default_target(self.settings),
+            input_choices=INPUT_CHOICES,
+            pipeline_choices=PIPELINE_CHOICES,
             **context,
         )
 
@@ -277,7 +287,7 @@ def _account_page(
     settings: SettingsDep,
     user: CurrentUser,
 ) -> AccountPage:
-    return AccountPage(request, templates, database, user, settings.allow_signup)
+    return AccountPage(request, templates, database, user, settings)
 
 
 AccountPageDep = Annotated[AccountPage, Depends(_account_page)]

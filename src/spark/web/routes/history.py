@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from markupsafe import Markup
 
 from spark import __version__
 from spark.db import Database
@@ -29,9 +30,11 @@ from spark.db.history import (
 from spark.db.models import GenerationRecord, GenerationStatus
 from spark.unity.target import UnityTarget
 from spark.web.auth import CurrentUser, WebUser, set_notice, take_notice
+from spark.web.chat_view import fixes_diff
 from spark.web.deps import DatabaseDep, EngineDep, TemplatesDep
 from spark.web.errors import ApiError
 from spark.web.highlight import highlight_csharp
+from spark.web.markdown import render_markdown
 from spark.web.params import FirstDay, GenerationId, LastDay
 from spark.web.routes.account import read_form
 from spark.web.routes.export import safe_file_name
@@ -335,6 +338,8 @@ async def generation_page(
             "csrf_token": csrf_token(request),
             "item": detail,
             "findings": record.findings,
+            "explanation_html": Markup(render_markdown(record.explanation or "")),
+            "fixes_diff": fixes_diff(record),
             "target_text": target.describe() if target is not None else None,
             "code_html": highlight_csharp(record.generated_code) if record.generated_code else None,
             "file_name": safe_file_name(f"{record.class_name or 'GeneratedScript'}.cs"),
