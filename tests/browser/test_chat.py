@@ -218,7 +218,8 @@ def test_follow_up_stop_and_new_script(
     page.click("#stop")
     expect(page.locator("#status")).to_have_text("Stopped.")
     expect(page.locator("#provider")).to_be_enabled()
-    expect(page.locator("#turns li")).to_have_count(2)
+    expect(page.locator("#turns > li")).to_have_count(3)  # the stopped one is listed too
+    expect(page.locator("#turns > li").nth(2)).to_contain_text("cancelled")
 
     page.click("#new-script")
     expect(page.locator("#turns li")).to_have_count(0)

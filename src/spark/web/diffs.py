@@ -32,6 +32,7 @@ def diff_html(before: str, after: str, name: str = "script.cs") -> Markup:
     summary = Markup('<p class="hint diff-count">{} line{} added, {} removed.</p>').format(
         counts["add"], "" if counts["add"] == 1 else "s", counts["del"]
     )
+    # One block per line (the stylesheet stacks them), so a line's colour spans the width.
     return summary + Markup('<pre class="diff" tabindex="0">{}</pre>').format(
-        Markup("\n").join(lines)
+        Markup("").join(lines)
     )

@@ -303,6 +303,12 @@
     form.dataset.conversationId = id;
     const path = `/c/${id}`;
     if (window.location.pathname !== path) window.history.pushState({}, "", path);
+    const heading = $("composer-title");
+    if (heading.textContent === "New Unity script") heading.textContent = title;
+    const tools = $("conversation-tools");
+    tools.hidden = false;
+    tools.querySelectorAll("[data-href]").forEach((el) => { el.href = el.dataset.href.replace("{id}", id); });
+    tools.querySelectorAll("[data-action]").forEach((el) => { el.action = el.dataset.action.replace("{id}", id); });
     const list = $("conversation-list");
     if (list && !list.querySelector(`a[href="${path}"]`)) {
       const item = document.createElement("li");
@@ -312,17 +318,22 @@
       link.textContent = title.length > 80 ? `${title.slice(0, 79)}…` : title;
       link.setAttribute("aria-current", "page");
       item.append(link);
+      list.querySelectorAll("li.active").forEach((li) => li.classList.remove("active"));
       list.prepend(item);
+      $("conversation-list-empty").hidden = true;
     }
   }
 
   async function refreshTurns() {
-    if (!conversationId) return;
+    const asked = conversationId;
+    if (!asked) return;
     try {
-      const response = await fetch(`/c/${conversationId}/turns`, { headers: { Accept: "text/html" } });
+      const response = await fetch(`/c/${asked}/turns`, { headers: { Accept: "text/html" } });
       if (!response.ok) return;
+      const html = await response.text();
+      if (asked !== conversationId) return; // "New script" was pressed meanwhile
       // The server's fragment: every text in it is escaped by Jinja.
-      $("turns-box").innerHTML = await response.text();
+      $("turns-box").innerHTML = html;
       const any = $("turns").children.length > 0;
       $("conversation-empty").hidden = any;
       $("turn-tools").hidden = !any;
@@ -332,15 +343,20 @@
     }
   }
 
-  // The last turn and the revision it was built on (null: the conversation's first prompt).
+  // The last turn and the revision it built on (null: none, so Regenerate and Edit send no
+  // earlier turns). Turns recorded before SPARK kept that build on the revision before them.
   function lastTurn() {
     const turns = [...document.querySelectorAll("#turns > li.turn")];
     if (!turns.length) return null;
     const last = turns[turns.length - 1];
-    const earlier = turns.slice(0, -1).reverse().find((li) => li.dataset.revision);
+    let base = last.dataset.base;
+    if (base === "") {
+      const earlier = turns.slice(0, -1).reverse().find((li) => li.dataset.revision);
+      base = earlier ? earlier.dataset.generationId : "0";
+    }
     return {
       prompt: last.querySelector(".turn-prompt").textContent.replace(/^Prompt: /, ""),
-      base: earlier ? earlier.dataset.generationId : null,
+      base: base === "0" ? null : base,
     };
   }
 
@@ -577,7 +593,7 @@
     $("conversation-empty").hidden = false;
     $("turn-tools").hidden = true;
     $("composer-title").textContent = "New Unity script";
-    document.querySelectorAll(".conversation-tools").forEach((el) => { el.hidden = true; });
+    $("conversation-tools").hidden = true;
     clearOutput();
     resultBox.hidden = true;
     setEditing(false);
