@@ -248,3 +248,45 @@ async def test_downloads_one_script_a_conversation_and_a_selection(
     assert (await stranger.get(f"/c/{cid}/export.zip")).status_code == 404
     theirs = await stranger.get("/history/export", params={"ids": first["generation_id"]})
     assert theirs.status_code == 404
+
+
+ENEMY = """Here it is.
+
+```csharp
+using UnityEngine;
+using Fixture.Combat;
+
+public class EnemyFloor : MonoBehaviour
+{
+    [SerializeField] private Health health;
+
+    private void Update()
+    {
+        if (health.IsDead) Destroy(gameObject);
+    }
+}
+```"""
+
+
+async def test_a_project_folder_is_used_only_where_allowed_and_the_compile_check_is_shown(
+    make_client: MakeClient, upstream: FakeUpstream, unity_project: Any
+) -> None:
+    shared = await make_client()  # a shared server: no project folders
+    refused = await shared.form("/account/unity-target", {"unity_project": str(unity_project)})
+    assert refused.status_code == 422 and "does not read project folders" in refused.text
+    local = await make_client(allow_project_paths=True)
+    page = (await local.get("/account")).text
+    assert 'id="account-unity-project"' in page
+    wrong = await local.form("/account/unity-target", {"unity_project": "/nonexistent/game"})
+    assert wrong.status_code == 422 and 'id="target-error"' in wrong.text
+    saved = await local.form(
+        "/account/unity-target", {"unity_project": str(unity_project), "unity_version": ""}
+    )
+    assert saved.status_code == 200 and "Unity target saved" in saved.text
+    upstream.anthropic.enqueue(Reply(ENEMY, for_model="claude-haiku-5-5"))
+    result = await _generate(local, "keep enemies on the floor")
+    assert str(unity_project) in result["target"]
+    assert result["compile"]["status"] == "ok" and "mcs" in result["compile"]["compiler"]
+    chat = (await local.get(f"/c/{result['conversation_id']}")).text
+    assert 'id="compile-summary"' in chat and "compile: OK" in chat and "mcs" in chat
+    assert f"project {unity_project}" in chat  # the target it was written for
