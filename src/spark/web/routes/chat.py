@@ -8,9 +8,11 @@ an unknown one (404).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -26,7 +28,7 @@ from spark.db.conversations import (
 from spark.errors import UsageError
 from spark.estimate import estimate_tokens
 from spark.generation import Engine
-from spark.unity.target import UnityTarget, default_target
+from spark.unity.target import default_target
 from spark.web.auth import CurrentUser, WebUser, set_notice, take_notice
 from spark.web.chat_view import current_view, turn_views
 from spark.web.conversations import Conversation, ConversationStore
@@ -59,105 +61,94 @@ async def _conversation(
     return conversation
 
 
-async def _chat(
+@dataclass(frozen=True, slots=True)
+class ChatPage:
+    """The chat screen for the signed-in user, drawn for a conversation or a new script."""
+
+    request: Request
+    engine: Engine
+    settings: Settings
+    templates: Jinja2Templates
+    database: Database
+    user: WebUser
+
+    async def __call__(self, conversation: Conversation | None) -> Response:
+        engine, settings, database, user = self.engine, self.settings, self.database, self.user
+        provider, model, saved_models = await initial_choice(
+            user=user, engine=engine, database=database
+        )
+        providers = [provider_out(p) for p in await engine.models.overview()]
+        selected = next(p for p in providers if p.id == provider)
+        target_problem = None
+        try:
+            target = await user_target(settings=settings, database=database, user=user)
+        except UsageError as exc:
+            target, target_problem = default_target(settings), exc.message
+        context_tokens = 0
+        if conversation is not None:
+            for message in conversation.history():
+                context_tokens += estimate_tokens(message.content)
+        async with database.session(user_id=user.id) as session:
+            recent = await list_conversations(session=session, user_id=user.id)
+        return self.templates.TemplateResponse(
+            self.request,
+            "index.html",
+            {
+                "user": user,
+                "csrf_token": csrf_token(self.request),
+                "providers": providers,
+                "provider": provider,
+                "model": model,
+                "saved_models": saved_models,
+                "models": selected.models,
+                "max_prompt_chars": settings.max_prompt_chars,
+                "system_tokens": estimate_tokens(engine.system_prompt(target)),
+                "conversation": conversation,
+                "turns": turn_views(conversation) if conversation else [],
+                "current": current_view(conversation.current) if conversation else None,
+                "context_tokens": context_tokens,
+                "recent": recent,
+                "target": target,
+                "target_problem": target_problem,
+                "input_choices": INPUT_CHOICES,
+                "pipeline_choices": PIPELINE_CHOICES,
+                "notice": take_notice(self.request),
+                "version": __version__,
+            },
+        )
+
+
+def _chat_page(
     request: Request,
-    *,
-    engine: Engine,
-    settings: Settings,
-    templates: Jinja2Templates,
-    database: Database,
-    user: WebUser,
-    conversation: Conversation | None,
-) -> Response:
-    provider, model, saved_models = await initial_choice(
-        user=user, engine=engine, database=database
-    )
-    providers = [provider_out(p) for p in await engine.models.overview()]
-    selected = next(p for p in providers if p.id == provider)
-    target_problem = None
-    try:
-        target: UnityTarget = await user_target(settings=settings, database=database, user=user)
-    except UsageError as exc:
-        target, target_problem = default_target(settings), exc.message
-    context_tokens = 0
-    if conversation is not None:
-        for message in conversation.history():
-            context_tokens += estimate_tokens(message.content)
-    async with database.session(user_id=user.id) as session:
-        recent = await list_conversations(session=session, user_id=user.id)
-    return templates.TemplateResponse(
-        request,
-        "index.html",
-        {
-            "user": user,
-            "csrf_token": csrf_token(request),
-            "providers": providers,
-            "provider": provider,
-            "model": model,
-            "saved_models": saved_models,
-            "models": selected.models,
-            "max_prompt_chars": settings.max_prompt_chars,
-            "system_tokens": estimate_tokens(engine.system_prompt(target)),
-            "conversation": conversation,
-            "turns": turn_views(conversation) if conversation else [],
-            "current": current_view(conversation.current) if conversation else None,
-            "context_tokens": context_tokens,
-            "recent": recent,
-            "target": target,
-            "target_problem": target_problem,
-            "input_choices": INPUT_CHOICES,
-            "pipeline_choices": PIPELINE_CHOICES,
-            "notice": take_notice(request),
-            "version": __version__,
-        },
-    )
+    engine: EngineDep,
+    settings: SettingsDep,
+    templates: TemplatesDep,
+    database: DatabaseDep,
+    user: CurrentUser,
+) -> ChatPage:
+    return ChatPage(request, engine, settings, templates, database, user)
+
+
+ChatPageDep = Annotated[ChatPage, Depends(_chat_page)]
 
 
 @router.get("/", response_class=HTMLResponse)
 async def chat_page(
-    request: Request,
-    engine: EngineDep,
-    settings: SettingsDep,
-    templates: TemplatesDep,
-    database: DatabaseDep,
-    user: CurrentUser,
+    page: ChatPageDep,
     conversation: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     """A new script; ``?conversation=`` (the old "continue" link) moves to ``/c/{id}``."""
     if conversation:
-        return RedirectResponse(f"/c/{conversation}", status_code=303)
-    return await _chat(
-        request,
-        engine=engine,
-        settings=settings,
-        templates=templates,
-        database=database,
-        user=user,
-        conversation=None,
-    )
+        return RedirectResponse(f"/c/{quote(conversation, safe='')}", status_code=303)
+    return await page(None)
 
 
 @router.get("/c/{conversation_id}", response_class=HTMLResponse)
 async def conversation_page(
-    request: Request,
-    conversation_id: ConversationId,
-    engine: EngineDep,
-    settings: SettingsDep,
-    templates: TemplatesDep,
-    database: DatabaseDep,
-    conversations: ConversationsDep,
-    user: CurrentUser,
+    conversation_id: ConversationId, page: ChatPageDep, conversations: ConversationsDep
 ) -> Response:
     """The conversation: its turns, its current script, and the prompt box to continue it."""
-    return await _chat(
-        request,
-        engine=engine,
-        settings=settings,
-        templates=templates,
-        database=database,
-        user=user,
-        conversation=await _conversation(conversations, user, conversation_id),
-    )
+    return await page(await _conversation(conversations, page.user, conversation_id))
 
 
 @router.get("/c/{conversation_id}/turns", response_class=HTMLResponse)
