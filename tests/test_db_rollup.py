@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, make_url, text
+from sqlalchemy import column, delete, insert, make_url, table, text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
@@ -41,7 +41,7 @@ from spark.db.migrate import downgrade, upgrade
 from spark.db.models import GenerationRecord, GenerationStatus, User
 from spark.db.rollup import first_whole_day, rebuild_rollup
 from spark.db.stats import TeamStats, team_stats
-from spark.db.types import utc_now
+from spark.db.types import Money, UTCDateTime, utc_now
 from spark.db.users import create_user
 from tests.db_fixtures import PostgresServer
 from tests.serve_support import dead_pid
@@ -321,21 +321,32 @@ async def test_the_upgrade_fills_the_rollup_from_older_history(
         now = utc_now()
         async with db.session() as session:
             admin = (await create_user(session=session, username="boss", is_admin=True)).id
+        # Only the columns revision 0005 has: the models describe the newest schema.
+        old_history = table(
+            "spark_generation_history",
+            *(column(name) for name in ("user_id", "provider", "model", "prompt", "status")),
+            *(column(name) for name in ("input_tokens", "output_tokens", "generation_ms")),
+            column("cost_usd", Money()),
+            column("created_at", UTCDateTime()),
+        )
         async with db.session(user_id=admin) as session:
-            session.add_all(
-                GenerationRecord(
-                    user_id=admin,
-                    provider="anthropic",
-                    model="claude-sonnet-5-5",
-                    prompt="x",
-                    status=status,
-                    input_tokens=100,
-                    output_tokens=10,
-                    cost_usd=Decimal("0.5"),
-                    generation_ms=1000,
-                    created_at=now - timedelta(days=age),
-                )
-                for status, age in (("succeeded", 3), ("failed", 10), ("succeeded", 40))
+            await session.execute(
+                insert(old_history),
+                [
+                    {
+                        "user_id": admin,
+                        "provider": "anthropic",
+                        "model": "claude-sonnet-5-5",
+                        "prompt": "x",
+                        "status": status,
+                        "input_tokens": 100,
+                        "output_tokens": 10,
+                        "cost_usd": Decimal("0.5"),
+                        "generation_ms": 1000,
+                        "created_at": now - timedelta(days=age),
+                    }
+                    for status, age in (("succeeded", 3), ("failed", 10), ("succeeded", 40))
+                ],
             )
         await upgrade(db)
         async with db.session(user_id=admin) as session:
