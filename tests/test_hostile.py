@@ -325,6 +325,27 @@ PAGES = [
     BadPage("NUL in conversation", "/?conversation=%00", says="conversation"),
     BadPage("NUL in next (query)", "/signin?next=%00", says="next"),
     BadPage("NUL in CSV query", "/history.csv?x=%00", says="x"),
+    BadPage("NUL in the theme", "/account/theme", {"theme": "dark\x00"}, says="theme"),
+    BadPage("unknown theme", "/account/theme", {"theme": "neon"}, says="theme"),
+    BadPage(
+        "NUL in Unity version",
+        "/account/unity-target",
+        {"unity_version": "6\x00"},
+        says="unity_version",
+    ),
+    BadPage(
+        "not a Unity version",
+        "/account/unity-target",
+        {"unity_version": "six"},
+        says="Unity version",
+    ),
+    BadPage("conversation id with a dot", "/c/c_a.b", says="conversation_id"),
+    BadPage("conversation id 65", "/c/" + "c" * 65, says="conversation_id"),
+    BadPage("NUL in a title", "/c/c_x/rename", {"title": "t\x00"}, says="title"),
+    BadPage("revision 2^70", "/c/c_x/restore/1180591620717411303424", {}, says="generation_id"),
+    BadPage("export kind", "/c/c_x/export.tar", says="kind"),
+    BadPage("selection ids", "/history/export?ids=abc", says="ids"),
+    BadPage("selection format", "/history/export?ids=1&format=rar", says="format"),
 ]
 PAGE_EDGES = ["/history?date_to=9999-12-31", "/history?date_from=0001-01-01"]
 

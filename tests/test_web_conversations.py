@@ -278,7 +278,7 @@ async def test_a_project_folder_is_used_only_where_allowed_and_the_compile_check
     page = (await local.get("/account")).text
     assert 'id="account-unity-project"' in page
     wrong = await local.form("/account/unity-target", {"unity_project": "/nonexistent/game"})
-    assert wrong.status_code == 422 and 'id="target-error"' in wrong.text
+    assert wrong.status_code == 422 and 'id="form-error"' in wrong.text
     saved = await local.form(
         "/account/unity-target", {"unity_project": str(unity_project), "unity_version": ""}
     )
@@ -290,3 +290,33 @@ async def test_a_project_folder_is_used_only_where_allowed_and_the_compile_check
     chat = (await local.get(f"/c/{result['conversation_id']}")).text
     assert 'id="compile-summary"' in chat and "compile: OK" in chat and "mcs" in chat
     assert f"project {unity_project}" in chat  # the target it was written for
+
+
+MOVER = """```csharp
+using UnityEngine;
+
+public class Mover : MonoBehaviour
+{
+    private void Update()
+    {
+        transform.position = transform.position + Vector3.up * Time.deltaTime * 2f;
+        if (gameObject.tag == "Player") { }
+    }
+}
+```"""
+
+
+async def test_the_automatic_fixes_are_shown_as_a_diff(
+    make_client: MakeClient, upstream: FakeUpstream
+) -> None:
+    client = await make_client()
+    upstream.anthropic.enqueue(Reply(MOVER, for_model="claude-haiku-5-5"))
+    result = await _generate(client, "move up")
+    assert "CompareTag" in result["code"] and result["validation"]["summary"].endswith("2 fixed")
+    diff = result["fixes_diff_html"]
+    assert '<span class="d-del">-        if (gameObject.tag == &#34;Player&#34;) { }</span>' in diff
+    assert "CompareTag(&#34;Player&#34;)" in diff
+    chat = (await client.get(f"/c/{result['conversation_id']}")).text  # after a reload too
+    assert 'id="fixes"' in chat and "d-add" in chat.split('id="fixes-diff"')[1][:3000]
+    page = (await client.get(f"/history/{result['generation_id']}")).text
+    assert 'id="generation-fixes-diff"' in page and "SPK009" in page

@@ -343,7 +343,7 @@ def test_the_unity_target_on_the_account_page_and_the_chat(
     shot(page, f"conv-account-target-{size}")
     page.fill("#account-unity-version", "twenty")
     page.click("#save-unity-target")
-    expect(page.locator("#target-error")).to_contain_text("not a Unity version")
+    expect(page.locator("#form-error")).to_contain_text("not a Unity version")
     start(page, spark_url, size)
     expect(page.locator("#target-summary")).to_have_text("Unity 2022.3, input legacy, URP")
     page.click("#target-panel summary")
@@ -356,3 +356,21 @@ def test_the_unity_target_on_the_account_page_and_the_chat(
     assert "2022.3" in str(upstream.anthropic.last.body["system"])
     fits(page)
     shot(page, f"conv-target-{size}")
+
+
+def test_the_automatic_fixes_show_as_a_diff(
+    page: Any, spark_url: str, upstream: FakeUpstream, shot: Shot
+) -> None:
+    from tests.test_web_conversations import MOVER
+
+    upstream.anthropic.enqueue(Reply(MOVER, for_model=HAIKU))
+    start(page, spark_url, "desktop")
+    send(page, "move it up", turns=1)
+    expect(page.locator("#report-summary")).to_contain_text("2 fixed")
+    page.click("#fixes summary")
+    expect(page.locator("#fixes-diff .d-add")).to_contain_text(['CompareTag("Player")'])
+    expect(page.locator("#fixes-diff .d-del").first).to_be_visible()
+    shot(page, "conv-fixes-diff")
+    page.reload()  # the same view from the stored findings
+    page.click("#fixes summary")
+    expect(page.locator("#fixes-diff .d-add").last).to_contain_text("CompareTag")
