@@ -6,9 +6,9 @@ browser tests skip, saying why; with `SPARK_REQUIRE_BROWSER=1` (set by `.ci/run`
 instead. The flag is read here, at import, because tests/conftest.py scrubs `SPARK_*` variables
 before each test.
 
-Two servers run for the module: one with both provider keys and the fake upstream's URLs,
-one with no keys at all (reached as ``localhost``, so the two servers' session cookies never
-mix). Each test's page is signed in as a new account of its own (its preferences and history
+Two servers run for a module: one with both provider keys and the fake upstream's URLs,
+and, when a test of the module asks for ``offline_url``, one with no keys at all (reached as
+``localhost``, so the two servers' session cookies never mix). Each test's page is signed in as a new account of its own (its preferences and history
 start empty), created through the server's sign-up form. Screenshots of the main states go to
 the session's temporary folder (printed at the end of the run).
 """
@@ -53,20 +53,29 @@ def _missing() -> str | None:
     return None
 
 
+def _module_wants(request: pytest.FixtureRequest, fixture: str) -> bool:
+    """Whether a test of this module (among those selected) uses ``fixture``."""
+    return any(
+        item.module is request.module and fixture in getattr(item, "fixturenames", ())
+        for item in request.session.items
+    )
+
+
 @pytest.fixture(scope="module")
 def launched(
-    upstream_server: FakeUpstream, tmp_path_factory: pytest.TempPathFactory
+    upstream_server: FakeUpstream,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
 ) -> Iterator[dict[str, SparkServer]]:
-    """Both `spark serve` processes, started (not yet ready) so they boot while Chromium does:
+    """The `spark serve` processes, started (not yet ready) so they boot while Chromium does:
     ``keys`` has both provider keys and the fake upstream's URLs (and quick retries),
-    ``offline`` has no keys at all."""
+    ``offline`` has no keys at all (started only for a module with a test that asks for it)."""
     reason = _missing()
     if reason is not None:
         if REQUIRE_BROWSER:
             pytest.fail(f"SPARK_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
         pytest.skip(f"browser tests skipped: {reason}")
     keys_home = tmp_path_factory.mktemp("serve-keys")
-    offline_home = tmp_path_factory.mktemp("serve-offline")
     started = {
         "keys": SparkServer(
             server_env(
@@ -80,8 +89,10 @@ def launched(
             ),
             keys_home / "serve.log",
         ),
-        "offline": SparkServer(server_env(offline_home), offline_home / "serve.log"),
     }
+    if _module_wants(request, "offline_url"):
+        offline_home = tmp_path_factory.mktemp("serve-offline")
+        started["offline"] = SparkServer(server_env(offline_home), offline_home / "serve.log")
     try:
         yield started
     finally:
@@ -109,7 +120,8 @@ def browser(launched: dict[str, SparkServer]) -> Iterator[Any]:
 def servers(launched: dict[str, SparkServer], browser: Any) -> dict[str, str]:
     """The servers' URLs, once they answer."""
     urls = {name: server.wait_ready() for name, server in launched.items()}
-    urls["offline"] = urls["offline"].replace("//127.0.0.1:", "//localhost:")
+    if "offline" in urls:
+        urls["offline"] = urls["offline"].replace("//127.0.0.1:", "//localhost:")
     return urls
 
 

@@ -41,6 +41,13 @@ async def get_preferences(*, session: AsyncSession, user_id: int) -> UserPrefere
     return (await session.execute(query)).scalar_one()
 
 
+async def find_preferences(*, session: AsyncSession, user_id: int) -> UserPreferences:
+    """The user's preferences without creating the row (a blank one when there is none), for
+    a transaction that only reads."""
+    found = await session.get(UserPreferences, user_id)
+    return found if found is not None else UserPreferences(user_id=user_id, preferred_models={})
+
+
 async def update_preferences(
     *,
     session: AsyncSession,

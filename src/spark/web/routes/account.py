@@ -23,7 +23,7 @@ from fastapi.templating import Jinja2Templates
 from spark import __version__
 from spark.config import Settings
 from spark.db import Database
-from spark.db.preferences import get_preferences
+from spark.db.preferences import find_preferences
 from spark.db.site import NotAdminError, set_signup_open, signup_open
 from spark.db.users import (
     authenticate,
@@ -261,7 +261,7 @@ class AccountPage:
             tokens = await list_api_tokens(session=session, user_id=user.id)
             users = await list_users(session=session) if user.is_admin else []
             allowed = await signup_open(session=session, default=self.settings.allow_signup)
-            prefs = await get_preferences(session=session, user_id=user.id)
+            prefs = await find_preferences(session=session, user_id=user.id)
         return _render(
             self.templates,
             self.request,
