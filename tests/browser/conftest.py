@@ -8,9 +8,10 @@ before each test.
 
 Two servers run for a module: one with both provider keys and the fake upstream's URLs,
 and, when a test of the module asks for ``offline_url``, one with no keys at all (reached as
-``localhost``, so the two servers' session cookies never mix). Each test's page is signed in as a new account of its own (its preferences and history
-start empty), created through the server's sign-up form. Screenshots of the main states go to
-the session's temporary folder (printed at the end of the run).
+``localhost``, so the two servers' session cookies never mix). Each test's page is signed in
+as a new account of its own (its preferences and history start empty), created through the
+server's sign-up form. Screenshots of the main states go to the session's temporary folder
+(printed at the end of the run).
 """
 
 from __future__ import annotations
