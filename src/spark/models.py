@@ -167,15 +167,20 @@ class ModelDirectory:
         return name, model
 
     async def default_choice(
-        self, saved_provider: str | None = None, saved_models: Mapping[str, str] | None = None
+        self,
+        saved_provider: str | None = None,
+        saved_models: Mapping[str, str] | None = None,
+        *,
+        first_configured: bool = False,
     ) -> Choice:
         """What to preselect for a user: their saved choice when that provider is still
         available and knows that model; else the configured default (``SPARK_DEFAULT_PROVIDER``)
-        when available; else the first provider of the catalog with a key (or URL); else the
-        offline templates. The model falls back to the provider's default."""
+        when available; else, with ``first_configured`` (a new web account), the first provider
+        of the catalog with a key (or URL); else the offline templates. The model falls back to
+        the provider's default."""
         if saved_provider is not None and self.available(saved_provider):
             provider, model = saved_provider, (saved_models or {}).get(saved_provider)
-        elif self._settings.default_provider is None:
+        elif first_configured and self._settings.default_provider is None:
             configured = [p.id for p in self._catalog.providers if p.id != OFFLINE]
             provider = next((p for p in configured if self.available(p)), OFFLINE)
             model = None

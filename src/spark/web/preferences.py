@@ -27,5 +27,5 @@ async def initial_choice(*, user: WebUser, engine: Engine, database: Database) -
     async with database.session(user_id=user.id) as session:
         prefs = await get_preferences(session=session, user_id=user.id)
         saved_provider, saved_models = prefs.preferred_provider, dict(prefs.preferred_models or {})
-    choice = await engine.models.default_choice(saved_provider, saved_models)
+    choice = await engine.models.default_choice(saved_provider, saved_models, first_configured=True)
     return InitialChoice(choice.provider, choice.model, saved_models)
