@@ -25,8 +25,9 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/spark generate "$(PROMPT)" -o out/ --force
 
+# One worker per core (pytest-xdist): tests use their own ports, folders and databases.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -43,6 +43,10 @@ def fake_env(upstream: FakeUpstream, **extra: str) -> dict[str, str]:
         "OPENAI_API_KEY": "test-key-o",
         "OPENAI_BASE_URL": upstream.openai_base_url,
         "SPARK_RETRY_BASE_DELAY": "0.01",
+        # The fake's /v1/models must answer even on a loaded machine: with the default 5 s an
+        # unknown model passes as "maybe live" when the list times out (tests that time it out
+        # set their own value).
+        "SPARK_MODELS_TIMEOUT": "60",
         **extra,
     }
 
