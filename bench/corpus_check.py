@@ -107,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     shown: list[str] = []
     for path in files:
         rel = path.relative_to(args.folder)
-        code = path.read_text(encoding="utf-8-sig", errors="replace")
+        # bytes, not read_text: universal newlines would turn CRLF files into LF ones
+        code = path.read_bytes().decode("utf-8-sig", errors="replace")
         tally.lines += code.count("\n") + (not code.endswith("\n"))
         options: dict[str, Any] = {
             "file_name": path.name,

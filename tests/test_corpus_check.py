@@ -84,6 +84,44 @@ def test_null_propagation_on_a_ugui_button_is_still_reported() -> None:
     assert rule_ids(code, file_name="Menu.cs") == ["SPK015"]
 
 
+SHARED_NATIVE_METHODS = """using System;
+using System.Runtime.InteropServices;
+
+namespace Native
+{
+    internal class NativeMethods
+    {
+        internal NativeMethods(IntPtr api)
+        {
+#if NETSTANDARD2_0
+            _api = (Api)Marshal.PtrToStructure(api, typeof(Api));
+#elif NET6_0_OR_GREATER || NETCOREAPP3_1 || NETFRAMEWORK || NET48 || NETSTANDARD
+            _api = Marshal.PtrToStructure<Api>(api);
+#else
+            _api = default;
+#endif
+        }
+
+        Api _api;
+        struct Api { }
+    }
+}
+"""
+
+
+def test_dotnet_target_framework_symbols_are_not_typos() -> None:
+    # A file shared between a Unity package and a NuGet build (ONNX Runtime's) tests the .NET
+    # SDK's target-framework symbols on purpose; SPK055 took NETSTANDARD2_0 for a typo of
+    # NET_STANDARD_2_0 and its fix changed which branch the NuGet build compiles.
+    assert rule_ids(SHARED_NATIVE_METHODS, file_name="NativeMethods.shared.cs") == []
+
+
+@pytest.mark.parametrize("symbol", ["NET_STANDRD_2_0", "UNITY_EDITR", "ENABLE_MONOO"])
+def test_near_misses_next_to_dotnet_symbols_are_still_reported(symbol: str) -> None:
+    code = SHARED_NATIVE_METHODS.replace("#if NETSTANDARD2_0", f"#if {symbol}")
+    assert rule_ids(code, file_name="NativeMethods.shared.cs") == ["SPK055"]
+
+
 # -- the check itself ----------------------------------------------------------------------------
 
 MOVER = """using UnityEngine;

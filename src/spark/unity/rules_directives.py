@@ -7,7 +7,11 @@ every build and `#if !UNITY_ANDRIOD` silently keeps it in.  The symbols Unity de
 the author's own.  A symbol that is none of these but is one edit away from a known one (two for
 names of 10+ characters), or differs from one only in case, is reported; `UNITY_2021_3_OR_LATER`
 and the like (Unity only defines `..._OR_NEWER`) too.  A project's own symbols (scripting define
-symbols, package defines) are unknown here, so only near misses of Unity's are reported.
+symbols, package defines) are unknown here, so only near misses of Unity's are reported.  The
+target-framework symbols of the .NET SDK (`NETSTANDARD2_0`, `NETCOREAPP3_1`, `NET6_0_OR_GREATER`,
+`NETFRAMEWORK`, `NET48`) are known by their shape too: code shared between a Unity package and a
+NuGet build tests them on purpose (found in ONNX Runtime's Unity package), and Unity itself
+defines `NETSTANDARD` and `NETSTANDARD2_1`.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ _CONDITION = re.compile(rb"[ \t]*#[ \t]*(?:if|elif)\b([^\r\n]*)")
 _SYMBOL = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _DEFINED = re.compile(rb"^[ \t]*#[ \t]*(?:define|undef)[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
 _VERSION = re.compile(r"UNITY_\d+(?:_\d+)*(?:_OR_NEWER)?")
+_DOTNET = re.compile(r"NET(?:FRAMEWORK|STANDARD|COREAPP)?(?:\d+(?:_\d+)*)?(?:_OR_GREATER)?")
 _OR_SOMETHING = re.compile(r"(UNITY_\d+_\d+)_OR_([A-Z]+)")
 # Names of 10+ characters may be two edits away from the symbol meant, shorter ones one (the
 # analyzer says 8, but it knows the project's own symbols; here `UNITY_IAP` or `UNITY_AR`, two
@@ -60,7 +65,7 @@ def check_directive_symbols(model: FileModel) -> Iterator[Finding]:
     data = model.data
     defined: frozenset[str] | None = None
     for start, end, symbol in _condition_symbols(data):
-        if symbol in _known() or _VERSION.fullmatch(symbol):
+        if symbol in _known() or _VERSION.fullmatch(symbol) or _DOTNET.fullmatch(symbol):
             continue
         if defined is None:
             defined = frozenset(m.decode() for m in _DEFINED.findall(data))
