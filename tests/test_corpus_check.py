@@ -122,6 +122,46 @@ def test_near_misses_next_to_dotnet_symbols_are_still_reported(symbol: str) -> N
     assert rule_ids(code, file_name="NativeMethods.shared.cs") == ["SPK055"]
 
 
+def _component(members: str) -> str:
+    return f"using UnityEngine;\n\npublic class Player : MonoBehaviour\n{{\n{members}\n}}\n"
+
+
+@pytest.mark.parametrize(
+    "members",
+    [
+        # a field of a type this file does not declare (`Hit_FX hitFX = GetComponent<Hit_FX>()`)
+        '    Hit_FX hitFX;\n    void Hurt() { hitFX.StartCoroutine("FlashFX"); }',
+        # the result of GetComponent<T>() on another object
+        "    GameObject massage;\n"
+        '    void Go() { massage.GetComponent<Massage>().StartCoroutine("AutoClose"); }',
+        "    Door door;\n"
+        '    void Go() { door.CancelInvoke("Open"); door.InvokeRepeating("Open", 0f, 1f); }',
+    ],
+)
+def test_coroutine_and_invoke_calls_on_components_of_other_files_are_reported(members: str) -> None:
+    # Only MonoBehaviour has these names; the method lives in the other class, so no fix.
+    report = corpus_check.validate(_component(members), file_name="Player.cs")
+    found = [d for d in report.diagnostics if d.rule_id == "SPK019"]
+    assert found and all(d.fix is None for d in found)
+
+
+@pytest.mark.parametrize(
+    "members",
+    [
+        # UnityEvent<string> and delegates have Invoke: never taken for MonoBehaviour.Invoke
+        '    UnityEngine.Events.UnityEvent<string> onHit;\n    void Go() { onHit.Invoke("x"); }',
+        '    Relay relay;\n    void Go() { relay.Invoke("x"); }',
+        # a class of this file that is not a component, with a method of that name
+        '    Runner runner;\n    void Go() { runner.StartCoroutine("x"); }\n}\n'
+        "public class Runner\n{\n    public void StartCoroutine(string s) { }",
+        # a receiver whose type cannot be told
+        '    void Go() { Make().StartCoroutine("x"); }',
+    ],
+)
+def test_string_name_calls_on_receivers_of_unknown_kind_stay_silent(members: str) -> None:
+    assert "SPK019" not in rule_ids(_component(members), file_name="Player.cs")
+
+
 # -- the check itself ----------------------------------------------------------------------------
 
 MOVER = """using UnityEngine;

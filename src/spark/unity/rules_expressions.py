@@ -358,6 +358,12 @@ def _renamed_call(dep: dict[str, str], call: Node) -> tuple[Edit, ...]:
     return fix
 
 
+# Names only MonoBehaviour has (UnityEvent and delegates have `Invoke`): on a receiver of a type
+# this file does not declare (`hitFx.StartCoroutine("Flash")` with `Hit_FX hitFx`, a
+# `GetComponent<Door>()` result), the call is MonoBehaviour's; found by the rebuilt corpus.
+_MONOBEHAVIOUR_ONLY_CALLS = frozenset(
+    {"StartCoroutine", "StopCoroutine", "InvokeRepeating", "CancelInvoke", "IsInvoking"}
+)
 _PLAIN_STRING_NAME = re.compile(r'"[A-Za-z_][A-Za-z0-9_]*"')
 
 
@@ -382,7 +388,11 @@ def _check_string_name(
         qualifier = ""
     else:
         type_name = model.type_of(receiver_node)
-        if not type_name or not model.is_component_type(type_name):
+        if not type_name:
+            return
+        if not model.is_component_type(type_name) and (
+            name not in _MONOBEHAVIOUR_ONLY_CALLS or type_name in model.by_name
+        ):
             return  # `onHit.Invoke("x")` on a UnityEvent or delegate is not this API
         owner = model.by_name.get(type_name)
         qualifier = f"{type_name}."
