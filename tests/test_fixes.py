@@ -238,6 +238,65 @@ def test_fix_rewrites_the_finding(rule_id: str, body: str, fixed: str) -> None:
     assert result.report.ok
 
 
+# (rule id, a whole file with a finding, the file after `fix_code`, validate options): rules whose
+# findings need more than a member of a behaviour (a missing using, another class of the file,
+# an editor class, an opt-in rule).
+FILE_FIXES: list[tuple[str, str, str, dict[str, object]]] = [
+    (
+        "SPK004",
+        "using System.Collections;\n\npublic class Player : MonoBehaviour\n{\n    IEnumerator Go() { yield return null; }\n}\n",
+        "using UnityEngine;\nusing System.Collections;\n\npublic class Player : MonoBehaviour\n{\n    IEnumerator Go() { yield return null; }\n}\n",
+        {},
+    ),
+    (
+        "SPK004",
+        "// Player settings\nusing System;\n\n[Serializable]\npublic class Player : ScriptableObject\n{\n    public int lives;\n}\n",
+        "// Player settings\nusing UnityEngine;\nusing System;\n\n[Serializable]\npublic class Player : ScriptableObject\n{\n    public int lives;\n}\n",
+        {},
+    ),
+    (
+        "SPK012",
+        "using UnityEngine;\n\npublic class Player : MonoBehaviour\n{\n    Stats stats;\n    void Awake() { stats = new Stats(); }\n}\n\npublic class Stats : ScriptableObject { }\n",
+        "using UnityEngine;\n\npublic class Player : MonoBehaviour\n{\n    Stats stats;\n    void Awake() { stats = ScriptableObject.CreateInstance<Stats>(); }\n}\n\npublic class Stats : ScriptableObject { }\n",
+        {},
+    ),
+    (
+        "SPK031",
+        "using UnityEngine;\n\npublic class Player : MonoBehaviour\n{\n    Animator animator;\n    void Awake() { animator = GetComponent<Animator>(); }\n    void Jump() { animator.Play(0); }\n}\n",
+        "using UnityEngine;\n\n[RequireComponent(typeof(Animator))]\npublic class Player : MonoBehaviour\n{\n    Animator animator;\n    void Awake() { animator = GetComponent<Animator>(); }\n    void Jump() { animator.Play(0); }\n}\n",
+        {},
+    ),
+    (
+        "SPK051",
+        "using UnityEngine;\n\npublic class Player : MonoBehaviour\n{\n    void OnEnable() { Go(); }\n    private void OnDisable() { Go(); }\n    void Go() { }\n}\n",
+        "using UnityEngine;\n\npublic class Player : MonoBehaviour\n{\n    protected void OnEnable() { Go(); }\n    protected void OnDisable() { Go(); }\n    void Go() { }\n}\n",
+        {"enable": ["SPK051"]},
+    ),
+    (
+        "SPK052",
+        "using UnityEditor;\nusing UnityEngine;\n\n[CustomPropertyDrawer(typeof(Range))]\npublic class Player : PropertyDrawer\n{\n    public override void OnGUI(Rect rect, SerializedProperty p, GUIContent label)\n    {\n        base.OnGUI(rect, p, label);\n        EditorGUI.LabelField(rect, label);\n    }\n}\n",
+        "using UnityEditor;\nusing UnityEngine;\n\n[CustomPropertyDrawer(typeof(Range))]\npublic class Player : PropertyDrawer\n{\n    public override void OnGUI(Rect rect, SerializedProperty p, GUIContent label)\n    {\n        EditorGUI.LabelField(rect, label);\n    }\n}\n",
+        {},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "code", "fixed", "options"), FILE_FIXES, ids=[f[0] for f in FILE_FIXES]
+)
+def test_fix_rewrites_the_finding_in_a_whole_file(
+    rule_id: str, code: str, fixed: str, options: dict[str, object]
+) -> None:
+    before = validate(code, file_name="Player.cs", **options)  # type: ignore[arg-type]
+    assert rule_id in {d.rule_id for d in before.fixable}
+    result = fix_code(code, file_name="Player.cs", **options)  # type: ignore[arg-type]
+    assert result.code == fixed
+    assert rule_id in {f.rule_id for f in result.applied}
+    assert rule_id not in {d.rule_id for d in result.report.fixable}
+    assert result.report.ok
+    assert fix_code(result.code, file_name="Player.cs", **options).applied == ()  # type: ignore[arg-type]
+
+
 def test_scriptable_object_fix() -> None:
     code = behaviour(
         "    void Awake() { var d = new Data(); }",
