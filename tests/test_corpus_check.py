@@ -4,6 +4,8 @@ The corpus is third-party code and stays out of the repository; these tests run 
 small scripts of our own, written to have the shape of what the corpus showed.
 """
 
+# ruff: noqa: E501  (C# test snippets read best on one line)
+
 from __future__ import annotations
 
 import importlib.util
@@ -12,6 +14,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from spark.unity.fixer import FixResult, fix_code
 from tests.test_unity_rules import rule_ids
@@ -268,3 +272,49 @@ def test_an_empty_folder_is_a_clear_error(
 ) -> None:
     assert corpus_check.main([str(tmp_path)]) == 2
     assert "no .cs files" in capsys.readouterr().out
+
+
+# Members shaped like what the rebuilt corpus held (our own code): Unity 4 template comments and
+# tabs, tag comparisons in trigger handlers, coroutine spawners, GetComponent + null test,
+# position/rotation pairs, Animator parameters by name, Invoke by name, Time.deltaTime in
+# FixedUpdate, `transform` of a Transform, a local function inside a method.
+CORPUS_MEMBERS = [
+    "\t// Use this for initialization\n\tvoid Start () {\n\t\n\t}\n\t\n\t// Update is called once per frame\n\tvoid Update () {\n\t\n\t}",
+    '    void OnTriggerEnter2D(Collider2D other)\n    {\n        if (other.gameObject.tag == "Player")\n        {\n            Destroy(gameObject);\n        }\n    }',
+    "    IEnumerator SpawnWave()\n    {\n        for (int i = 0; i < count; i++)\n        {\n            Spawn();\n            yield return new WaitForSeconds(1f);\n        }\n        yield return new WaitForSeconds(1.5f);\n    }",
+    "    void Hit(Collider col)\n    {\n        Health hm = col.GetComponent<Health>();\n\n        if (hm != null)\n        {\n            hm.Damage(1);\n        }\n    }",
+    "    void Place()\n    {\n        transform.position = new Vector3(0f, transform.position.y, 0f);\n        transform.rotation = Quaternion.identity;\n    }",
+    '    void Animate()\n    {\n        animator.SetBool("Run", speed > 0f);\n        animator.SetFloat("Speed", speed);\n        if (speed > 9f) animator.SetBool("Run", false);\n    }',
+    '    void Awake() { InvokeRepeating("Tick", 0f, 0.5f); }\n    void Tick() { count++; }',
+    "    void FixedUpdate()\n    {\n        body.MovePosition(body.position + dir * speed * Time.deltaTime);\n    }",
+    "    void LateUpdate() { cameraTarget.transform.position = player.transform.position; }",
+    "    void Move()\n    {\n        Step();\n        void Step() { transform.Translate(Vector3.up * speed * Time.deltaTime); }\n    }",
+]
+CORPUS_FIELDS = "    Animator animator;\n    Rigidbody body;\n    Transform cameraTarget, player;\n    float speed;\n    int count;\n    Vector3 dir;\n"
+
+
+@st.composite
+def corpus_shaped_scripts(draw: st.DrawFn) -> str:
+    chosen = draw(st.lists(st.sampled_from(CORPUS_MEMBERS), min_size=1, max_size=5, unique=True))
+    code = (
+        "using System.Collections;\nusing UnityEngine;\n\npublic class Player : MonoBehaviour\n{\n"
+        + CORPUS_FIELDS
+        + "\n".join(chosen)
+        + "\n}\n"
+    )
+    if draw(st.booleans()):
+        code = code.replace("\n", "\r\n")
+    return ("\ufeff" if draw(st.booleans()) else "") + code
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(code=corpus_shaped_scripts())
+def test_fixes_keep_corpus_shaped_scripts_valid_and_are_idempotent(code: str) -> None:
+    # The promise bench/corpus_check.py holds the real corpus to: no new error, and fixing the
+    # fixed text changes nothing (CRLF and a BOM as npm packages have them).
+    report = corpus_check.validate(code, file_name="Player.cs")
+    assert report.ok
+    result, problem = corpus_check.check_fixes(code, report, "both", {"file_name": "Player.cs"})
+    assert problem == ""
+    assert result.changed
+    assert ("\r\n" in code) == ("\r\n" in result.code)
