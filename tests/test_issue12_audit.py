@@ -20,10 +20,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from spark.unity.fixer import fix_code
 from spark.unity.rules import iter_rules
 from spark.unity.validator import validate
+from tests.test_fixes import scripts as generated_scripts
 from tests.test_unity_rules import behaviour
 
 U = "using UnityEngine;\n"
@@ -281,3 +283,18 @@ def test_spark_validate_diff_then_fix_in_a_real_process(tmp_path: Path) -> None:
     again = _spark("validate", "--fix", str(path))
     assert again.returncode == 0 and "fixed" not in again.stdout
     assert path.read_bytes() == FIXED.encode()  # a second --fix changes nothing
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(code=generated_scripts())
+def test_line_ends_do_not_change_the_fixes(code: str) -> None:
+    # Rules and fixes are blind to line ends (the leading-text half of the property is in
+    # tests/test_fixes.py and tests/test_validator_properties.py): a CRLF script gets the same
+    # fixes as its LF twin, with its own line ends kept, including in the lines fixes add.
+    lf = code.replace("\r\n", "\n")
+    plain = fix_code(lf, file_name="Player.cs")
+    crlf = fix_code(lf.replace("\n", "\r\n"), file_name="Player.cs")
+    assert crlf.code == plain.code.replace("\n", "\r\n")
+    assert [(f.rule_id, f.title, f.line) for f in crlf.applied] == [
+        (f.rule_id, f.title, f.line) for f in plain.applied
+    ]
