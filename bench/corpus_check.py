@@ -2,7 +2,8 @@
 
 The corpus itself is never part of the repository (third-party code): keep it elsewhere, e.g.
 /tmp/unity-corpus, and point this script at it.  Every `error` on a script that compiles in Unity
-is a false positive to fix.
+is a false positive to fix.  bench/fetch_npm_corpus.py rebuilds the npm part of the issue 12
+corpus (/tmp/unity-corpus-300); docs/validation.md ("Fourth check") describes the rest.
 
     .venv/bin/python bench/corpus_check.py /tmp/unity-corpus/files [--show error|warning|info]
         [--unity-version 6000.0] [--input-system both] [--fixes] [--diffs DIR] [--enable IDS]
