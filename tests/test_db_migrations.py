@@ -96,6 +96,7 @@ async def test_postgres_up_down_up(postgres: PostgresServer) -> None:
             "spark_sessions",
             "spark_usage_daily",
             "spark_conversations",
+            "spark_limit_reservations",
         }
     finally:
         postgres.drop_database(name)
@@ -107,11 +108,14 @@ async def _sessions_revision_down_and_up(database: Database) -> set[str]:
     await downgrade(database, "0005")
     assert await current_revision(database) == "0005"
     async with database.engine.connect() as connection:
-        later = {  # revisions 0006, 0008 and 0009
+        later = {  # revisions 0006, 0008, 0009 and 0010
             "spark_sessions",
             "spark_usage_daily",
             "spark_usage_daily_team",
             "spark_conversations",
+            "spark_limits",
+            "spark_limit_counters",
+            "spark_limit_reservations",
         }
         assert await connection.run_sync(_tables) == set(TABLES) - later
         functions: set[str] = set()
@@ -150,7 +154,10 @@ async def _chat_revision_down_and_up(database: Database) -> None:
     await upgrade(database)
     await downgrade(database, "0008")
     async with database.engine.connect() as connection:
-        assert await connection.run_sync(_tables) == set(TABLES) - {"spark_conversations"}
+        assert await connection.run_sync(_tables) == set(TABLES) - {
+            "spark_conversations",
+            *LIMIT_TABLES,
+        }
         columns = await connection.run_sync(
             lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
         )
@@ -172,6 +179,52 @@ async def test_postgres_chat_revision_down_and_up(postgres: PostgresServer) -> N
     try:
         async with Database(postgres.url("owner", name)) as database:
             await _chat_revision_down_and_up(database)
+    finally:
+        postgres.drop_database(name)
+
+
+LIMIT_TABLES = {"spark_limits", "spark_limit_counters", "spark_limit_reservations"}
+
+
+async def _limits_revision_down_and_up(database: Database) -> set[str]:
+    """Step back over revision 0010 only (its tables, columns and function go) and forward
+    again; the limit functions left after the downgrade."""
+    await upgrade(database)
+    await downgrade(database, "0009")
+    functions: set[str] = set()
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(_tables) == set(TABLES) - LIMIT_TABLES
+        columns = await connection.run_sync(
+            lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
+        )
+        assert "reserved_usd" not in columns and "settled_usd" not in columns
+        if database.is_postgresql:
+            found = await connection.execute(
+                text("SELECT proname FROM pg_proc WHERE proname LIKE 'spark%limit%'")
+            )
+            functions = set(found.scalars())
+    await upgrade(database)
+    assert await current_revision(database) == HEAD
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(_model_drift) == []
+    return functions
+
+
+async def test_sqlite_limits_revision_down_and_up(tmp_path: Path) -> None:
+    async with Database(f"sqlite:///{tmp_path / 'spark.db'}") as database:
+        assert await _limits_revision_down_and_up(database) == set()
+
+
+async def test_postgres_limits_revision_down_and_up(postgres: PostgresServer) -> None:
+    name = f"{postgres.database}_{secrets.token_hex(2)}"
+    postgres.create_database(name)
+    try:
+        async with Database(postgres.url("owner", name)) as database:
+            assert await _limits_revision_down_and_up(database) == set()
+        functions = postgres.execute(
+            "SELECT proname FROM pg_proc WHERE proname LIKE 'spark%limit%'", database=name
+        )
+        assert functions == [("spark_expire_limit_reservations",)]
     finally:
         postgres.drop_database(name)
 

@@ -204,6 +204,10 @@ class GenerationRecord(Base):
     # The revision of the conversation this prompt built on: 0 for none (a first prompt, or
     # Regenerate/Edit of one), None when not known (rows written before revision 0009).
     base_generation_id: Mapped[int | None] = mapped_column(HistoryId)
+    # Revision 0010: the spend reservation held for the generation (its most expensive outcome)
+    # and what it was settled at (what counts against the limits), when limits were checked.
+    reserved_usd: Mapped[Decimal | None] = mapped_column(Money)
+    settled_usd: Mapped[Decimal | None] = mapped_column(Money)
 
     @property
     def total_tokens(self) -> int:
@@ -343,3 +347,72 @@ class UsageDayTeam(_UsageSums, Base):
     provider: Mapped[str] = mapped_column(String(64), primary_key=True)
     model: Mapped[str] = mapped_column(String(128), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class SpendLimit(Base):
+    """The limits of one scope (revision 0010): ``team``, ``default`` (users without a row of
+    their own), ``user:<id>`` or ``provider:<id>``. Amounts in USD millionths; NULL: no limit.
+    Site-wide settings an admin changes: no row-level security (see docs/teams.md)."""
+
+    __tablename__ = "spark_limits"
+
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)
+    daily_micros: Mapped[int | None] = mapped_column(BigInteger)
+    monthly_micros: Mapped[int | None] = mapped_column(BigInteger)
+    requests_per_minute: Mapped[int | None] = mapped_column(Integer)
+    concurrent: Mapped[int | None] = mapped_column(Integer)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utc_now, onupdate=utc_now, server_default=func.now()
+    )
+
+
+class LimitCounter(Base):
+    """What one scope used in one window (revision 0010): ``d:2026-12-03`` / ``m:2026-12``
+    (spent and reserved USD millionths), ``min:2026-12-03T12:34`` (requests started) and
+    ``live`` (generations running). Every instance reserves and settles against these rows
+    inside one locked transaction (see spark.db.limits)."""
+
+    __tablename__ = "spark_limit_counters"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)
+    window: Mapped[str] = mapped_column(String(24), primary_key=True)
+    spent_micros: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    reserved_micros: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    warned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+
+class LimitReservation(Base):
+    """Money and a concurrency slot held for one generation until it ends (revision 0010).
+
+    ``counters`` lists the ``[scope, window]`` rows it holds. ``state``: ``active``, then
+    ``settled`` (at ``settled_micros``) or ``expired`` (released after ``expires_at`` because
+    its process never settled it). Isolated per user by row-level security on PostgreSQL.
+    """
+
+    __tablename__ = "spark_limit_reservations"
+    __table_args__ = (
+        Index("ix_spark_limit_reservations_user_id", "user_id"),
+        Index(
+            "ix_spark_limit_reservations_active",
+            "expires_at",
+            sqlite_where=text("state = 'active'"),
+            postgresql_where=text("state = 'active'"),
+        ),
+        CheckConstraint("state IN ('active', 'settled', 'expired')", name="state_known"),
+    )
+
+    id: Mapped[int] = mapped_column(HistoryId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(64))
+    counters: Mapped[list[list[str]]] = mapped_column(JsonObject)
+    reserved_micros: Mapped[int] = mapped_column(BigInteger)
+    settled_micros: Mapped[int | None] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utc_now, server_default=func.now()
+    )
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
