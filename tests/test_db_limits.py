@@ -35,7 +35,7 @@ async def _user(db: Database, name: str, *, admin: bool = False) -> int:
 
 async def _set(db: Database, scope: str, **limits: object) -> None:
     async with db.session() as session:
-        await set_limits(session=session, admin=None, scope=scope, limits=Limits(**limits))  # type: ignore[arg-type]
+        await set_limits(session=session, admin_id=None, scope=scope, limits=Limits(**limits))  # type: ignore[arg-type]
 
 
 def _quota(db: Database, user_id: int, clock: Clock, **kw: object) -> DatabaseQuota:
@@ -180,9 +180,9 @@ async def test_only_an_admin_sets_limits(db: Database) -> None:
         admin = await get_user_by_username(session=session, username="root")
         with pytest.raises(NotAdminError):
             await set_limits(
-                session=session, admin=plain, scope=TEAM, limits=Limits(daily_usd=Decimal(1))
+                session=session, admin_id=plain.id, scope=TEAM, limits=Limits(daily_usd=Decimal(1))
             )
         assert admin is not None
         await set_limits(
-            session=session, admin=admin, scope=TEAM, limits=Limits(daily_usd=Decimal(1))
+            session=session, admin_id=admin.id, scope=TEAM, limits=Limits(daily_usd=Decimal(1))
         )

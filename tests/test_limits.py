@@ -121,7 +121,7 @@ def test_budget_error_body() -> None:
     )
     body = error_json(error)
     assert body["kind"] == "budget"
-    assert body["limit_usd"] == "5" and body["spent_usd"] == "4.5"
+    assert body["limit_usd"] == "5.00" and body["spent_usd"] == "4.50"
     assert body["resets_at"] == "2027-01-01T00:00:00+00:00"
     assert "team's daily limit" in body["message"] and "$0.25 left" in body["message"]
     assert error.retry_after == 30

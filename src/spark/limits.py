@@ -83,7 +83,14 @@ class Limits:
 
 
 def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None else usd(value)
+
+
+def usd(value: Decimal) -> str:
+    """An amount as shown and sent: at least cents, at most micro dollars ("5.00", "0.0125")."""
+    text = f"{value.quantize(Decimal('0.000001')):f}".rstrip("0")
+    whole, _, cents = text.partition(".")
+    return f"{whole}.{cents.ljust(2, '0')}"
 
 
 def parse_usd(raw: object, name: str) -> Decimal | None:
@@ -278,9 +285,10 @@ class BudgetError(LimitError):
         self.resets_at = resets
         self.retry_after = max(1, math.ceil((resets - now).total_seconds()))
         super().__init__(
-            f"This request could cost up to ${requested_usd}, and {scope_label(scope, period)} "
-            f"of ${limit_usd} has ${max(Decimal(0), limit_usd - spent_usd - reserved_usd)} "
-            f"left (${spent_usd} spent, ${reserved_usd} held by generations running now).",
+            f"This request could cost up to ${usd(requested_usd)}, and "
+            f"{scope_label(scope, period)} of ${usd(limit_usd)} has "
+            f"${usd(max(Decimal(0), limit_usd - spent_usd - reserved_usd))} left "
+            f"(${usd(spent_usd)} spent, ${usd(reserved_usd)} held by generations running now).",
             hint=f"It resets at {resets:%Y-%m-%d %H:%M} UTC. Pick a cheaper model, lower the "
             "output limit, or ask an admin to raise the limit.",
         )
@@ -289,10 +297,10 @@ class BudgetError(LimitError):
         return {
             "scope": self.scope,
             "period": self.period,
-            "limit_usd": str(self.limit_usd),
-            "spent_usd": str(self.spent_usd),
-            "reserved_usd": str(self.reserved_usd),
-            "requested_usd": str(self.requested_usd),
+            "limit_usd": usd(self.limit_usd),
+            "spent_usd": usd(self.spent_usd),
+            "reserved_usd": usd(self.reserved_usd),
+            "requested_usd": usd(self.requested_usd),
             "resets_at": self.resets_at.isoformat(),
         }
 

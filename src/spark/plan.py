@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from spark.errors import SparkError
 from spark.events import ErrorEvent
+from spark.limits import Reservation
 from spark.providers.base import ChatMessage, StreamOptions
 from spark.recording import GenerationStart
 from spark.unity.prompts import SYSTEM_PROMPT_VERSION
@@ -49,6 +50,8 @@ class Plan:
     options: StreamOptions  # the system prompt, the output limit, the temperature
     workspace: Workspace
     system_prompt_version: str = SYSTEM_PROMPT_VERSION
+    # Held by the user's quota in ``prepare`` (spend and rate limits), settled by ``generate``.
+    reservation: Reservation | None = None
 
     @property
     def system_prompt(self) -> str:
@@ -67,7 +70,11 @@ class Plan:
     def start(self) -> GenerationStart:
         """What the recorder is told when the generation begins."""
         return GenerationStart(
-            self.request.prompt, self.provider, self.model, self.system_prompt_version
+            self.request.prompt,
+            self.provider,
+            self.model,
+            self.system_prompt_version,
+            self.reservation,
         )
 
 

@@ -147,6 +147,7 @@ class _TrackedRecorder:
 async def _run(
     settings: Settings, request: GenerationRequest, *, show_tokens: bool
 ) -> tuple[DoneEvent | ErrorEvent, int | None]:
+    from spark.db.limits import quota_for
     from spark.db.local import open_cli_database
 
     err = stderr_console()
@@ -159,7 +160,8 @@ async def _run(
     # Every generation is recorded in the history of the CLI's user (SPARK_CLI_USER).
     async with open_cli_database(settings) as local, Engine(settings) as engine:
         recorder = _TrackedRecorder(local.recorder())
-        events = engine.generate(request, recorder=recorder)
+        quota = quota_for(local.database, settings, user_id=local.user_id)
+        events = engine.generate(request, recorder=recorder, quota=quota)
         if show_tokens and err.is_terminal:
             outcome = await _run_live(events, err)
         else:

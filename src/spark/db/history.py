@@ -69,6 +69,7 @@ class GenerationOutcome:
     findings: dict[str, Any] | None = None  # the validation report, findings and fixes
     compile_report: dict[str, Any] | None = None
     partial: bool = False  # stopped early: the code and prose are what had arrived
+    settled_usd: Decimal | None = None  # what the spend reservation was settled at
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,7 @@ async def start_generation(
     runner: str | None = None,
     unity_target: dict[str, Any] | None = None,
     base_generation_id: int | None = None,
+    reserved_usd: Decimal | None = None,
 ) -> GenerationRecord:
     """A new ``running`` row for a generation that is beginning (``unity_target``: what the
     script is written for, when the adapter knows)."""
@@ -108,6 +110,7 @@ async def start_generation(
         created_at=utc_now(),
         unity_target=_storable(unity_target),
         base_generation_id=base_generation_id,
+        reserved_usd=reserved_usd,
     )
     session.add(record)
     await session.flush()

@@ -53,6 +53,7 @@ from spark.limits import (
     provider_scope,
     resets_at,
     to_micros,
+    usd,
     user_scope,
 )
 
@@ -79,8 +80,8 @@ class LimitWarning:
         return {
             "scope": self.scope,
             "period": self.period,
-            "limit_usd": str(self.limit_usd),
-            "spent_usd": str(self.spent_usd),
+            "limit_usd": usd(self.limit_usd),
+            "spent_usd": usd(self.spent_usd),
         }
 
 
@@ -110,19 +111,20 @@ async def get_limits(*, session: AsyncSession, scope: str) -> Limits | None:
     return None if row is None else _limits(row)
 
 
-async def _require_admin(session: AsyncSession, admin: User) -> None:
-    current = await session.scalar(select(User).where(User.id == admin.id))
+async def _require_admin(session: AsyncSession, admin_id: int) -> None:
+    current = await session.scalar(select(User).where(User.id == admin_id))
     if current is None or not current.is_admin or current.disabled:
         raise NotAdminError("Only an admin can change limits.")
 
 
 async def set_limits(
-    *, session: AsyncSession, admin: User | None, scope: str, limits: Limits
+    *, session: AsyncSession, admin_id: int | None, scope: str, limits: Limits
 ) -> None:
-    """Replace the limits of ``scope`` (``admin`` None: the command line, trusted). Limits
-    without any value remove the row (a user then falls back to the default)."""
-    if admin is not None:
-        await _require_admin(session, admin)
+    """Replace the limits of ``scope`` as the admin ``admin_id`` (None: the command line,
+    trusted); NotAdminError for anyone else. Limits without any value remove the row (a user
+    then falls back to the default)."""
+    if admin_id is not None:
+        await _require_admin(session, admin_id)
     row = await session.get(SpendLimit, scope)
     if limits.empty:
         if row is not None:
@@ -134,7 +136,7 @@ async def set_limits(
         "monthly_micros": None if limits.monthly_usd is None else to_micros(limits.monthly_usd),
         "requests_per_minute": limits.requests_per_minute,
         "concurrent": limits.concurrent,
-        "updated_by": None if admin is None else admin.id,
+        "updated_by": admin_id,
         "updated_at": utc_now(),
     }
     if row is None:
@@ -435,10 +437,10 @@ class SpendLine:
         return {
             "scope": self.scope,
             "period": self.period,
-            "limit_usd": str(self.limit_usd),
-            "spent_usd": str(self.spent_usd),
-            "reserved_usd": str(self.reserved_usd),
-            "left_usd": str(self.left_usd),
+            "limit_usd": usd(self.limit_usd),
+            "spent_usd": usd(self.spent_usd),
+            "reserved_usd": usd(self.reserved_usd),
+            "left_usd": usd(self.left_usd),
             "warning": self.warning,
             "resets_at": self.resets_at.isoformat(),
         }
@@ -475,3 +477,85 @@ async def spend_lines(
                 )
             )
     return lines
+
+
+def quota_for(database: Database, settings: Any, *, user_id: int) -> DatabaseQuota:
+    """The quota of ``user_id`` as the settings configure it (expiry, warning webhook)."""
+    from spark.webhook import sender
+
+    url = settings.limit_webhook_url
+    return DatabaseQuota(
+        database,
+        user_id=user_id,
+        ttl=timedelta(minutes=settings.limit_reservation_minutes),
+        on_warning=sender(None if url is None else url.get_secret_value()),
+    )
+
+
+async def scope_for(
+    *,
+    session: AsyncSession,
+    user: str | None = None,
+    team: bool = False,
+    provider: str | None = None,
+    default: bool = False,
+    providers: Iterable[str] = (),
+) -> str:
+    """The scope named by exactly one of the arguments (a username, the team, a provider
+    among ``providers``, the default for users); UsageError otherwise."""
+    from spark.db.users import get_user_by_username
+    from spark.errors import UsageError
+
+    chosen = [x for x in (user is not None, team, provider is not None, default) if x]
+    if len(chosen) != 1:
+        raise UsageError(
+            "Name exactly one scope: a user, the team, a provider or the default.",
+            hint="e.g. --user ada, --team, --provider anthropic or --default.",
+        )
+    if team:
+        return TEAM
+    if default:
+        return DEFAULT
+    if provider is not None:
+        known = sorted(providers)
+        if provider not in known:
+            raise UsageError(
+                f"Unknown provider {provider[:64]!r}.", hint=f"Use one of: {', '.join(known)}."
+            )
+        return provider_scope(provider)
+    assert user is not None
+    account = await get_user_by_username(session=session, username=user)
+    if account is None:
+        raise UsageError(
+            f"There is no user {user[:64]!r}.", hint="See `spark users list` for the names."
+        )
+    return user_scope(account.id)
+
+
+async def describe_limits(*, session: AsyncSession) -> list[dict[str, Any]]:
+    """Every scope's limits with a readable name (usernames for user scopes), for lists."""
+    from spark.db.users import list_users
+
+    names = {user_scope(u.id): u.username for u in await list_users(session=session)}
+    rows = []
+    for scope, limits in (await all_limits(session=session)).items():
+        label = names.get(scope, scope)
+        rows.append({"scope": scope, "name": label, **limits.to_json()})
+    return rows
+
+
+async def spent_by_scope(
+    *, session: AsyncSession, scopes: Iterable[str], now: datetime | None = None
+) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
+    """(spent, held) in the current day and month of each scope, by (scope, period)."""
+    now = now or utc_now()
+    keys = [(scope, period_key(p, now)) for scope in scopes for p in (DAY, MONTH)]
+    counters = await _counters(session, keys)
+    found = {}
+    for scope, window in keys:
+        row = counters.get((scope, window))
+        period = DAY if window.startswith("d:") else MONTH
+        spent = 0 if row is None else row.spent_micros
+        held = 0 if row is None else row.reserved_micros
+        found[(scope, period)] = (from_micros(spent), from_micros(held))
+    return found

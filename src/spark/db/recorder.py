@@ -20,6 +20,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from dataclasses import replace
 from typing import Any
 
 from spark.db.engine import Database
@@ -142,6 +143,7 @@ class HistoryRecorder:
 
     async def start(self, started: GenerationStart) -> None:
         self._started = started
+        held = started.reservation
         async with self.database.session(user_id=self.user_id) as session:
             record = await start_generation(
                 session=session,
@@ -153,12 +155,17 @@ class HistoryRecorder:
                 conversation_id=self.conversation_id,
                 unity_target=self.unity_target,
                 base_generation_id=self.base_generation_id,
+                reserved_usd=None if held is None else held.reserved_usd,
             )
             self.record_id = record.id
 
     def outcome(self, event: DoneEvent | ErrorEvent) -> GenerationOutcome:
         """What the row records for ``event`` (an adapter may add what only it knows)."""
-        return outcome_of(event)
+        figures = outcome_of(event)
+        held = None if self._started is None else self._started.reservation
+        if held is not None and held.settled_usd is not None:
+            figures = replace(figures, settled_usd=held.settled_usd)
+        return figures
 
     async def finish(self, outcome: DoneEvent | ErrorEvent) -> None:
         """Write ``outcome`` into the row (see the module docstring for what happens when the

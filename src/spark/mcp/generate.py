@@ -29,6 +29,7 @@ from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 
 from spark.db import Database
+from spark.db.limits import quota_for
 from spark.db.recorder import HistoryRecorder
 from spark.errors import SparkError, UsageError
 from spark.events import (
@@ -128,7 +129,8 @@ async def generate_script(
             database, user_id=caller.user_id, conversation_id=conversation_id
         )
         request = GenerationRequest(prompt, provider or None, model or None, history, target)
-        plan = await service.engine.prepare(request, refusal=recorder)
+        quota = quota_for(database, service.settings, user_id=caller.user_id)
+        plan = await service.engine.prepare(request, refusal=recorder, quota=quota)
     except SparkError as exc:
         # A refused provider, model or key was recorded as a failed generation: name its row.
         recorded = recorder.record_id if recorder is not None else None

@@ -46,6 +46,8 @@ from spark.web.routes import (
     export,
     generate,
     history,
+    limits,
+    limits_page,
     models,
     pages,
     personal,
@@ -196,6 +198,8 @@ def create_app(
         history,
         dashboard,
         estimate,
+        limits,
+        limits_page,
     ):
         app.include_router(module.router)
     return app

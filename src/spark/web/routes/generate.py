@@ -24,6 +24,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from fastapi.sse import EventSourceResponse, format_sse_event
 
+from spark.db.limits import quota_for
 from spark.errors import UsageError
 from spark.generation import ChatMessage, GenerationRequest
 from spark.web.auth import CurrentUser
@@ -98,6 +99,12 @@ def _base(conversation: Conversation, generation_id: str | None) -> int | None:
         403: {"model": ErrorBody, "description": "No CSRF token, or another site's page."},
         404: {"model": ErrorBody, "description": "Unknown conversation or base generation."},
         409: {"model": ErrorBody, "description": "The provider has no key (not configured)."},
+        429: {
+            "model": ErrorBody,
+            "description": "A spend limit (`budget`: the limit, what is spent and held, when it "
+            "resets) or a rate limit (`rate_limited`) of SPARK's own; `Retry-After` says when "
+            "to try again (docs/teams.md).",
+        },
         422: {
             "model": ErrorBody,
             "description": "Empty or over-long prompt, unknown provider or model, bad field, "
@@ -169,6 +176,7 @@ async def generate(
             target=target,
         ),
         refusal=recorder,
+        quota=quota_for(database, settings, user_id=user.id),
     )
     await recorder.start(plan.start)  # the running row: the `start` event names it
     generation = WebGeneration(

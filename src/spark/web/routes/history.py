@@ -119,6 +119,8 @@ def _item(record: GenerationRecord) -> HistoryItemOut:
         cost_usd=None if record.cost_usd is None else str(record.cost_usd),
         generation_ms=record.generation_ms,
         export_url=export_url(str(record.id)) if succeeded and record.generated_code else None,
+        reserved_usd=None if record.reserved_usd is None else str(record.reserved_usd),
+        settled_usd=None if record.settled_usd is None else str(record.settled_usd),
     )
 
 
