@@ -96,6 +96,10 @@ async def test_the_reservation_is_settled_at_the_cost(
     assert Decimal(row["settled_usd"]) == Decimal(result["cost_usd"])
     listed = (await client.get("/api/history")).json()["items"][0]
     assert listed["settled_usd"] == row["settled_usd"]
+    page = (await client.get(f"/history/{result['generation_id']}")).text
+    assert (
+        f"${row['reserved_usd']} reserved before the call, settled at ${row['settled_usd']}" in page
+    )
 
 
 async def test_a_failed_attempts_billed_tokens_are_settled(
