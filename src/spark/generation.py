@@ -411,6 +411,12 @@ class Engine:
                 model = ""
         return GenerationStart(request.prompt, provider, model, SYSTEM_PROMPT_VERSION)
 
+    async def release(self, plan: Plan) -> None:
+        """Give back the reservation of a plan that will not be generated (nothing billed)."""
+        held = plan.reservation
+        if held is not None and held.quota is not None and held.settled_usd is None:
+            await held.quota.settle(held, Decimal(0))
+
     async def _settle(self, held: Reservation | None, event: DoneEvent | ErrorEvent) -> None:
         """Settle ``held`` at what every attempt of ``event`` billed (an unknown price at the
         provider's dearest), shielded from cancellation; a failure is logged and the

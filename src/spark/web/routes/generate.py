@@ -178,7 +178,11 @@ async def generate(
         refusal=recorder,
         quota=quota_for(database, settings, user_id=user.id),
     )
-    await recorder.start(plan.start)  # the running row: the `start` event names it
+    try:
+        await recorder.start(plan.start)  # the running row: the `start` event names it
+    except Exception:
+        await engine.release(plan)  # not generated: its reservation must not wait to expire
+        raise
     generation = WebGeneration(
         engine=engine,
         recorder=recorder,
