@@ -175,30 +175,42 @@ async def _lock(session: AsyncSession) -> None:
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
 
 
-async def _bump(
-    session: AsyncSession,
-    scope: str,
-    window: str,
-    *,
-    spent: int = 0,
-    reserved: int = 0,
-    count: int = 0,
+Deltas = dict[tuple[str, str], list[int]]  # (scope, window) -> [spent, reserved, count]
+
+
+def _add(
+    deltas: Deltas, key: tuple[str, str], *, spent: int = 0, reserved: int = 0, count: int = 0
 ) -> None:
+    entry = deltas.setdefault((key[0], key[1]), [0, 0, 0])
+    entry[0] += spent
+    entry[1] += reserved
+    entry[2] += count
+
+
+async def _apply(session: AsyncSession, deltas: Deltas) -> None:
+    """Add ``deltas`` to their counters (created when missing) in one statement."""
+    if not deltas:
+        return
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement: Any = dialect.insert(LimitCounter).values(
-        scope=scope,
-        window=window,
-        spent_micros=max(spent, 0),
-        reserved_micros=max(reserved, 0),
-        count=max(count, 0),
-        warned=False,
-    )
+    rows = [
+        {
+            "scope": scope,
+            "window": window,
+            "spent_micros": spent,
+            "reserved_micros": reserved,
+            "count": count,
+            "warned": False,
+        }
+        for (scope, window), (spent, reserved, count) in sorted(deltas.items())
+    ]
+    statement: Any = dialect.insert(LimitCounter).values(rows)
+    added = statement.excluded
     statement = statement.on_conflict_do_update(
         index_elements=[LimitCounter.scope, LimitCounter.window],
         set_={
-            "spent_micros": LimitCounter.spent_micros + spent,
-            "reserved_micros": LimitCounter.reserved_micros + reserved,
-            "count": LimitCounter.count + count,
+            "spent_micros": LimitCounter.spent_micros + added.spent_micros,
+            "reserved_micros": LimitCounter.reserved_micros + added.reserved_micros,
+            "count": LimitCounter.count + added.count,
         },
     )
     await session.execute(statement)
@@ -209,21 +221,22 @@ async def _counters(
 ) -> dict[tuple[str, str], LimitCounter]:
     wanted = list(keys)
     scopes = {scope for scope, _ in wanted}
+    windows = {window for _, window in wanted}
     rows = await session.scalars(
         select(LimitCounter)
-        .where(LimitCounter.scope.in_(scopes))
+        .where(LimitCounter.scope.in_(scopes), LimitCounter.window.in_(windows))
         .execution_options(populate_existing=True)
     )
     return {(r.scope, r.window): r for r in rows if (r.scope, r.window) in set(wanted)}
 
 
-async def _release(session: AsyncSession, counters: list[list[str]], micros: int) -> None:
+def _release(deltas: Deltas, counters: list[list[str]], micros: int) -> None:
     """Give back what a reservation held on ``counters`` (money, its slot)."""
     for scope, window in counters:
         if window == LIVE:
-            await _bump(session, scope, window, count=-1)
+            _add(deltas, (scope, window), count=-1)
         else:
-            await _bump(session, scope, window, reserved=-micros)
+            _add(deltas, (scope, window), reserved=-micros)
 
 
 async def expire_reservations(*, session: AsyncSession, now: datetime) -> int:
@@ -245,8 +258,10 @@ async def expire_reservations(*, session: AsyncSession, now: datetime) -> int:
             .returning(LimitReservation.counters, LimitReservation.reserved_micros)
         )
         expired = [(list(counters), micros) for counters, micros in found.all()]
+    deltas: Deltas = {}
     for counters, micros in expired:
-        await _release(session, counters, micros)
+        _release(deltas, counters, micros)
+    await _apply(session, deltas)
     if expired:
         log.info("released %d limit reservation(s) whose generation never ended", len(expired))
     return len(expired)
@@ -287,10 +302,12 @@ class DatabaseQuota:
             counters = await _counters(session, [*spend_keys, *live_keys, *minute_keys])
             _check_rates(limits, counters, me, now)
             _check_spend(limits, counters, micros, now, amount)
-            for scope, window in spend_keys:
-                await _bump(session, scope, window, reserved=micros)
-            for scope, window in [*live_keys, *minute_keys]:
-                await _bump(session, scope, window, count=1)
+            deltas: Deltas = {}
+            for key in spend_keys:
+                _add(deltas, key, reserved=micros)
+            for key in [*live_keys, *minute_keys]:
+                _add(deltas, key, count=1)
+            await _apply(session, deltas)
             await session.execute(
                 delete(LimitCounter).where(
                     LimitCounter.scope.in_([me, TEAM]),
@@ -321,10 +338,12 @@ class DatabaseQuota:
             if row is None or row.state == "settled":
                 return
             spend_keys = [(s, w) for s, w in row.counters if w != LIVE]
+            deltas: Deltas = {}
             if row.state == "active":
-                await _release(session, row.counters, row.reserved_micros)
-            for scope, window in spend_keys:
-                await _bump(session, scope, window, spent=micros)
+                _release(deltas, row.counters, row.reserved_micros)
+            for key in spend_keys:
+                _add(deltas, key, spent=micros)
+            await _apply(session, deltas)
             row.state, row.settled_micros, row.settled_at = "settled", micros, now
             if micros:
                 warnings = await _warnings(session, self.user_id, row.provider, spend_keys)
