@@ -186,3 +186,22 @@ async def test_only_an_admin_sets_limits(db: Database) -> None:
         await set_limits(
             session=session, admin_id=admin.id, scope=TEAM, limits=Limits(daily_usd=Decimal(1))
         )
+
+
+async def test_reservations_are_each_users_own(db: Database) -> None:
+    from sqlalchemy import select
+
+    ada, bob = await _user(db, "ada"), await _user(db, "bob")
+    await _quota(db, ada, Clock()).reserve(provider="a", model="m", amount=Decimal(1))
+    async with db.session(user_id=ada) as session:
+        assert len((await session.scalars(select(LimitReservation))).all()) == 1
+    async with db.session(user_id=bob) as session:
+        seen = (await session.scalars(select(LimitReservation))).all()
+    # PostgreSQL's row-level security hides ada's row from bob; SQLite has none (the
+    # repository functions always filter by user).
+    assert len(seen) == (0 if db.is_postgresql else 1)
+    # Bob's quota still counts ada's money against the team (the counters are shared).
+    await _set(db, TEAM, daily_usd=Decimal("1.5"))
+    with pytest.raises(BudgetError) as team:
+        await _quota(db, bob, Clock()).reserve(provider="a", model="m", amount=Decimal(1))
+    assert team.value.scope == TEAM and team.value.reserved_usd == Decimal(1)
