@@ -27,6 +27,8 @@ from spark.db.migrate import (
 from spark.db.models import Base
 from tests.db_fixtures import PostgresServer
 
+EVAL_TABLES = ("spark_eval_runs", "spark_eval_items")  # revision 0013
+
 
 def _tables(connection: Connection) -> set[str]:
     return set(inspect(connection).get_table_names()) - {"alembic_version"}
@@ -107,11 +109,12 @@ async def _sessions_revision_down_and_up(database: Database) -> set[str]:
     await downgrade(database, "0005")
     assert await current_revision(database) == "0005"
     async with database.engine.connect() as connection:
-        later = {  # revisions 0006, 0008 and 0009
+        later = {  # revisions 0006, 0008, 0009 and 0013
             "spark_sessions",
             "spark_usage_daily",
             "spark_usage_daily_team",
             "spark_conversations",
+            *EVAL_TABLES,
         }
         assert await connection.run_sync(_tables) == set(TABLES) - later
         functions: set[str] = set()
@@ -150,7 +153,10 @@ async def _chat_revision_down_and_up(database: Database) -> None:
     await upgrade(database)
     await downgrade(database, "0008")
     async with database.engine.connect() as connection:
-        assert await connection.run_sync(_tables) == set(TABLES) - {"spark_conversations"}
+        assert await connection.run_sync(_tables) == set(TABLES) - {
+            "spark_conversations",
+            *EVAL_TABLES,
+        }
         columns = await connection.run_sync(
             lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
         )
@@ -172,6 +178,39 @@ async def test_postgres_chat_revision_down_and_up(postgres: PostgresServer) -> N
     try:
         async with Database(postgres.url("owner", name)) as database:
             await _chat_revision_down_and_up(database)
+    finally:
+        postgres.drop_database(name)
+
+
+async def _eval_revision_down_and_up(database: Database) -> None:
+    """Step back over revision 0013 only (the eval tables and the history's tag go) and
+    forward again."""
+    await upgrade(database)
+    await downgrade(database, "0009")
+    assert await current_revision(database) == "0009"
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(_tables) == set(TABLES) - set(EVAL_TABLES)
+        columns = await connection.run_sync(
+            lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
+        )
+        assert "eval_run_id" not in columns
+    await upgrade(database)
+    assert await current_revision(database) == HEAD
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(_model_drift) == []
+
+
+async def test_sqlite_eval_revision_down_and_up(tmp_path: Path) -> None:
+    async with Database(f"sqlite:///{tmp_path / 'spark.db'}") as database:
+        await _eval_revision_down_and_up(database)
+
+
+async def test_postgres_eval_revision_down_and_up(postgres: PostgresServer) -> None:
+    name = f"{postgres.database}_{secrets.token_hex(2)}"
+    postgres.create_database(name)
+    try:
+        async with Database(postgres.url("owner", name)) as database:
+            await _eval_revision_down_and_up(database)
     finally:
         postgres.drop_database(name)
 

@@ -14,13 +14,13 @@ import pytest
 from spark.config import Settings
 from spark.errors import ConfigError, UsageError
 from spark.eval.html import render_html
-from spark.eval.report import build_report, item_score
+from spark.eval.report import build_report, item_score, model_report
 from spark.eval.runner import EvalRunner, ItemResult, MemoryStore, kind_of, parse_models
 from spark.eval.suite import Suite, load_suite
 from spark.events import ErrorEvent
 from spark.generation import Engine
 from tests.eval_support import ITEMS, MODELS, SUITE_TOML, TTFT, comparable, enqueue, expected
-from tests.fakes.upstream import FakeUpstream
+from tests.fakes.upstream import FakeUpstream, Reply
 
 
 def settings_for(upstream: FakeUpstream, tmp_path: Path, **overrides: Any) -> Settings:
@@ -245,3 +245,80 @@ async def test_concurrency_bounds_the_models_running_at_once(
     async with Counting(settings_for(upstream, tmp_path), sleep=no_sleep) as engine:
         await run_eval(engine, suite, MemoryStore(), concurrency=1)
     assert most == 1
+
+
+COMPILE_BROKEN = """```csharp
+using UnityEngine;
+using Fixture.Combat;
+
+public class EnemyFloor : MonoBehaviour
+{
+    [SerializeField] private Health health;
+
+    private void Update()
+    {
+        transform.position.y = 0f;
+        if (health.IsDead) Destroy(gameObject);
+    }
+}
+```"""
+COMPILE_FIXED = COMPILE_BROKEN.replace(
+    "        transform.position.y = 0f;\n",
+    "        Vector3 position = transform.position;\n        position.y = 0f;\n"
+    "        transform.position = position;\n",
+)
+
+
+async def test_compile_figures_in_a_unity_project(
+    upstream: FakeUpstream, unity_project: Path, tmp_path: Path
+) -> None:
+    """With a project and a compiler (mcs; required under SPARK_REQUIRE_COMPILER=1): a script
+    that compiles, one whose compile error the repair round fixes, one that never compiles."""
+    from spark.unity.target import resolve_target
+
+    path = tmp_path / "s.toml"
+    path.write_text(
+        "".join(
+            f'[[item]]\nid = "{i}"\ndifficulty = "medium"\nprompt = "keep enemies down {i}"\n'
+            for i in ("compiles", "repaired", "never")
+        ),
+        "utf-8",
+    )
+    calls = [
+        (COMPILE_FIXED, 100, 10),
+        (COMPILE_BROKEN, 200, 20),
+        (COMPILE_FIXED, 300, 30),
+        (COMPILE_BROKEN, 400, 40),
+        (COMPILE_BROKEN, 500, 50),
+    ]
+    upstream.anthropic.enqueue(
+        *(Reply(text, input_tokens=i, output_tokens=o) for text, i, o in calls)
+    )
+    settings = settings_for(upstream, tmp_path)
+    store = MemoryStore()
+    async with Engine(settings, sleep=no_sleep) as engine:
+        runner = EvalRunner(
+            engine,
+            load_suite(path),
+            parse_models(MODELS[0], engine),
+            store=store,
+            target=resolve_target(settings, project=unity_project),
+        )
+        await runner.run()
+    results = {r.item_id: r for r in store.results.values()}
+    assert [results[i].compile for i in ("compiles", "repaired", "never")] == [
+        "ok",
+        "ok",
+        "failed",
+    ]
+    assert [results[i].repair_rounds for i in ("compiles", "repaired", "never")] == [0, 1, 1]
+    assert results["never"].compile_errors >= 1 and results["never"].errors == 0
+    row = model_report(MODELS[0], 3, list(store.results.values()))
+    assert (row.compile_checked, row.compiled, row.compile_failed) == (3, 2, 1)
+    assert row.compile_text == "2/3"
+    assert (row.scripts, row.valid, row.good) == (3, 3, 2)
+    assert (row.input_tokens, row.output_tokens) == (1500, 150)
+    # $2 / $10 per million tokens (the catalog's price for claude-sonnet-5-5).
+    assert row.cost_usd == Decimal("0.004500")
+    assert row.cost_per_good == Decimal("0.002250")
+    assert row.score == round(100 * (1 + 0.75 + 0.2) / 3, 1)
