@@ -346,6 +346,10 @@ PAGES = [
     BadPage("export kind", "/c/c_x/export.tar", says="kind"),
     BadPage("selection ids", "/history/export?ids=abc", says="ids"),
     BadPage("selection format", "/history/export?ids=1&format=rar", says="format"),
+    BadPage("eval run id %00", "/admin/evals/a%00b", says="run_id"),
+    BadPage("eval run id surrogate", "/admin/evals/%ED%A0%80", says="run_id"),
+    BadPage("eval run id 33", "/admin/evals/" + "a" * 33, says="run_id"),
+    BadPage("eval run id capitals", "/admin/evals/ABC", says="run_id"),
 ]
 PAGE_EDGES = ["/history?date_to=9999-12-31", "/history?date_from=0001-01-01"]
 

@@ -174,6 +174,7 @@ class EvalReport:
     started: str  # ISO 8601, UTC
     models: tuple[ModelReport, ...]
     results: tuple[ItemResult, ...]
+    user_id: int | None = None  # who ran it (their history holds the generations)
 
     @property
     def best(self) -> ModelReport | None:
@@ -203,6 +204,7 @@ def build_report(
     status: str,
     started: str,
     results: Iterable[ItemResult],
+    user_id: int | None = None,
 ) -> EvalReport:
     """The report of a run from its stored results (models in the order given)."""
     ordered = sorted(results, key=lambda r: (list(models).index(r.model), r.run, r.item_id))
@@ -219,6 +221,7 @@ def build_report(
         started=started,
         models=tuple(model_report(m, items * runs, rs) for m, rs in by_model.items()),
         results=tuple(ordered),
+        user_id=user_id,
     )
 
 

@@ -122,6 +122,7 @@ async def load_report(
         info = _info(run)
         started = run.started_at.isoformat(timespec="seconds")
         items = run.suite_items
+        owner = run.user_id
     results = [ItemResult.from_json(r) for r in stored]
     return build_report(
         run_id=info.run_id,
@@ -133,6 +134,7 @@ async def load_report(
         status=info.status,
         started=started,
         results=[r for r in results if r.model in info.models],
+        user_id=owner,
     )
 
 

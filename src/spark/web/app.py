@@ -43,6 +43,7 @@ from spark.web.routes import (
     chat,
     dashboard,
     estimate,
+    evals,
     export,
     generate,
     history,
@@ -196,6 +197,7 @@ def create_app(
         history,
         dashboard,
         estimate,
+        evals,
     ):
         app.include_router(module.router)
     return app
