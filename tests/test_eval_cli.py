@@ -149,3 +149,21 @@ def test_offline_run_with_json_on_stdout(cli) -> None:
     assert row["model"] == "offline:spark-templates"
     assert row["planned"] == row["finished"] == report["suite"]["items"] >= 40
     assert row["cost_usd"] == "0.000000"
+
+    # Every generation is in the history, tagged: `spark history` can leave them out or keep
+    # only them.
+    def history(*args: str) -> list[dict[str, object]]:
+        code, out, err = cli("history", "-n", "100", "--json", *args)
+        assert code == 0, err
+        data = json.loads(out)
+        return list(data["items"] if isinstance(data, dict) else data)
+
+    planned = row["planned"]
+    assert len(history("--evals", "only")) == planned
+    assert len(history("--eval-run", report["run_id"])) == planned
+    assert len(history("--eval-run", "someotherrun")) == 0
+    cli("generate", "a coin that spins", "-o", "out/")
+    assert len(history("--evals", "exclude")) == 1
+    assert len(history()) == planned + 1
+    code, _, err = cli("history", "--evals", "sometimes")
+    assert code == 2 and "Unknown --evals" in err

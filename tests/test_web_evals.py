@@ -60,6 +60,17 @@ async def test_admins_see_runs_and_reports(
     for secret in ("test-key-anthropic", "test-key-openai"):
         assert secret not in text and secret not in listing.text
 
+    # The history: eval generations can be left out or shown alone.
+    only = (await admin.get("/api/history?evals=only")).json()
+    assert only["total"] == 12
+    assert (await admin.get("/api/history?evals=exclude")).json()["total"] == 0
+    assert (await admin.get("/api/history")).json()["total"] == 12
+    page_only = await admin.get("/history?evals=only")
+    assert page_only.status_code == 200 and page_only.text.count('class="history-row"') == 12
+    assert '<option value="only" selected>' in page_only.text
+    refused = await admin.get("/history?evals=neither")
+    assert refused.status_code == 422 and "Unknown evals filter" in refused.text
+
     assert 'href="/admin/evals"' in (await admin.get("/")).text
     assert 'href="/admin/evals"' not in (await other.get("/")).text
     for target in ("/admin/evals", "/admin/evals/webrun1"):

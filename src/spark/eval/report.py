@@ -207,7 +207,9 @@ def build_report(
     user_id: int | None = None,
 ) -> EvalReport:
     """The report of a run from its stored results (models in the order given)."""
-    ordered = sorted(results, key=lambda r: (list(models).index(r.model), r.run, r.item_id))
+    # In the order given (the store's: the order they finished, which is suite order within
+    # a model's lane), grouped by model and run.
+    ordered = sorted(results, key=lambda r: (list(models).index(r.model), r.run))
     by_model: dict[str, list[ItemResult]] = {m: [] for m in models}
     for result in ordered:
         by_model.setdefault(result.model, []).append(result)
