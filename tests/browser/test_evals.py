@@ -17,12 +17,51 @@ try:
 except ImportError:  # the fixtures skip, or fail under SPARK_REQUIRE_BROWSER=1, saying why
     expect = None
 
+import pytest
+
 from tests.browser.conftest import Shot
 from tests.eval_support import MODELS, SUITE_TOML, enqueue, expected
 from tests.fakes.upstream import FakeUpstream
 from tests.serve_support import SparkServer
+from tests.web_support import PASSWORD, csrf_of, unique_name
 
 PHONE = {"width": 390, "height": 844}
+ADMIN = "evals-admin"
+
+
+@pytest.fixture(scope="module")
+def evals_admin(launched: dict[str, SparkServer]) -> str:
+    """An admin made with `spark users create --admin` on the server's database before anyone
+    signs up, so every account the ``page`` fixture signs up is not an admin, whatever order
+    (or worker) the tests run in."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "spark", "users", "create", ADMIN, "--admin", "--password-stdin"],
+        input=PASSWORD + "\n",
+        env=launched["keys"].env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return ADMIN
+
+
+@pytest.fixture
+def account(evals_admin: str) -> dict[str, str]:
+    """The ``page`` fixture's account: a user who is not an admin."""
+    return {"username": unique_name("player"), "password": PASSWORD}
+
+
+def _sign_in_as_admin(page: Any, url: str) -> None:
+    with httpx2.Client(base_url=url, timeout=10) as client:
+        csrf = csrf_of(client.get("/signin").text)
+        answer = client.post(
+            "/signin", data={"csrf_token": csrf, "username": ADMIN, "password": PASSWORD}
+        )
+        assert answer.status_code == 303, answer.text
+        cookie = str(client.cookies["spark_session"])
+    page.context.add_cookies([{"name": "spark_session", "value": cookie, "url": url}])
 
 
 def _run_eval(server: SparkServer, upstream: FakeUpstream, folder: Path) -> str:
@@ -58,8 +97,8 @@ def test_an_admin_reads_an_eval_report(
     tmp_path: Path,
     shot: Shot,
 ) -> None:
-    """The module's first account is the server's first: the admin."""
     run_id = _run_eval(launched["keys"], upstream_server, tmp_path)
+    _sign_in_as_admin(page, spark_url)
     page.goto(spark_url)
     page.click("text=Evals")
     row = page.locator("#eval-runs tbody tr").filter(has_text=run_id)
