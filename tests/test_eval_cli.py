@@ -100,7 +100,8 @@ def test_ctrl_c_keeps_finished_items_and_resume_finishes(
     done_before = int(listing.split(f"/{len(ITEMS)}")[0].split()[-1])
     assert 2 <= done_before < len(ITEMS)
 
-    resume = ["eval", "--suite", "suite.toml", "--resume", run_id, "--json", "r.json"]
+    # The run remembers its suite file: no --suite needed to resume it.
+    resume = ["eval", "--resume", run_id, "--json", "r.json"]
     resumed = spark_process(resume, env, tmp_path)
     _, err = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, err

@@ -105,7 +105,7 @@ async def _main(
         async with open_cli_database(settings) as local:
             await _print_runs(local.database)
         return None
-    suite = load_suite(options.suite)
+    suite = load_suite(options.suite) if options.suite or not options.resume else None
     target = resolve_target(settings, project=options.project)
     if target.project is not None and not quiet:
         for note in target.project.problems:
@@ -115,7 +115,11 @@ async def _main(
         store = DatabaseEvalStore(local.database, run_id=run_id, user_id=local.user_id)
         runs = options.runs
         if options.resume:
-            info = check_resumable(await store.info(), run_id, suite)
+            stored = await store.info()
+            if suite is None:  # the run's own suite (a file is looked for where it was)
+                source = stored.suite_source if stored is not None else None
+                suite = load_suite(None if source in (None, "built-in") else source)
+            info = check_resumable(stored, run_id, suite)
             models = parse_models(",".join(info.models), engine)
             if options.models and [m.label for m in parse_models(options.models, engine)] != [
                 m.label for m in models
@@ -127,6 +131,7 @@ async def _main(
             runs = info.runs
             await store.set_status(RUNNING)
         else:
+            assert suite is not None
             if not options.models:
                 raise UsageError(
                     "Say which models to evaluate.",

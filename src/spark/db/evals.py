@@ -48,6 +48,7 @@ async def create_eval_run(
     suite_items: int,
     models: list[str],
     runs: int,
+    suite_source: str | None = None,
 ) -> EvalRun:
     """A new ``running`` run."""
     run = EvalRun(
@@ -58,6 +59,7 @@ async def create_eval_run(
         suite_name=storable(suite_name)[:200],
         suite_digest=suite_digest,
         suite_items=suite_items,
+        suite_source=None if suite_source is None else storable(suite_source),
         models=[storable(m)[:200] for m in models],
         runs=runs,
     )

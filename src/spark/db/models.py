@@ -370,6 +370,8 @@ class EvalRun(Base):
     suite_name: Mapped[str] = mapped_column(String(200))
     suite_digest: Mapped[str] = mapped_column(String(64))
     suite_items: Mapped[int] = mapped_column(Integer)
+    # "built-in", or the suite file's absolute path (so --resume can find it again).
+    suite_source: Mapped[str | None] = mapped_column(Text)
     models: Mapped[list[str]] = mapped_column(JsonObject)  # ["provider:model", ...]
     runs: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 

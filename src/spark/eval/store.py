@@ -46,6 +46,7 @@ class RunInfo:
     suite_digest: str
     suite_name: str
     status: str
+    suite_source: str | None = None
 
 
 class DatabaseEvalStore:
@@ -65,6 +66,7 @@ class DatabaseEvalStore:
                 suite_name=suite.name,
                 suite_digest=suite.digest,
                 suite_items=len(suite.items),
+                suite_source=suite.source,
                 models=[m.label for m in models],
                 runs=runs,
             )
@@ -106,7 +108,13 @@ class DatabaseEvalStore:
 
 def _info(run: EvalRun) -> RunInfo:
     return RunInfo(
-        run.id, tuple(run.models), run.runs, run.suite_digest, run.suite_name, run.status
+        run.id,
+        tuple(run.models),
+        run.runs,
+        run.suite_digest,
+        run.suite_name,
+        run.status,
+        run.suite_source,
     )
 
 

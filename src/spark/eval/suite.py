@@ -97,7 +97,7 @@ def load_suite(path: Path | str | None = None) -> Suite:
         raise _bad(label, "it is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise _bad(label, f"it is not valid TOML ({exc})") from None
-    return parse_suite(data, source="built-in" if path is None else str(file))
+    return parse_suite(data, source="built-in" if path is None else str(file.resolve()))
 
 
 def parse_suite(data: dict[str, Any], *, source: str) -> Suite:

@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("suite_name", sa.String(200), nullable=False),
         sa.Column("suite_digest", sa.String(64), nullable=False),
         sa.Column("suite_items", sa.Integer(), nullable=False),
+        sa.Column("suite_source", sa.Text()),
         sa.Column("models", _json(), nullable=False),
         sa.Column("runs", sa.Integer(), nullable=False, server_default=sa.text("1")),
         sa.PrimaryKeyConstraint("id", name="pk_spark_eval_runs"),
