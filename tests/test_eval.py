@@ -133,6 +133,48 @@ async def test_a_budget_error_stops_that_model_and_others_go_on(
     assert row.unfinished == len(ITEMS) - 2
 
 
+async def test_a_rate_limit_of_sparks_own_is_waited_out(
+    upstream: FakeUpstream, suite: Suite, tmp_path: Path
+) -> None:
+    """SPARK's rate limits (issue 16) refuse with kind ``rate_limited`` and a ``retry_after``:
+    the runner waits that long and asks again, and the item's outcome is the later answer."""
+
+    class RateLimited(UsageError):
+        kind = "rate_limited"
+
+        def __init__(self, message: str, retry_after: float) -> None:
+            super().__init__(message)
+            self.retry_after = retry_after
+
+    refusals = [7.0, 250.0]  # the second wait is capped at 60 s
+
+    class Limited(Engine):
+        async def generate(self, job: Any, **kw: Any) -> Any:  # type: ignore[override]
+            if job.provider == "anthropic" and refusals:
+                error = RateLimited("Too many requests this minute.", refusals.pop(0))
+                yield ErrorEvent(error, provider="anthropic", model="claude-sonnet-5-5")
+                return
+            async for event in super().generate(job, **kw):
+                yield event
+
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    enqueue(upstream, MODELS[0])
+    store = MemoryStore()
+    async with Limited(settings_for(upstream, tmp_path), sleep=no_sleep) as engine:
+        runner = EvalRunner(
+            engine, suite, parse_models(MODELS[0], engine), store=store, sleep=sleep
+        )
+        await runner.run()
+    assert waits == [7.0, 60.0]
+    assert len(store.results) == len(ITEMS)
+    # The refusals left no trace in the figures: the report is the scripted one.
+    assert comparable(report_of(store, suite).models[0].to_json()) == expected(MODELS[0])
+
+
 def test_an_error_kind_the_report_does_not_know_is_a_failure_under_its_name() -> None:
     class Odd(UsageError):
         kind = "brand_new_kind"

@@ -9,15 +9,16 @@ rate limits are not hammered, and its results come in a reproducible order).
 An :class:`EvalStore` keeps each finished item the moment it is known; a run that is started
 again with the same store (``--resume``) skips the items already there. A budget error (spend
 limit reached) ends that model's lane: its remaining items stay unfinished, so a resume after
-the limit is raised picks them up. Any other failure - whatever its kind, known or not - is a
-failure of that one prompt.
+the limit is raised picks them up. A refusal by SPARK's own rate limit (``rate_limited``) is
+waited out as it asks and the prompt asked again. Any other failure - whatever its kind, known
+or not - is a failure of that one prompt.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
@@ -30,6 +31,10 @@ from spark.recording import GenerationRecorder
 from spark.unity.target import UnityTarget
 
 BUDGET_KINDS = frozenset({"budget"})  # spend limits (issue 16): stop scheduling that model
+# SPARK's own rate limits (issue 16): wait as told, then ask again (at most RATE_LIMIT_TRIES).
+RATE_LIMIT_KINDS = frozenset({"rate_limited"})
+RATE_LIMIT_TRIES = 5
+MAX_RATE_LIMIT_WAIT = 60.0  # seconds
 MAX_FINDINGS = 20  # findings kept per item in the report
 
 
@@ -97,6 +102,8 @@ class ItemResult:
     cost_usd: Decimal | None = None
     ttft_ms: int | None = None  # time to the first token (None: no token came)
     total_ms: int = 0
+    # How long a refusal asked to wait (a rate limit's retry_after); not stored.
+    retry_after: float | None = field(default=None, compare=False)
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -200,6 +207,7 @@ class EvalRunner:
         on_result: Callable[[ItemResult], None] | None = None,
         on_start: Callable[[EvalProgress], None] | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if runs < 1 or concurrency < 1:
             raise UsageError("--runs and --concurrency must be at least 1.")
@@ -214,6 +222,7 @@ class EvalRunner:
         self._on_result = on_result
         self._on_start = on_start
         self._clock = clock
+        self._sleep = sleep
         per_model = len(suite.items) * runs
         self.progress = EvalProgress(planned={m.label: per_model for m in self.models})
 
@@ -234,7 +243,7 @@ class EvalRunner:
                 for item in self.suite.items:
                     if (model.label, item.id, run) in finished:
                         continue
-                    result = await self.one(model, item, run)
+                    result = await self._patiently(model, item, run)
                     await self.store.save(result)
                     self.progress.done[model.label] += 1
                     if self._on_result is not None:
@@ -242,6 +251,15 @@ class EvalRunner:
                     if result.error_kind in BUDGET_KINDS:
                         self.progress.stopped[model.label] = result.error_message or "budget"
                         return
+
+    async def _patiently(self, model: ModelChoice, item: SuiteItem, run: int) -> ItemResult:
+        """:meth:`one`, asked again after the wait a rate limit of SPARK's asks for."""
+        for _ in range(RATE_LIMIT_TRIES - 1):
+            result = await self.one(model, item, run)
+            if result.error_kind not in RATE_LIMIT_KINDS:
+                return result
+            await self._sleep(min(result.retry_after or 1.0, MAX_RATE_LIMIT_WAIT))
+        return await self.one(model, item, run)
 
     async def one(self, model: ModelChoice, item: SuiteItem, run: int) -> ItemResult:
         """One generation of ``item`` on ``model``, measured."""
@@ -279,6 +297,7 @@ class EvalRunner:
                 output_tokens=final.usage.output_tokens,
                 cost_usd=final.cost_usd,
                 repair_rounds=0 if final.result is None else final.result.repair_rounds,
+                retry_after=_seconds(getattr(final.error, "retry_after", None)),
                 **common,
             )
         result = final.result
@@ -321,3 +340,7 @@ def kind_of(error: SparkError) -> str:
     if isinstance(error, ConfigError):
         return "config"
     return type(error).__name__.lower()[:32]
+
+
+def _seconds(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and value >= 0 else None
