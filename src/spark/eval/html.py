@@ -7,11 +7,12 @@ message is escaped.
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 import pygal
 
-from spark.charts import Chart, _clean, _config, chart_stylesheet
+from spark.charts import PALETTE, Chart, _clean, _config, chart_stylesheet
 from spark.eval.report import COLUMNS, SCORE_FORMULA, EvalReport, format_ms, table_rows
 
 
@@ -26,10 +27,14 @@ def score_chart(report: EvalReport) -> Chart:
         [round(100 * m.good / m.planned, 1) if m.planned else 0 for m in report.models],
     )
     rows = tuple((m.model, f"{m.score:.1f}", f"{m.good}/{m.planned}") for m in report.models)
+    svg = _clean(chart, "eval-scores", "Score and good scripts per model")
+    # The palette's second colour is the dashboard's "failed" red: draw good scripts in its
+    # third (blue) instead, class and attributes alike.
+    svg = re.sub(r"\bcolor-1\b", "color-2", svg).replace(PALETTE[1], PALETTE[2])
     return Chart(
         key="eval-scores",
         title="Score and good scripts per model",
-        svg=_clean(chart, "eval-scores", "Score and good scripts per model"),
+        svg=svg,
         headers=("Model", "Score", "Good scripts"),
         rows=rows,
         empty=not report.models,
