@@ -364,3 +364,24 @@ async def test_compile_figures_in_a_unity_project(
     assert row.cost_usd == Decimal("0.004500")
     assert row.cost_per_good == Decimal("0.002250")
     assert row.score == round(100 * (1 + 0.75 + 0.2) / 3, 1)
+
+
+async def test_a_store_that_fails_stops_every_lane_with_its_error(
+    upstream: FakeUpstream, suite: Suite, tmp_path: Path
+) -> None:
+    class Broken(MemoryStore):
+        async def save(self, result: ItemResult) -> None:
+            if result.model == MODELS[1]:
+                raise OSError("disk full")
+            await super().save(result)
+
+    for model in MODELS:
+        enqueue(upstream, model)
+    store = Broken()
+    async with Engine(settings_for(upstream, tmp_path), sleep=no_sleep) as engine:
+        with pytest.raises(OSError, match="disk full"):
+            await run_eval(engine, suite, store, concurrency=2)
+        # The other lane was stopped too, not left generating in the background.
+        stopped_at = len(store.results)
+        await asyncio.sleep(1.0)
+        assert len(store.results) == stopped_at < len(ITEMS)

@@ -234,7 +234,14 @@ class EvalRunner:
             self.progress.done[model.label] = sum(1 for key in finished if key[0] == model.label)
         if self._on_start is not None:
             self._on_start(self.progress)
-        await asyncio.gather(*(self._lane(model, finished) for model in self.models))
+        # A task group: when one lane fails (the database, say), the others are cancelled
+        # rather than left running; the first failure is raised as itself.
+        try:
+            async with asyncio.TaskGroup() as group:
+                for model in self.models:
+                    group.create_task(self._lane(model, finished))
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None
         return self.progress
 
     async def _lane(self, model: ModelChoice, finished: set[tuple[str, str, int]]) -> None:
