@@ -71,9 +71,16 @@ def test_a_real_run_reports_every_scripted_figure(upstream: FakeUpstream, tmp_pa
     assert report["run_id"] in out and "finished" in out and "12/12" in out
 
 
-def test_ctrl_c_keeps_finished_items_and_resume_finishes(
-    upstream: FakeUpstream, tmp_path: Path
+@pytest.mark.parametrize(
+    ("stop", "exit_code", "status"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGKILL, -signal.SIGKILL, "running")],
+    ids=["ctrl-c", "crash"],
+)
+def test_an_interrupted_run_keeps_finished_items_and_resume_finishes(
+    upstream: FakeUpstream, tmp_path: Path, stop: int, exit_code: int, status: str
 ) -> None:
+    """Ctrl-C marks the run interrupted and says how to resume; a crash (SIGKILL) leaves it
+    running. Either way --resume generates only what is missing."""
     (tmp_path / "suite.toml").write_text(SUITE_TOML, "utf-8")
     # Every request gets the same good reply, slowly: the interruption falls mid-run.
     upstream.anthropic.default_reply = Reply(DEFAULT_TEXT, ttft=0.4)
@@ -88,15 +95,16 @@ def test_ctrl_c_keeps_finished_items_and_resume_finishes(
         lines.append(line)
         if sum(" #1: " in seen for seen in lines) == 2:
             break
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(stop)
     _, rest = proc.communicate(timeout=60)
     err = "".join(lines) + rest
-    assert proc.returncode == 130, err
+    assert proc.returncode == exit_code, err
     assert "Traceback" not in err
     run_id = next(line for line in lines if line.startswith("Eval run")).split()[2].rstrip(":")
-    assert f"spark eval --resume {run_id}" in err
+    if stop == signal.SIGINT:
+        assert f"Finished items are kept: resume with `spark eval --resume {run_id}`" in err
     listing = spark_process(["eval", "--list"], env, tmp_path).communicate(timeout=60)[0]
-    assert "interrupted" in listing
+    assert status in listing
     done_before = int(listing.split(f"/{len(ITEMS)}")[0].split()[-1])
     assert 2 <= done_before < len(ITEMS)
 
