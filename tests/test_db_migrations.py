@@ -27,6 +27,8 @@ from spark.db.migrate import (
 from spark.db.models import Base
 from tests.db_fixtures import PostgresServer
 
+EVAL_TABLES = ("spark_eval_runs", "spark_eval_items")  # revision 0013
+
 
 def _tables(connection: Connection) -> set[str]:
     return set(inspect(connection).get_table_names()) - {"alembic_version"}
@@ -108,14 +110,13 @@ async def _sessions_revision_down_and_up(database: Database) -> set[str]:
     await downgrade(database, "0005")
     assert await current_revision(database) == "0005"
     async with database.engine.connect() as connection:
-        later = {  # revisions 0006, 0008, 0009 and 0010
+        later = {  # revisions 0006, 0008, 0009, 0010 and 0013
             "spark_sessions",
             "spark_usage_daily",
             "spark_usage_daily_team",
             "spark_conversations",
-            "spark_limits",
-            "spark_limit_counters",
-            "spark_limit_reservations",
+            *LIMIT_TABLES,
+            *EVAL_TABLES,
         }
         assert await connection.run_sync(_tables) == set(TABLES) - later
         functions: set[str] = set()
@@ -157,6 +158,7 @@ async def _chat_revision_down_and_up(database: Database) -> None:
         assert await connection.run_sync(_tables) == set(TABLES) - {
             "spark_conversations",
             *LIMIT_TABLES,
+            *EVAL_TABLES,
         }
         columns = await connection.run_sync(
             lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
@@ -193,7 +195,7 @@ async def _limits_revision_down_and_up(database: Database) -> set[str]:
     await downgrade(database, "0009")
     functions: set[str] = set()
     async with database.engine.connect() as connection:
-        assert await connection.run_sync(_tables) == set(TABLES) - LIMIT_TABLES
+        assert await connection.run_sync(_tables) == set(TABLES) - LIMIT_TABLES - set(EVAL_TABLES)
         columns = await connection.run_sync(
             lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
         )
@@ -312,3 +314,39 @@ def test_processes_migrating_a_new_sqlite_file_at_once_all_succeed(tmp_path: Pat
     ]
     outcomes = [(p.communicate(timeout=120)[1], p.returncode) for p in processes]
     assert [err for err, code in outcomes if code != 0] == []
+
+
+EVAL_PREVIOUS = "0010"  # the revision r0013 follows
+
+
+async def _eval_revision_down_and_up(database: Database) -> None:
+    """Step back over revision 0013 only (the eval tables and the history's tag go) and
+    forward again."""
+    await upgrade(database)
+    await downgrade(database, EVAL_PREVIOUS)
+    assert await current_revision(database) == EVAL_PREVIOUS
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(_tables) == set(TABLES) - set(EVAL_TABLES)
+        columns = await connection.run_sync(
+            lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
+        )
+        assert "eval_run_id" not in columns
+    await upgrade(database)
+    assert await current_revision(database) == HEAD
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(_model_drift) == []
+
+
+async def test_sqlite_eval_revision_down_and_up(tmp_path: Path) -> None:
+    async with Database(f"sqlite:///{tmp_path / 'spark.db'}") as database:
+        await _eval_revision_down_and_up(database)
+
+
+async def test_postgres_eval_revision_down_and_up(postgres: PostgresServer) -> None:
+    name = f"{postgres.database}_{secrets.token_hex(2)}"
+    postgres.create_database(name)
+    try:
+        async with Database(postgres.url("owner", name)) as database:
+            await _eval_revision_down_and_up(database)
+    finally:
+        postgres.drop_database(name)

@@ -217,7 +217,8 @@ TABLE: dict[tuple[str, str], list[Bad]] = {
         Bad("unknown provider", "/api/models?provider=nope", **INPUT),
     ],
     ("GET", "/api/history"): [
-        *query_text("/api/history", ["q", "provider", "model", "status", "date_from"]),
+        *query_text("/api/history", ["q", "provider", "model", "status", "date_from", "evals"]),
+        Bad("unknown evals filter", "/api/history?evals=neither", names="evals"),
         *numbers("/api/history", "limit", [*HUGE_NUMBERS, "0", "201", "5.5"]),
         *numbers("/api/history", "offset", [*HUGE_NUMBERS, str(10**10)]),
         *numbers("/api/history", "date_to", BAD_DATES),
@@ -381,6 +382,12 @@ PAGES = [
     BadPage("export kind", "/c/c_x/export.tar", says="kind"),
     BadPage("selection ids", "/history/export?ids=abc", says="ids"),
     BadPage("selection format", "/history/export?ids=1&format=rar", says="format"),
+    BadPage("unknown evals filter", "/history?evals=neither", says="evals"),
+    BadPage("NUL in evals filter", "/history?evals=%00", says="evals"),
+    BadPage("eval run id %00", "/admin/evals/a%00b", says="run_id"),
+    BadPage("eval run id surrogate", "/admin/evals/%ED%A0%80", says="run_id"),
+    BadPage("eval run id 33", "/admin/evals/" + "a" * 33, says="run_id"),
+    BadPage("eval run id capitals", "/admin/evals/ABC", says="run_id"),
 ]
 PAGES += [
     BadPage(

@@ -23,7 +23,7 @@ from spark.db.errors import DatabaseError, SchemaOutOfDateError
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision in migrations/versions (a test keeps the two in step). Knowing it here
 # lets a process check the schema without importing Alembic.
-HEAD = "0010"
+HEAD = "0013"
 TABLES = (
     "users",
     "api_tokens",
@@ -38,6 +38,8 @@ TABLES = (
     "spark_limits",
     "spark_limit_counters",
     "spark_limit_reservations",
+    "spark_eval_runs",
+    "spark_eval_items",
 )
 # Read and written only by SPARK's SECURITY DEFINER functions and triggers: the app role gets
 # no rights on it (it holds everyone's figures together).

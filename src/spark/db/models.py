@@ -146,6 +146,8 @@ class GenerationRecord(Base):
         # Retention deletes by age across users.
         Index("ix_spark_generation_history_created", "created_at"),
         Index("ix_spark_generation_history_conversation", "user_id", "conversation_id"),
+        # An eval run's generations (revision 0013).
+        Index("ix_spark_generation_history_eval_run", "eval_run_id"),
         # The start-up sweep looks for rows still running; there are few of them.
         Index(
             "ix_spark_generation_history_running",
@@ -208,6 +210,8 @@ class GenerationRecord(Base):
     # and what it was settled at (what counts against the limits), when limits were checked.
     reserved_usd: Mapped[Decimal | None] = mapped_column(Money)
     settled_usd: Mapped[Decimal | None] = mapped_column(Money)
+    # Revision 0013: the `spark eval` run this generation belongs to (None: not an eval).
+    eval_run_id: Mapped[str | None] = mapped_column(String(32))
 
     @property
     def total_tokens(self) -> int:
@@ -416,3 +420,49 @@ class LimitReservation(Base):
     )
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+class EvalRun(Base):
+    """One ``spark eval`` run: a suite on some models (revision 0013).
+
+    A team table, like the site settings: no row-level security. It holds the suite's name and
+    digest, the models and the per-item figures, never a user's own prompt beyond the suite's;
+    the web app shows it to admins only. ``user_id`` is who ran it.
+    """
+
+    __tablename__ = "spark_eval_runs"
+    __table_args__ = (Index("ix_spark_eval_runs_started_at", "started_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    started_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utc_now, server_default=func.now()
+    )
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))  # running | finished | interrupted
+    suite_name: Mapped[str] = mapped_column(String(200))
+    suite_digest: Mapped[str] = mapped_column(String(64))
+    suite_items: Mapped[int] = mapped_column(Integer)
+    # "built-in", or the suite file's absolute path (so --resume can find it again).
+    suite_source: Mapped[str | None] = mapped_column(Text)
+    models: Mapped[list[str]] = mapped_column(JsonObject)  # ["provider:model", ...]
+    runs: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+
+
+class EvalItem(Base):
+    """One finished generation of an eval run: a suite item on a model (revision 0013).
+
+    The key makes an item finish once per run: a resumed run skips the keys already here.
+    """
+
+    __tablename__ = "spark_eval_items"
+
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("spark_eval_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    run: Mapped[int] = mapped_column(Integer, primary_key=True)
+    result: Mapped[dict[str, Any]] = mapped_column(JsonObject)
+    history_id: Mapped[int | None] = mapped_column(HistoryId)
+    finished_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utc_now, server_default=func.now()
+    )

@@ -130,6 +130,7 @@ class HistoryRecorder:
         conversation_id: str | None = None,
         unity_target: dict[str, Any] | None = None,
         base_generation_id: int | None = None,
+        eval_run_id: str | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
         self.database = database
@@ -137,6 +138,7 @@ class HistoryRecorder:
         self.conversation_id = conversation_id
         self.unity_target = unity_target
         self.base_generation_id = base_generation_id
+        self.eval_run_id = eval_run_id
         self.record_id: int | None = None  # set once the row exists
         self._started: GenerationStart | None = None
         self._sleep = sleep
@@ -156,6 +158,7 @@ class HistoryRecorder:
                 unity_target=self.unity_target,
                 base_generation_id=self.base_generation_id,
                 reserved_usd=None if held is None else held.reserved_usd,
+                eval_run_id=self.eval_run_id,
             )
             self.record_id = record.id
 

@@ -43,6 +43,7 @@ from spark.web.routes import (
     chat,
     dashboard,
     estimate,
+    evals,
     export,
     generate,
     history,
@@ -200,6 +201,7 @@ def create_app(
         estimate,
         limits,
         limits_page,
+        evals,
     ):
         app.include_router(module.router)
     return app
