@@ -135,6 +135,7 @@ class Engine:
             unity_version=workspace.target.unity_version,
             input_system=workspace.target.input_system,
             project_context=workspace.prompt_context(prompt),
+            render_pipeline=workspace.target.render_pipeline,
         )
 
     def estimate(
