@@ -27,6 +27,12 @@ from spark.db.migrate import (
 from spark.db.models import Base
 from tests.db_fixtures import PostgresServer
 
+REVISION_0012_TABLES = {
+    "spark_team_instructions",
+    "spark_user_instructions",
+    "spark_team_templates",
+}
+
 
 def _tables(connection: Connection) -> set[str]:
     return set(inspect(connection).get_table_names()) - {"alembic_version"}
@@ -96,6 +102,7 @@ async def test_postgres_up_down_up(postgres: PostgresServer) -> None:
             "spark_sessions",
             "spark_usage_daily",
             "spark_conversations",
+            "spark_user_instructions",
         }
     finally:
         postgres.drop_database(name)
@@ -107,11 +114,12 @@ async def _sessions_revision_down_and_up(database: Database) -> set[str]:
     await downgrade(database, "0005")
     assert await current_revision(database) == "0005"
     async with database.engine.connect() as connection:
-        later = {  # revisions 0006, 0008 and 0009
+        later = {  # revisions 0006, 0008, 0009 and 0012
             "spark_sessions",
             "spark_usage_daily",
             "spark_usage_daily_team",
             "spark_conversations",
+            *REVISION_0012_TABLES,
         }
         assert await connection.run_sync(_tables) == set(TABLES) - later
         functions: set[str] = set()
@@ -150,7 +158,10 @@ async def _chat_revision_down_and_up(database: Database) -> None:
     await upgrade(database)
     await downgrade(database, "0008")
     async with database.engine.connect() as connection:
-        assert await connection.run_sync(_tables) == set(TABLES) - {"spark_conversations"}
+        assert await connection.run_sync(_tables) == set(TABLES) - {
+            "spark_conversations",
+            *REVISION_0012_TABLES,
+        }
         columns = await connection.run_sync(
             lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
         )
@@ -259,3 +270,36 @@ def test_processes_migrating_a_new_sqlite_file_at_once_all_succeed(tmp_path: Pat
     ]
     outcomes = [(p.communicate(timeout=120)[1], p.returncode) for p in processes]
     assert [err for err, code in outcomes if code != 0] == []
+
+
+async def _instructions_revision_down_and_up(database: Database) -> None:
+    """Step back over revision 0012 only (its tables and history columns go) and forward."""
+    await upgrade(database)
+    await downgrade(database, "0009")
+    assert await current_revision(database) == "0009"
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(_tables) == set(TABLES) - REVISION_0012_TABLES
+        columns = await connection.run_sync(
+            lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
+        )
+        assert "team_instructions_version" not in columns
+        assert "personal_instructions_version" not in columns
+    await upgrade(database)
+    assert await current_revision(database) == HEAD
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(_model_drift) == []
+
+
+async def test_sqlite_instructions_revision_down_and_up(tmp_path: Path) -> None:
+    async with Database(f"sqlite:///{tmp_path / 'spark.db'}") as database:
+        await _instructions_revision_down_and_up(database)
+
+
+async def test_postgres_instructions_revision_down_and_up(postgres: PostgresServer) -> None:
+    name = f"{postgres.database}_{secrets.token_hex(2)}"
+    postgres.create_database(name)
+    try:
+        async with Database(postgres.url("owner", name)) as database:
+            await _instructions_revision_down_and_up(database)
+    finally:
+        postgres.drop_database(name)

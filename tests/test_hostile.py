@@ -158,6 +158,7 @@ INPUT: dict[str, Any] = {"status": 422, "kind": "invalid_input"}
 NO_KEY: dict[str, Any] = {"status": 409, "kind": "not_configured"}
 NO_CONVERSATION: dict[str, Any] = {"status": 404, "kind": "unknown_conversation"}
 PREFERENCES = {"provider": "offline", "model": "spark-templates"}
+MINE, INSTRUCTIONS = "/api/instructions/me", {"text": "Use UniTask."}
 
 TABLE: dict[tuple[str, str], list[Bad]] = {
     ("POST", "/api/generate"): [
@@ -211,6 +212,23 @@ TABLE: dict[tuple[str, str], list[Bad]] = {
         *query_text(PREFS, []),
     ],
     ("GET", "/api/preferences"): query_text(PREFS, []),
+    ("GET", "/api/instructions"): query_text("/api/instructions", []),
+    ("PUT", "/api/instructions/{scope}"): [
+        *text_fields(MINE, INSTRUCTIONS, ["text"]),
+        *malformed_json(MINE, INSTRUCTIONS),
+        Bad("text 5", MINE, encode({"text": 5}), names="text"),
+        Bad("text null", MINE, encode({"text": None}), names="text"),
+        Bad("no text", MINE, encode({}), names="text"),
+        Bad("text 4,001", MINE, encode({"text": "x" * 4001}), **INPUT, names="limit"),
+        Bad("scope 'everyone'", "/api/instructions/everyone", encode(INSTRUCTIONS), names="scope"),
+        Bad("scope NUL", "/api/instructions/me%00", encode(INSTRUCTIONS), names="scope"),
+        *query_text(MINE, []),
+    ],
+    ("DELETE", "/api/instructions/{scope}"): [
+        Bad("scope 'everyone'", "/api/instructions/everyone", names="scope"),
+        Bad("scope surrogate", "/api/instructions/%ED%A0%80", names="scope"),
+        *query_text(MINE, []),
+    ],
     ("GET", "/api/models"): [
         *query_text("/api/models", ["provider"]),
         Bad("provider 65", "/api/models?provider=" + "p" * 65, names="provider"),
@@ -338,6 +356,13 @@ PAGES = [
         "/account/unity-target",
         {"unity_version": "six"},
         says="Unity version",
+    ),
+    BadPage("NUL in instructions", "/account/instructions", {"text": "a\x00"}, says="text"),
+    BadPage(
+        "NUL in team instructions", "/account/team-instructions", {"text": "\x00"}, says="text"
+    ),
+    BadPage(
+        "instructions 4,001", "/account/instructions", {"text": "x" * 4001}, says="the limit is"
     ),
     BadPage("conversation id with a dot", "/c/c_a.b", says="conversation_id"),
     BadPage("conversation id 65", "/c/" + "c" * 65, says="conversation_id"),

@@ -57,6 +57,7 @@ from spark.events import (
     RepairEvent,
     ValidationEvent,
 )
+from spark.instructions import with_instructions
 from spark.models import ModelDirectory
 from spark.plan import GenerationRequest, Plan, Stop
 from spark.providers import OFFLINE, build_provider
@@ -251,7 +252,9 @@ class Engine:
         if info is not None and info.max_output_tokens:
             max_tokens = min(max_tokens, info.max_output_tokens)
         options = StreamOptions(
-            system=self.system_prompt(workspace.target, request.prompt),
+            system=with_instructions(
+                self.system_prompt(workspace.target, request.prompt), request.instructions
+            ),
             max_tokens=max_tokens,
             temperature=self.settings.temperature,
         )

@@ -30,6 +30,9 @@ class GenerationStart:
     provider: str
     model: str
     system_prompt_version: str
+    # The versions of the team's and the user's instructions sent (None: none).
+    team_instructions_version: int | None = None
+    personal_instructions_version: int | None = None
 
 
 class GenerationRecorder(Protocol):

@@ -93,9 +93,11 @@ async def start_generation(
     runner: str | None = None,
     unity_target: dict[str, Any] | None = None,
     base_generation_id: int | None = None,
+    team_instructions_version: int | None = None,
+    personal_instructions_version: int | None = None,
 ) -> GenerationRecord:
     """A new ``running`` row for a generation that is beginning (``unity_target``: what the
-    script is written for, when the adapter knows)."""
+    script is written for, when the adapter knows; the instructions' versions it was sent)."""
     record = GenerationRecord(
         user_id=user_id,
         provider=storable(provider)[:64],
@@ -108,6 +110,8 @@ async def start_generation(
         created_at=utc_now(),
         unity_target=_storable(unity_target),
         base_generation_id=base_generation_id,
+        team_instructions_version=team_instructions_version,
+        personal_instructions_version=personal_instructions_version,
     )
     session.add(record)
     await session.flush()

@@ -23,7 +23,7 @@ from spark.db.errors import DatabaseError, SchemaOutOfDateError
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision in migrations/versions (a test keeps the two in step). Knowing it here
 # lets a process check the schema without importing Alembic.
-HEAD = "0009"
+HEAD = "0012"
 TABLES = (
     "users",
     "api_tokens",
@@ -35,6 +35,9 @@ TABLES = (
     "spark_usage_daily",
     "spark_usage_daily_team",
     "spark_conversations",
+    "spark_team_instructions",
+    "spark_user_instructions",
+    "spark_team_templates",
 )
 # Read and written only by SPARK's SECURITY DEFINER functions and triggers: the app role gets
 # no rights on it (it holds everyone's figures together).

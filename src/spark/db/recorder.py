@@ -153,6 +153,8 @@ class HistoryRecorder:
                 conversation_id=self.conversation_id,
                 unity_target=self.unity_target,
                 base_generation_id=self.base_generation_id,
+                team_instructions_version=started.team_instructions_version,
+                personal_instructions_version=started.personal_instructions_version,
             )
             self.record_id = record.id
 

@@ -46,6 +46,7 @@ from spark.web.routes import (
     export,
     generate,
     history,
+    instructions,
     models,
     pages,
     personal,
@@ -192,6 +193,7 @@ def create_app(
         generate,
         models,
         preferences,
+        instructions,
         export,  # before history: /history/export is not a generation id
         history,
         dashboard,
