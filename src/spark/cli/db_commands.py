@@ -50,6 +50,9 @@ def register(app: typer.Typer) -> None:
     from spark.cli.instructions import instructions_app
 
     app.add_typer(instructions_app, name="instructions")
+    from spark.cli.templates import templates_app
+
+    app.add_typer(templates_app, name="templates")
     app.command("stats")(stats)
 
 

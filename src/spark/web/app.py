@@ -51,6 +51,7 @@ from spark.web.routes import (
     pages,
     personal,
     preferences,
+    prompt_templates,
 )
 from spark.web.secret import secret_key
 from spark.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
@@ -194,6 +195,7 @@ def create_app(
         models,
         preferences,
         instructions,
+        prompt_templates,
         export,  # before history: /history/export is not a generation id
         history,
         dashboard,

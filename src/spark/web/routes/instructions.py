@@ -53,7 +53,7 @@ class InstructionsOut(BaseModel):
 class InstructionsBody(RequestBody):
     """New instructions (an empty text clears them; either way it is a new version)."""
 
-    text: str = Field(max_length=200_000)
+    text: str = Field(max_length=20_000)
 
 
 def _version_out(version: InstructionsVersion | None) -> InstructionsVersionOut | None:
