@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -71,3 +72,25 @@ def test_whose_instructions_must_be_said() -> None:
     assert code == 2 and "--team or --me" in out + err
     code, out, err = run("instructions", "set", "--me", "missing.txt")
     assert code == 2 and "Cannot read missing.txt" in out + err
+
+
+async def test_the_mcp_server_sends_the_users_instructions(
+    tmp_path: Path, upstream: FakeUpstream
+) -> None:
+    from tests.mcp_support import call, stdio_client, upstream_env
+    from tests.serve_support import server_env
+
+    env = server_env(tmp_path, **upstream_env(upstream), SPARK_CLI_USER="dana")
+    (tmp_path / "mine.txt").write_text("Prefix private fields with m_.", encoding="utf-8")
+    saved = await asyncio.to_thread(
+        run, "instructions", "set", "--me", str(tmp_path / "mine.txt"), env=env
+    )
+    assert saved[0] == 0, saved
+    async with stdio_client(env) as client:
+        answer = await call(
+            client, "generate_unity_script", {"prompt": "a coin", "provider": "anthropic"}
+        )
+    assert not answer.is_error, answer.text
+    system = upstream.anthropic.last.body["system"]
+    system = system if isinstance(system, str) else "".join(p["text"] for p in system)
+    assert "[[spark:personal-instructions v1]]\nPrefix private fields with m_." in system
