@@ -266,3 +266,18 @@ async def test_the_account_page_saves_and_clears_personal_instructions(
     refused = await member.form("/account/team-instructions", {"text": "mine"})
     assert refused.status_code == 403
     assert "Only an admin can change the team" in refused.text  # an HTML error page
+
+
+async def test_an_admins_api_token_sets_the_teams_instructions(make_client: MakeClient) -> None:
+    admin = await make_client()
+    page = await admin.form("/account/tokens", {"name": "ci"})
+    token = re.search(r'<code id="new-token">(spark_[^<]+)</code>', page.text)
+    assert token, page.text
+    api = await make_client(signed_in=False)
+    headers = {"Authorization": f"Bearer {token.group(1)}"}
+    body = {"text": "No singletons."}
+    saved = await api.put("/api/instructions/team", json=body, headers=headers)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["team"] == {"version": 1, "text": "No singletons."}
+    cleared = await api.delete("/api/instructions/team", headers=headers)
+    assert cleared.json()["team"] == {"version": 2, "text": ""}
