@@ -281,3 +281,16 @@ async def test_an_admins_api_token_sets_the_teams_instructions(make_client: Make
     assert saved.json()["team"] == {"version": 1, "text": "No singletons."}
     cleared = await api.delete("/api/instructions/team", headers=headers)
     assert cleared.json()["team"] == {"version": 2, "text": ""}
+
+
+async def test_the_chat_pages_estimate_counts_the_instructions(make_client: MakeClient) -> None:
+    member = await make_client()
+
+    async def system_tokens() -> int:
+        found = re.search(r'data-system-tokens="(\d+)"', (await member.get("/")).text)
+        assert found
+        return int(found.group(1))
+
+    before = await system_tokens()
+    await put(member, "me", {"text": "Write every comment in French. " * 40})
+    assert await system_tokens() >= before + 200
