@@ -14,8 +14,29 @@ try:
 except ImportError:  # the fixtures skip, or fail under SPARK_REQUIRE_BROWSER=1, saying why
     expect = None
 
-from tests.browser.conftest import Shot
+from tests.browser.conftest import Shot, sign_up
 from tests.browser.test_pages import SIZES, axe_violations, overflow
+from tests.web_support import unique_name
+
+TURRET = """name = "turret"
+title = "Turret"
+description = "Shoots at the player."
+prompt = "A turret that fires {rate} shots per second."
+
+[[parameters]]
+name = "rate"
+label = "Shots per second"
+kind = "float"
+default = 2.0
+min = 0.1
+max = 20
+"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def admin_cookie(servers: dict[str, str]) -> str:
+    """The module's server's first account, so its admin (the tests' own accounts are not)."""
+    return sign_up(servers["keys"], unique_name("lead"))
 
 
 @pytest.mark.parametrize("size", list(SIZES))
@@ -57,3 +78,36 @@ def test_the_template_picker_fills_the_prompt_box(
     expect(page.locator("#template-picker")).not_to_have_attribute("open", "")
     assert overflow(page) <= 0
     shot(page, f"templates-filled-{size}")
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_an_admin_adds_a_team_template_that_the_team_picks(
+    browser: Any, page: Any, spark_url: str, admin_cookie: str, size: str, shot: Shot
+) -> None:
+    context = browser.new_context(viewport=SIZES[size])
+    context.add_cookies([{"name": "spark_session", "value": admin_cookie, "url": spark_url}])
+    admin = context.new_page()
+    try:
+        admin.goto(spark_url + "/templates")
+        name = f"turret-{size}"
+        admin.get_by_label("Template (TOML").fill(TURRET.replace('"turret"', f'"{name}"'))
+        admin.click("#save-template")
+        expect(admin.locator("#form-notice")).to_contain_text(f"Template '{name}' saved")
+        expect(admin.locator("#team-templates")).to_contain_text(name)
+        assert overflow(admin) <= 0, f"/templates scrolls sideways at {size} size"
+        assert axe_violations(admin) == []
+        shot(admin, f"templates-admin-{size}")
+        admin.get_by_label("Template (TOML").fill(TURRET.replace("{rate} ", ""))
+        admin.click("#save-template")
+        expect(admin.locator("#form-error")).to_contain_text("'rate' is not used in the prompt")
+    finally:
+        context.close()
+    page.set_viewport_size(SIZES[size])
+    page.goto(spark_url)
+    page.click("#template-picker > summary")
+    team = page.locator('#template-select optgroup[label="Your team\'s"]')
+    expect(team.locator(f'option[value="{name}"]')).to_have_text("Turret")
+    page.select_option("#template-select", name)
+    page.get_by_label("Shots per second").fill("4")
+    page.click("#template-use")
+    expect(page.locator("#prompt")).to_have_value("A turret that fires 4 shots per second.")
