@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -28,6 +29,11 @@ from spark.db.models import Base
 from tests.db_fixtures import PostgresServer
 
 EVAL_TABLES = ("spark_eval_runs", "spark_eval_items")  # revision 0013
+REVISION_0012_TABLES = {
+    "spark_team_instructions",
+    "spark_user_instructions",
+    "spark_team_templates",
+}
 
 
 def _tables(connection: Connection) -> set[str]:
@@ -99,6 +105,7 @@ async def test_postgres_up_down_up(postgres: PostgresServer) -> None:
             "spark_usage_daily",
             "spark_conversations",
             "spark_limit_reservations",
+            "spark_user_instructions",
         }
     finally:
         postgres.drop_database(name)
@@ -110,13 +117,14 @@ async def _sessions_revision_down_and_up(database: Database) -> set[str]:
     await downgrade(database, "0005")
     assert await current_revision(database) == "0005"
     async with database.engine.connect() as connection:
-        later = {  # revisions 0006, 0008, 0009, 0010 and 0013
+        later = {  # revisions 0006, 0008, 0009, 0010, 0012 and 0013
             "spark_sessions",
             "spark_usage_daily",
             "spark_usage_daily_team",
             "spark_conversations",
             *LIMIT_TABLES,
             *EVAL_TABLES,
+            *REVISION_0012_TABLES,
         }
         assert await connection.run_sync(_tables) == set(TABLES) - later
         functions: set[str] = set()
@@ -159,6 +167,7 @@ async def _chat_revision_down_and_up(database: Database) -> None:
             "spark_conversations",
             *LIMIT_TABLES,
             *EVAL_TABLES,
+            *REVISION_0012_TABLES,
         }
         columns = await connection.run_sync(
             lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
@@ -195,7 +204,9 @@ async def _limits_revision_down_and_up(database: Database) -> set[str]:
     await downgrade(database, "0009")
     functions: set[str] = set()
     async with database.engine.connect() as connection:
-        assert await connection.run_sync(_tables) == set(TABLES) - LIMIT_TABLES - set(EVAL_TABLES)
+        assert await connection.run_sync(_tables) == set(
+            TABLES
+        ) - LIMIT_TABLES - REVISION_0012_TABLES - set(EVAL_TABLES)
         columns = await connection.run_sync(
             lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
         )
@@ -316,7 +327,7 @@ def test_processes_migrating_a_new_sqlite_file_at_once_all_succeed(tmp_path: Pat
     assert [err for err, code in outcomes if code != 0] == []
 
 
-EVAL_PREVIOUS = "0010"  # the revision r0013 follows
+EVAL_PREVIOUS = "0012"  # the revision r0013 follows
 
 
 async def _eval_revision_down_and_up(database: Database) -> None:
@@ -337,16 +348,45 @@ async def _eval_revision_down_and_up(database: Database) -> None:
         assert await connection.run_sync(_model_drift) == []
 
 
-async def test_sqlite_eval_revision_down_and_up(tmp_path: Path) -> None:
+INSTRUCTIONS_PREVIOUS = "0010"  # the revision r0012 follows
+
+
+async def _instructions_revision_down_and_up(database: Database) -> None:
+    """Step back over revision 0012 only (its tables and history columns go) and forward."""
+    await upgrade(database)
+    await downgrade(database, INSTRUCTIONS_PREVIOUS)
+    assert await current_revision(database) == INSTRUCTIONS_PREVIOUS
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(_tables) == set(TABLES) - REVISION_0012_TABLES - set(
+            EVAL_TABLES
+        )
+        columns = await connection.run_sync(
+            lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
+        )
+        assert "team_instructions_version" not in columns
+        assert "personal_instructions_version" not in columns
+    await upgrade(database)
+    assert await current_revision(database) == HEAD
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(_model_drift) == []
+
+
+@pytest.mark.parametrize(
+    "step_back", [_eval_revision_down_and_up, _instructions_revision_down_and_up]
+)
+async def test_sqlite_revision_down_and_up(tmp_path: Path, step_back: Any) -> None:
     async with Database(f"sqlite:///{tmp_path / 'spark.db'}") as database:
-        await _eval_revision_down_and_up(database)
+        await step_back(database)
 
 
-async def test_postgres_eval_revision_down_and_up(postgres: PostgresServer) -> None:
+@pytest.mark.parametrize(
+    "step_back", [_eval_revision_down_and_up, _instructions_revision_down_and_up]
+)
+async def test_postgres_revision_down_and_up(postgres: PostgresServer, step_back: Any) -> None:
     name = f"{postgres.database}_{secrets.token_hex(2)}"
     postgres.create_database(name)
     try:
         async with Database(postgres.url("owner", name)) as database:
-            await _eval_revision_down_and_up(database)
+            await step_back(database)
     finally:
         postgres.drop_database(name)

@@ -158,6 +158,22 @@ INPUT: dict[str, Any] = {"status": 422, "kind": "invalid_input"}
 NO_KEY: dict[str, Any] = {"status": 409, "kind": "not_configured"}
 NO_CONVERSATION: dict[str, Any] = {"status": 404, "kind": "unknown_conversation"}
 PREFERENCES = {"provider": "offline", "model": "spark-templates"}
+MINE, INSTRUCTIONS = "/api/instructions/me", {"text": "Use UniTask."}
+FILL, TPL = "/api/templates/object-pool/fill", "/api/templates"
+UNKNOWN_TEMPLATE: dict[str, Any] = {"status": 404, "kind": "unknown_template"}
+TEAM_TEMPLATE = {
+    "name": "turret",
+    "title": "Turret",
+    "prompt": "Fire {rate} shots per second.",
+    "parameters": [{"name": "rate", "kind": "float", "default": 2.0, "min": 0.1, "max": 20}],
+}
+
+
+def template_names(template: str) -> list[Bad]:
+    """Path names that are not template names: NUL, surrogates, too long, upper case."""
+    names = ["%00", "%ED%A0%80", "%FF", "a" * 65, "Turret", "-x", "a.b", "%C2%B2"]
+    return [Bad(f"name {n[:10]}", template.format(name=n), names="name") for n in names]
+
 
 TABLE: dict[tuple[str, str], list[Bad]] = {
     ("POST", "/api/generate"): [
@@ -211,6 +227,67 @@ TABLE: dict[tuple[str, str], list[Bad]] = {
         *query_text(PREFS, []),
     ],
     ("GET", "/api/preferences"): query_text(PREFS, []),
+    ("GET", "/api/instructions"): query_text("/api/instructions", []),
+    ("PUT", "/api/instructions/{scope}"): [
+        *text_fields(MINE, INSTRUCTIONS, ["text"]),
+        *malformed_json(MINE, INSTRUCTIONS),
+        Bad("text 5", MINE, encode({"text": 5}), names="text"),
+        Bad("text null", MINE, encode({"text": None}), names="text"),
+        Bad("no text", MINE, encode({}), names="text"),
+        Bad("text 4,001", MINE, encode({"text": "x" * 4001}), **INPUT, names="limit"),
+        Bad("scope 'everyone'", "/api/instructions/everyone", encode(INSTRUCTIONS), names="scope"),
+        Bad("scope NUL", "/api/instructions/me%00", encode(INSTRUCTIONS), names="scope"),
+        *query_text(MINE, []),
+    ],
+    ("GET", "/api/templates"): query_text(TPL, []),
+    ("GET", "/api/templates/{name}"): [
+        *template_names("/api/templates/{name}"),
+        *query_text("/api/templates/object-pool", []),
+        Bad("no such template", "/api/templates/ghost", **UNKNOWN_TEMPLATE),
+    ],
+    ("POST", "/api/templates/{name}/fill"): [
+        *malformed_json(FILL, {"values": {}}),
+        *text_fields(FILL, {"values": {}}, ["values"]),
+        Bad("NUL in a value", FILL, encode({"values": {"when_empty": "a\x00"}}), names="when"),
+        Bad("surrogate in a name", FILL, encode({"values": {"a\ud800": 1}}), names="field"),
+        Bad("values list", FILL, encode({"values": [1]}), names="values"),
+        Bad("value object", FILL, encode({"values": {"max_size": {"a": 1}}}), names="max_size"),
+        Bad("value null", FILL, encode({"values": {"max_size": None}}), names="max_size"),
+        Bad("out of range", FILL, encode({"values": {"max_size": 10**9}}), names="at most"),
+        Bad("not allowed", FILL, encode({"values": {"when_empty": "explode"}}), names="one of"),
+        Bad("not a whole number", FILL, encode({"values": {"max_size": "1.5"}}), names="whole"),
+        Bad("unknown parameter", FILL, encode({"values": {"colour": "red"}}), names="colour"),
+        Bad("21 values", FILL, encode({"values": {f"v{i}": 1 for i in range(21)}})),
+        *template_names("/api/templates/{name}/fill"),
+        Bad("no such template", "/api/templates/ghost/fill", encode({}), **UNKNOWN_TEMPLATE),
+        *query_text(FILL, []),
+    ],
+    ("POST", "/api/templates"): [
+        *malformed_json(TPL, TEAM_TEMPLATE),
+        *text_fields(TPL, TEAM_TEMPLATE, ["name", "title", "prompt"]),
+        Bad("title 121", TPL, encode(TEAM_TEMPLATE | {"title": "t" * 121}), names="title"),
+        Bad("parameters 21", TPL, encode(TEAM_TEMPLATE | {"parameters": [{}] * 21})),
+        Bad("kind 'number'", TPL, encode(TEAM_TEMPLATE | {"parameters": [{"kind": "x"}]})),
+        Bad("prompt 10,001", TPL, encode(TEAM_TEMPLATE | {"prompt": "p" * 10_001})),
+        *query_text(TPL, []),
+    ],
+    ("PUT", "/api/templates/{name}"): [
+        *malformed_json(f"{TPL}/turret", TEAM_TEMPLATE),
+        *template_names("/api/templates/{name}"),
+        Bad("names differ", f"{TPL}/other", encode(TEAM_TEMPLATE), **INPUT),
+    ],
+    ("DELETE", "/api/templates/{name}"): [
+        *template_names("/api/templates/{name}"),
+        # The server's user is an admin (limits); tests/test_prompt_templates.py has the 403 of
+        # a member. A built-in template is not the team's to delete.
+        Bad("a built-in template", f"{TPL}/object-pool", **UNKNOWN_TEMPLATE),
+        *query_text(f"{TPL}/turret", []),
+    ],
+    ("DELETE", "/api/instructions/{scope}"): [
+        Bad("scope 'everyone'", "/api/instructions/everyone", names="scope"),
+        Bad("scope surrogate", "/api/instructions/%ED%A0%80", names="scope"),
+        *query_text(MINE, []),
+    ],
     ("GET", "/api/models"): [
         *query_text("/api/models", ["provider"]),
         Bad("provider 65", "/api/models?provider=" + "p" * 65, names="provider"),
@@ -375,6 +452,15 @@ PAGES = [
         {"unity_version": "six"},
         says="Unity version",
     ),
+    BadPage("NUL in instructions", "/account/instructions", {"text": "a\x00"}, says="text"),
+    BadPage(
+        "NUL in team instructions", "/account/team-instructions", {"text": "\x00"}, says="text"
+    ),
+    BadPage(
+        "instructions 4,001", "/account/instructions", {"text": "x" * 4001}, says="the limit is"
+    ),
+    BadPage("NUL in a template", "/templates", {"definition": "name = 1\x00"}, says="definition"),
+    BadPage("template name %00", "/templates/%00/delete", {}, says="name"),
     BadPage("conversation id with a dot", "/c/c_a.b", says="conversation_id"),
     BadPage("conversation id 65", "/c/" + "c" * 65, says="conversation_id"),
     BadPage("NUL in a title", "/c/c_x/rename", {"title": "t\x00"}, says="title"),

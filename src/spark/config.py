@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     compile_timeout: float = Field(default=120.0, gt=0)
     project_context_tokens: int = Field(default=1500, ge=0, le=20_000)
     max_prompt_chars: int = Field(default=20_000, ge=1)
+    # Team and personal instructions, each (appended to the system prompt: docs/prompts.md).
+    max_instructions_chars: int = Field(default=4_000, ge=1, le=20_000)
 
     # Timeouts and retry (seconds). The SDKs' own retries are always off: SPARK retries.
     connect_timeout: float = Field(default=10.0, gt=0)

@@ -66,6 +66,7 @@ from spark.events import (
     RepairEvent,
     ValidationEvent,
 )
+from spark.instructions import with_instructions
 from spark.limits import Quota, Reservation, charge, max_cost
 from spark.models import ModelDirectory
 from spark.plan import GenerationRequest, Plan, Stop
@@ -145,6 +146,7 @@ class Engine:
             unity_version=workspace.target.unity_version,
             input_system=workspace.target.input_system,
             project_context=workspace.prompt_context(prompt),
+            render_pipeline=workspace.target.render_pipeline,
         )
 
     def estimate(
@@ -266,7 +268,9 @@ class Engine:
         if info is not None and info.max_output_tokens:
             max_tokens = min(max_tokens, info.max_output_tokens)
         options = StreamOptions(
-            system=self.system_prompt(workspace.target, request.prompt),
+            system=with_instructions(
+                self.system_prompt(workspace.target, request.prompt), request.instructions
+            ),
             max_tokens=max_tokens,
             temperature=self.settings.temperature,
         )

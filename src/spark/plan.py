@@ -20,6 +20,7 @@ from spark.recording import GenerationStart
 from spark.unity.prompts import SYSTEM_PROMPT_VERSION
 
 if TYPE_CHECKING:
+    from spark.instructions import Instructions
     from spark.unity.project_write import ProjectDestination
     from spark.unity.target import UnityTarget
     from spark.unity.workspace import Workspace
@@ -37,6 +38,8 @@ class GenerationRequest:
     # Where the script will be written in the target's project, when the adapter knows: a
     # script already there is the one being replaced, not another class of the same name.
     destination: ProjectDestination | None = None
+    # The team's and the user's instructions, appended to the system prompt (None: none).
+    instructions: Instructions | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +72,15 @@ class Plan:
     @property
     def start(self) -> GenerationStart:
         """What the recorder is told when the generation begins."""
+        instructions = self.request.instructions
         return GenerationStart(
             self.request.prompt,
             self.provider,
             self.model,
             self.system_prompt_version,
             self.reservation,
+            team_instructions_version=instructions.team_version if instructions else None,
+            personal_instructions_version=(instructions.personal_version if instructions else None),
         )
 
 

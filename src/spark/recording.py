@@ -34,6 +34,9 @@ class GenerationStart:
     # The spend reservation held for it (when limits were checked); ``settled_usd`` is set on
     # it before ``finish`` is called.
     reservation: Reservation | None = None
+    # The versions of the team's and the user's instructions sent (None: none).
+    team_instructions_version: int | None = None
+    personal_instructions_version: int | None = None
 
 
 class GenerationRecorder(Protocol):

@@ -47,6 +47,12 @@ def register(app: typer.Typer) -> None:
     from spark.cli.history_commands import history_app  # it uses this module's helpers
 
     app.add_typer(history_app, name="history")
+    from spark.cli.instructions import instructions_app
+
+    app.add_typer(instructions_app, name="instructions")
+    from spark.cli.templates import templates_app
+
+    app.add_typer(templates_app, name="templates")
     app.command("stats")(stats)
     from spark.cli.limits_commands import limits_app
 

@@ -13,6 +13,7 @@ import signal
 import sys
 import traceback
 from contextlib import suppress
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -159,6 +160,11 @@ async def _run(
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     # Every generation is recorded in the history of the CLI's user (SPARK_CLI_USER).
     async with open_cli_database(settings) as local, Engine(settings) as engine:
+        from spark.db.instructions import instructions_in_force
+
+        async with local.database.session(user_id=local.user_id, read_only=True) as session:
+            instructions = await instructions_in_force(session=session, user_id=local.user_id)
+        request = replace(request, instructions=instructions)
         recorder = _TrackedRecorder(local.recorder())
         quota = quota_for(local.database, settings, user_id=local.user_id)
         events = engine.generate(request, recorder=recorder, quota=quota)

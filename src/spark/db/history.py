@@ -96,9 +96,11 @@ async def start_generation(
     base_generation_id: int | None = None,
     reserved_usd: Decimal | None = None,
     eval_run_id: str | None = None,
+    team_instructions_version: int | None = None,
+    personal_instructions_version: int | None = None,
 ) -> GenerationRecord:
     """A new ``running`` row for a generation that is beginning (``unity_target``: what the
-    script is written for, when the adapter knows)."""
+    script is written for, when the adapter knows; the instructions' versions it was sent)."""
     record = GenerationRecord(
         user_id=user_id,
         provider=storable(provider)[:64],
@@ -113,6 +115,8 @@ async def start_generation(
         base_generation_id=base_generation_id,
         reserved_usd=reserved_usd,
         eval_run_id=eval_run_id,
+        team_instructions_version=team_instructions_version,
+        personal_instructions_version=personal_instructions_version,
     )
     session.add(record)
     await session.flush()

@@ -40,6 +40,9 @@ TABLES = (
     "spark_limit_reservations",
     "spark_eval_runs",
     "spark_eval_items",
+    "spark_team_instructions",
+    "spark_user_instructions",
+    "spark_team_templates",
 )
 # Read and written only by SPARK's SECURITY DEFINER functions and triggers: the app role gets
 # no rights on it (it holds everyone's figures together).

@@ -18,7 +18,10 @@ triggers keep both in step with the history (revision 0008). The first is isolat
 like the history; the second is the owner's alone (the app role may not touch it). Two small
 tables hold no user's data and have no row-level security: ``spark_site_settings`` (run-time
 settings an admin changes) and ``spark_sign_in_failures`` (the sign-in throttle's counts,
-shared by every app instance).
+shared by every app instance). Revision 0012 adds ``spark_user_instructions`` (each user's
+personal instructions, one row per saved version, isolated per user), and two shared tables
+that only admins write: ``spark_team_instructions`` (versions of the team's instructions) and
+``spark_team_templates`` (the team's prompt templates).
 """
 
 from __future__ import annotations
@@ -212,6 +215,10 @@ class GenerationRecord(Base):
     settled_usd: Mapped[Decimal | None] = mapped_column(Money)
     # Revision 0013: the `spark eval` run this generation belongs to (None: not an eval).
     eval_run_id: Mapped[str | None] = mapped_column(String(32))
+    # Revision 0012: the versions of the team's and the user's instructions sent with it
+    # (None: none were in force).
+    team_instructions_version: Mapped[int | None] = mapped_column(Integer)
+    personal_instructions_version: Mapped[int | None] = mapped_column(Integer)
 
     @property
     def total_tokens(self) -> int:
@@ -244,6 +251,54 @@ class ConversationInfo(Base):
             ondelete="SET NULL",
             name="fk_spark_conversations_current_generation",  # the convention's is too long
         ),
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utc_now, onupdate=utc_now, server_default=func.now()
+    )
+
+
+class TeamInstructions(Base):
+    """One saved version of the team's instructions (an empty text: cleared). Revision 0012."""
+
+    __tablename__ = "spark_team_instructions"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utc_now, server_default=func.now()
+    )
+
+
+class UserInstructions(Base):
+    """One saved version of a user's personal instructions (an empty text: cleared)."""
+
+    __tablename__ = "spark_user_instructions"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utc_now, server_default=func.now()
+    )
+
+
+class TeamTemplate(Base):
+    """A prompt template the team added (the built-in ones are files). Revision 0012."""
+
+    __tablename__ = "spark_team_templates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    prompt: Mapped[str] = mapped_column(Text)
+    parameters: Mapped[list[dict[str, Any]]] = mapped_column(JsonObject)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utc_now, server_default=func.now()
     )
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utc_now, onupdate=utc_now, server_default=func.now()
@@ -420,6 +475,8 @@ class LimitReservation(Base):
     )
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class EvalRun(Base):
     """One ``spark eval`` run: a suite on some models (revision 0013).
 

@@ -159,6 +159,8 @@ class HistoryRecorder:
                 base_generation_id=self.base_generation_id,
                 reserved_usd=None if held is None else held.reserved_usd,
                 eval_run_id=self.eval_run_id,
+                team_instructions_version=started.team_instructions_version,
+                personal_instructions_version=started.personal_instructions_version,
             )
             self.record_id = record.id
 

@@ -29,6 +29,7 @@ from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 
 from spark.db import Database
+from spark.db.instructions import instructions_in_force
 from spark.db.limits import quota_for
 from spark.db.recorder import HistoryRecorder
 from spark.errors import SparkError, UsageError
@@ -128,7 +129,11 @@ async def generate_script(
         recorder = HistoryRecorder(
             database, user_id=caller.user_id, conversation_id=conversation_id
         )
-        request = GenerationRequest(prompt, provider or None, model or None, history, target)
+        async with database.session(user_id=caller.user_id, read_only=True) as session:
+            instructions = await instructions_in_force(session=session, user_id=caller.user_id)
+        request = GenerationRequest(
+            prompt, provider or None, model or None, history, target, instructions=instructions
+        )
         quota = quota_for(database, service.settings, user_id=caller.user_id)
         plan = await service.engine.prepare(request, refusal=recorder, quota=quota)
     except SparkError as exc:

@@ -1,5 +1,9 @@
 """Unity API facts (`unity_api.toml`): messages, component types, deprecated APIs, read once.
 
+The deprecated APIs say when each became obsolete and, for a renamed one, from which versions
+its new name exists: the validator (SPK021) and the system prompt's API advice
+(`spark.unity.api_guidance`) both read them, so the two cannot disagree.
+
 The data file holds what the rules need to know about Unity (adding a message or a deprecated
 API is a few lines there); `api_index()` turns it into the sets and lookups the checks ask
 many times per file, built once per process.
@@ -54,6 +58,11 @@ class ApiIndex:
     message_sets: dict[str, dict[str, dict[str, Any]]]
     # (kind, name) → the deprecated entries for it with their parsed `since`, in file order.
     deprecated: dict[tuple[str, str], tuple[tuple[dict[str, Any], tuple[int, ...]], ...]]
+    # (kind, rename) → the deprecated entries renamed to it that say from which versions the
+    # new name exists (`introduced`, parsed), in file order.
+    introduced: dict[
+        tuple[str, str], tuple[tuple[dict[str, Any], tuple[tuple[int, ...], ...]], ...]
+    ]
 
 
 @functools.cache
@@ -66,6 +75,12 @@ def api_index() -> ApiIndex:
         deprecated.setdefault((dep["kind"], dep["name"]), []).append(
             (dep, parse_version(dep["since"]))
         )
+    introduced: dict[tuple[str, str], list[tuple[dict[str, Any], tuple[tuple[int, ...], ...]]]]
+    introduced = {}
+    for dep in api["deprecated"]:
+        if dep.get("introduced") and dep.get("rename"):
+            versions = tuple(parse_version(v) for v in dep["introduced"])
+            introduced.setdefault((dep["kind"], dep["rename"]), []).append((dep, versions))
     messages: dict[str, dict[str, Any]] = api["messages"]
     return ApiIndex(
         component_bases=frozenset(api["component_bases"]),
@@ -90,7 +105,19 @@ def api_index() -> ApiIndex:
         message_names=tuple(messages),
         message_sets={"MonoBehaviour": messages, **_message_sets(api["message_sets"])},
         deprecated={key: tuple(deps) for key, deps in deprecated.items()},
+        introduced={key: tuple(deps) for key, deps in introduced.items()},
     )
+
+
+def exists_in(version: tuple[int, ...], introduced: tuple[tuple[int, ...], ...]) -> bool:
+    """Whether an API `introduced` in these versions exists in `version`: from the last one on,
+    and within the release stream (major.minor) of each earlier one (a backport) from it on."""
+    if not introduced:
+        return True
+    *backports, last = introduced
+    if version >= last:
+        return True
+    return any(version[:2] == first[:2] and version >= first for first in backports)
 
 
 def _message_sets(raw: dict[str, dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:

@@ -1,17 +1,22 @@
 """The system prompt that makes a model answer with one complete, compilable Unity script.
 
 ``SYSTEM_PROMPT_VERSION`` is stored with each generation so that results can be compared across
-prompt changes; bump it whenever the wording changes.
+prompt changes; bump it whenever the wording changes. The API advice follows the target's Unity
+version (:mod:`spark.unity.api_guidance`, from the validator's own data), and the render
+pipeline, text and input packages follow the target and its project when they are known.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from spark.unity.api_guidance import api_advice_line
+
 if TYPE_CHECKING:
     from spark.unity.project import UnityProject
 
-SYSTEM_PROMPT_VERSION = "2026-12-03.1"
+# .2: API advice by target version, render pipeline advice.
+SYSTEM_PROMPT_VERSION = "2026-12-03.2"
 
 _INPUT_RULES = {
     "legacy": "Read input with the legacy `UnityEngine.Input` class (the project does not use "
@@ -24,19 +29,41 @@ _INPUT_RULES = {
 }
 
 
+# What materials and post-processing look like in each render pipeline (None: not known).
+_PIPELINE_RULES = {
+    "built-in": "Rendering is the built-in pipeline: materials use the `Standard` shader "
+    "(colour `_Color`, texture `_MainTex`); no URP or HDRP types.",
+    "urp": "Rendering is URP: materials use `Universal Render Pipeline/Lit` (colour "
+    "`_BaseColor`, texture `_BaseMap`); post-processing through `Volume` profiles "
+    "(`UnityEngine.Rendering`), no `OnRenderImage` or built-in image effects.",
+    "hdrp": "Rendering is HDRP: materials use `HDRP/Lit` (colour `_BaseColor`, texture "
+    "`_BaseColorMap`); lights and volumes from `UnityEngine.Rendering.HighDefinition`, no "
+    "`OnRenderImage` or built-in image effects.",
+    "custom": "Rendering is a custom scriptable render pipeline: no `OnRenderImage`, and do "
+    "not assume shader property names (expose materials as serialized fields).",
+}
+
+
 def build_system_prompt(
     *,
     unity_version: str = "6000.0",
     input_system: Literal["legacy", "new", "both"] = "both",
     project_context: str | None = None,
+    render_pipeline: str | None = None,
 ) -> str:
-    """The system prompt for a target Unity version and input back-end; ``project_context``
-    (from :func:`project_prompt`) describes the user's project."""
-    base = _base_prompt(unity_version, input_system)
+    """The system prompt for a target Unity version, input back-end and render pipeline (None:
+    not known, not mentioned); ``project_context`` (from :func:`project_prompt`) describes the
+    user's project."""
+    base = _base_prompt(unity_version, input_system, render_pipeline)
     return f"{base}\n\n{project_context}" if project_context else base
 
 
-def _base_prompt(unity_version: str, input_system: Literal["legacy", "new", "both"]) -> str:
+def _base_prompt(
+    unity_version: str, input_system: Literal["legacy", "new", "both"], pipeline: str | None
+) -> str:
+    advice = api_advice_line(unity_version)
+    api_line = f"\n- {advice}" if advice else ""
+    pipeline_line = f"\n- {_PIPELINE_RULES[pipeline]}" if pipeline in _PIPELINE_RULES else ""
     return f"""You are SPARK, an expert Unity developer. You write one complete C# script for \
 Unity {unity_version} from the user's description.
 
@@ -49,16 +76,15 @@ followed by at most three short sentences on how to use it in the editor. Rules 
 describes the behaviour; the file will be saved as ClassName.cs.
 - Tunables are `[SerializeField] private` fields with a `[Tooltip]` or a short comment giving \
 units and sensible defaults; no public fields for inspector values.
-- Use APIs current in Unity {unity_version}: `Rigidbody.linearVelocity` (not `velocity`), \
-`FindFirstObjectByType`/`FindAnyObjectByType` (not `FindObjectOfType`), `CompareTag` (not \
-`tag ==`). Cache `GetComponent` results in `Awake`; apply physics in `FixedUpdate`; use \
-`Time.deltaTime` in `Update`. Do not use `?.` or `??` on UnityEngine.Object values.
-- {_INPUT_RULES[input_system]}
+- Use only APIs that exist in Unity {unity_version} and are not obsolete there.{api_line}
+- Compare tags with `CompareTag` (not `tag ==`). Cache `GetComponent` results in `Awake`; apply \
+physics in `FixedUpdate`; use `Time.deltaTime` in `Update`. Do not use `?.` or `??` on \
+UnityEngine.Object values.
+- {_INPUT_RULES[input_system]}{pipeline_line}
 - Keep Unity message names and signatures exact (`Update`, `OnTriggerEnter(Collider other)`, \
 `OnCollisionEnter(Collision collision)`); no empty Unity messages.
-
-When the user asks for a change to a script from earlier in the conversation, answer with the \
-complete revised script, not a diff."""
+- When the user asks for a change to a script from earlier in the conversation, answer with \
+the complete revised script, not a diff."""
 
 
 def build_repair_prompt(findings: str) -> str:
@@ -76,10 +102,6 @@ def build_repair_prompt(findings: str) -> str:
 _PACKAGE_HINTS = {
     "com.unity.textmeshpro": "For text use TextMeshPro (`TMPro.TMP_Text`, `TextMeshProUGUI`), "
     "not the legacy `UnityEngine.UI.Text`.",
-    "com.unity.render-pipelines.universal": "Rendering is URP: post-processing through `Volume` "
-    "profiles (`UnityEngine.Rendering`), no `OnRenderImage` or built-in image effects.",
-    "com.unity.render-pipelines.high-definition": "Rendering is HDRP: lights and volumes from "
-    "`UnityEngine.Rendering.HighDefinition`, no `OnRenderImage` or built-in image effects.",
     "com.unity.netcode.gameobjects": "Networked scripts derive from `Unity.Netcode."
     "NetworkBehaviour`.",
     "com.unity.addressables": "Load assets with `UnityEngine.AddressableAssets.Addressables` "
@@ -100,12 +122,15 @@ def project_prompt(project: UnityProject, types_summary: str) -> str:
         lines.append("- Packages: " + ", ".join(p.label for p in project.notable_packages) + ".")
     else:
         lines.append("- No notable packages: use only the built-in Unity API.")
+    # The render pipeline is the target's (set from the project), said in the base prompt.
     enabled = [name for name in _PACKAGE_HINTS if project.package(name) is not None]
-    if project.render_pipeline == "built-in":
-        enabled = [n for n in enabled if "render-pipelines" not in n]
     lines += [f"- {_PACKAGE_HINTS[name]}" for name in enabled]
     if project.has_textmeshpro and "com.unity.textmeshpro" not in enabled:
         lines.append(f"- {_PACKAGE_HINTS['com.unity.textmeshpro']}")
+    elif not project.has_textmeshpro:
+        lines.append(
+            "- TextMeshPro is not installed: for UI text use the legacy `UnityEngine.UI.Text`."
+        )
     cinemachine = project.package("com.unity.cinemachine")
     if cinemachine is not None:
         major = int(cinemachine.version.split(".")[0]) if cinemachine.version[:1].isdigit() else 2

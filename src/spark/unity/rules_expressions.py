@@ -15,10 +15,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from tree_sitter import Node
 
 from spark.unity import edits
+from spark.unity.api import exists_in
 from spark.unity.checks import file_words, find_tokens, token_checks, word_checks
 from spark.unity.model import FileModel, node_text, simple_type_name
 from spark.unity.nodes import (
@@ -58,6 +60,11 @@ def _name_kinds() -> dict[str, tuple[str, ...]]:
     statics |= {r for d in deprecated if d["kind"] == "static" for r in d["receivers"]}
     members = {d["name"] for d in deprecated if d["kind"] == "member"}
     idents = {d["name"] for d in deprecated if d["kind"] in {"type", "shortcut"}}
+    # New names of renamed APIs: flagged in a target older than they are.
+    renamed = [d for d in deprecated if d.get("introduced") and d.get("rename")]
+    calls |= {d["rename"] for d in renamed if d["kind"] == "call"}
+    members |= {d["rename"] for d in renamed if d["kind"] == "member"}
+    idents |= {d["rename"] for d in renamed if d["kind"] == "type"}
     kinds: dict[str, tuple[str, ...]] = {}
     for names, kind in ((calls, "call"), (statics, "static"), (members, "member"), (idents, "id")):
         for name in names:
@@ -72,15 +79,18 @@ def _active_name_kinds(
     """`_name_kinds()` less the kinds whose check cannot report anything under these options,
     and the names to look for (with the words registered in `spark.unity.checks`).
 
-    This mirrors the checks below: a deprecated API only counts from its `since` version
-    (SPK021), `Input.x` only with the new Input System (SPK022), `Time.x` always (SPK013), and
-    the hot-path and string-name calls always (SPK010, SPK014, SPK019).  `Input` is in most
-    scripts, and every name found costs a tree lookup.
+    This mirrors the checks below: a deprecated API only counts from its `since` version, the
+    new name of a renamed one only before it was `introduced` (SPK021), `Input.x` only with
+    the new Input System (SPK022), `Time.x` always (SPK013), and the hot-path and string-name
+    calls always (SPK010, SPK014, SPK019).  `Input` is in most scripts, and every name found
+    costs a tree lookup.
     """
     index = api_index()
 
     def deprecated(kind: str, name: str) -> bool:
-        return any(version >= since for _, since in index.deprecated.get((kind, name), ()))
+        return any(version >= since for _, since in index.deprecated.get((kind, name), ())) or any(
+            not exists_in(version, v) for _, v in index.introduced.get((kind, name), ())
+        )
 
     static_receivers = {"Time"}
     if input_system == "new":
@@ -294,10 +304,32 @@ def _dep_finding(
 ) -> Finding:
     args = {
         "api": api,
-        "since": dep["since"],
+        "status": f"is obsolete since Unity {dep['since']}",
         "version": model.options.unity_version,
         "replacement": dep["replacement"],
         "fixed": dep.get("rename", dep["replacement"]),
+    }
+    return Finding("SPK021", node, args, edits=fix)
+
+
+def _missing(model: FileModel, kind: str, name: str) -> dict[str, Any] | None:
+    """The deprecated entry renamed to `name` when the target is older than the new name."""
+    for dep, introduced in model.index.introduced.get((kind, name), ()):
+        if not exists_in(model.version, introduced):
+            return dep
+    return None
+
+
+def _missing_finding(
+    model: FileModel, node: Node, dep: dict[str, Any], api: str, fix: tuple[Edit, ...] = ()
+) -> Finding:
+    """A renamed API's new name used in a target that does not have it yet."""
+    args = {
+        "api": api,
+        "status": "does not exist before Unity " + " / ".join(dep["introduced"]),
+        "version": model.options.unity_version,
+        "replacement": dep["name"],
+        "fixed": dep["name"],
     }
     return Finding("SPK021", node, args, edits=fix)
 
@@ -335,6 +367,25 @@ def _check_call(model: FileModel, call: Node, name: str) -> Iterator[Finding]:
         yield _dep_finding(
             model, fn if fn is not None else call, dep, name, _renamed_call(dep, call)
         )
+    missing = _missing(model, "call", name)
+    if missing is not None and name not in model.by_name:
+        fn = call.child_by_field_name("function")
+        yield _missing_finding(
+            model, fn if fn is not None else call, missing, name, _old_name_call(missing, call)
+        )
+
+
+def _old_name_call(dep: dict[str, Any], call: Node) -> tuple[Edit, ...]:
+    """`FindFirstObjectByType<T>()` → `FindObjectOfType<T>()` in a target before it; a call
+    with arguments (the sort mode, `includeInactive`) is left to the author."""
+    if arguments(call):
+        return ()
+    fn = call.child_by_field_name("function")
+    if fn is not None and fn.type == "member_access_expression":
+        fn = fn.child_by_field_name("name")
+    if fn is not None and fn.type == "generic_name":
+        fn = fn.named_children[0] if fn.named_children else None
+    return (edits.replace(fn, dep["name"]),) if fn is not None else ()
 
 
 def _renamed_call(dep: dict[str, str], call: Node) -> tuple[Edit, ...]:
@@ -465,12 +516,16 @@ def _check_static(model: FileModel, node: Node, receiver: str, member: str) -> I
 
 def _check_member(model: FileModel, node: Node, obj: Node, member: str) -> Iterator[Finding]:
     dep = _deprecated(model, "member", member)
-    if dep is None:
+    missing = _missing(model, "member", member)
+    if dep is None and missing is None:
         return
     type_name = model.type_of(obj)
-    if type_name in dep.get("receivers", []):
-        name = node.child_by_field_name("name")
+    name = node.child_by_field_name("name")
+    if dep is not None and type_name in dep.get("receivers", []):
         yield _dep_finding(model, name or node, dep, f"{type_name}.{member}", _renamed(dep, name))
+    if missing is not None and type_name in missing.get("receivers", []):
+        fix = (edits.replace(name, missing["name"]),) if name is not None else ()
+        yield _missing_finding(model, name or node, missing, f"{type_name}.{member}", fix)
 
 
 def _check_identifier(model: FileModel, node: Node) -> Iterator[Finding]:
@@ -479,7 +534,8 @@ def _check_identifier(model: FileModel, node: Node) -> Iterator[Finding]:
     if parent is None:
         return
     dep = _deprecated(model, "type", name)
-    if dep is not None:
+    missing = _missing(model, "type", name)
+    if dep is not None or missing is not None:
         if name in model.by_name or parent.type in {
             "class_declaration",
             "variable_declarator",
@@ -491,7 +547,11 @@ def _check_identifier(model: FileModel, node: Node) -> Iterator[Finding]:
             return
         if "UnityEngine" not in model.usings and not node_text(parent).startswith("UnityEngine"):
             return
-        yield _dep_finding(model, node, dep, name, _renamed(dep, node))
+        if dep is not None:
+            yield _dep_finding(model, node, dep, name, _renamed(dep, node))
+        if missing is not None:
+            renamed_back = (edits.replace(node, missing["name"]),)
+            yield _missing_finding(model, node, missing, name, renamed_back)
         return
     dep = _deprecated(model, "shortcut", name)
     if dep is None:

@@ -271,7 +271,7 @@ def _has_content(model: FileModel, body: Node) -> bool:
 def _dep_args(model: FileModel, dep: dict[str, str], api: str) -> dict[str, str]:
     return {
         "api": api,
-        "since": dep["since"],
+        "status": f"is obsolete since Unity {dep['since']}",
         "version": model.options.unity_version,
         "replacement": dep["replacement"],
     }

@@ -47,12 +47,14 @@ from spark.web.routes import (
     export,
     generate,
     history,
+    instructions,
     limits,
     limits_page,
     models,
     pages,
     personal,
     preferences,
+    prompt_templates,
 )
 from spark.web.secret import secret_key
 from spark.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
@@ -195,6 +197,8 @@ def create_app(
         generate,
         models,
         preferences,
+        instructions,
+        prompt_templates,
         export,  # before history: /history/export is not a generation id
         history,
         dashboard,

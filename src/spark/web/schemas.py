@@ -257,6 +257,12 @@ class HistoryDetailOut(HistoryItemOut):
     partial: bool = Field(
         default=False, description="Stopped before it finished: the text that had arrived."
     )
+    team_instructions_version: int | None = Field(
+        default=None, description="The version of the team's instructions sent (null: none)."
+    )
+    personal_instructions_version: int | None = Field(
+        default=None, description="The version of your instructions sent (null: none)."
+    )
 
 
 class HistoryOut(BaseModel):

@@ -23,6 +23,7 @@ from fastapi.templating import Jinja2Templates
 from spark import __version__
 from spark.config import Settings
 from spark.db import Database
+from spark.db.instructions import instructions_in_force
 from spark.db.preferences import find_preferences
 from spark.db.site import NotAdminError, set_signup_open, signup_open
 from spark.db.users import (
@@ -262,6 +263,7 @@ class AccountPage:
             users = await list_users(session=session) if user.is_admin else []
             allowed = await signup_open(session=session, default=self.settings.allow_signup)
             prefs = await find_preferences(session=session, user_id=user.id)
+            instructions = await instructions_in_force(session=session, user_id=user.id)
         return _render(
             self.templates,
             self.request,
@@ -276,6 +278,8 @@ class AccountPage:
             default_target=default_target(self.settings),
             input_choices=INPUT_CHOICES,
             pipeline_choices=PIPELINE_CHOICES,
+            instructions=instructions,
+            max_instructions_chars=self.settings.max_instructions_chars,
             **context,
         )
 

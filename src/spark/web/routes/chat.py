@@ -25,9 +25,11 @@ from spark.db.conversations import (
     rename_conversation,
     set_current_revision,
 )
+from spark.db.instructions import instructions_in_force
 from spark.errors import UsageError
 from spark.estimate import estimate_tokens
 from spark.generation import Engine
+from spark.instructions import with_instructions
 from spark.unity.target import default_target
 from spark.web.auth import CurrentUser, WebUser, set_notice, take_notice
 from spark.web.chat_view import current_view, turn_views
@@ -90,6 +92,8 @@ class ChatPage:
                 context_tokens += estimate_tokens(message.content)
         async with database.session(user_id=user.id) as session:
             recent = await list_conversations(session=session, user_id=user.id)
+            instructions = await instructions_in_force(session=session, user_id=user.id)
+        system = with_instructions(engine.system_prompt(target), instructions)
         return self.templates.TemplateResponse(
             self.request,
             "index.html",
@@ -102,7 +106,7 @@ class ChatPage:
                 "saved_models": saved_models,
                 "models": selected.models,
                 "max_prompt_chars": settings.max_prompt_chars,
-                "system_tokens": estimate_tokens(engine.system_prompt(target)),
+                "system_tokens": estimate_tokens(system),
                 # What a request reserves against the spend limits (Engine.max_cost).
                 "max_output_tokens": settings.max_output_tokens,
                 "replies": 1 + settings.repair_rounds,

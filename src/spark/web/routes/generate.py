@@ -31,6 +31,7 @@ from spark.web.auth import CurrentUser
 from spark.web.conversations import NO_BASE, Conversation, new_id, parse_generation_id
 from spark.web.deps import ConversationsDep, DatabaseDep, EngineDep, SettingsDep, ShutdownDep
 from spark.web.errors import ApiError
+from spark.web.routes.instructions import load_instructions
 from spark.web.routing import SparkRoute
 from spark.web.runner import CLEANUP_SECONDS, WebGeneration
 from spark.web.schemas import ErrorBody, GenerateBody, GenerateResult
@@ -174,6 +175,7 @@ async def generate(
             model=body.model,
             history=history,
             target=target,
+            instructions=await load_instructions(database, user),
         ),
         refusal=recorder,
         quota=quota_for(database, settings, user_id=user.id),

@@ -27,6 +27,7 @@ from spark.db.history import (
     list_generations,
     used_models,
 )
+from spark.db.instructions import instructions_used
 from spark.db.models import GenerationRecord, GenerationStatus
 from spark.unity.target import UnityTarget
 from spark.web.auth import CurrentUser, WebUser, set_notice, take_notice
@@ -150,6 +151,8 @@ def _detail(record: GenerationRecord) -> HistoryDetailOut:
         compile_report=record.compile_report,
         unity_target=record.unity_target,
         partial=record.partial,
+        team_instructions_version=record.team_instructions_version,
+        personal_instructions_version=record.personal_instructions_version,
     )
 
 
@@ -344,6 +347,13 @@ async def generation_page(
     record = await _record(database, user, generation_id)
     detail = _detail(record)
     target = UnityTarget.from_dict(record.unity_target) if record.unity_target else None
+    async with database.session(user_id=user.id, read_only=True) as session:
+        instructions = await instructions_used(
+            session=session,
+            user_id=user.id,
+            team_version=record.team_instructions_version,
+            personal_version=record.personal_instructions_version,
+        )
     return templates.TemplateResponse(
         request,
         "generation.html",
@@ -355,6 +365,7 @@ async def generation_page(
             "explanation_html": Markup(render_markdown(record.explanation or "")),
             "fixes_diff": fixes_diff(record),
             "target_text": target.describe() if target is not None else None,
+            "instructions": instructions,
             "code_html": highlight_csharp(record.generated_code) if record.generated_code else None,
             "file_name": safe_file_name(f"{record.class_name or 'GeneratedScript'}.cs"),
             "version": __version__,
