@@ -179,6 +179,11 @@ FIXES: list[tuple[str, str, str]] = [
         "    float t;\n    void FixedUpdate() { t += Time.fixedDeltaTime; }",
     ),
     (
+        "SPK040",
+        '    [RuntimeInitializeOnLoadMethod]\n    private void Boot(int level) { Debug.Log("boot"); }',
+        '    [RuntimeInitializeOnLoadMethod]\n    private static void Boot() { Debug.Log("boot"); }',
+    ),
+    (
         "SPK047",
         "    void Start() { var go = GetComponent<GameObject>(); go.SetActive(false); }",
         "    void Start() { var go = gameObject; go.SetActive(false); }",

@@ -263,6 +263,14 @@ POSITIVE: dict[str, list[str]] = {
         behaviour("    float t;\n    void FixedUpdate() { t += Time.deltaTime; }"),
         behaviour("    void FixedUpdate() { Step(Time.deltaTime * 2f); }"),
     ],
+    "SPK040": [
+        EDITOR + "public class Setup { [InitializeOnLoadMethod] void Load() { Go(); } }",
+        behaviour(
+            "    [RuntimeInitializeOnLoadMethod(RuntimeInitializeLoadType.BeforeSceneLoad)]\n    static void Boot(int level) { Go(); }"
+        ),
+        U
+        + "public static class Reloaded\n{\n    [UnityEditor.Callbacks.DidReloadScriptsAttribute]\n    private static void OnReload(string why) { }\n    [InitializeOnLoadMethod] public void Init() { }\n}",
+    ],
     "SPK046": [
         U
         + "using UnityEditor;\n[InitializeOnLoad]\npublic class Startup { static void Init() { Go(); } }",
@@ -623,6 +631,17 @@ NEGATIVE: dict[str, list[str]] = {
         behaviour("    void FixedUpdate() { Step(Time.fixedDeltaTime); }"),
         behaviour("    void Update() { Step(Time.deltaTime); }"),
         behaviour("    void FixedUpdate() { System.Action a = () => Step(Time.deltaTime); }"),
+    ],
+    "SPK040": [
+        EDITOR + "public class Setup { [InitializeOnLoadMethod] static void Load() { Go(); } }",
+        # A project's own attribute of that name, and the attribute in a comment.
+        U
+        + "public class InitializeOnLoadMethodAttribute : System.Attribute { }\npublic class Setup { [InitializeOnLoadMethod] void Load(int a) { } }",
+        behaviour("    // [RuntimeInitializeOnLoadMethod]\n    void Boot(int level) { Go(); }"),
+        # In the #else of a symbol every Unity 6 build defines.
+        behaviour(
+            "#if UNITY_2019_1_OR_NEWER\n    [RuntimeInitializeOnLoadMethod]\n    static void Boot() { }\n#else\n    [RuntimeInitializeOnLoadMethod]\n    void Boot() { }\n#endif"
+        ),
     ],
     "SPK046": [
         U

@@ -208,6 +208,10 @@ CASES: dict[str, tuple[str, str]] = {
         behaviour("    float t;\n    void FixedUpdate() { t += Time.deltaTime; }"),
         behaviour("    float t;\n    void FixedUpdate() { t += Time.fixedDeltaTime; }"),
     ),
+    "SPK040": (
+        behaviour("    [RuntimeInitializeOnLoadMethod]\n    void Boot() { }"),
+        behaviour("    [RuntimeInitializeOnLoadMethod]\n    static void Boot() { }"),
+    ),
     "SPK046": (
         "using UnityEditor;\n[InitializeOnLoad]\npublic class Startup { static void Init() { } }\n",
         "using UnityEditor;\n[InitializeOnLoad]\npublic class Startup { static Startup() { } }\n",

@@ -45,6 +45,7 @@ RULE_MODULES = (
     "spark.unity.rules_directives",
     "spark.unity.rules_style",
     "spark.unity.rules_tasks",
+    "spark.unity.rules_attributes",
 )
 
 _WORDS: dict[str, list[tuple[Check, TextTest | None]]] = {}

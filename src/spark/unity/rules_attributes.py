@@ -1,0 +1,137 @@
+"""Attributes Unity only honours on the right kind of declaration: a load callback that is not
+static and parameterless (SPK040, UNT0015) and a `[MenuItem]` on an instance method (SPK041,
+UNT0020) — with their fixes.
+
+Both are declaration checks (`@on_file`): they run only when the file names the attribute, and
+read the attribute lists of the methods of each class.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from tree_sitter import Node
+
+from spark.unity import edits
+from spark.unity.api import unity_api
+from spark.unity.checks import on_file
+from spark.unity.model import ClassInfo, FileModel, node_text
+from spark.unity.rules import Edit, Finding
+
+_ACCESS = frozenset({"public", "private", "protected", "internal"})
+_WORD = re.compile(rb"[A-Za-z_@][A-Za-z0-9_]*")
+
+
+def attributes(method: Node) -> Iterator[tuple[str, Node]]:
+    """(short name, node) of each attribute on a declaration: `[UnityEditor.MenuItem("x")]` →
+    "MenuItem", `[InitializeOnLoadMethodAttribute]` → "InitializeOnLoadMethod"."""
+    for child in method.children:
+        if child.type != "attribute_list":
+            continue
+        for attribute in child.named_children:
+            if attribute.type != "attribute":
+                continue
+            name = attribute.child_by_field_name("name") or attribute.named_children[0]
+            text = node_text(name).rsplit(".", 1)[-1].rsplit("::", 1)[-1].strip()
+            yield text.removesuffix("Attribute"), attribute
+
+
+def _is_static(declaration: Node) -> bool:
+    return any(c.type == "modifier" and node_text(c) == "static" for c in declaration.children)
+
+
+def _own_attribute(model: FileModel, name: str) -> bool:
+    """Whether the file declares a type of that name (a project's own attribute, not Unity's)."""
+    return bool({name, f"{name}Attribute"} & (set(model.by_name) | model.other_types))
+
+
+def add_static(model: FileModel, method: Node) -> Edit:
+    """Insert `static` after the method's access modifiers (before its other modifiers)."""
+    modifiers = [c for c in method.children if c.type == "modifier"]
+    access = [m for m in modifiers if node_text(m) in _ACCESS]
+    if access:
+        return edits.insert_after(access[-1], " static")
+    first = modifiers[0] if modifiers else method.child_by_field_name("returns")
+    return edits.insert_before(first or method, "static ")
+
+
+def static_is_safe(model: FileModel, cls: ClassInfo, method: Node) -> bool:
+    """Whether `method` can become static: its body names no instance member of its class
+    (nor `this` / `base`), as far as the file tells."""
+    if cls.kind != "other" and cls.message_set != "MonoBehaviour":
+        return False  # Editor, EditorWindow, ScriptableObject...: members this file cannot list
+    body = method.child_by_field_name("body")
+    if body is None:
+        return False
+    words = {w.decode() for w in _WORD.findall(model.data[body.start_byte : body.end_byte])}
+    instance = {"this", "base"}
+    if cls.kind != "other":
+        instance |= set(unity_api()["behaviour_members"]["names"])
+    for member in [*cls.member_nodes, *cls.methods]:
+        if _is_static(member) or any(node_text(c) == "const" for c in member.children):
+            continue
+        if member.type == "field_declaration":
+            for decl in member.named_children:
+                if decl.type == "variable_declaration":
+                    instance |= {
+                        node_text(v.child_by_field_name("name"))
+                        for v in decl.named_children
+                        if v.type == "variable_declarator"
+                    }
+        else:
+            instance.add(node_text(member.child_by_field_name("name")))
+    return not (words & instance)
+
+
+def _methods_with(
+    model: FileModel, wanted: frozenset[str]
+) -> Iterator[tuple[ClassInfo, Node, str]]:
+    """(class, method, attribute) for each method of the file carrying one of `wanted`."""
+    for cls in model.classes:
+        for method in cls.methods:
+            for name, _ in attributes(method):
+                if name in wanted and not _own_attribute(model, name):
+                    yield cls, method, name
+                    break
+
+
+# -- SPK040: load callbacks must be static and parameterless -------------------------------------
+
+_LOAD_CALLBACKS = frozenset(
+    {"InitializeOnLoadMethod", "RuntimeInitializeOnLoadMethod", "DidReloadScripts"}
+)
+
+
+@on_file(*_LOAD_CALLBACKS, *(f"{a}Attribute" for a in _LOAD_CALLBACKS))
+def check_load_callback(model: FileModel) -> Iterator[Finding]:
+    """`[InitializeOnLoadMethod]`, `[RuntimeInitializeOnLoadMethod]` or `[DidReloadScripts]`
+    on a method that is not static or takes parameters: Unity does not call it (or throws)."""
+    for cls, method, attribute in _methods_with(model, _LOAD_CALLBACKS):
+        params = method.child_by_field_name("parameters")
+        names = [
+            node_text(p.child_by_field_name("name"))
+            for p in (params.named_children if params is not None else [])
+            if p.type == "parameter"
+        ]
+        static = _is_static(method)
+        if static and not names:
+            continue
+        problems = ([] if static else ["is not static"]) + (["takes parameters"] if names else [])
+        fix: list[Edit] = []
+        body = method.child_by_field_name("body")
+        body_text = model.data[body.start_byte : body.end_byte] if body is not None else b""
+        used = {w.decode() for w in _WORD.findall(body_text)}
+        if params is not None and names and not (set(names) & used):
+            fix.append(edits.replace(params, "()"))
+        if not static and static_is_safe(model, cls, method):
+            fix.append(add_static(model, method))
+        complete = len(fix) == (not static) + bool(names)
+        name = node_text(method.child_by_field_name("name"))
+        args = {"name": name, "attribute": attribute, "problem": " and ".join(problems)}
+        yield Finding(
+            "SPK040",
+            method.child_by_field_name("name") or method,
+            args,
+            edits=tuple(fix) if complete else (),
+        )
