@@ -184,6 +184,16 @@ FIXES: list[tuple[str, str, str]] = [
         '    [RuntimeInitializeOnLoadMethod]\n    private static void Boot() { Debug.Log("boot"); }',
     ),
     (
+        "SPK041",
+        '    [UnityEditor.MenuItem("Tools/Clear")]\n    public void Clear() { PlayerPrefs.DeleteAll(); }',
+        '    [UnityEditor.MenuItem("Tools/Clear")]\n    public static void Clear() { PlayerPrefs.DeleteAll(); }',
+    ),
+    (
+        "SPK041",
+        '    [UnityEditor.MenuItem("Tools/Off")]\n    async void Off() { await Task.Yield(); }',
+        '    [UnityEditor.MenuItem("Tools/Off")]\n    static async void Off() { await Task.Yield(); }',
+    ),
+    (
         "SPK047",
         "    void Start() { var go = GetComponent<GameObject>(); go.SetActive(false); }",
         "    void Start() { var go = gameObject; go.SetActive(false); }",

@@ -271,6 +271,13 @@ POSITIVE: dict[str, list[str]] = {
         U
         + "public static class Reloaded\n{\n    [UnityEditor.Callbacks.DidReloadScriptsAttribute]\n    private static void OnReload(string why) { }\n    [InitializeOnLoadMethod] public void Init() { }\n}",
     ],
+    "SPK041": [
+        EDITOR + 'public class Tools { [MenuItem("Tools/Clear")] void Clear() { Go(); } }',
+        EDITOR
+        + 'public class Tools : EditorWindow\n{\n    [MenuItem("Window/Tools", false, 10)]\n    public void Open() { GetWindow<Tools>(); }\n}',
+        U
+        + 'public class Tools\n{\n    [UnityEditor.MenuItem("Tools/Build", true)]\n    private bool CanBuild() => true;\n}',
+    ],
     "SPK046": [
         U
         + "using UnityEditor;\n[InitializeOnLoad]\npublic class Startup { static void Init() { Go(); } }",
@@ -641,6 +648,18 @@ NEGATIVE: dict[str, list[str]] = {
         # In the #else of a symbol every Unity 6 build defines.
         behaviour(
             "#if UNITY_2019_1_OR_NEWER\n    [RuntimeInitializeOnLoadMethod]\n    static void Boot() { }\n#else\n    [RuntimeInitializeOnLoadMethod]\n    void Boot() { }\n#endif"
+        ),
+    ],
+    "SPK041": [
+        EDITOR + 'public class Tools { [MenuItem("Tools/Clear")] static void Clear() { Go(); } }',
+        # A project's own MenuItem attribute, and [MenuItem] in a string and a comment.
+        U
+        + 'public class MenuItem : System.Attribute { public MenuItem(string p) { } }\npublic class Tools { [MenuItem("x")] void Clear() { } }',
+        behaviour(
+            '    // [MenuItem("Tools/Clear")]\n    void Clear() { Log("[MenuItem(\\"x\\")]"); }'
+        ),
+        behaviour(
+            '#if UNITY_2019_1_OR_NEWER\n    [UnityEditor.MenuItem("Tools/Clear")]\n    static void Clear() { }\n#else\n    [UnityEditor.MenuItem("Tools/Clear")]\n    void Clear() { }\n#endif'
         ),
     ],
     "SPK046": [

@@ -212,6 +212,10 @@ CASES: dict[str, tuple[str, str]] = {
         behaviour("    [RuntimeInitializeOnLoadMethod]\n    void Boot() { }"),
         behaviour("    [RuntimeInitializeOnLoadMethod]\n    static void Boot() { }"),
     ),
+    "SPK041": (
+        behaviour('    [UnityEditor.MenuItem("Tools/Reset")]\n    void ResetAll() { }'),
+        behaviour('    [UnityEditor.MenuItem("Tools/Reset")]\n    static void ResetAll() { }'),
+    ),
     "SPK046": (
         "using UnityEditor;\n[InitializeOnLoad]\npublic class Startup { static void Init() { } }\n",
         "using UnityEditor;\n[InitializeOnLoad]\npublic class Startup { static Startup() { } }\n",

@@ -135,3 +135,19 @@ def check_load_callback(model: FileModel) -> Iterator[Finding]:
             args,
             edits=tuple(fix) if complete else (),
         )
+
+
+# -- SPK041: [MenuItem] on an instance method ----------------------------------------------------
+
+
+@on_file("MenuItem", "MenuItemAttribute")
+def check_menu_item(model: FileModel) -> Iterator[Finding]:
+    """`[MenuItem("Tools/Build")]` on a method that is not static: Unity only turns static
+    methods into menu commands (it logs an error and ignores the item)."""
+    for cls, method, attribute in _methods_with(model, frozenset({"MenuItem"})):
+        if _is_static(method):
+            continue
+        fix = (add_static(model, method),) if static_is_safe(model, cls, method) else ()
+        name = node_text(method.child_by_field_name("name"))
+        node = method.child_by_field_name("name") or method
+        yield Finding("SPK041", node, {"name": name, "attribute": attribute}, edits=fix)
