@@ -179,6 +179,16 @@ FIXES: list[tuple[str, str, str]] = [
         "    float t;\n    void FixedUpdate() { t += Time.fixedDeltaTime; }",
     ),
     (
+        "SPK034",
+        "    // Lives at start.\n    [SerializeField]\n    private static int lives = 3;\n    [SerializeField] readonly float speed = 2f;",
+        "    // Lives at start.\n    private static int lives = 3;\n    readonly float speed = 2f;",
+    ),
+    (
+        "SPK034",
+        '    [Tooltip("hp"), SerializeField] public int Health { get; private set; }\n    [SerializeField] public int Mana { get; set; } = 5;',
+        '    [Tooltip("hp")] public int Health { get; private set; }\n    [field: SerializeField] public int Mana { get; set; } = 5;',
+    ),
+    (
         "SPK040",
         '    [RuntimeInitializeOnLoadMethod]\n    private void Boot(int level) { Debug.Log("boot"); }',
         '    [RuntimeInitializeOnLoadMethod]\n    private static void Boot() { Debug.Log("boot"); }',

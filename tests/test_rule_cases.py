@@ -263,6 +263,15 @@ POSITIVE: dict[str, list[str]] = {
         behaviour("    float t;\n    void FixedUpdate() { t += Time.deltaTime; }"),
         behaviour("    void FixedUpdate() { Step(Time.deltaTime * 2f); }"),
     ],
+    "SPK034": [
+        behaviour("    [SerializeField]\n    private static int lives = 3;"),
+        behaviour(
+            '    [SerializeField, Tooltip("cap")] readonly float max = 2f;\n    [SerializeField] const int Size = 4;'
+        ),
+        behaviour(
+            "    [UnityEngine.SerializeFieldAttribute] public int Health { get; private set; }"
+        ),
+    ],
     "SPK040": [
         EDITOR + "public class Setup { [InitializeOnLoadMethod] void Load() { Go(); } }",
         behaviour(
@@ -638,6 +647,20 @@ NEGATIVE: dict[str, list[str]] = {
         behaviour("    void FixedUpdate() { Step(Time.fixedDeltaTime); }"),
         behaviour("    void Update() { Step(Time.deltaTime); }"),
         behaviour("    void FixedUpdate() { System.Action a = () => Step(Time.deltaTime); }"),
+    ],
+    "SPK034": [
+        behaviour(
+            "    [SerializeField] private int lives = 3;\n    [SerializeField] float[] speeds;"
+        ),
+        behaviour("    [field: SerializeField] public int Health { get; private set; }"),
+        # A project's own SerializeField, the attribute in a comment, and an #if branch
+        # that Unity 6 does not compile.
+        U
+        + "public class SerializeField : System.Attribute { }\npublic class Player : MonoBehaviour { [SerializeField] static int lives; }",
+        behaviour("    // [SerializeField]\n    static int lives;"),
+        behaviour(
+            "#if !UNITY_2019_1_OR_NEWER\n    [SerializeField] static int lives;\n#endif\n    int hp;"
+        ),
     ],
     "SPK040": [
         EDITOR + "public class Setup { [InitializeOnLoadMethod] static void Load() { Go(); } }",

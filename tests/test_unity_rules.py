@@ -208,6 +208,10 @@ CASES: dict[str, tuple[str, str]] = {
         behaviour("    float t;\n    void FixedUpdate() { t += Time.deltaTime; }"),
         behaviour("    float t;\n    void FixedUpdate() { t += Time.fixedDeltaTime; }"),
     ),
+    "SPK034": (
+        behaviour("    [SerializeField] static float speed = 2f;"),
+        behaviour("    [SerializeField] float speed = 2f;"),
+    ),
     "SPK040": (
         behaviour("    [RuntimeInitializeOnLoadMethod]\n    void Boot() { }"),
         behaviour("    [RuntimeInitializeOnLoadMethod]\n    static void Boot() { }"),

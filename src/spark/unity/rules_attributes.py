@@ -1,9 +1,9 @@
-"""Attributes Unity only honours on the right kind of declaration: a load callback that is not
-static and parameterless (SPK040, UNT0015) and a `[MenuItem]` on an instance method (SPK041,
-UNT0020) — with their fixes.
+"""Attributes Unity only honours on the right kind of declaration: `[SerializeField]` on what
+Unity does not serialize (SPK034, UNT0013), a load callback that is not static and parameterless
+(SPK040, UNT0015) and a `[MenuItem]` on an instance method (SPK041, UNT0020) — with their fixes.
 
-Both are declaration checks (`@on_file`): they run only when the file names the attribute, and
-read the attribute lists of the methods of each class.
+All are declaration checks (`@on_file`): they run only when the file names the attribute, and
+read the attribute lists of the members of each class.
 """
 
 from __future__ import annotations
@@ -151,3 +151,104 @@ def check_menu_item(model: FileModel) -> Iterator[Finding]:
         name = node_text(method.child_by_field_name("name"))
         node = method.child_by_field_name("name") or method
         yield Finding("SPK041", node, {"name": name, "attribute": attribute}, edits=fix)
+
+
+# -- SPK034: [SerializeField] where Unity serializes nothing -------------------------------------
+
+
+@on_file("SerializeField", "SerializeFieldAttribute")
+def check_serialize_field(model: FileModel) -> Iterator[Finding]:
+    """`[SerializeField]` on a static, const or readonly field, or on a property (without the
+    `field:` target): Unity serializes none of them, so the Inspector value is silently lost."""
+    if _own_attribute(model, "SerializeField"):
+        return
+    for cls in model.classes:
+        for member in cls.member_nodes:
+            for attribute in _untargeted(member, "SerializeField"):
+                yield from _serialize_field(model, member, attribute)
+
+
+def _untargeted(member: Node, wanted: str) -> Iterator[Node]:
+    """The `wanted` attributes of `member` in lists without a target (`[field: X]` is fine)."""
+    for child in member.children:
+        if child.type == "attribute_list" and not any(
+            c.type == "attribute_target_specifier" for c in child.children
+        ):
+            for name, attribute in attributes_of_list(child):
+                if name == wanted:
+                    yield attribute
+
+
+def attributes_of_list(attribute_list: Node) -> Iterator[tuple[str, Node]]:
+    for attribute in attribute_list.named_children:
+        if attribute.type == "attribute":
+            name = attribute.child_by_field_name("name") or attribute.named_children[0]
+            yield node_text(name).rsplit(".", 1)[-1].removesuffix("Attribute"), attribute
+
+
+def _serialize_field(model: FileModel, member: Node, attribute: Node) -> Iterator[Finding]:
+    modifiers = {node_text(c) for c in member.children if c.type == "modifier"}
+    if member.type == "property_declaration":
+        name = node_text(member.child_by_field_name("name"))
+        what = "a static property" if "static" in modifiers else "a property"
+        auto = _auto_property(member) and "static" not in modifiers
+        if auto and attribute.parent is not None and len(attribute.parent.named_children) == 1:
+            fix, action = (
+                (edits.insert_before(attribute, "field: "),),
+                "Use [field: SerializeField]",
+            )
+        else:
+            fix, action = (_remove_attribute(model, attribute),), "Remove [SerializeField]"
+    else:
+        kinds = [m for m in ("const", "static", "readonly") if m in modifiers]
+        if not kinds:
+            return
+        names = [
+            node_text(v.child_by_field_name("name"))
+            for d in member.named_children
+            if d.type == "variable_declaration"
+            for v in d.named_children
+            if v.type == "variable_declarator"
+        ]
+        name = ", ".join(names)
+        what = f"a {' '.join(kinds)} field" if kinds != ["const"] else "a constant"
+        fix, action = (_remove_attribute(model, attribute),), "Remove [SerializeField]"
+    args = {"name": name, "what": what, "action": action}
+    yield Finding("SPK034", attribute, args, edits=fix)
+
+
+def _auto_property(prop: Node) -> bool:
+    """`{ get; set; }`: accessors without bodies (a backing field Unity can serialize)."""
+    accessors = prop.child_by_field_name("accessors") or next(
+        (c for c in prop.children if c.type == "accessor_list"), None
+    )
+    if accessors is None:
+        return False
+    found = [a for a in accessors.named_children if a.type == "accessor_declaration"]
+    return bool(found) and all(
+        not any(c.type in {"block", "arrow_expression_clause"} for c in a.children) for a in found
+    )
+
+
+def _remove_attribute(model: FileModel, attribute: Node) -> Edit:
+    """Remove `attribute` from its list; the whole list (and its line, or the space after it)
+    when it is the list's only attribute."""
+    listed = attribute.parent
+    assert listed is not None
+    siblings = [a for a in listed.named_children if a.type == "attribute"]
+    if len(siblings) > 1:
+        at = next(i for i, a in enumerate(siblings) if a.id == attribute.id)
+        if at + 1 < len(siblings):
+            return Edit(attribute.start_byte, siblings[at + 1].start_byte, "")
+        return Edit(siblings[at - 1].end_byte, attribute.end_byte, "")
+    data = model.src.data
+    end = listed.end_byte
+    line_end = edits.line_end(model, end)
+    if (
+        data[end:line_end].strip()
+        and not data[edits.line_start(model, end) : listed.start_byte].strip()
+    ):
+        while end < line_end and data[end] in b" \t":
+            end += 1  # `[SerializeField] static int x;`: the declaration moves to its place
+        return Edit(listed.start_byte, end, "")
+    return edits.remove_lines(model, listed.start_byte, listed.end_byte)
