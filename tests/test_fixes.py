@@ -204,6 +204,11 @@ FIXES: list[tuple[str, str, str]] = [
         '    [UnityEditor.MenuItem("Tools/Off")]\n    static async void Off() { await Task.Yield(); }',
     ),
     (
+        "SPK042",
+        "    void Clear() { foreach (Transform child in transform) Destroy(child); Object.Destroy(transform.GetChild(0), 2f); }",
+        "    void Clear() { foreach (Transform child in transform) Destroy(child.gameObject); Object.Destroy(transform.GetChild(0).gameObject, 2f); }",
+    ),
+    (
         "SPK047",
         "    void Start() { var go = GetComponent<GameObject>(); go.SetActive(false); }",
         "    void Start() { var go = gameObject; go.SetActive(false); }",

@@ -287,6 +287,13 @@ POSITIVE: dict[str, list[str]] = {
         U
         + 'public class Tools\n{\n    [UnityEditor.MenuItem("Tools/Build", true)]\n    private bool CanBuild() => true;\n}',
     ],
+    "SPK042": [
+        behaviour("    void Clear() { foreach (Transform child in transform) Destroy(child); }"),
+        behaviour("    void Clear() { Object.Destroy(transform.GetChild(0), 2f); }"),
+        behaviour(
+            "    RectTransform panel;\n    void Close() { UnityEngine.Object.DestroyImmediate(this.panel); }"
+        ),
+    ],
     "SPK046": [
         U
         + "using UnityEditor;\n[InitializeOnLoad]\npublic class Startup { static void Init() { Go(); } }",
@@ -683,6 +690,18 @@ NEGATIVE: dict[str, list[str]] = {
         ),
         behaviour(
             '#if UNITY_2019_1_OR_NEWER\n    [UnityEditor.MenuItem("Tools/Clear")]\n    static void Clear() { }\n#else\n    [UnityEditor.MenuItem("Tools/Clear")]\n    void Clear() { }\n#endif'
+        ),
+    ],
+    "SPK042": [
+        behaviour(
+            "    void Clear() { foreach (Transform child in transform) Destroy(child.gameObject); Destroy(GetComponent<Rigidbody>()); }"
+        ),
+        # The class's own Destroy, and a project's own Object type.
+        behaviour("    void Clear() { Destroy(transform); }\n    void Destroy(Transform t) { }"),
+        U
+        + "public class Object { public static void Destroy(Transform t) { } }\npublic class Pool { void Clear(Transform t) { Object.Destroy(t); } }",
+        behaviour(
+            "    void Clear()\n    {\n#if !UNITY_2019_1_OR_NEWER\n        Destroy(transform);\n#endif\n    }"
         ),
     ],
     "SPK046": [

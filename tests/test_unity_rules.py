@@ -220,6 +220,10 @@ CASES: dict[str, tuple[str, str]] = {
         behaviour('    [UnityEditor.MenuItem("Tools/Reset")]\n    void ResetAll() { }'),
         behaviour('    [UnityEditor.MenuItem("Tools/Reset")]\n    static void ResetAll() { }'),
     ),
+    "SPK042": (
+        behaviour("    void Die() { Destroy(transform, 1f); }"),
+        behaviour("    void Die() { Destroy(transform.gameObject, 1f); }"),
+    ),
     "SPK046": (
         "using UnityEditor;\n[InitializeOnLoad]\npublic class Startup { static void Init() { } }\n",
         "using UnityEditor;\n[InitializeOnLoad]\npublic class Startup { static Startup() { } }\n",

@@ -46,6 +46,7 @@ RULE_MODULES = (
     "spark.unity.rules_style",
     "spark.unity.rules_tasks",
     "spark.unity.rules_attributes",
+    "spark.unity.rules_calls",
 )
 
 _WORDS: dict[str, list[tuple[Check, TextTest | None]]] = {}
