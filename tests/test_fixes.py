@@ -189,6 +189,16 @@ FIXES: list[tuple[str, str, str]] = [
         '    [Tooltip("hp")] public int Health { get; private set; }\n    [field: SerializeField] public int Mana { get; set; } = 5;',
     ),
     (
+        "SPK039",
+        "    Collider hit;\n    void Reset() { hit = (Collider)GetComponent(typeof(Collider)); var all = gameObject.GetComponentsInChildren(typeof(Light), true); }",
+        "    Collider hit;\n    void Reset() { hit = GetComponent<Collider>(); var all = gameObject.GetComponentsInChildren<Light>(true); }",
+    ),
+    (
+        "SPK039",
+        "    Rigidbody rb;\n    void Reset() { rb = GetComponent(typeof(Rigidbody)) /* body */ as Rigidbody; }",
+        "    Rigidbody rb;\n    void Reset() { rb = GetComponent<Rigidbody>(); }",
+    ),
+    (
         "SPK040",
         '    [RuntimeInitializeOnLoadMethod]\n    private void Boot(int level) { Debug.Log("boot"); }',
         '    [RuntimeInitializeOnLoadMethod]\n    private static void Boot() { Debug.Log("boot"); }',

@@ -272,6 +272,15 @@ POSITIVE: dict[str, list[str]] = {
             "    [UnityEngine.SerializeFieldAttribute] public int Health { get; private set; }"
         ),
     ],
+    "SPK039": [
+        behaviour(F + "    void Awake() { rb = GetComponent(typeof(Rigidbody)) as Rigidbody; }"),
+        behaviour(
+            "    void Awake() { var c = (Collider)gameObject.GetComponentInChildren(typeof(Collider), true); }"
+        ),
+        behaviour(
+            "    void OnTriggerEnter(Collider other) { var all = other.GetComponents( typeof(AudioSource)); }"
+        ),
+    ],
     "SPK040": [
         EDITOR + "public class Setup { [InitializeOnLoadMethod] void Load() { Go(); } }",
         behaviour(
@@ -667,6 +676,20 @@ NEGATIVE: dict[str, list[str]] = {
         behaviour("    // [SerializeField]\n    static int lives;"),
         behaviour(
             "#if !UNITY_2019_1_OR_NEWER\n    [SerializeField] static int lives;\n#endif\n    int hp;"
+        ),
+    ],
+    "SPK039": [
+        behaviour(
+            '    System.Type kind;\n    void Awake() { var c = GetComponent(kind); var d = GetComponent("Rigidbody"); var e = GetComponent<Rigidbody>(); }'
+        ),
+        # A registry of one's own with a GetComponent(Type), and the class's own method.
+        U
+        + "public class Registry { public object GetComponent(System.Type t) => null; }\npublic class Player : MonoBehaviour { Registry r; void Awake() { var x = r.GetComponent(typeof(Rigidbody)); } }",
+        behaviour(
+            "    void Awake() { var x = GetComponent(typeof(Rigidbody)); }\n    object GetComponent(System.Type t) => null;"
+        ),
+        behaviour(
+            "    void Awake()\n    {\n#if !UNITY_2019_1_OR_NEWER\n        var rb = GetComponent(typeof(Rigidbody)) as Rigidbody;\n#endif\n    }"
         ),
     ],
     "SPK040": [

@@ -212,6 +212,10 @@ CASES: dict[str, tuple[str, str]] = {
         behaviour("    [SerializeField] static float speed = 2f;"),
         behaviour("    [SerializeField] float speed = 2f;"),
     ),
+    "SPK039": (
+        behaviour("    void Awake() { var rb = (Rigidbody)GetComponent(typeof(Rigidbody)); }"),
+        behaviour("    void Awake() { var rb = GetComponent<Rigidbody>(); }"),
+    ),
     "SPK040": (
         behaviour("    [RuntimeInitializeOnLoadMethod]\n    void Boot() { }"),
         behaviour("    [RuntimeInitializeOnLoadMethod]\n    static void Boot() { }"),

@@ -1,5 +1,5 @@
-"""Unity calls given the wrong kind of argument: `Destroy` of a Transform (SPK042, UNT0030) —
-with its fix.
+"""Unity calls given the wrong kind of argument: the component lookups by `typeof` (SPK039,
+UNT0003) and `Destroy` of a Transform (SPK042, UNT0030) — with their fixes.
 
 Each check is anchored on the method's name followed by `(`, confirms in the tree that it is
 Unity's method (a bare call in a Unity class that declares no method of that name, or a call on
@@ -14,7 +14,7 @@ from tree_sitter import Node
 
 from spark.unity import edits
 from spark.unity.checks import on_word
-from spark.unity.model import FileModel, node_text
+from spark.unity.model import FileModel, node_text, simple_type_name
 from spark.unity.nodes import arguments, field_is
 from spark.unity.rules import Finding
 from spark.unity.scan import next_byte
@@ -98,3 +98,72 @@ def _is_transform(model: FileModel, expr: Node) -> bool:
         and owner is not None
         and model.type_of(owner) in _TRANSFORMS
     )
+
+
+# -- SPK039: GetComponent(typeof(T)) → GetComponent<T>() -----------------------------------------
+
+_LOOKUPS = (
+    "GetComponent", "GetComponentInChildren", "GetComponentInParent", "GetComponents",
+    "GetComponentsInChildren", "GetComponentsInParent",
+)  # fmt: skip
+
+
+def _typeof_argument(data: bytes, start: int, end: int) -> bool:
+    """`GetComponent(typeof`: the only calls SPK039 looks at."""
+    if next_byte(data, end) != ord("("):
+        return False
+    at = data.index(b"(", end) + 1
+    while at < len(data) and data[at] in b" \t\r\n":
+        at += 1
+    return data.startswith(b"typeof", at)
+
+
+@on_word(*_LOOKUPS, when=_typeof_argument)
+def check_typeof_lookup(model: FileModel, leaf: Node, parent: Node) -> Iterator[Finding]:
+    """`GetComponent(typeof(Rigidbody))`, usually cast (`as Rigidbody`, `(Rigidbody)...`): the
+    generic `GetComponent<Rigidbody>()` is typed and needs no cast."""
+    call = _lookup_call(model, leaf, parent)
+    args = arguments(call) if call is not None else []
+    if call is None or not args or args[0].type != "typeof_expression":
+        return
+    type_node = args[0].named_children[0] if args[0].named_children else None
+    if type_node is None:
+        return
+    type_text = edits.text(model, type_node)
+    function = call.child_by_field_name("function")
+    rest = ", ".join(edits.text(model, a) for a in args[1:])
+    new = f"{edits.text(model, function) if function else node_text(leaf)}<{type_text}>({rest})"
+    replaced = call
+    around = call.parent
+    if around is not None and around.type in {"as_expression", "cast_expression"}:
+        cast = around.child_by_field_name("right" if around.type == "as_expression" else "type")
+        if cast is not None and simple_type_name(cast) == simple_type_name(type_node):
+            replaced = around
+    found = {"call": node_text(leaf), "type": type_text, "fixed": new}
+    yield Finding("SPK039", call, found, edits=(edits.replace(replaced, new),))
+
+
+def _lookup_call(model: FileModel, leaf: Node, parent: Node) -> Node | None:
+    """The call of Unity's lookup named `leaf`: on a GameObject or component, or bare in a
+    component class that declares no method of that name."""
+    if parent.type == "member_access_expression" and field_is(parent, "name", leaf):
+        owner = parent.child_by_field_name("expression")
+        if owner is None:
+            return None
+        owner_type = model.type_of(owner)
+        if owner_type != "GameObject" and not model.is_component_type(owner_type):
+            return None
+        function = parent
+    elif parent.type == "invocation_expression" and field_is(parent, "function", leaf):
+        cls = model.enclosing_class(leaf)
+        if cls is None or cls.kind != "component":
+            return None
+        if any(node_text(m.child_by_field_name("name")) == node_text(leaf) for m in cls.methods):
+            return None
+        function = leaf
+    else:
+        return None
+    call = function.parent
+    if call is None or call.type != "invocation_expression":
+        return None
+    return call if field_is(call, "function", function) else None
