@@ -189,6 +189,11 @@ FIXES: list[tuple[str, str, str]] = [
         '    [Tooltip("hp")] public int Health { get; private set; }\n    [field: SerializeField] public int Mana { get; set; } = 5;',
     ),
     (
+        "SPK037",
+        '    void Update() { if (Input.GetKey("left shift") || Input.GetKeyDown("w") || Input.GetKeyUp("[3]") || Input.GetKey("f12") || Input.GetKey("mouse 1")) Run(); }',
+        "    void Update() { if (Input.GetKey(KeyCode.LeftShift) || Input.GetKeyDown(KeyCode.W) || Input.GetKeyUp(KeyCode.Keypad3) || Input.GetKey(KeyCode.F12) || Input.GetKey(KeyCode.Mouse1)) Run(); }",
+    ),
+    (
         "SPK039",
         "    Collider hit;\n    void Reset() { hit = (Collider)GetComponent(typeof(Collider)); var all = gameObject.GetComponentsInChildren(typeof(Light), true); }",
         "    Collider hit;\n    void Reset() { hit = GetComponent<Collider>(); var all = gameObject.GetComponentsInChildren<Light>(true); }",

@@ -272,6 +272,13 @@ POSITIVE: dict[str, list[str]] = {
             "    [UnityEngine.SerializeFieldAttribute] public int Health { get; private set; }"
         ),
     ],
+    "SPK037": [
+        behaviour('    void Update() { if (Input.GetKeyDown("space")) Jump(); }'),
+        behaviour(
+            '    void Update() { bool run = UnityEngine.Input.GetKey( "left shift" ) && Input.GetKeyUp("[3]"); }'
+        ),
+        behaviour('    bool Fire() => Input.GetKey("jump");'),  # unknown: throws
+    ],
     "SPK039": [
         behaviour(F + "    void Awake() { rb = GetComponent(typeof(Rigidbody)) as Rigidbody; }"),
         behaviour(
@@ -676,6 +683,20 @@ NEGATIVE: dict[str, list[str]] = {
         behaviour("    // [SerializeField]\n    static int lives;"),
         behaviour(
             "#if !UNITY_2019_1_OR_NEWER\n    [SerializeField] static int lives;\n#endif\n    int hp;"
+        ),
+    ],
+    "SPK037": [
+        behaviour(
+            '    string key = "space";\n    void Update() { if (Input.GetKeyDown(KeyCode.Space) || Input.GetButtonDown("Jump") || Input.GetKey(key)) Jump(); }'
+        ),
+        # A project's own Input class, and another object's GetKey.
+        U
+        + 'public static class Input { public static bool GetKey(string k) => false; }\npublic class Player : MonoBehaviour { void Update() { if (Input.GetKey("space")) Go(); } }',
+        behaviour(
+            '    Dictionary<string, int> keys;\n    void Update() { var k = settings.GetKey("space"); }'
+        ),
+        behaviour(
+            '    void Update()\n    {\n#if !UNITY_2019_1_OR_NEWER\n        if (Input.GetKey("space")) Go();\n#endif\n    }'
         ),
     ],
     "SPK039": [

@@ -212,6 +212,10 @@ CASES: dict[str, tuple[str, str]] = {
         behaviour("    [SerializeField] static float speed = 2f;"),
         behaviour("    [SerializeField] float speed = 2f;"),
     ),
+    "SPK037": (
+        behaviour('    void Update() { if (Input.GetKey("a")) Step(); }'),
+        behaviour("    void Update() { if (Input.GetKey(KeyCode.A)) Step(); }"),
+    ),
     "SPK039": (
         behaviour("    void Awake() { var rb = (Rigidbody)GetComponent(typeof(Rigidbody)); }"),
         behaviour("    void Awake() { var rb = GetComponent<Rigidbody>(); }"),

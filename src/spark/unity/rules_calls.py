@@ -1,5 +1,6 @@
-"""Unity calls given the wrong kind of argument: the component lookups by `typeof` (SPK039,
-UNT0003) and `Destroy` of a Transform (SPK042, UNT0030) — with their fixes.
+"""Unity calls given the wrong kind of argument: a key named by a string (SPK037, UNT0025),
+the component lookups by `typeof` (SPK039, UNT0003) and `Destroy` of a Transform (SPK042,
+UNT0030) — with their fixes.
 
 Each check is anchored on the method's name followed by `(`, confirms in the tree that it is
 Unity's method (a bare call in a Unity class that declares no method of that name, or a call on
@@ -8,14 +9,17 @@ a Unity type the file does not declare itself), and reads the argument.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from tree_sitter import Node
 
 from spark.unity import edits
+from spark.unity.api import unity_api
 from spark.unity.checks import on_word
 from spark.unity.model import FileModel, node_text, simple_type_name
 from spark.unity.nodes import arguments, field_is
+from spark.unity.report import Severity
 from spark.unity.rules import Finding
 from spark.unity.scan import next_byte
 
@@ -167,3 +171,67 @@ def _lookup_call(model: FileModel, leaf: Node, parent: Node) -> Node | None:
     if call is None or call.type != "invocation_expression":
         return None
     return call if field_is(call, "function", function) else None
+
+
+# -- SPK037: Input.GetKey("space") → Input.GetKey(KeyCode.Space) ---------------------------------
+
+_KEY_SHAPES = (
+    (re.compile(r"[a-z]"), lambda m: m.group(0).upper()),
+    (re.compile(r"[0-9]"), lambda m: f"Alpha{m.group(0)}"),
+    (re.compile(r"\[([0-9])\]"), lambda m: f"Keypad{m.group(1)}"),
+    (re.compile(r"f([1-9]|1[0-5])"), lambda m: f"F{m.group(1)}"),
+    (re.compile(r"mouse ([0-6])"), lambda m: f"Mouse{m.group(1)}"),
+    (re.compile(r"joystick button ([0-9]|1[0-9])"), lambda m: f"JoystickButton{m.group(1)}"),
+    (
+        re.compile(r"joystick ([1-8]) button ([0-9]|1[0-9])"),
+        lambda m: f"Joystick{m.group(1)}Button{m.group(2)}",
+    ),
+)
+
+
+def key_code(name: str) -> str | None:
+    """The KeyCode member for Unity's key name `name` ("space" → "Space"), if it is one."""
+    named = unity_api()["key_names"].get(name)
+    if named is not None:
+        return str(named)
+    for pattern, code in _KEY_SHAPES:
+        match = pattern.fullmatch(name)
+        if match is not None:
+            return code(match)
+    return None
+
+
+def _string_first(data: bytes, start: int, end: int) -> bool:
+    """`GetKey("`: a literal key name."""
+    if next_byte(data, end) != ord("("):
+        return False
+    return next_byte(data, data.index(b"(", end) + 1) == ord('"')
+
+
+@on_word("GetKey", "GetKeyDown", "GetKeyUp", when=_string_first)
+def check_key_by_name(model: FileModel, leaf: Node, parent: Node) -> Iterator[Finding]:
+    """`Input.GetKey("space")`: the string overload looks the name up on every call and throws
+    for a name Unity does not know; `KeyCode.Space` is checked by the compiler."""
+    call = unity_call(model, leaf, parent, frozenset({"Input"}))
+    args = arguments(call) if call is not None else []
+    if call is None or parent.type != "member_access_expression" or len(args) != 1:
+        return
+    literal = args[0]
+    text = node_text(literal)
+    if literal.type != "string_literal" or not re.fullmatch(r'"[^"\\]*"', text):
+        return
+    key = text[1:-1]
+    code = key_code(key.strip().lower())
+    method = node_text(leaf)
+    found = {
+        "method": method,
+        "key": key,
+        "replacement": f"Input.{method}(KeyCode.{code})" if code else f"Input.{method}(KeyCode...)",
+        "unknown": ""
+        if code
+        else "; Unity knows no key of that name and throws an ArgumentException",
+    }
+    fix = (edits.replace(literal, f"KeyCode.{code}"),) if code else ()
+    # A name Unity does not know throws: more than a hint.
+    severity: Severity | None = None if code else "warning"
+    yield Finding("SPK037", literal, found, severity=severity, edits=fix)
