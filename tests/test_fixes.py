@@ -189,6 +189,16 @@ FIXES: list[tuple[str, str, str]] = [
         '    [Tooltip("hp")] public int Health { get; private set; }\n    [field: SerializeField] public int Mana { get; set; } = 5;',
     ),
     (
+        "SPK035",
+        "    Vector2 aim;\n    void Update() { Vector2 a = new Vector2(transform.position.x, transform.position.y); aim = new Vector2(a.x, a.y) * 2f; var n = new Vector2(transform.position.x, transform.position.y).normalized; }",
+        "    Vector2 aim;\n    void Update() { Vector2 a = transform.position; aim = new Vector2(a.x, a.y) * 2f; var n = ((Vector2)transform.position).normalized; }",
+    ),
+    (
+        "SPK036",
+        "    Rigidbody2D body;\n    Vector3 offset;\n    void LateUpdate() { Vector3 p = new Vector3(body.position.x, body.position.y, 0f); transform.position = new Vector3(body.position.x, body.position.y) + offset; }",
+        "    Rigidbody2D body;\n    Vector3 offset;\n    void LateUpdate() { Vector3 p = body.position; transform.position = (Vector3)body.position + offset; }",
+    ),
+    (
         "SPK037",
         '    void Update() { if (Input.GetKey("left shift") || Input.GetKeyDown("w") || Input.GetKeyUp("[3]") || Input.GetKey("f12") || Input.GetKey("mouse 1")) Run(); }',
         "    void Update() { if (Input.GetKey(KeyCode.LeftShift) || Input.GetKeyDown(KeyCode.W) || Input.GetKeyUp(KeyCode.Keypad3) || Input.GetKey(KeyCode.F12) || Input.GetKey(KeyCode.Mouse1)) Run(); }",

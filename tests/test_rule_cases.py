@@ -272,6 +272,26 @@ POSITIVE: dict[str, list[str]] = {
             "    [UnityEngine.SerializeFieldAttribute] public int Health { get; private set; }"
         ),
     ],
+    "SPK035": [
+        behaviour(
+            "    Vector2 Flat() { return new Vector2(transform.position.x, transform.position.y); }"
+        ),
+        behaviour(
+            "    Vector3 pos;\n    Vector2 aim;\n    void Update() { var d = Vector2.Distance(aim, new UnityEngine.Vector2(pos.x, pos.y)); }"
+        ),
+        behaviour(
+            "    void OnCollisionEnter(Collision c) { Vector3 p = c.transform.position; var n = new Vector2( p.x , p.y ).normalized; }"
+        ),
+    ],
+    "SPK036": [
+        behaviour("    Vector2 aim;\n    Vector3 Aim3() => new Vector3(aim.x, aim.y, 0f);"),
+        behaviour(
+            "    Rigidbody2D body;\n    void Update() { transform.position = new Vector3(body.position.x, body.position.y); }"
+        ),
+        behaviour(
+            "    void Place(Vector2 p) { Vector3 offset = Vector3.up; transform.localPosition = new Vector3(p.x, p.y, 0) + offset; }"
+        ),
+    ],
     "SPK037": [
         behaviour('    void Update() { if (Input.GetKeyDown("space")) Jump(); }'),
         behaviour(
@@ -683,6 +703,27 @@ NEGATIVE: dict[str, list[str]] = {
         behaviour("    // [SerializeField]\n    static int lives;"),
         behaviour(
             "#if !UNITY_2019_1_OR_NEWER\n    [SerializeField] static int lives;\n#endif\n    int hp;"
+        ),
+    ],
+    "SPK035": [
+        behaviour(
+            "    Vector3 pos;\n    Vector2 aim;\n    void Update() { var a = new Vector2(pos.x, pos.z); var b = new Vector2(aim.x, aim.y); var c = new Vector2(pos.y, pos.x); }"
+        ),
+        # A Vector2 of the project's own, and an unknown source type.
+        "public struct Vector2 { public Vector2(float x, float y) { } }\npublic class Grid { UnityEngine.Vector3 p; object Cell() => new Vector2(p.x, p.y); }",
+        behaviour("    void Update() { var a = new Vector2(target.x, target.y); }"),
+        behaviour(
+            "    Vector3 pos;\n    void Update()\n    {\n#if !UNITY_2019_1_OR_NEWER\n        var a = new Vector2(pos.x, pos.y);\n#endif\n    }"
+        ),
+    ],
+    "SPK036": [
+        behaviour(
+            "    Vector2 aim;\n    Vector3 a() => new Vector3(aim.x, aim.y, 1f);\n    Vector3 b() => new Vector3(aim.x, 0f, aim.y);"
+        ),
+        "using UnityEngine;\npublic class Vector3 { public Vector3(float x, float y, float z) { } }\npublic class Grid { Vector2 p; object Cell() => new Vector3(p.x, p.y, 0); }",
+        behaviour("    Vector3 pos;\n    Vector3 Copy() => new Vector3(pos.x, pos.y, 0f);"),
+        behaviour(
+            "    Vector2 aim;\n    Vector3 A()\n    {\n#if !UNITY_2019_1_OR_NEWER\n        return new Vector3(aim.x, aim.y, 0);\n#else\n        return aim;\n#endif\n    }"
         ),
     ],
     "SPK037": [

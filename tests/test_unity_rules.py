@@ -212,6 +212,14 @@ CASES: dict[str, tuple[str, str]] = {
         behaviour("    [SerializeField] static float speed = 2f;"),
         behaviour("    [SerializeField] float speed = 2f;"),
     ),
+    "SPK035": (
+        behaviour("    Vector3 p;\n    Vector2 Flat() => new Vector2(p.x, p.y);"),
+        behaviour("    Vector3 p;\n    Vector2 Flat() => p;"),
+    ),
+    "SPK036": (
+        behaviour("    Vector2 p;\n    Vector3 Up() => new Vector3(p.x, p.y, 0f);"),
+        behaviour("    Vector2 p;\n    Vector3 Up() => new Vector3(p.x, p.y, 1f);"),
+    ),
     "SPK037": (
         behaviour('    void Update() { if (Input.GetKey("a")) Step(); }'),
         behaviour("    void Update() { if (Input.GetKey(KeyCode.A)) Step(); }"),

@@ -47,6 +47,7 @@ RULE_MODULES = (
     "spark.unity.rules_tasks",
     "spark.unity.rules_attributes",
     "spark.unity.rules_calls",
+    "spark.unity.rules_vectors",
 )
 
 _WORDS: dict[str, list[tuple[Check, TextTest | None]]] = {}
