@@ -263,6 +263,15 @@ POSITIVE: dict[str, list[str]] = {
         behaviour("    float t;\n    void FixedUpdate() { t += Time.deltaTime; }"),
         behaviour("    void FixedUpdate() { Step(Time.deltaTime * 2f); }"),
     ],
+    "SPK033": [
+        behaviour(
+            "    void Update() { foreach (var hit in Physics.RaycastAll(transform.position, Vector3.down)) Hit(hit); }"
+        ),
+        behaviour(
+            "    void Explode() { var cols = UnityEngine.Physics.OverlapSphere(transform.position, 2f, ~0); }"
+        ),
+        behaviour("    Collider2D[] Near() => Physics2D.OverlapCircleAll(transform.position, 1f);"),
+    ],
     "SPK034": [
         behaviour("    [SerializeField]\n    private static int lives = 3;"),
         behaviour(
@@ -690,6 +699,20 @@ NEGATIVE: dict[str, list[str]] = {
         behaviour("    void FixedUpdate() { Step(Time.fixedDeltaTime); }"),
         behaviour("    void Update() { Step(Time.deltaTime); }"),
         behaviour("    void FixedUpdate() { System.Action a = () => Step(Time.deltaTime); }"),
+    ],
+    "SPK033": [
+        behaviour(
+            "    RaycastHit[] hits = new RaycastHit[8];\n    void Update() { int n = Physics.RaycastNonAlloc(transform.position, Vector3.down, hits); bool any = Physics.Raycast(transform.position, Vector3.down); }"
+        ),
+        # A project's own Physics class, and another object's RaycastAll.
+        U
+        + "public static class Physics { public static int[] RaycastAll(Vector3 a, Vector3 b) => null; }\npublic class Player : MonoBehaviour { void Update() { var h = Physics.RaycastAll(Vector3.zero, Vector3.up); } }",
+        behaviour(
+            "    PhysicsScene scene;\n    void Update() { var h = world.RaycastAll(Vector3.zero, Vector3.up); }"
+        ),
+        behaviour(
+            "    void Update()\n    {\n#if !UNITY_2019_1_OR_NEWER\n        var h = Physics.RaycastAll(Vector3.zero, Vector3.up);\n#endif\n    }"
+        ),
     ],
     "SPK034": [
         behaviour(

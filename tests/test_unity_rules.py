@@ -208,6 +208,12 @@ CASES: dict[str, tuple[str, str]] = {
         behaviour("    float t;\n    void FixedUpdate() { t += Time.deltaTime; }"),
         behaviour("    float t;\n    void FixedUpdate() { t += Time.fixedDeltaTime; }"),
     ),
+    "SPK033": (
+        behaviour("    void Update() { var c = Physics.OverlapSphere(Vector3.zero, 1f); }"),
+        behaviour(
+            "    Collider[] c = new Collider[4];\n    void Update() { Physics.OverlapSphereNonAlloc(Vector3.zero, 1f, c); }"
+        ),
+    ),
     "SPK034": (
         behaviour("    [SerializeField] static float speed = 2f;"),
         behaviour("    [SerializeField] float speed = 2f;"),

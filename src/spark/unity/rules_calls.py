@@ -1,6 +1,6 @@
-"""Unity calls given the wrong kind of argument: a key named by a string (SPK037, UNT0025),
-the component lookups by `typeof` (SPK039, UNT0003) and `Destroy` of a Transform (SPK042,
-UNT0030) — with their fixes.
+"""Unity calls made the costly or the wrong way: allocating physics queries (SPK033, UNT0028), a
+key named by a string (SPK037, UNT0025), the component lookups by `typeof` (SPK039, UNT0003) and
+`Destroy` of a Transform (SPK042, UNT0030) — with the fixes of the last three.
 
 Each check is anchored on the method's name followed by `(`, confirms in the tree that it is
 Unity's method (a bare call in a Unity class that declares no method of that name, or a call on
@@ -9,6 +9,7 @@ a Unity type the file does not declare itself), and reads the argument.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -235,3 +236,30 @@ def check_key_by_name(model: FileModel, leaf: Node, parent: Node) -> Iterator[Fi
     # A name Unity does not know throws: more than a hint.
     severity: Severity | None = None if code else "warning"
     yield Finding("SPK037", literal, found, severity=severity, edits=fix)
+
+
+# -- SPK033: allocating physics queries ----------------------------------------------------------
+
+
+@functools.cache
+def _allocating() -> dict[str, dict[str, str]]:
+    """Query name → {owner class → the non-allocating call}."""
+    found: dict[str, dict[str, str]] = {}
+    for owner, queries in unity_api()["allocating_physics"].items():
+        for query, replacement in queries.items():
+            found.setdefault(query, {})[owner] = replacement
+    return found
+
+
+@on_word(*_allocating(), when=_called)
+def check_allocating_query(model: FileModel, leaf: Node, parent: Node) -> Iterator[Finding]:
+    """`Physics.RaycastAll(...)`, `Physics.OverlapSphere(...)`, `Physics2D.OverlapCircleAll(...)`:
+    each call returns a new array (garbage for the collector)."""
+    by_owner = _allocating()[node_text(leaf)]
+    call = unity_call(model, leaf, parent, frozenset(by_owner))
+    if call is None or parent.type != "member_access_expression":
+        return
+    owner = node_text(parent.child_by_field_name("expression")).replace(" ", "")
+    replacement = by_owner[owner.removeprefix("UnityEngine.")]
+    found = {"call": f"{owner}.{node_text(leaf)}", "replacement": replacement}
+    yield Finding("SPK033", call, found)
