@@ -204,6 +204,16 @@ FIXES: list[tuple[str, str, str]] = [
         "    void Update() { if (Input.GetKey(KeyCode.LeftShift) || Input.GetKeyDown(KeyCode.W) || Input.GetKeyUp(KeyCode.Keypad3) || Input.GetKey(KeyCode.F12) || Input.GetKey(KeyCode.Mouse1)) Run(); }",
     ),
     (
+        "SPK038",
+        "    Mesh mesh;\n    void Update()\n    {\n        // Every vertex.\n        for (int i = 0; i < mesh.vertices.Length; i++)\n        {\n            Draw(mesh.vertices[i] + mesh.normals[i]);\n        }\n        for (int i = 0; i < mesh.vertexCount; i++) mesh.vertices[i] = Vector3.zero;\n    }",
+        "    Mesh mesh;\n    void Update()\n    {\n        // Every vertex.\n        var normals = mesh.normals;\n        var vertices = mesh.vertices;\n        for (int i = 0; i < vertices.Length; i++)\n        {\n            Draw(vertices[i] + normals[i]);\n        }\n        for (int i = 0; i < mesh.vertexCount; i++) mesh.vertices[i] = Vector3.zero;\n    }",
+    ),
+    (
+        "SPK038",
+        "    void Bake(Mesh[] meshes)\n    {\n        foreach (Mesh m in meshes)\n        {\n            for (int t = 0; t < m.triangles.Length; t += 3) Draw(m.triangles[t]);\n        }\n    }",
+        "    void Bake(Mesh[] meshes)\n    {\n        foreach (Mesh m in meshes)\n        {\n            var triangles = m.triangles;\n            for (int t = 0; t < triangles.Length; t += 3) Draw(triangles[t]);\n        }\n    }",
+    ),
+    (
         "SPK039",
         "    Collider hit;\n    void Reset() { hit = (Collider)GetComponent(typeof(Collider)); var all = gameObject.GetComponentsInChildren(typeof(Light), true); }",
         "    Collider hit;\n    void Reset() { hit = GetComponent<Collider>(); var all = gameObject.GetComponentsInChildren<Light>(true); }",

@@ -308,6 +308,17 @@ POSITIVE: dict[str, list[str]] = {
         ),
         behaviour('    bool Fire() => Input.GetKey("jump");'),  # unknown: throws
     ],
+    "SPK038": [
+        behaviour(
+            "    Mesh mesh;\n    void Update() { for (int i = 0; i < mesh.vertices.Length; i++) Draw(i); }"
+        ),
+        behaviour(
+            "    void Bake(MeshFilter filter) { int i = 0; while (i < 10) { Draw(filter.sharedMesh.normals[i]); i++; } }"
+        ),
+        behaviour(
+            "    void Bake(Mesh[] meshes) { foreach (Mesh m in meshes) { foreach (int t in m.triangles) Draw(t); do { Draw(m.uv[0]); } while (false); } }"
+        ),
+    ],
     "SPK039": [
         behaviour(F + "    void Awake() { rb = GetComponent(typeof(Rigidbody)) as Rigidbody; }"),
         behaviour(
@@ -761,6 +772,20 @@ NEGATIVE: dict[str, list[str]] = {
         ),
         behaviour(
             '    void Update()\n    {\n#if !UNITY_2019_1_OR_NEWER\n        if (Input.GetKey("space")) Go();\n#endif\n    }'
+        ),
+    ],
+    "SPK038": [
+        behaviour(
+            "    Mesh mesh;\n    void Update() { var v = mesh.vertices; for (int i = 0; i < v.Length; i++) Draw(v[i]); foreach (var n in mesh.normals) Draw(n); for (int i = 0; i < 3; i++) mesh.vertices = v; }"
+        ),
+        # A project's own Mesh class, whose arrays are plain fields.
+        U
+        + "public class Mesh { public int[] triangles; }\npublic class Player : MonoBehaviour { Mesh mesh; void Update() { for (int i = 0; i < mesh.triangles.Length; i++) Draw(i); } }",
+        behaviour(
+            "    Mesh mesh;\n    void Update() { for (int i = 0; i < mesh.vertexCount; i++) Draw(i); }"
+        ),
+        behaviour(
+            "    Mesh mesh;\n    void Update()\n    {\n#if !UNITY_2019_1_OR_NEWER\n        for (int i = 0; i < mesh.vertices.Length; i++) Draw(i);\n#endif\n    }"
         ),
     ],
     "SPK039": [

@@ -230,6 +230,12 @@ CASES: dict[str, tuple[str, str]] = {
         behaviour('    void Update() { if (Input.GetKey("a")) Step(); }'),
         behaviour("    void Update() { if (Input.GetKey(KeyCode.A)) Step(); }"),
     ),
+    "SPK038": (
+        behaviour("    Mesh m;\n    void Update() { for (int i = 0; i < 4; i++) Draw(m.uv[i]); }"),
+        behaviour(
+            "    Mesh m;\n    void Update() { var uv = m.uv; for (int i = 0; i < 4; i++) Draw(uv[i]); }"
+        ),
+    ),
     "SPK039": (
         behaviour("    void Awake() { var rb = (Rigidbody)GetComponent(typeof(Rigidbody)); }"),
         behaviour("    void Awake() { var rb = GetComponent<Rigidbody>(); }"),

@@ -48,6 +48,7 @@ RULE_MODULES = (
     "spark.unity.rules_attributes",
     "spark.unity.rules_calls",
     "spark.unity.rules_vectors",
+    "spark.unity.rules_mesh",
 )
 
 _WORDS: dict[str, list[tuple[Check, TextTest | None]]] = {}
