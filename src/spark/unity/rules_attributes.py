@@ -162,8 +162,11 @@ def check_serialize_field(model: FileModel) -> Iterator[Finding]:
     `field:` target): Unity serializes none of them, so the Inspector value is silently lost."""
     if _own_attribute(model, "SerializeField"):
         return
+    data = model.data
     for cls in model.classes:
         for member in cls.member_nodes:
+            if data.find(b"SerializeField", member.start_byte, member.end_byte) < 0:
+                continue
             for attribute in _untargeted(member, "SerializeField"):
                 yield from _serialize_field(model, member, attribute)
 

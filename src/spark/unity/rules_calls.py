@@ -18,7 +18,7 @@ from tree_sitter import Node
 from spark.unity import edits
 from spark.unity.api import unity_api
 from spark.unity.checks import on_word
-from spark.unity.model import FileModel, node_text, simple_type_name
+from spark.unity.model import ClassInfo, FileModel, node_text, simple_type_name
 from spark.unity.nodes import arguments, field_is
 from spark.unity.report import Severity
 from spark.unity.rules import Finding
@@ -56,7 +56,7 @@ def unity_call(model: FileModel, leaf: Node, parent: Node, owners: frozenset[str
         cls = model.enclosing_class(leaf)
         if cls is None or cls.kind == "other":
             return None
-        if any(node_text(m.child_by_field_name("name")) == name for m in cls.methods):
+        if name in method_names(model, cls):
             return None
         function = leaf
     else:
@@ -67,13 +67,38 @@ def unity_call(model: FileModel, leaf: Node, parent: Node, owners: frozenset[str
     return call if field_is(call, "function", function) else None
 
 
+def method_names(model: FileModel, cls: ClassInfo) -> frozenset[str]:
+    """The names of the methods `cls` declares (worked out once per class and file)."""
+    key = f"method names {cls.node.id}"
+    names = model.memo.get(key)
+    if names is None:
+        names = frozenset(node_text(m.child_by_field_name("name")) for m in cls.methods)
+        model.memo[key] = names
+    return names
+
+
 # -- SPK042: Destroy(transform) → Destroy(transform.gameObject) ----------------------------------
 
 _DESTROY_OWNERS = frozenset({"Object", "GameObject", "MonoBehaviour", "Component", "Behaviour"})
 _TRANSFORMS = frozenset({"Transform", "RectTransform"})
 
 
-@on_word("Destroy", "DestroyImmediate", when=_called)
+def _destroys_other(data: bytes, start: int, end: int) -> bool:
+    """`Destroy(` with a first argument that is not plainly a GameObject (`gameObject`,
+    `other.gameObject`) or `this`: only those can be a Transform."""
+    if next_byte(data, end) != ord("("):
+        return False
+    open_at = data.index(b"(", end) + 1
+    close = data.find(b")", open_at, open_at + 160)
+    comma = data.find(b",", open_at, close if close >= 0 else open_at + 160)
+    stop = comma if comma >= 0 else close
+    if stop < 0:
+        return True
+    first = data[open_at:stop].strip()
+    return not (first.endswith(b"gameObject") or first == b"this")
+
+
+@on_word("Destroy", "DestroyImmediate", when=_destroys_other)
 def check_destroy_transform(model: FileModel, leaf: Node, parent: Node) -> Iterator[Finding]:
     """`Destroy(transform)`, `Destroy(child)` for a `Transform child`, `Destroy(t.GetChild(0))`:
     Unity cannot destroy a Transform without its GameObject (it logs an error)."""
@@ -163,7 +188,7 @@ def _lookup_call(model: FileModel, leaf: Node, parent: Node) -> Node | None:
         cls = model.enclosing_class(leaf)
         if cls is None or cls.kind != "component":
             return None
-        if any(node_text(m.child_by_field_name("name")) == node_text(leaf) for m in cls.methods):
+        if node_text(leaf) in method_names(model, cls):
             return None
         function = leaf
     else:

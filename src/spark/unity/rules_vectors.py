@@ -27,8 +27,12 @@ _CAST_RANK = 14  # a cast is a unary expression
 
 
 def _constructed(data: bytes, start: int, end: int) -> bool:
-    """`new Vector2(` / `new UnityEngine.Vector2(`."""
-    return next_byte(data, end) == ord("(") and data.rfind(b"new", max(0, start - 20), start) >= 0
+    """`new Vector2(a.x,` / `new UnityEngine.Vector2(a.x,`: an x component first."""
+    if next_byte(data, end) != ord("(") or data.rfind(b"new", max(0, start - 20), start) < 0:
+        return False
+    open_at = data.index(b"(", end) + 1
+    comma = data.find(b",", open_at, open_at + 200)
+    return comma >= 0 and data[open_at:comma].rstrip().endswith(b"x")
 
 
 @on_word("Vector2", "Vector3", when=_constructed)
