@@ -27,14 +27,8 @@ def attributes(method: Node) -> Iterator[tuple[str, Node]]:
     """(short name, node) of each attribute on a declaration: `[UnityEditor.MenuItem("x")]` →
     "MenuItem", `[InitializeOnLoadMethodAttribute]` → "InitializeOnLoadMethod"."""
     for child in method.children:
-        if child.type != "attribute_list":
-            continue
-        for attribute in child.named_children:
-            if attribute.type != "attribute":
-                continue
-            name = attribute.child_by_field_name("name") or attribute.named_children[0]
-            text = node_text(name).rsplit(".", 1)[-1].rsplit("::", 1)[-1].strip()
-            yield text.removesuffix("Attribute"), attribute
+        if child.type == "attribute_list":
+            yield from attributes_of_list(child)
 
 
 def _is_static(declaration: Node) -> bool:
@@ -183,10 +177,12 @@ def _untargeted(member: Node, wanted: str) -> Iterator[Node]:
 
 
 def attributes_of_list(attribute_list: Node) -> Iterator[tuple[str, Node]]:
+    """(short name, node) of each attribute of one `[...]` list."""
     for attribute in attribute_list.named_children:
         if attribute.type == "attribute":
             name = attribute.child_by_field_name("name") or attribute.named_children[0]
-            yield node_text(name).rsplit(".", 1)[-1].removesuffix("Attribute"), attribute
+            text = node_text(name).rsplit(".", 1)[-1].rsplit("::", 1)[-1].strip()
+            yield text.removesuffix("Attribute"), attribute
 
 
 def _serialize_field(model: FileModel, member: Node, attribute: Node) -> Iterator[Finding]:
