@@ -393,6 +393,16 @@ def test_missing_using_is_added_above_the_first_using() -> None:
         "    IEnumerator Tick() { while (true) { yield return new WaitForSecondsRealtime(1f); } }",
         "    float delay;\n    IEnumerator Tick() { while (true) { yield return new WaitForSeconds(delay); } }",
         "    void Start() { var p = FindObjectOfType<Player>(true); }",
+        # SPK040/SPK041: the body uses the instance (static would not compile) or a parameter.
+        "    int count;\n    [RuntimeInitializeOnLoadMethod]\n    void Boot() { count++; }",
+        "    [RuntimeInitializeOnLoadMethod]\n    static void Boot(int level) { Debug.Log(level); }",
+        '    [UnityEditor.MenuItem("Tools/Hide")]\n    void Hide() { gameObject.SetActive(false); }',
+        # SPK037: a key name Unity does not know has no KeyCode.
+        '    void Update() { if (Input.GetKey("jump")) Step(); }',
+        # SPK038: the loop writes the mesh's array (the copy), or changes the mesh.
+        "    Mesh mesh;\n    void Update() { for (int i = 0; i < 3; i++) { mesh.vertices[i] = Vector3.zero; } }",
+        "    Mesh mesh;\n    void Update() { for (int i = 0; i < 3; i++) { Step(mesh.normals[i]); mesh.RecalculateNormals(); } }",
+        "    Mesh mesh;\n    void Update() { for (int i = 0; i < 3; i++) Step(mesh.uv[i]); }",  # not on its own line
     ],
 )
 def test_no_fix_where_the_rewrite_is_not_certain(body: str) -> None:
