@@ -244,6 +244,11 @@ FIXES: list[tuple[str, str, str]] = [
         "    void Clear() { foreach (Transform child in transform) Destroy(child.gameObject); Object.Destroy(transform.GetChild(0).gameObject, 2f); }",
     ),
     (
+        "SPK042",
+        "    void Update()\n    {\n        if (Physics.Raycast(transform.position, transform.forward, out RaycastHit hit))\n            Destroy(hit.transform); // gone\n    }",
+        "    void Update()\n    {\n        if (Physics.Raycast(transform.position, transform.forward, out RaycastHit hit))\n            Destroy(hit.transform.gameObject); // gone\n    }",
+    ),
+    (
         "SPK047",
         "    void Start() { var go = GetComponent<GameObject>(); go.SetActive(false); }",
         "    void Start() { var go = gameObject; go.SetActive(false); }",

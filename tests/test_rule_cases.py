@@ -349,6 +349,9 @@ POSITIVE: dict[str, list[str]] = {
         behaviour(
             "    RectTransform panel;\n    void Close() { UnityEngine.Object.DestroyImmediate(this.panel); }"
         ),
+        behaviour(
+            "    void Update() { if (Physics.Raycast(transform.position, transform.forward, out RaycastHit hit)) Destroy(hit.transform); }"
+        ),
     ],
     "SPK046": [
         U

@@ -19,7 +19,7 @@ from spark.unity import edits
 from spark.unity.api import unity_api
 from spark.unity.checks import on_word
 from spark.unity.model import ClassInfo, FileModel, node_text, simple_type_name
-from spark.unity.nodes import arguments, field_is
+from spark.unity.nodes import arguments, enclosing_method, field_is
 from spark.unity.report import Severity
 from spark.unity.rules import Finding
 from spark.unity.scan import next_byte
@@ -114,7 +114,7 @@ def check_destroy_transform(model: FileModel, leaf: Node, parent: Node) -> Itera
 
 
 def _is_transform(model: FileModel, expr: Node) -> bool:
-    if model.type_of(expr) in _TRANSFORMS:
+    if model.type_of(expr) in _TRANSFORMS or _hit_transform(model, expr):
         return True
     if expr.type != "invocation_expression":
         return False
@@ -128,6 +128,21 @@ def _is_transform(model: FileModel, expr: Node) -> bool:
         and owner is not None
         and model.type_of(owner) in _TRANSFORMS
     )
+
+
+def _hit_transform(model: FileModel, expr: Node) -> bool:
+    """`hit.transform` for a `hit` declared in the method as `out RaycastHit hit` (the file
+    model does not type an `out` declaration)."""
+    if expr.type != "member_access_expression":
+        return False
+    owner = expr.child_by_field_name("expression")
+    if node_text(expr.child_by_field_name("name")) != "transform" or owner is None:
+        return False
+    method = enclosing_method(model, expr)
+    if owner.type != "identifier" or method is None:
+        return False
+    declared = rb"\bout\s+RaycastHit(?:2D)?\s+" + re.escape(owner.text or b"") + rb"\b"
+    return re.search(declared, model.data[method.start_byte : method.end_byte]) is not None
 
 
 # -- SPK039: GetComponent(typeof(T)) → GetComponent<T>() -----------------------------------------
