@@ -49,7 +49,12 @@ def unity_call(model: FileModel, leaf: Node, parent: Node, owners: frozenset[str
     if parent.type == "member_access_expression" and field_is(parent, "name", leaf):
         owner = parent.child_by_field_name("expression")
         text = node_text(owner).replace(" ", "").removeprefix("UnityEngine.")
-        if owner is None or text not in owners or text in model.by_name:
+        if (
+            owner is None
+            or text not in owners
+            or text in model.by_name
+            or text in model.other_types
+        ):
             return None
         function = parent
     elif parent.type == "invocation_expression" and field_is(parent, "function", leaf):
