@@ -8,8 +8,9 @@ syntax checks and every Unity rule) and a bare `Parser.parse()` of the same byte
 `spark validate FILE` on a small script in a fresh process (median of several runs) and the cold
 in-process cost (import + first `validate()` in a new interpreter).  Fixes: a 1,000-line script
 with a fixable finding in every fourth method (tag comparisons, `?.`, `is null`, strings naming
-methods, WaitForSeconds in loops) is fixed with `fix_code`, given its report as the generation
-pipeline has it (every fix applied, then verified by validating the result).
+methods, WaitForSeconds in loops, key names, `Destroy` of a Transform, `GetComponent(typeof(T))`,
+a Vector2 built from a Vector3's x and y) is fixed with `fix_code`, given its report as the
+generation pipeline has it (every fix applied, then verified by validating the result).
 
     .venv/bin/python bench/validate.py [--runs 30] [--cli-runs 7]
 
@@ -181,6 +182,20 @@ FIXABLE = [
             {
                 Invoke("Push1", 0.5f);
             }
+        }
+""",
+    """
+        private void Clear{i}()
+        {
+            if (Input.GetKeyDown("space"))
+            {
+                foreach (Transform child in transform)
+                {
+                    Destroy(child);
+                }
+            }
+            var box = target.GetComponent(typeof(BoxCollider)) as BoxCollider;
+            Debug.Log(box.size + (Vector3)new Vector2(transform.position.x, transform.position.y));
         }
 """,
 ]

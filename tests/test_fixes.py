@@ -179,6 +179,76 @@ FIXES: list[tuple[str, str, str]] = [
         "    float t;\n    void FixedUpdate() { t += Time.fixedDeltaTime; }",
     ),
     (
+        "SPK034",
+        "    // Lives at start.\n    [SerializeField]\n    private static int lives = 3;\n    [SerializeField] readonly float speed = 2f;",
+        "    // Lives at start.\n    private static int lives = 3;\n    readonly float speed = 2f;",
+    ),
+    (
+        "SPK034",
+        '    [Tooltip("hp"), SerializeField] public int Health { get; private set; }\n    [SerializeField] public int Mana { get; set; } = 5;',
+        '    [Tooltip("hp")] public int Health { get; private set; }\n    [field: SerializeField] public int Mana { get; set; } = 5;',
+    ),
+    (
+        "SPK035",
+        "    Vector2 aim;\n    void Update() { Vector2 a = new Vector2(transform.position.x, transform.position.y); aim = new Vector2(a.x, a.y) * 2f; var n = new Vector2(transform.position.x, transform.position.y).normalized; }",
+        "    Vector2 aim;\n    void Update() { Vector2 a = transform.position; aim = new Vector2(a.x, a.y) * 2f; var n = ((Vector2)transform.position).normalized; }",
+    ),
+    (
+        "SPK036",
+        "    Rigidbody2D body;\n    Vector3 offset;\n    void LateUpdate() { Vector3 p = new Vector3(body.position.x, body.position.y, 0f); transform.position = new Vector3(body.position.x, body.position.y) + offset; }",
+        "    Rigidbody2D body;\n    Vector3 offset;\n    void LateUpdate() { Vector3 p = body.position; transform.position = (Vector3)body.position + offset; }",
+    ),
+    (
+        "SPK037",
+        '    void Update() { if (Input.GetKey("left shift") || Input.GetKeyDown("w") || Input.GetKeyUp("[3]") || Input.GetKey("f12") || Input.GetKey("mouse 1")) Run(); }',
+        "    void Update() { if (Input.GetKey(KeyCode.LeftShift) || Input.GetKeyDown(KeyCode.W) || Input.GetKeyUp(KeyCode.Keypad3) || Input.GetKey(KeyCode.F12) || Input.GetKey(KeyCode.Mouse1)) Run(); }",
+    ),
+    (
+        "SPK038",
+        "    Mesh mesh;\n    void Update()\n    {\n        // Every vertex.\n        for (int i = 0; i < mesh.vertices.Length; i++)\n        {\n            Draw(mesh.vertices[i] + mesh.normals[i]);\n        }\n        for (int i = 0; i < mesh.vertexCount; i++) mesh.vertices[i] = Vector3.zero;\n    }",
+        "    Mesh mesh;\n    void Update()\n    {\n        // Every vertex.\n        var normals = mesh.normals;\n        var vertices = mesh.vertices;\n        for (int i = 0; i < vertices.Length; i++)\n        {\n            Draw(vertices[i] + normals[i]);\n        }\n        for (int i = 0; i < mesh.vertexCount; i++) mesh.vertices[i] = Vector3.zero;\n    }",
+    ),
+    (
+        "SPK038",
+        "    void Bake(Mesh[] meshes)\n    {\n        foreach (Mesh m in meshes)\n        {\n            for (int t = 0; t < m.triangles.Length; t += 3) Draw(m.triangles[t]);\n        }\n    }",
+        "    void Bake(Mesh[] meshes)\n    {\n        foreach (Mesh m in meshes)\n        {\n            var triangles = m.triangles;\n            for (int t = 0; t < triangles.Length; t += 3) Draw(triangles[t]);\n        }\n    }",
+    ),
+    (
+        "SPK039",
+        "    Collider hit;\n    void Reset() { hit = (Collider)GetComponent(typeof(Collider)); var all = gameObject.GetComponentsInChildren(typeof(Light), true); }",
+        "    Collider hit;\n    void Reset() { hit = GetComponent<Collider>(); var all = gameObject.GetComponentsInChildren<Light>(true); }",
+    ),
+    (
+        "SPK039",
+        "    Rigidbody rb;\n    void Reset() { rb = GetComponent(typeof(Rigidbody)) /* body */ as Rigidbody; }",
+        "    Rigidbody rb;\n    void Reset() { rb = GetComponent<Rigidbody>(); }",
+    ),
+    (
+        "SPK040",
+        '    [RuntimeInitializeOnLoadMethod]\n    private void Boot(int level) { Debug.Log("boot"); }',
+        '    [RuntimeInitializeOnLoadMethod]\n    private static void Boot() { Debug.Log("boot"); }',
+    ),
+    (
+        "SPK041",
+        '    [UnityEditor.MenuItem("Tools/Clear")]\n    public void Clear() { PlayerPrefs.DeleteAll(); }',
+        '    [UnityEditor.MenuItem("Tools/Clear")]\n    public static void Clear() { PlayerPrefs.DeleteAll(); }',
+    ),
+    (
+        "SPK041",
+        '    [UnityEditor.MenuItem("Tools/Off")]\n    async void Off() { await Task.Yield(); }',
+        '    [UnityEditor.MenuItem("Tools/Off")]\n    static async void Off() { await Task.Yield(); }',
+    ),
+    (
+        "SPK042",
+        "    void Clear() { foreach (Transform child in transform) Destroy(child); Object.Destroy(transform.GetChild(0), 2f); }",
+        "    void Clear() { foreach (Transform child in transform) Destroy(child.gameObject); Object.Destroy(transform.GetChild(0).gameObject, 2f); }",
+    ),
+    (
+        "SPK042",
+        "    void Update()\n    {\n        if (Physics.Raycast(transform.position, transform.forward, out RaycastHit hit))\n            Destroy(hit.transform); // gone\n    }",
+        "    void Update()\n    {\n        if (Physics.Raycast(transform.position, transform.forward, out RaycastHit hit))\n            Destroy(hit.transform.gameObject); // gone\n    }",
+    ),
+    (
         "SPK047",
         "    void Start() { var go = GetComponent<GameObject>(); go.SetActive(false); }",
         "    void Start() { var go = gameObject; go.SetActive(false); }",
@@ -328,6 +398,16 @@ def test_missing_using_is_added_above_the_first_using() -> None:
         "    IEnumerator Tick() { while (true) { yield return new WaitForSecondsRealtime(1f); } }",
         "    float delay;\n    IEnumerator Tick() { while (true) { yield return new WaitForSeconds(delay); } }",
         "    void Start() { var p = FindObjectOfType<Player>(true); }",
+        # SPK040/SPK041: the body uses the instance (static would not compile) or a parameter.
+        "    int count;\n    [RuntimeInitializeOnLoadMethod]\n    void Boot() { count++; }",
+        "    [RuntimeInitializeOnLoadMethod]\n    static void Boot(int level) { Debug.Log(level); }",
+        '    [UnityEditor.MenuItem("Tools/Hide")]\n    void Hide() { gameObject.SetActive(false); }',
+        # SPK037: a key name Unity does not know has no KeyCode.
+        '    void Update() { if (Input.GetKey("jump")) Step(); }',
+        # SPK038: the loop writes the mesh's array (the copy), or changes the mesh.
+        "    Mesh mesh;\n    void Update() { for (int i = 0; i < 3; i++) { mesh.vertices[i] = Vector3.zero; } }",
+        "    Mesh mesh;\n    void Update() { for (int i = 0; i < 3; i++) { Step(mesh.normals[i]); mesh.RecalculateNormals(); } }",
+        "    Mesh mesh;\n    void Update() { for (int i = 0; i < 3; i++) Step(mesh.uv[i]); }",  # not on its own line
     ],
 )
 def test_no_fix_where_the_rewrite_is_not_certain(body: str) -> None:

@@ -263,6 +263,96 @@ POSITIVE: dict[str, list[str]] = {
         behaviour("    float t;\n    void FixedUpdate() { t += Time.deltaTime; }"),
         behaviour("    void FixedUpdate() { Step(Time.deltaTime * 2f); }"),
     ],
+    "SPK033": [
+        behaviour(
+            "    void Update() { foreach (var hit in Physics.RaycastAll(transform.position, Vector3.down)) Hit(hit); }"
+        ),
+        behaviour(
+            "    void Explode() { var cols = UnityEngine.Physics.OverlapSphere(transform.position, 2f, ~0); }"
+        ),
+        behaviour("    Collider2D[] Near() => Physics2D.OverlapCircleAll(transform.position, 1f);"),
+    ],
+    "SPK034": [
+        behaviour("    [SerializeField]\n    private static int lives = 3;"),
+        behaviour(
+            '    [SerializeField, Tooltip("cap")] readonly float max = 2f;\n    [SerializeField] const int Size = 4;'
+        ),
+        behaviour(
+            "    [UnityEngine.SerializeFieldAttribute] public int Health { get; private set; }"
+        ),
+    ],
+    "SPK035": [
+        behaviour(
+            "    Vector2 Flat() { return new Vector2(transform.position.x, transform.position.y); }"
+        ),
+        behaviour(
+            "    Vector3 pos;\n    Vector2 aim;\n    void Update() { var d = Vector2.Distance(aim, new UnityEngine.Vector2(pos.x, pos.y)); }"
+        ),
+        behaviour(
+            "    void OnCollisionEnter(Collision c) { Vector3 p = c.transform.position; var n = new Vector2( p.x , p.y ).normalized; }"
+        ),
+    ],
+    "SPK036": [
+        behaviour("    Vector2 aim;\n    Vector3 Aim3() => new Vector3(aim.x, aim.y, 0f);"),
+        behaviour(
+            "    Rigidbody2D body;\n    void Update() { transform.position = new Vector3(body.position.x, body.position.y); }"
+        ),
+        behaviour(
+            "    void Place(Vector2 p) { Vector3 offset = Vector3.up; transform.localPosition = new Vector3(p.x, p.y, 0) + offset; }"
+        ),
+    ],
+    "SPK037": [
+        behaviour('    void Update() { if (Input.GetKeyDown("space")) Jump(); }'),
+        behaviour(
+            '    void Update() { bool run = UnityEngine.Input.GetKey( "left shift" ) && Input.GetKeyUp("[3]"); }'
+        ),
+        behaviour('    bool Fire() => Input.GetKey("jump");'),  # unknown: throws
+    ],
+    "SPK038": [
+        behaviour(
+            "    Mesh mesh;\n    void Update() { for (int i = 0; i < mesh.vertices.Length; i++) Draw(i); }"
+        ),
+        behaviour(
+            "    void Bake(MeshFilter filter) { int i = 0; while (i < 10) { Draw(filter.sharedMesh.normals[i]); i++; } }"
+        ),
+        behaviour(
+            "    void Bake(Mesh[] meshes) { foreach (Mesh m in meshes) { foreach (int t in m.triangles) Draw(t); do { Draw(m.uv[0]); } while (false); } }"
+        ),
+    ],
+    "SPK039": [
+        behaviour(F + "    void Awake() { rb = GetComponent(typeof(Rigidbody)) as Rigidbody; }"),
+        behaviour(
+            "    void Awake() { var c = (Collider)gameObject.GetComponentInChildren(typeof(Collider), true); }"
+        ),
+        behaviour(
+            "    void OnTriggerEnter(Collider other) { var all = other.GetComponents( typeof(AudioSource)); }"
+        ),
+    ],
+    "SPK040": [
+        EDITOR + "public class Setup { [InitializeOnLoadMethod] void Load() { Go(); } }",
+        behaviour(
+            "    [RuntimeInitializeOnLoadMethod(RuntimeInitializeLoadType.BeforeSceneLoad)]\n    static void Boot(int level) { Go(); }"
+        ),
+        U
+        + "public static class Reloaded\n{\n    [UnityEditor.Callbacks.DidReloadScriptsAttribute]\n    private static void OnReload(string why) { }\n    [InitializeOnLoadMethod] public void Init() { }\n}",
+    ],
+    "SPK041": [
+        EDITOR + 'public class Tools { [MenuItem("Tools/Clear")] void Clear() { Go(); } }',
+        EDITOR
+        + 'public class Tools : EditorWindow\n{\n    [MenuItem("Window/Tools", false, 10)]\n    public void Open() { GetWindow<Tools>(); }\n}',
+        U
+        + 'public class Tools\n{\n    [UnityEditor.MenuItem("Tools/Build", true)]\n    private bool CanBuild() => true;\n}',
+    ],
+    "SPK042": [
+        behaviour("    void Clear() { foreach (Transform child in transform) Destroy(child); }"),
+        behaviour("    void Clear() { Object.Destroy(transform.GetChild(0), 2f); }"),
+        behaviour(
+            "    RectTransform panel;\n    void Close() { UnityEngine.Object.DestroyImmediate(this.panel); }"
+        ),
+        behaviour(
+            "    void Update() { if (Physics.Raycast(transform.position, transform.forward, out RaycastHit hit)) Destroy(hit.transform); }"
+        ),
+    ],
     "SPK046": [
         U
         + "using UnityEditor;\n[InitializeOnLoad]\npublic class Startup { static void Init() { Go(); } }",
@@ -623,6 +713,132 @@ NEGATIVE: dict[str, list[str]] = {
         behaviour("    void FixedUpdate() { Step(Time.fixedDeltaTime); }"),
         behaviour("    void Update() { Step(Time.deltaTime); }"),
         behaviour("    void FixedUpdate() { System.Action a = () => Step(Time.deltaTime); }"),
+    ],
+    "SPK033": [
+        behaviour(
+            "    RaycastHit[] hits = new RaycastHit[8];\n    void Update() { int n = Physics.RaycastNonAlloc(transform.position, Vector3.down, hits); bool any = Physics.Raycast(transform.position, Vector3.down); }"
+        ),
+        # A project's own Physics class, and another object's RaycastAll.
+        U
+        + "public static class Physics { public static int[] RaycastAll(Vector3 a, Vector3 b) => null; }\npublic class Player : MonoBehaviour { void Update() { var h = Physics.RaycastAll(Vector3.zero, Vector3.up); } }",
+        behaviour(
+            "    PhysicsScene scene;\n    void Update() { var h = world.RaycastAll(Vector3.zero, Vector3.up); }"
+        ),
+        behaviour(
+            "    void Update()\n    {\n#if !UNITY_2019_1_OR_NEWER\n        var h = Physics.RaycastAll(Vector3.zero, Vector3.up);\n#endif\n    }"
+        ),
+    ],
+    "SPK034": [
+        behaviour(
+            "    [SerializeField] private int lives = 3;\n    [SerializeField] float[] speeds;"
+        ),
+        behaviour("    [field: SerializeField] public int Health { get; private set; }"),
+        # A project's own SerializeField, the attribute in a comment, and an #if branch
+        # that Unity 6 does not compile.
+        U
+        + "public class SerializeField : System.Attribute { }\npublic class Player : MonoBehaviour { [SerializeField] static int lives; }",
+        behaviour("    // [SerializeField]\n    static int lives;"),
+        behaviour(
+            "#if !UNITY_2019_1_OR_NEWER\n    [SerializeField] static int lives;\n#endif\n    int hp;"
+        ),
+    ],
+    "SPK035": [
+        behaviour(
+            "    Vector3 pos;\n    Vector2 aim;\n    void Update() { var a = new Vector2(pos.x, pos.z); var b = new Vector2(aim.x, aim.y); var c = new Vector2(pos.y, pos.x); }"
+        ),
+        # A Vector2 of the project's own, and an unknown source type.
+        "public struct Vector2 { public Vector2(float x, float y) { } }\npublic class Grid { UnityEngine.Vector3 p; object Cell() => new Vector2(p.x, p.y); }",
+        behaviour("    void Update() { var a = new Vector2(target.x, target.y); }"),
+        behaviour(
+            "    Vector3 pos;\n    void Update()\n    {\n#if !UNITY_2019_1_OR_NEWER\n        var a = new Vector2(pos.x, pos.y);\n#endif\n    }"
+        ),
+    ],
+    "SPK036": [
+        behaviour(
+            "    Vector2 aim;\n    Vector3 a() => new Vector3(aim.x, aim.y, 1f);\n    Vector3 b() => new Vector3(aim.x, 0f, aim.y);"
+        ),
+        "using UnityEngine;\npublic class Vector3 { public Vector3(float x, float y, float z) { } }\npublic class Grid { Vector2 p; object Cell() => new Vector3(p.x, p.y, 0); }",
+        behaviour("    Vector3 pos;\n    Vector3 Copy() => new Vector3(pos.x, pos.y, 0f);"),
+        behaviour(
+            "    Vector2 aim;\n    Vector3 A()\n    {\n#if !UNITY_2019_1_OR_NEWER\n        return new Vector3(aim.x, aim.y, 0);\n#else\n        return aim;\n#endif\n    }"
+        ),
+    ],
+    "SPK037": [
+        behaviour(
+            '    string key = "space";\n    void Update() { if (Input.GetKeyDown(KeyCode.Space) || Input.GetButtonDown("Jump") || Input.GetKey(key)) Jump(); }'
+        ),
+        # A project's own Input class, and another object's GetKey.
+        U
+        + 'public static class Input { public static bool GetKey(string k) => false; }\npublic class Player : MonoBehaviour { void Update() { if (Input.GetKey("space")) Go(); } }',
+        behaviour(
+            '    Dictionary<string, int> keys;\n    void Update() { var k = settings.GetKey("space"); }'
+        ),
+        behaviour(
+            '    void Update()\n    {\n#if !UNITY_2019_1_OR_NEWER\n        if (Input.GetKey("space")) Go();\n#endif\n    }'
+        ),
+    ],
+    "SPK038": [
+        behaviour(
+            "    Mesh mesh;\n    void Update() { var v = mesh.vertices; for (int i = 0; i < v.Length; i++) Draw(v[i]); foreach (var n in mesh.normals) Draw(n); for (int i = 0; i < 3; i++) mesh.vertices = v; }"
+        ),
+        # A project's own Mesh class, whose arrays are plain fields.
+        U
+        + "public class Mesh { public int[] triangles; }\npublic class Player : MonoBehaviour { Mesh mesh; void Update() { for (int i = 0; i < mesh.triangles.Length; i++) Draw(i); } }",
+        behaviour(
+            "    Mesh mesh;\n    void Update() { for (int i = 0; i < mesh.vertexCount; i++) Draw(i); }"
+        ),
+        behaviour(
+            "    Mesh mesh;\n    void Update()\n    {\n#if !UNITY_2019_1_OR_NEWER\n        for (int i = 0; i < mesh.vertices.Length; i++) Draw(i);\n#endif\n    }"
+        ),
+    ],
+    "SPK039": [
+        behaviour(
+            '    System.Type kind;\n    void Awake() { var c = GetComponent(kind); var d = GetComponent("Rigidbody"); var e = GetComponent<Rigidbody>(); }'
+        ),
+        # A registry of one's own with a GetComponent(Type), and the class's own method.
+        U
+        + "public class Registry { public object GetComponent(System.Type t) => null; }\npublic class Player : MonoBehaviour { Registry r; void Awake() { var x = r.GetComponent(typeof(Rigidbody)); } }",
+        behaviour(
+            "    void Awake() { var x = GetComponent(typeof(Rigidbody)); }\n    object GetComponent(System.Type t) => null;"
+        ),
+        behaviour(
+            "    void Awake()\n    {\n#if !UNITY_2019_1_OR_NEWER\n        var rb = GetComponent(typeof(Rigidbody)) as Rigidbody;\n#endif\n    }"
+        ),
+    ],
+    "SPK040": [
+        EDITOR + "public class Setup { [InitializeOnLoadMethod] static void Load() { Go(); } }",
+        # A project's own attribute of that name, and the attribute in a comment.
+        U
+        + "public class InitializeOnLoadMethodAttribute : System.Attribute { }\npublic class Setup { [InitializeOnLoadMethod] void Load(int a) { } }",
+        behaviour("    // [RuntimeInitializeOnLoadMethod]\n    void Boot(int level) { Go(); }"),
+        # In the #else of a symbol every Unity 6 build defines.
+        behaviour(
+            "#if UNITY_2019_1_OR_NEWER\n    [RuntimeInitializeOnLoadMethod]\n    static void Boot() { }\n#else\n    [RuntimeInitializeOnLoadMethod]\n    void Boot() { }\n#endif"
+        ),
+    ],
+    "SPK041": [
+        EDITOR + 'public class Tools { [MenuItem("Tools/Clear")] static void Clear() { Go(); } }',
+        # A project's own MenuItem attribute, and [MenuItem] in a string and a comment.
+        U
+        + 'public class MenuItem : System.Attribute { public MenuItem(string p) { } }\npublic class Tools { [MenuItem("x")] void Clear() { } }',
+        behaviour(
+            '    // [MenuItem("Tools/Clear")]\n    void Clear() { Log("[MenuItem(\\"x\\")]"); }'
+        ),
+        behaviour(
+            '#if UNITY_2019_1_OR_NEWER\n    [UnityEditor.MenuItem("Tools/Clear")]\n    static void Clear() { }\n#else\n    [UnityEditor.MenuItem("Tools/Clear")]\n    void Clear() { }\n#endif'
+        ),
+    ],
+    "SPK042": [
+        behaviour(
+            "    void Clear() { foreach (Transform child in transform) Destroy(child.gameObject); Destroy(GetComponent<Rigidbody>()); }"
+        ),
+        # The class's own Destroy, and a project's own Object type.
+        behaviour("    void Clear() { Destroy(transform); }\n    void Destroy(Transform t) { }"),
+        U
+        + "public class Object { public static void Destroy(Transform t) { } }\npublic class Pool { void Clear(Transform t) { Object.Destroy(t); } }",
+        behaviour(
+            "    void Clear()\n    {\n#if !UNITY_2019_1_OR_NEWER\n        Destroy(transform);\n#endif\n    }"
+        ),
     ],
     "SPK046": [
         U

@@ -208,6 +208,50 @@ CASES: dict[str, tuple[str, str]] = {
         behaviour("    float t;\n    void FixedUpdate() { t += Time.deltaTime; }"),
         behaviour("    float t;\n    void FixedUpdate() { t += Time.fixedDeltaTime; }"),
     ),
+    "SPK033": (
+        behaviour("    void Update() { var c = Physics.OverlapSphere(Vector3.zero, 1f); }"),
+        behaviour(
+            "    Collider[] c = new Collider[4];\n    void Update() { Physics.OverlapSphereNonAlloc(Vector3.zero, 1f, c); }"
+        ),
+    ),
+    "SPK034": (
+        behaviour("    [SerializeField] static float speed = 2f;"),
+        behaviour("    [SerializeField] float speed = 2f;"),
+    ),
+    "SPK035": (
+        behaviour("    Vector3 p;\n    Vector2 Flat() => new Vector2(p.x, p.y);"),
+        behaviour("    Vector3 p;\n    Vector2 Flat() => p;"),
+    ),
+    "SPK036": (
+        behaviour("    Vector2 p;\n    Vector3 Up() => new Vector3(p.x, p.y, 0f);"),
+        behaviour("    Vector2 p;\n    Vector3 Up() => new Vector3(p.x, p.y, 1f);"),
+    ),
+    "SPK037": (
+        behaviour('    void Update() { if (Input.GetKey("a")) Step(); }'),
+        behaviour("    void Update() { if (Input.GetKey(KeyCode.A)) Step(); }"),
+    ),
+    "SPK038": (
+        behaviour("    Mesh m;\n    void Update() { for (int i = 0; i < 4; i++) Draw(m.uv[i]); }"),
+        behaviour(
+            "    Mesh m;\n    void Update() { var uv = m.uv; for (int i = 0; i < 4; i++) Draw(uv[i]); }"
+        ),
+    ),
+    "SPK039": (
+        behaviour("    void Awake() { var rb = (Rigidbody)GetComponent(typeof(Rigidbody)); }"),
+        behaviour("    void Awake() { var rb = GetComponent<Rigidbody>(); }"),
+    ),
+    "SPK040": (
+        behaviour("    [RuntimeInitializeOnLoadMethod]\n    void Boot() { }"),
+        behaviour("    [RuntimeInitializeOnLoadMethod]\n    static void Boot() { }"),
+    ),
+    "SPK041": (
+        behaviour('    [UnityEditor.MenuItem("Tools/Reset")]\n    void ResetAll() { }'),
+        behaviour('    [UnityEditor.MenuItem("Tools/Reset")]\n    static void ResetAll() { }'),
+    ),
+    "SPK042": (
+        behaviour("    void Die() { Destroy(transform, 1f); }"),
+        behaviour("    void Die() { Destroy(transform.gameObject, 1f); }"),
+    ),
     "SPK046": (
         "using UnityEditor;\n[InitializeOnLoad]\npublic class Startup { static void Init() { } }\n",
         "using UnityEditor;\n[InitializeOnLoad]\npublic class Startup { static Startup() { } }\n",

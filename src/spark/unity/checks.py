@@ -45,6 +45,10 @@ RULE_MODULES = (
     "spark.unity.rules_directives",
     "spark.unity.rules_style",
     "spark.unity.rules_tasks",
+    "spark.unity.rules_attributes",
+    "spark.unity.rules_calls",
+    "spark.unity.rules_vectors",
+    "spark.unity.rules_mesh",
 )
 
 _WORDS: dict[str, list[tuple[Check, TextTest | None]]] = {}
