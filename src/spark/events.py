@@ -100,6 +100,25 @@ class RetryEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class FallbackEvent(RetryEvent):
+    """The provider failed in a way another one may not (:mod:`spark.fallback`): the reply
+    starts again from scratch on the next route of the fallback list. A ``RetryEvent`` to
+    displays that only know those (they clear the partial text), with its own message."""
+
+    to_provider: str = ""
+    to_model: str = ""
+    from_provider: str = ""
+    from_model: str = ""
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.from_provider} {self.from_model} failed ({self.error.kind.value}) — "
+            f"switching to {self.to_provider} {self.to_model}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class RepairEvent:
     """The validator found errors; the model is asked once more to fix them.
 
@@ -145,6 +164,10 @@ class GenerationResult:
     validation_before_repair: ValidationReport | None = None  # when a repair round ran
     attempt_details: tuple[AttemptDetail, ...] = ()
     compile: CompileReport | None = None  # of the final script, when it was compile-checked
+    # Answered from the response cache (:mod:`spark.caching`): nothing was billed, and
+    # ``saved_usd`` is what the generation that stored it had cost.
+    cached: bool = False
+    saved_usd: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

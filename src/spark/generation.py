@@ -36,6 +36,7 @@ anyone sees it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import aclosing
@@ -53,10 +54,12 @@ from spark.events import (
     DoneEvent,
     ErrorEvent,
     Event,
+    FallbackEvent,
     GenerationResult,
     RepairEvent,
     ValidationEvent,
 )
+from spark.fallback import Route, falls_back
 from spark.models import ModelDirectory
 from spark.plan import GenerationRequest, Plan, Stop
 from spark.providers import OFFLINE, build_provider
@@ -245,16 +248,47 @@ class Engine:
                 await self.record_refusal(request, exc, refusal)
             raise
         workspace = self.workspace(request.target)
+        options = StreamOptions(
+            system=self.system_prompt(workspace.target, request.prompt),
+            max_tokens=self._max_tokens(provider, model),
+            temperature=self.settings.temperature,
+        )
+        fallbacks = self._fallbacks(request.fallback, Route(provider, model))
+        return Plan(request, provider, model, options, workspace, fallbacks=fallbacks)
+
+    def _max_tokens(self, provider: str, model: str) -> int:
         info = self.catalog.find(provider, model)
         max_tokens = self.settings.max_output_tokens
         if info is not None and info.max_output_tokens:
             max_tokens = min(max_tokens, info.max_output_tokens)
-        options = StreamOptions(
-            system=self.system_prompt(workspace.target, request.prompt),
-            max_tokens=max_tokens,
-            temperature=self.settings.temperature,
+        return max_tokens
+
+    def _fallbacks(self, routes: tuple[Route, ...], chosen: Route) -> tuple[Route, ...]:
+        """The routes of a fallback list this server can use (provider known and configured),
+        models resolved without any I/O, the chosen route and repeats left out."""
+        usable: list[Route] = []
+        for route in routes:
+            try:
+                self.catalog.provider(route.provider)
+                self.provider(route.provider)
+                model = route.model or self.catalog.default_model(route.provider).id
+            except (SparkError, StopIteration):
+                continue  # not configured on this server: skipped, as documented
+            known = self.catalog.find(route.provider, model)
+            resolved = Route(route.provider, known.id if known is not None else model)
+            if resolved != chosen and resolved not in usable:
+                usable.append(resolved)
+        return tuple(usable)
+
+    def _on_route(self, plan: Plan, route: Route) -> Plan:
+        """``plan`` sent to another provider and model (a fallback route)."""
+        assert route.model is not None
+        options = dataclasses.replace(
+            plan.options, max_tokens=self._max_tokens(route.provider, route.model)
         )
-        return Plan(request, provider, model, options, workspace)
+        return dataclasses.replace(
+            plan, provider=route.provider, model=route.model, options=options, fallbacks=()
+        )
 
     async def _resolve(self, request: GenerationRequest) -> tuple[str, str]:
         name, model_id = self.models.requested(request.provider, request.model)
@@ -407,11 +441,18 @@ class Engine:
         rounds = 0
         while True:
             draft: Draft | None = None
+            reply: AsyncGenerator[Event | Draft | Plan] = (
+                self._first_reply(plan, messages, run)
+                if rounds == 0
+                else self._reply(plan, messages, run, rounds)
+            )
             try:
-                async with aclosing(self._reply(plan, messages, run, rounds)) as step:
+                async with aclosing(reply) as step:
                     async for item in step:
                         if isinstance(item, Draft):
                             draft = item
+                        elif isinstance(item, Plan):
+                            plan = item  # a fallback route answered: repairs stay on it
                         else:
                             yield item
             except AIError as exc:
@@ -441,12 +482,51 @@ class Engine:
             ]
         yield DoneEvent(self._result(plan, run, best, first if rounds else None, rounds))
 
+    async def _first_reply(
+        self, plan: Plan, messages: list[ChatMessage], run: GenerationRun
+    ) -> AsyncGenerator[Event | Draft | Plan]:
+        """The first reply from ``plan``'s route, else from each fallback route in turn
+        (:mod:`spark.fallback`): a route is left only for an error :func:`falls_back` allows,
+        after the retry policy gave up on it. Yields what :meth:`_reply` yields and, when a
+        fallback route answered, that route's :class:`Plan`; raises the last route's error."""
+        routes = [plan, *(self._on_route(plan, route) for route in plan.fallbacks)]
+        for index, route in enumerate(routes):
+            run.provider, run.model = route.provider, route.model
+            try:
+                async with aclosing(self._reply(route, messages, run, 0)) as step:
+                    async for item in step:
+                        yield item
+            except AIError as exc:
+                if index + 1 == len(routes) or not falls_back(exc):
+                    raise
+                after = routes[index + 1]
+                run.retried()  # the call is tried again, elsewhere
+                yield FallbackEvent(
+                    attempt=len(run.calls) + 1,
+                    max_attempts=self.policy.max_attempts,
+                    delay=0.0,
+                    error=exc,
+                    to_provider=after.provider,
+                    to_model=after.model,
+                    from_provider=route.provider,
+                    from_model=route.model,
+                )
+                continue
+            if index:
+                yield route
+            return
+
     async def _reply(
         self, plan: Plan, messages: list[ChatMessage], run: GenerationRun, repair_round: int
     ) -> AsyncGenerator[Event | Draft]:
-        """One reply, streamed with retries, then checked: extract, validate (with automatic
-        fixes), compile. Yields the events, then the :class:`Draft` (none when the reply holds
-        no script); raises the final AIError when no reply could be had."""
+        """One reply from ``plan``'s provider and model, streamed with retries, then checked:
+        extract, validate (with automatic fixes), compile. Yields the events, then the
+        :class:`Draft` (none when the reply holds no script); raises the final AIError when no
+        reply could be had.
+
+        The per-route step: the first reply on each route of a fallback list, and every
+        repair round, call a provider here and nowhere else.
+        """
         reply = stream_reply(
             self.provider(plan.provider),
             messages,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from spark.errors import SparkError
 from spark.events import ErrorEvent
+from spark.fallback import Route
 from spark.providers.base import ChatMessage, StreamOptions
 from spark.recording import GenerationStart
 from spark.unity.prompts import SYSTEM_PROMPT_VERSION
@@ -36,6 +37,8 @@ class GenerationRequest:
     # Where the script will be written in the target's project, when the adapter knows: a
     # script already there is the one being replaced, not another class of the same name.
     destination: ProjectDestination | None = None
+    # Where to go when the provider is down (:mod:`spark.fallback`); empty: no fallback.
+    fallback: tuple[Route, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,8 @@ class Plan:
     options: StreamOptions  # the system prompt, the output limit, the temperature
     workspace: Workspace
     system_prompt_version: str = SYSTEM_PROMPT_VERSION
+    # The request's fallback routes whose provider is configured, in order, models resolved.
+    fallbacks: tuple[Route, ...] = ()
 
     @property
     def system_prompt(self) -> str:
