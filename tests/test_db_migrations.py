@@ -96,6 +96,7 @@ async def test_postgres_up_down_up(postgres: PostgresServer) -> None:
             "spark_sessions",
             "spark_usage_daily",
             "spark_conversations",
+            "spark_response_cache",
         }
     finally:
         postgres.drop_database(name)
@@ -107,11 +108,12 @@ async def _sessions_revision_down_and_up(database: Database) -> set[str]:
     await downgrade(database, "0005")
     assert await current_revision(database) == "0005"
     async with database.engine.connect() as connection:
-        later = {  # revisions 0006, 0008 and 0009
+        later = {  # revisions 0006, 0008, 0009 and 0011
             "spark_sessions",
             "spark_usage_daily",
             "spark_usage_daily_team",
             "spark_conversations",
+            "spark_response_cache",
         }
         assert await connection.run_sync(_tables) == set(TABLES) - later
         functions: set[str] = set()
@@ -150,7 +152,10 @@ async def _chat_revision_down_and_up(database: Database) -> None:
     await upgrade(database)
     await downgrade(database, "0008")
     async with database.engine.connect() as connection:
-        assert await connection.run_sync(_tables) == set(TABLES) - {"spark_conversations"}
+        assert await connection.run_sync(_tables) == set(TABLES) - {
+            "spark_conversations",
+            "spark_response_cache",
+        }
         columns = await connection.run_sync(
             lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
         )
@@ -259,3 +264,59 @@ def test_processes_migrating_a_new_sqlite_file_at_once_all_succeed(tmp_path: Pat
     ]
     outcomes = [(p.communicate(timeout=120)[1], p.returncode) for p in processes]
     assert [err for err, code in outcomes if code != 0] == []
+
+
+async def _cache_revision_down_and_up(database: Database) -> None:
+    """Step back over revision 0011 only: a cache hit stays a success, the status CHECK takes
+    'cached' only while 0011 is applied, the rollup triggers keep working; forward again."""
+    await upgrade(database)
+    as_ann = text("SELECT set_config('spark.user_id', '1', true)")  # PostgreSQL's row security
+    insert = text(
+        "INSERT INTO spark_generation_history (user_id, provider, model, prompt, status) "
+        "VALUES (1, 'offline', 'm', 'p', :status)"
+    )
+    async with database.engine.begin() as connection:
+        await connection.execute(text("INSERT INTO users (id, username) VALUES (1, 'ann')"))
+        if database.is_postgresql:
+            await connection.execute(as_ann)
+        await connection.execute(insert, {"status": "cached"})
+    await downgrade(database, "0009")
+    async with database.engine.connect() as connection:
+        if database.is_postgresql:
+            await connection.execute(as_ann)
+        statuses = await connection.execute(text("SELECT status FROM spark_generation_history"))
+        assert statuses.scalars().all() == ["succeeded"]
+        assert "spark_response_cache" not in await connection.run_sync(_tables)
+    with pytest.raises(Exception, match=r"(?i)check"):
+        async with database.engine.begin() as connection:
+            if database.is_postgresql:
+                await connection.execute(as_ann)
+            await connection.execute(insert, {"status": "cached"})
+    await upgrade(database)
+    async with database.engine.begin() as connection:
+        if database.is_postgresql:
+            await connection.execute(as_ann)
+        await connection.execute(insert, {"status": "cached"})
+        rolled = await connection.execute(
+            text("SELECT status, generations FROM spark_usage_daily ORDER BY status")
+        )
+        assert rolled.all() == [("cached", 1), ("succeeded", 1)]
+        if not database.is_postgresql:
+            check = await connection.execute(text("PRAGMA integrity_check"))
+            assert check.scalar_one() == "ok"
+        assert await connection.run_sync(_model_drift) == []
+
+
+async def test_sqlite_cache_revision_down_and_up(tmp_path: Path) -> None:
+    async with Database(f"sqlite:///{tmp_path / 'spark.db'}") as database:
+        await _cache_revision_down_and_up(database)
+
+
+async def test_postgres_cache_revision_down_and_up(postgres: PostgresServer) -> None:
+    name = f"{postgres.database}_{secrets.token_hex(2)}"
+    postgres.create_database(name)
+    try:
+        async with Database(postgres.url("owner", name)) as database:
+            await _cache_revision_down_and_up(database)
+    finally:
+        postgres.drop_database(name)

@@ -168,6 +168,7 @@ class GenerationResult:
     # ``saved_usd`` is what the generation that stored it had cost.
     cached: bool = False
     saved_usd: Decimal | None = None
+    cached_from: int | None = None  # the history id of the generation that stored it
 
 
 @dataclass(frozen=True, slots=True)

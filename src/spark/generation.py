@@ -37,13 +37,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import aclosing
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from spark import drafts
 from spark.attempts import GenerationRun
+from spark.caching import CachedScript, ResponseCache, cache_key, cacheable, report_from_dict
 from spark.catalog import Catalog, load_catalog
 from spark.config import Settings
 from spark.drafts import Draft
@@ -78,6 +81,8 @@ if TYPE_CHECKING:
     from spark.unity.report import ValidationReport
 
 __all__ = ["ChatMessage", "Engine", "GenerationRequest", "Plan", "Stop", "redact"]
+
+log = logging.getLogger(__name__)
 
 
 class Engine:
@@ -330,9 +335,13 @@ class Engine:
         *,
         recorder: GenerationRecorder | None = None,
         stop: Stop | None = None,
+        cache: ResponseCache | None = None,
     ) -> AsyncGenerator[Event]:
         """Run one generation (a request is prepared first; its refusal is the final
         ``ErrorEvent``); see the module docstring for the order of events.
+
+        With a ``cache`` (:mod:`spark.caching`), a hit is the only event (a ``DoneEvent``,
+        ``cached``, $0), and a successful, valid, recorded result is stored in it.
 
         With a ``recorder``, ``start`` is awaited before the provider is called and ``finish``
         with the final event before it is yielded; if ``finish`` fails, the final event is an
@@ -356,12 +365,14 @@ class Engine:
         try:
             if recording is not None:
                 await recording.start(job.start if isinstance(job, Plan) else self.planned(job))
-            async with aclosing(self._generate(job, run)) as events:
+            async with aclosing(self._generate(job, run, cache)) as events:
                 async for event in events:
                     if isinstance(event, DoneEvent | ErrorEvent):
                         finished = True
                         if recording is not None:
                             event = await recording.finish(event)
+                        if cache is not None and isinstance(event, DoneEvent):
+                            await self._keep(cache, run, event.result)
                     yield event
         finally:
             if not finished:
@@ -424,17 +435,55 @@ class Engine:
         error.message = redact(error.message, self.settings.secret_values()) or ""
         error.hint = redact(error.hint, self.settings.secret_values())
 
+    async def _keep(
+        self, cache: ResponseCache, run: GenerationRun, result: GenerationResult
+    ) -> None:
+        """Store ``result`` in ``cache`` when it may be (a failure is only logged: the user
+        has the script and its history row)."""
+        if run.cache_key is None or not cacheable(result):
+            return
+        try:
+            await asyncio.shield(cache.store(run.cache_key, result))
+        except Exception:
+            log.warning("could not store the generation in the response cache", exc_info=True)
+
+    def _cached(self, plan: Plan, hit: CachedScript, run: GenerationRun) -> GenerationResult:
+        """A cache hit as the generation's result: the stored script at $0."""
+        return GenerationResult(
+            provider=hit.provider,
+            model=hit.model,
+            reply=hit.reply,
+            code=hit.code,
+            class_name=hit.class_name,
+            file_name=hit.file_name,
+            usage=run.usage,
+            cost_usd=Decimal(0),
+            duration_ms=round((self._clock() - run.started) * 1000),
+            attempts=0,
+            stop_reason=None,
+            validation=report_from_dict(hit.validation),
+            cached=True,
+            saved_usd=hit.cost_usd,
+            cached_from=hit.generation_id,
+        )
+
     async def _generate(
-        self, job: Plan | GenerationRequest, run: GenerationRun
+        self, job: Plan | GenerationRequest, run: GenerationRun, cache: ResponseCache | None = None
     ) -> AsyncGenerator[Event]:
-        """The first reply, then repair rounds while errors remain, each through one step
-        (:meth:`_reply`); the best draft is the result."""
+        """A cache hit, or the first reply, then repair rounds while errors remain, each
+        through one step (:meth:`_reply`); the best draft is the result."""
         try:
             plan = job if isinstance(job, Plan) else await self.prepare(job)
         except SparkError as exc:
             yield self._failure(run, exc)
             return
         run.provider, run.model = plan.provider, plan.model
+        if cache is not None:
+            run.cache_key = cache_key(plan)
+            hit = await cache.lookup(run.cache_key)
+            if hit is not None:
+                yield DoneEvent(self._cached(plan, hit, run))
+                return
         messages = plan.messages
         best: Draft | None = None
         first: ValidationReport | None = None  # the first reply's report

@@ -23,7 +23,7 @@ from spark.db.errors import DatabaseError, SchemaOutOfDateError
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision in migrations/versions (a test keeps the two in step). Knowing it here
 # lets a process check the schema without importing Alembic.
-HEAD = "0009"
+HEAD = "0011"
 TABLES = (
     "users",
     "api_tokens",
@@ -35,6 +35,7 @@ TABLES = (
     "spark_usage_daily",
     "spark_usage_daily_team",
     "spark_conversations",
+    "spark_response_cache",
 )
 # Read and written only by SPARK's SECURITY DEFINER functions and triggers: the app role gets
 # no rights on it (it holds everyone's figures together).
@@ -128,6 +129,7 @@ def grant_app_role(connection: Connection, role: str) -> list[str]:
         r0003_team_stats,
         r0006_sessions,
         r0008_usage_rollup,
+        r0011_fallback_cache,
     )
 
     exists = connection.execute(
@@ -163,6 +165,7 @@ def grant_app_role(connection: Connection, role: str) -> list[str]:
         + r0003_team_stats.function_signatures()
         + r0006_sessions.function_signatures()
         + r0008_usage_rollup.function_signatures()
+        + r0011_fallback_cache.function_signatures()
     )
     for signature in signatures:
         connection.execute(text(f"GRANT EXECUTE ON FUNCTION {signature} TO {quoted}"))

@@ -12,7 +12,7 @@ from typing import Any
 from markupsafe import Markup
 
 from spark.db.conversations import has_script
-from spark.db.models import GenerationRecord, GenerationStatus
+from spark.db.models import ANSWERED, GenerationRecord, GenerationStatus
 from spark.unity.target import UnityTarget
 from spark.web.conversations import Conversation
 from spark.web.diffs import diff_html
@@ -58,7 +58,7 @@ class TurnView:
         r = self.record
         if r.partial:
             return "stopped (incomplete)"
-        if r.status == GenerationStatus.SUCCEEDED:
+        if r.status in ANSWERED:
             return r.validation_summary or "done"
         if r.status == GenerationStatus.RUNNING:
             return "running"

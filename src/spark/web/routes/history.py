@@ -27,7 +27,7 @@ from spark.db.history import (
     list_generations,
     used_models,
 )
-from spark.db.models import GenerationRecord, GenerationStatus
+from spark.db.models import ANSWERED, GenerationRecord, GenerationStatus
 from spark.unity.target import UnityTarget
 from spark.web.auth import CurrentUser, WebUser, set_notice, take_notice
 from spark.web.chat_view import fixes_diff
@@ -99,7 +99,7 @@ def _filters(
 
 
 def _item(record: GenerationRecord) -> HistoryItemOut:
-    succeeded = record.status == GenerationStatus.SUCCEEDED
+    succeeded = record.status in ANSWERED
     return HistoryItemOut(
         generation_id=str(record.id),
         conversation_id=record.conversation_id,
