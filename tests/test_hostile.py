@@ -158,6 +158,9 @@ INPUT: dict[str, Any] = {"status": 422, "kind": "invalid_input"}
 NO_KEY: dict[str, Any] = {"status": 409, "kind": "not_configured"}
 NO_CONVERSATION: dict[str, Any] = {"status": 404, "kind": "unknown_conversation"}
 PREFERENCES = {"provider": "offline", "model": "spark-templates"}
+FB, CACHE = "/api/fallback", "/api/cache"
+FALLBACK = {"scope": "me", "entries": ["openai:gpt-6.2-sol"]}
+CACHING = {"enabled": False, "scope": "user", "ttl_seconds": 3600}
 
 TABLE: dict[tuple[str, str], list[Bad]] = {
     ("POST", "/api/generate"): [
@@ -180,6 +183,8 @@ TABLE: dict[tuple[str, str], list[Bad]] = {
         Bad("base 21", GEN, encode(GENERATE | {"base_generation_id": "1" * 21}), names="base"),
         Bad("base 5", GEN, encode(GENERATE | {"base_generation_id": 5}), names="base"),
         Bad("fresh 'yes'", GEN, encode(GENERATE | {"fresh": "yes"}), names="fresh"),
+        Bad("cache 'no'", GEN, encode(GENERATE | {"cache": "no"}), names="cache"),
+        Bad("cache 0", GEN, encode(GENERATE | {"cache": 0}), names="cache"),
         Bad("prompt too long", GEN, encode({"prompt": "x" * 20_001}), **INPUT),
         Bad("prompt empty", GEN, encode({"prompt": "  "}), **INPUT),
         Bad("unknown provider", GEN, encode({"prompt": "a", "provider": "x"}), **INPUT),
@@ -211,6 +216,38 @@ TABLE: dict[tuple[str, str], list[Bad]] = {
         *query_text(PREFS, []),
     ],
     ("GET", "/api/preferences"): query_text(PREFS, []),
+    ("GET", "/api/fallback"): query_text(FB, []),
+    ("PUT", "/api/fallback"): [
+        *text_fields(FB, FALLBACK, ["scope"]),
+        *malformed_json(FB, FALLBACK),
+        Bad("scope 'all'", FB, encode(FALLBACK | {"scope": "all"}), names="scope"),
+        Bad("entries a string", FB, encode({"entries": "openai:x"}), names="entries"),
+        Bad("entries 6", FB, encode({"entries": ["offline"] * 6}), names="entries"),
+        Bad("entry 5", FB, encode({"entries": [5]}), names="entries"),
+        Bad("NUL in an entry", FB, encode({"entries": ["openai:gpt\x00"]}), names="entries"),
+        Bad("surrogate in an entry", FB, encode({"entries": ["openai:\ud800"]}), names="entries"),
+        Bad("entry not provider:model", FB, encode({"entries": ["a;b"]}), **INPUT),
+        Bad("entry 10,000 long", FB, encode({"entries": ["o:" + "m" * 10_000]}), **INPUT),
+        *query_text(FB, []),
+    ],
+    ("DELETE", "/api/fallback"): [
+        *query_text(FB, ["scope"]),
+        Bad("scope 'all'", FB + "?scope=all", names="scope"),
+    ],
+    ("GET", "/api/cache"): query_text(CACHE, []),
+    ("PUT", "/api/cache"): [
+        *text_fields(CACHE, CACHING, ["scope"]),
+        *malformed_json(CACHE, CACHING),
+        Bad("scope 'everyone'", CACHE, encode({"scope": "everyone"}), names="scope"),
+        Bad("enabled 'yes'", CACHE, encode({"enabled": "yes"}), names="enabled"),
+        Bad("ttl '60'", CACHE, encode({"ttl_seconds": "60"}), names="ttl"),
+        Bad("ttl 1.5", CACHE, encode({"ttl_seconds": 1.5}), names="ttl"),
+        Bad("ttl 5", CACHE, encode({"ttl_seconds": 5}), **INPUT),
+        Bad("ttl -1", CACHE, encode({"ttl_seconds": -1}), **INPUT),
+        Bad("ttl 10**30", CACHE, encode({"ttl_seconds": 10**30}), **INPUT),
+        *query_text(CACHE, []),
+    ],
+    ("DELETE", "/api/cache/entries"): query_text(CACHE + "/entries", []),
     ("GET", "/api/models"): [
         *query_text("/api/models", ["provider"]),
         Bad("provider 65", "/api/models?provider=" + "p" * 65, names="provider"),

@@ -41,6 +41,7 @@ from spark.web.openapi import install_openapi
 from spark.web.routes import (
     account,
     chat,
+    controls,
     dashboard,
     estimate,
     export,
@@ -196,6 +197,7 @@ def create_app(
         history,
         dashboard,
         estimate,
+        controls,
     ):
         app.include_router(module.router)
     return app

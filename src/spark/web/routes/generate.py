@@ -24,12 +24,14 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from fastapi.sse import EventSourceResponse, format_sse_event
 
+from spark.db.cache import DatabaseCache
 from spark.errors import UsageError
 from spark.generation import ChatMessage, GenerationRequest
 from spark.web.auth import CurrentUser
 from spark.web.conversations import NO_BASE, Conversation, new_id, parse_generation_id
 from spark.web.deps import ConversationsDep, DatabaseDep, EngineDep, SettingsDep, ShutdownDep
 from spark.web.errors import ApiError
+from spark.web.routes.controls import generation_controls
 from spark.web.routing import SparkRoute
 from spark.web.runner import CLEANUP_SECONDS, WebGeneration
 from spark.web.schemas import ErrorBody, GenerateBody, GenerateResult
@@ -151,6 +153,9 @@ async def generate(
         raise ApiError(
             422, "invalid_target", exc.message, "Fix the Unity target on the Account page."
         ) from None
+    fallback, caching = await generation_controls(
+        settings=settings, database=database, user_id=user.id
+    )
     conversation_id = conversation.id if conversation is not None else new_id("c")
     recorder = conversations.recorder(
         owner=user.id,
@@ -167,6 +172,7 @@ async def generate(
             model=body.model,
             history=history,
             target=target,
+            fallback=fallback,
         ),
         refusal=recorder,
     )
@@ -178,6 +184,9 @@ async def generate(
         conversation_id=conversation_id,
         plan=plan,
         shutdown=shutdown,
+        cache=DatabaseCache(database, user_id=user.id, settings=caching, recorder=recorder)
+        if caching.enabled and body.cache
+        else None,
     )
     if body.stream:
         return _ClosingEventStream(

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from markupsafe import Markup
 
 from spark import __version__
+from spark.catalog import load_catalog
 from spark.db import Database
 from spark.db.export import history_csv_lines
 from spark.db.history import (
@@ -35,6 +36,7 @@ from spark.web.deps import DatabaseDep, EngineDep, TemplatesDep
 from spark.web.errors import ApiError
 from spark.web.highlight import highlight_csharp
 from spark.web.markdown import render_markdown
+from spark.web.notes import notes
 from spark.web.params import FirstDay, GenerationId, LastDay
 from spark.web.routes.account import read_form
 from spark.web.routes.export import safe_file_name
@@ -141,6 +143,13 @@ def _detail(record: GenerationRecord) -> HistoryDetailOut:
         compile_report=record.compile_report,
         unity_target=record.unity_target,
         partial=record.partial,
+        **notes(
+            load_catalog(),
+            cached=record.status == GenerationStatus.CACHED,
+            saved_usd=record.saved_usd,
+            cached_from=record.cached_from,
+            attempt_details=record.attempt_details,
+        ),
     )
 
 
