@@ -18,6 +18,7 @@ from spark.cli import mcp as _mcp
 from spark.cli import models as _models
 from spark.cli import project as _project
 from spark.cli import serve as _serve
+from spark.cli import team_commands as _team_commands
 from spark.cli import validate as _validate
 from spark.cli.common import SparkGroup
 
@@ -40,6 +41,7 @@ app.command("serve")(_serve.serve)
 app.command("mcp")(_mcp.mcp)
 app.command("estimate")(_estimate.estimate)
 _db_commands.register(app)
+_team_commands.register(app)
 
 
 @app.command("version")

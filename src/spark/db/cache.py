@@ -72,7 +72,7 @@ def check_cache_settings(scope: str | None = None, ttl: int | None = None) -> No
 async def set_cache_settings(
     *,
     session: AsyncSession,
-    admin: User,
+    admin: User | None,
     enabled: bool | None = None,
     scope: str | None = None,
     ttl: int | None = None,
@@ -89,7 +89,7 @@ async def set_cache_settings(
             await set_site_setting(session=session, admin=admin, key=key, value=value)
 
 
-async def reset_cache_settings(*, session: AsyncSession, admin: User) -> None:
+async def reset_cache_settings(*, session: AsyncSession, admin: User | None) -> None:
     """Forget the admin's cache settings: the environment's apply again."""
     for key in (CACHE, CACHE_SCOPE, CACHE_TTL):
         await set_site_setting(session=session, admin=admin, key=key, value=None)

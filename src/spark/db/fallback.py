@@ -61,7 +61,7 @@ async def fallback_lists(*, session: AsyncSession, user_id: int, default: str) -
 
 
 async def set_team_fallback(
-    *, session: AsyncSession, admin: User, routes: tuple[Route, ...] | None
+    *, session: AsyncSession, admin: User | None, routes: tuple[Route, ...] | None
 ) -> None:
     """Set the team's list (None: back to ``SPARK_FALLBACK``); admins only."""
     value = None if routes is None else format_routes(routes)

@@ -56,21 +56,24 @@ async def site_setting(*, session: AsyncSession, key: str) -> str | None:
 
 
 async def set_site_setting(
-    *, session: AsyncSession, admin: User, key: str, value: str | None
+    *, session: AsyncSession, admin: User | None, key: str, value: str | None
 ) -> None:
     """Set (or with None, forget) site setting ``key``; raises :class:`NotAdminError` unless
-    ``admin`` is an enabled admin."""
-    current = await session.scalar(select(User).where(User.id == admin.id))
-    if current is None or not current.is_admin or current.disabled:
-        raise NotAdminError("Only an admin can change the team's settings.")
+    ``admin`` is an enabled admin. ``admin`` None: the server's operator (the CLI, which holds
+    the database's own credentials)."""
+    if admin is not None:
+        current = await session.scalar(select(User).where(User.id == admin.id))
+        if current is None or not current.is_admin or current.disabled:
+            raise NotAdminError("Only an admin can change the team's settings.")
+    by = None if admin is None else admin.id
     row = await session.get(SiteSetting, key)
     if value is None:
         if row is not None:
             await session.delete(row)
     elif row is None:
-        session.add(SiteSetting(key=key, value=value, updated_by=admin.id))
+        session.add(SiteSetting(key=key, value=value, updated_by=by))
     else:
-        row.value, row.updated_by, row.updated_at = value, admin.id, utc_now()
+        row.value, row.updated_by, row.updated_at = value, by, utc_now()
     await session.flush()
 
 

@@ -6,7 +6,7 @@
 - ``GET /api/cache``: whether the response cache is on, its scope and lifetime; ``PUT`` changes
   them (admins); ``DELETE /api/cache/entries`` forgets the user's own entries.
 
-:func:`generation_controls` is what a generation needs of both, read in one transaction.
+:func:`spark.db.team_controls.generation_controls` is what a generation needs of both.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from spark.config import Settings
 from spark.db.cache import (
-    CacheSettings,
     cache_settings,
     check_cache_settings,
     clear_cache,
@@ -70,16 +69,6 @@ class CacheBody(RequestBody):
         default=None, description="`user`: each user's own entries; `team`: shared by all."
     )
     ttl_seconds: int | None = Field(default=None, description="How long an entry lives.")
-
-
-async def generation_controls(
-    *, settings: Settings, database: Database, user_id: int
-) -> tuple[tuple[Route, ...], CacheSettings]:
-    """The fallback routes and the cache settings that apply to a generation of ``user_id``."""
-    async with database.session(user_id=user_id, read_only=True) as session:
-        lists = await fallback_lists(session=session, user_id=user_id, default=settings.fallback)
-        cache = await cache_settings(session=session, settings=settings)
-    return lists.effective, cache
 
 
 def _routes(entries: list[str] | None) -> tuple[Route, ...] | None:
