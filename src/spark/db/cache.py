@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from spark.caching import CachedScript
 from spark.db.models import ResponseCacheEntry, User
-from spark.db.site import set_site_setting, site_setting
+from spark.db.site import set_site_setting, site_settings
 from spark.db.types import utc_now
 from spark.errors import UsageError
 
@@ -49,11 +49,17 @@ class CacheSettings:
         return {"enabled": self.enabled, "scope": self.scope, "ttl_seconds": self.ttl}
 
 
+KEYS = (CACHE, CACHE_SCOPE, CACHE_TTL)
+
+
 async def cache_settings(*, session: AsyncSession, settings: Settings) -> CacheSettings:
     """The settings in force: the admin's where set, else the environment's."""
-    enabled = await site_setting(session=session, key=CACHE)
-    scope = await site_setting(session=session, key=CACHE_SCOPE)
-    ttl = await site_setting(session=session, key=CACHE_TTL)
+    return settings_from(await site_settings(session=session, keys=KEYS), settings)
+
+
+def settings_from(stored: dict[str, str], settings: Settings) -> CacheSettings:
+    """:func:`cache_settings` from the site settings already read (``stored``)."""
+    enabled, scope, ttl = (stored.get(key) for key in KEYS)
     return CacheSettings(
         enabled=settings.cache if enabled is None else enabled == "true",
         scope="team" if scope == "team" else "user" if scope == "user" else settings.cache_scope,
@@ -91,7 +97,7 @@ async def set_cache_settings(
 
 async def reset_cache_settings(*, session: AsyncSession, admin: User | None) -> None:
     """Forget the admin's cache settings: the environment's apply again."""
-    for key in (CACHE, CACHE_SCOPE, CACHE_TTL):
+    for key in KEYS:
         await set_site_setting(session=session, admin=admin, key=key, value=None)
 
 

@@ -23,6 +23,13 @@ from spark.fallback import Route, format_routes, parse_routes
 FALLBACK = "fallback"
 
 
+class _Unread:
+    pass
+
+
+UNREAD = _Unread()
+
+
 @dataclass(frozen=True, slots=True)
 class FallbackLists:
     """The team's list, the user's override (None: follows the team's) and the one used."""
@@ -52,12 +59,17 @@ def _parsed(text: str | None) -> tuple[Route, ...]:
         return ()
 
 
-async def fallback_lists(*, session: AsyncSession, user_id: int, default: str) -> FallbackLists:
-    """The lists that apply to ``user_id`` (``default``: ``SPARK_FALLBACK``)."""
-    stored = await site_setting(session=session, key=FALLBACK)
+async def fallback_lists(
+    *, session: AsyncSession, user_id: int, default: str, team: str | _Unread | None = UNREAD
+) -> FallbackLists:
+    """The lists that apply to ``user_id`` (``default``: ``SPARK_FALLBACK``; ``team``: the
+    site setting when the caller has read it already)."""
+    stored = await site_setting(session=session, key=FALLBACK) if team is UNREAD else team
     prefs = await find_preferences(session=session, user_id=user_id)
     mine = None if prefs.fallback is None else _parsed(prefs.fallback)
-    return FallbackLists(team=_parsed(default if stored is None else stored), mine=mine)
+    return FallbackLists(
+        team=_parsed(default if not isinstance(stored, str) else stored), mine=mine
+    )
 
 
 async def set_team_fallback(

@@ -55,6 +55,14 @@ async def site_setting(*, session: AsyncSession, key: str) -> str | None:
     return None if row is None else row.value
 
 
+async def site_settings(*, session: AsyncSession, keys: tuple[str, ...]) -> dict[str, str]:
+    """The stored values of ``keys`` that are set, in one query."""
+    rows = await session.execute(
+        select(SiteSetting.key, SiteSetting.value).where(SiteSetting.key.in_(keys))
+    )
+    return {key: value for key, value in rows}
+
+
 async def set_site_setting(
     *, session: AsyncSession, admin: User | None, key: str, value: str | None
 ) -> None:
