@@ -86,6 +86,8 @@ async def test_the_cache_is_off_until_an_admin_turns_it_on(
     assert detail["saved_usd"] == "0.022000" and detail["cached_from"] == first["generation_id"]
     stats = (await admin.get("/api/stats")).json()
     assert stats["cache_hits"] == 1 and stats["cache_saved_usd"] == "0.022000"
+    dashboard = (await admin.get("/dashboard")).text
+    assert 'id="card-cache"' in dashboard and "saved $0.022" in dashboard
     listed = (await admin.get("/api/history", params={"status": "cached"})).json()
     assert [i["generation_id"] for i in listed["items"]] == [hit["generation_id"]]
     # Regenerate (cache: false) asks the model anew.
