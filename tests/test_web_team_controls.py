@@ -126,3 +126,30 @@ async def test_a_team_cache_hit_is_shown_cached_in_the_stream(
     assert result["cached"] is True and result["code"].startswith("using UnityEngine;")
     page = await user.get(f"/c/{result['conversation_id']}")
     assert "cached — saved" in page.text
+
+
+async def test_account_page_forms(make_client: MakeClient) -> None:
+    admin = await make_client()
+    user = await make_client()
+    saved = await admin.form("/account/team-fallback", {"entries": "openai:gpt-6.2-sol"})
+    assert saved.status_code == 200 and "team&#39;s fallback list is saved" in saved.text
+    page = (await user.get("/account")).text
+    assert 'id="team-fallback">openai:gpt-6.2-sol<' in page and "Team controls" not in page
+    mine = await user.form("/account/fallback", {"mode": "mine", "entries": "offline"})
+    assert mine.status_code == 200
+    assert (await user.get("/api/fallback")).json()["effective"] == ["offline"]
+    bad = await user.form("/account/fallback", {"mode": "mine", "entries": "a;b"})
+    assert bad.status_code == 422 and "is not a fallback entry" in bad.text
+    refused = await user.form("/account/cache", {"enabled": "on", "scope": "team", "ttl": "60"})
+    assert refused.status_code == 403
+    cache = await admin.form("/account/cache", {"enabled": "on", "scope": "team", "ttl": "600"})
+    assert cache.status_code == 200
+    assert (await user.get("/api/cache")).json() == {
+        "enabled": True,
+        "scope": "team",
+        "ttl_seconds": 600,
+    }
+    for ttl in ("5", "x", "9" * 30, ""):
+        short = await admin.form("/account/cache", {"scope": "team", "ttl": ttl})
+        assert short.status_code == 422, ttl
+    assert (await user.get("/api/cache")).json()["enabled"] is True  # nothing changed

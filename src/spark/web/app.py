@@ -51,6 +51,7 @@ from spark.web.routes import (
     pages,
     personal,
     preferences,
+    team_pages,
 )
 from spark.web.secret import secret_key
 from spark.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
@@ -198,6 +199,7 @@ def create_app(
         dashboard,
         estimate,
         controls,
+        team_pages,
     ):
         app.include_router(module.router)
     return app

@@ -23,6 +23,8 @@ from fastapi.templating import Jinja2Templates
 from spark import __version__
 from spark.config import Settings
 from spark.db import Database
+from spark.db.cache import cache_settings
+from spark.db.fallback import fallback_lists
 from spark.db.preferences import find_preferences
 from spark.db.site import NotAdminError, set_signup_open, signup_open
 from spark.db.users import (
@@ -262,6 +264,10 @@ class AccountPage:
             users = await list_users(session=session) if user.is_admin else []
             allowed = await signup_open(session=session, default=self.settings.allow_signup)
             prefs = await find_preferences(session=session, user_id=user.id)
+            fallback = await fallback_lists(
+                session=session, user_id=user.id, default=self.settings.fallback
+            )
+            caching = await cache_settings(session=session, settings=self.settings)
         return _render(
             self.templates,
             self.request,
@@ -272,6 +278,8 @@ class AccountPage:
             users=users,
             allow_signup=allowed,
             prefs=prefs,
+            fallback=fallback,
+            caching=caching,
             allow_project_paths=self.settings.allow_project_paths,
             default_target=default_target(self.settings),
             input_choices=INPUT_CHOICES,
