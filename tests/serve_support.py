@@ -37,6 +37,7 @@ class SparkServer:
         self, env: dict[str, str], log: Path, *extra_args: str, workers: int | None = 1
     ) -> None:
         self.log = log
+        self.env = env
         self._out = log.open("wb")
         if workers is not None:
             extra_args = ("--workers", str(workers), *extra_args)
