@@ -28,8 +28,11 @@ import anyio
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 
+from spark.caching import ResponseCache
 from spark.db import Database
+from spark.db.cache import DatabaseCache
 from spark.db.recorder import HistoryRecorder
+from spark.db.team_controls import generation_controls
 from spark.errors import SparkError, UsageError
 from spark.events import (
     CompileEvent,
@@ -41,6 +44,7 @@ from spark.events import (
     TokenEvent,
     ValidationEvent,
 )
+from spark.fallback import route_summary
 from spark.generation import ChatMessage, GenerationRequest, Plan, Stop
 from spark.mcp.service import McpService, check_text, tool_error, tool_result
 
@@ -127,7 +131,18 @@ async def generate_script(
         recorder = HistoryRecorder(
             database, user_id=caller.user_id, conversation_id=conversation_id
         )
-        request = GenerationRequest(prompt, provider or None, model or None, history, target)
+        # The team controls (docs/teams.md) apply to an MCP caller as to a web user.
+        fallback, caching = await generation_controls(
+            settings=service.settings, database=database, user_id=caller.user_id
+        )
+        cache = (
+            DatabaseCache(database, user_id=caller.user_id, settings=caching, recorder=recorder)
+            if caching.enabled
+            else None
+        )
+        request = GenerationRequest(
+            prompt, provider or None, model or None, history, target, fallback=fallback
+        )
         plan = await service.engine.prepare(request, refusal=recorder)
     except SparkError as exc:
         # A refused provider, model or key was recorded as a failed generation: name its row.
@@ -136,7 +151,7 @@ async def generate_script(
         return tool_error(exc, service.settings, **extra)
     progress = Progress(ctx)
     await progress.send(f"Generating with {plan.provider}/{plan.model}")
-    outcome = await _run(service, plan, recorder, progress)
+    outcome = await _run(service, plan, recorder, progress, cache)
     return _answer(service, outcome, recorder, conversation_id, progress.retries)
 
 
@@ -159,11 +174,15 @@ async def _conversation(
 
 
 async def _run(
-    service: McpService, plan: Plan, recorder: HistoryRecorder, progress: Progress
+    service: McpService,
+    plan: Plan,
+    recorder: HistoryRecorder,
+    progress: Progress,
+    cache: ResponseCache | None = None,
 ) -> DoneEvent | ErrorEvent:
     """The generation's final event; cancelled with the call (see the module docstring)."""
     stop = Stop()
-    running = asyncio.create_task(_consume(service, plan, recorder, progress, stop))
+    running = asyncio.create_task(_consume(service, plan, recorder, progress, stop, cache))
     try:
         return await asyncio.shield(running)
     except asyncio.CancelledError:
@@ -175,9 +194,15 @@ async def _run(
 
 
 async def _consume(
-    service: McpService, plan: Plan, recorder: HistoryRecorder, progress: Progress, stop: Stop
+    service: McpService,
+    plan: Plan,
+    recorder: HistoryRecorder,
+    progress: Progress,
+    stop: Stop,
+    cache: ResponseCache | None = None,
 ) -> DoneEvent | ErrorEvent:
-    async with aclosing(service.engine.generate(plan, recorder=recorder, stop=stop)) as events:
+    generation = service.engine.generate(plan, recorder=recorder, stop=stop, cache=cache)
+    async with aclosing(generation) as events:
         async for event in events:
             if isinstance(event, DoneEvent | ErrorEvent):
                 return event
@@ -228,5 +253,20 @@ def _answer(
             "repair_rounds": result.repair_rounds,
             "stop_reason": result.stop_reason,
             "retries": retries,
+            "cached": result.cached,
+            "saved_usd": None if result.saved_usd is None else str(result.saved_usd),
+            "answered_by": route_summary(
+                [a.to_dict() for a in result.attempt_details], _label(service)
+            ),
         }
     )
+
+
+def _label(service: McpService) -> Callable[[str], str]:
+    def label(provider: str) -> str:
+        try:
+            return service.engine.catalog.provider(provider).display_name
+        except SparkError:
+            return provider
+
+    return label
