@@ -573,20 +573,9 @@ class Engine:
         :class:`Draft` (none when the reply holds no script); raises the final AIError when no
         reply could be had.
 
-        The per-route step: the first reply on each route of a fallback list, and every
-        repair round, call a provider here and nowhere else.
+        The provider is called through :meth:`_attempt`.
         """
-        reply = stream_reply(
-            self.provider(plan.provider),
-            messages,
-            plan.model,
-            plan.options,
-            run,
-            repair_round=repair_round,
-            policy=self.policy,
-            sleep=self._sleep,
-            clean=self._clean,
-        )
+        reply = self._attempt(plan, messages, run, repair_round)
         try:
             async with aclosing(reply) as stream:
                 async for event in stream:
@@ -604,6 +593,26 @@ class Engine:
         if compiled is not None:
             yield CompileEvent(compiled)
         yield Draft(run.reply, script, report, compiled)
+
+    def _attempt(
+        self, plan: Plan, messages: list[ChatMessage], run: GenerationRun, repair_round: int
+    ) -> AsyncGenerator[Event]:
+        """The per-attempt step: ``plan``'s provider and model asked for one reply, streamed
+        with SPARK's retry policy (:func:`spark.streaming.stream_reply`). Every provider call of
+        a generation starts here - the first reply on the chosen route and on each fallback
+        route, and every repair round - so a check that must hold before each attempt (a spend
+        limit's reservation, issue 16) belongs here."""
+        return stream_reply(
+            self.provider(plan.provider),
+            messages,
+            plan.model,
+            plan.options,
+            run,
+            repair_round=repair_round,
+            policy=self.policy,
+            sleep=self._sleep,
+            clean=self._clean,
+        )
 
     def _result(
         self,
