@@ -6,7 +6,8 @@ text), then ``ValidationEvent`` when code was produced, followed by a ``CompileE
 script was compile-checked (a Unity project or a compiler with Unity's assemblies is at hand);
 if either found errors, a ``RepairEvent``, the corrected script's tokens and a second
 ``ValidationEvent`` (and ``CompileEvent``); and exactly one final ``DoneEvent`` or
-``ErrorEvent``.
+``ErrorEvent``. A ``FallbackEvent`` (a ``RetryEvent``) says the reply starts again on the next
+route of the fallback list; a response-cache hit is a ``DoneEvent`` alone (``result.cached``).
 
 Counting: ``attempts`` is 1 + the number of retries (provider calls that failed and were tried
 again), over the whole generation; repair rounds are counted apart (``repair_rounds``). Every

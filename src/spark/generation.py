@@ -30,7 +30,13 @@ fails (after the recorder's own retries), a ``DoneEvent`` becomes an ``ErrorEven
 
 Every provider call's usage counts, failed and cancelled ones included (see
 :mod:`spark.attempts`); text from the provider is made storable (:mod:`spark.text`) before
-anyone sees it.
+anyone sees it. Every call starts in one per-attempt step, :meth:`Engine._attempt`.
+
+Team controls (docs/teams.md): a request's fallback routes (:mod:`spark.fallback`) are tried in
+order when the chosen provider fails with an outage-type error after the retry policy gave up
+(a ``FallbackEvent`` tells displays to clear); repair rounds stay on the model that answered.
+With a :class:`~spark.caching.ResponseCache`, an identical request is answered from it at $0
+(a ``DoneEvent`` with ``cached``), and a successful, valid, recorded result is stored in it.
 """
 
 from __future__ import annotations
