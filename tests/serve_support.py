@@ -37,7 +37,7 @@ class SparkServer:
         self, env: dict[str, str], log: Path, *extra_args: str, workers: int | None = 1
     ) -> None:
         self.log = log
-        self.env = env
+        self.env = env  # the server's environment: a test may run other `spark` commands in it
         self._out = log.open("wb")
         if workers is not None:
             extra_args = ("--workers", str(workers), *extra_args)
@@ -99,7 +99,9 @@ def dead_pid() -> int:
     return child.pid
 
 
-def create_account(settings: Settings, username: str = "ci", *, abandoned_row: bool = False) -> str:
+def create_account(
+    settings: Settings, username: str = "ci", *, abandoned_row: bool = False, admin: bool = False
+) -> str:
     """An account with a password and an API token in the settings' database (as `spark users
     create` + `spark tokens create` would); returns the token. ``abandoned_row``: also a
     ``running`` generation of a process that died."""
@@ -109,7 +111,9 @@ def create_account(settings: Settings, username: str = "ci", *, abandoned_row: b
         try:
             await ensure_schema(database)
             async with database.session() as session:
-                user = await create_user(session=session, username=username, password=PASSWORD)
+                user = await create_user(
+                    session=session, username=username, password=PASSWORD, is_admin=admin
+                )
             # Acting for the user, as `spark tokens create` does (PostgreSQL's row-level security).
             async with database.session(user_id=user.id) as session:
                 _, token = await create_api_token(session=session, user_id=user.id, name="test")

@@ -27,6 +27,8 @@ from spark.db.migrate import (
 from spark.db.models import Base
 from tests.db_fixtures import PostgresServer
 
+EVAL_TABLES = ("spark_eval_runs", "spark_eval_items")  # revision 0013
+
 
 def _tables(connection: Connection) -> set[str]:
     return set(inspect(connection).get_table_names()) - {"alembic_version"}
@@ -96,6 +98,7 @@ async def test_postgres_up_down_up(postgres: PostgresServer) -> None:
             "spark_sessions",
             "spark_usage_daily",
             "spark_conversations",
+            "spark_limit_reservations",
             "spark_response_cache",
         }
     finally:
@@ -108,11 +111,13 @@ async def _sessions_revision_down_and_up(database: Database) -> set[str]:
     await downgrade(database, "0005")
     assert await current_revision(database) == "0005"
     async with database.engine.connect() as connection:
-        later = {  # revisions 0006, 0008, 0009 and 0011
+        later = {  # revisions 0006, 0008, 0009, 0010, 0013 and 0011
             "spark_sessions",
             "spark_usage_daily",
             "spark_usage_daily_team",
             "spark_conversations",
+            *LIMIT_TABLES,
+            *EVAL_TABLES,
             "spark_response_cache",
         }
         assert await connection.run_sync(_tables) == set(TABLES) - later
@@ -154,6 +159,8 @@ async def _chat_revision_down_and_up(database: Database) -> None:
     async with database.engine.connect() as connection:
         assert await connection.run_sync(_tables) == set(TABLES) - {
             "spark_conversations",
+            *LIMIT_TABLES,
+            *EVAL_TABLES,
             "spark_response_cache",
         }
         columns = await connection.run_sync(
@@ -177,6 +184,53 @@ async def test_postgres_chat_revision_down_and_up(postgres: PostgresServer) -> N
     try:
         async with Database(postgres.url("owner", name)) as database:
             await _chat_revision_down_and_up(database)
+    finally:
+        postgres.drop_database(name)
+
+
+LIMIT_TABLES = {"spark_limits", "spark_limit_counters", "spark_limit_reservations"}
+
+
+async def _limits_revision_down_and_up(database: Database) -> set[str]:
+    """Step back over revision 0010 only (its tables, columns and function go) and forward
+    again; the limit functions left after the downgrade."""
+    await upgrade(database)
+    await downgrade(database, "0009")
+    functions: set[str] = set()
+    async with database.engine.connect() as connection:
+        later = LIMIT_TABLES | set(EVAL_TABLES) | {"spark_response_cache"}
+        assert await connection.run_sync(_tables) == set(TABLES) - later
+        columns = await connection.run_sync(
+            lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
+        )
+        assert "reserved_usd" not in columns and "settled_usd" not in columns
+        if database.is_postgresql:
+            found = await connection.execute(
+                text("SELECT proname FROM pg_proc WHERE proname LIKE 'spark%limit%'")
+            )
+            functions = set(found.scalars())
+    await upgrade(database)
+    assert await current_revision(database) == HEAD
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(_model_drift) == []
+    return functions
+
+
+async def test_sqlite_limits_revision_down_and_up(tmp_path: Path) -> None:
+    async with Database(f"sqlite:///{tmp_path / 'spark.db'}") as database:
+        assert await _limits_revision_down_and_up(database) == set()
+
+
+async def test_postgres_limits_revision_down_and_up(postgres: PostgresServer) -> None:
+    name = f"{postgres.database}_{secrets.token_hex(2)}"
+    postgres.create_database(name)
+    try:
+        async with Database(postgres.url("owner", name)) as database:
+            assert await _limits_revision_down_and_up(database) == set()
+        functions = postgres.execute(
+            "SELECT proname FROM pg_proc WHERE proname LIKE 'spark%limit%'", database=name
+        )
+        assert functions == [("spark_expire_limit_reservations",)]
     finally:
         postgres.drop_database(name)
 
@@ -266,6 +320,44 @@ def test_processes_migrating_a_new_sqlite_file_at_once_all_succeed(tmp_path: Pat
     assert [err for err, code in outcomes if code != 0] == []
 
 
+EVAL_PREVIOUS = "0010"  # the revision r0013 follows
+
+
+async def _eval_revision_down_and_up(database: Database) -> None:
+    """Step back over revision 0013 only (the eval tables and the history's tag go) and
+    forward again."""
+    await upgrade(database)
+    await downgrade(database, EVAL_PREVIOUS)
+    assert await current_revision(database) == EVAL_PREVIOUS
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(_tables) == set(TABLES) - set(EVAL_TABLES) - {
+            "spark_response_cache"
+        }
+        columns = await connection.run_sync(
+            lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
+        )
+        assert "eval_run_id" not in columns
+    await upgrade(database)
+    assert await current_revision(database) == HEAD
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(_model_drift) == []
+
+
+async def test_sqlite_eval_revision_down_and_up(tmp_path: Path) -> None:
+    async with Database(f"sqlite:///{tmp_path / 'spark.db'}") as database:
+        await _eval_revision_down_and_up(database)
+
+
+async def test_postgres_eval_revision_down_and_up(postgres: PostgresServer) -> None:
+    name = f"{postgres.database}_{secrets.token_hex(2)}"
+    postgres.create_database(name)
+    try:
+        async with Database(postgres.url("owner", name)) as database:
+            await _eval_revision_down_and_up(database)
+    finally:
+        postgres.drop_database(name)
+
+
 async def _cache_revision_down_and_up(database: Database) -> None:
     """Step back over revision 0011 only: a cache hit stays a success, the status CHECK takes
     'cached' only while 0011 is applied, the rollup triggers keep working; forward again."""
@@ -280,7 +372,7 @@ async def _cache_revision_down_and_up(database: Database) -> None:
         if database.is_postgresql:
             await connection.execute(as_ann)
         await connection.execute(insert, {"status": "cached"})
-    await downgrade(database, "0009")
+    await downgrade(database, "0013")
     async with database.engine.connect() as connection:
         if database.is_postgresql:
             await connection.execute(as_ann)

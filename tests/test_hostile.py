@@ -254,7 +254,8 @@ TABLE: dict[tuple[str, str], list[Bad]] = {
         Bad("unknown provider", "/api/models?provider=nope", **INPUT),
     ],
     ("GET", "/api/history"): [
-        *query_text("/api/history", ["q", "provider", "model", "status", "date_from"]),
+        *query_text("/api/history", ["q", "provider", "model", "status", "date_from", "evals"]),
+        Bad("unknown evals filter", "/api/history?evals=neither", names="evals"),
         *numbers("/api/history", "limit", [*HUGE_NUMBERS, "0", "201", "5.5"]),
         *numbers("/api/history", "offset", [*HUGE_NUMBERS, str(10**10)]),
         *numbers("/api/history", "date_to", BAD_DATES),
@@ -297,6 +298,41 @@ TABLE: dict[tuple[str, str], list[Bad]] = {
         Bad("prompt 20,001", "/api/estimate?prompt=" + "p" * 20_001, names="prompt"),
     ],
 }
+
+LIMITS_PUT = "/api/limits/team"
+LIMITS_BODY = {"daily_usd": "5", "monthly_usd": 50}
+TABLE[("GET", "/api/limits")] = query_text("/api/limits", [])
+TABLE[("GET", "/api/budget")] = query_text("/api/budget", [])
+TABLE[("PUT", "/api/limits/{scope}")] = [
+    *text_fields(LIMITS_PUT, LIMITS_BODY, ["daily_usd", "monthly_usd"]),
+    *malformed_json(LIMITS_PUT, LIMITS_BODY),
+    Bad("daily -1", LIMITS_PUT, encode({"daily_usd": -1}), **INPUT, names="negative"),
+    Bad("daily 'NaN'", LIMITS_PUT, encode({"daily_usd": "NaN"}), **INPUT, names="finite"),
+    Bad("daily '1e400'", LIMITS_PUT, encode({"daily_usd": "1e400"}), **INPUT, names="daily"),
+    Bad("daily 'five'", LIMITS_PUT, encode({"daily_usd": "five"}), **INPUT, names="daily_usd"),
+    Bad("monthly 10^7", LIMITS_PUT, encode({"monthly_usd": 10**7}), **INPUT, names="monthly"),
+    Bad("daily 7 places", LIMITS_PUT, encode({"daily_usd": "0.0000001"}), **INPUT),
+    Bad("daily true", LIMITS_PUT, encode({"daily_usd": True}), names="daily_usd"),
+    Bad("daily {}", LIMITS_PUT, encode({"daily_usd": {}}), names="daily_usd"),
+    Bad("rpm -1", LIMITS_PUT, encode({"requests_per_minute": -1}), **INPUT, names="negative"),
+    Bad("rpm 2.5", LIMITS_PUT, encode({"requests_per_minute": 2.5}), names="requests"),
+    Bad("rpm '5'", LIMITS_PUT, encode({"requests_per_minute": "5"}), names="requests"),
+    Bad("rpm 2^70", LIMITS_PUT, encode({"requests_per_minute": 2**70}), **INPUT),
+    Bad("concurrent 10^6", LIMITS_PUT, encode({"concurrent": 10**6}), **INPUT),
+    Bad("unknown scope", "/api/limits/everyone", encode(LIMITS_BODY), **INPUT, names="scope"),
+    Bad("NUL in scope", "/api/limits/%00", encode(LIMITS_BODY), names="scope"),
+    Bad("unknown user", "/api/limits/user:nobody", encode(LIMITS_BODY), **INPUT, names="user"),
+    Bad("unknown provider", "/api/limits/provider:x", encode(LIMITS_BODY), **INPUT),
+    Bad(
+        "provider rate",
+        "/api/limits/provider:openai",
+        encode({"requests_per_minute": 1}),
+        **INPUT,
+        names="spend limits only",
+    ),
+    Bad("scope 2^70 bytes", "/api/limits/" + "u" * 5000, encode(LIMITS_BODY), **INPUT),
+    *query_text(LIMITS_PUT, []),
+]
 
 # Requests that once failed and are fine: they must succeed.
 EDGES = [
@@ -401,6 +437,26 @@ PAGES = [
     BadPage("export kind", "/c/c_x/export.tar", says="kind"),
     BadPage("selection ids", "/history/export?ids=abc", says="ids"),
     BadPage("selection format", "/history/export?ids=1&format=rar", says="format"),
+    BadPage("unknown evals filter", "/history?evals=neither", says="evals"),
+    BadPage("NUL in evals filter", "/history?evals=%00", says="evals"),
+    BadPage("eval run id %00", "/admin/evals/a%00b", says="run_id"),
+    BadPage("eval run id surrogate", "/admin/evals/%ED%A0%80", says="run_id"),
+    BadPage("eval run id 33", "/admin/evals/" + "a" * 33, says="run_id"),
+    BadPage("eval run id capitals", "/admin/evals/ABC", says="run_id"),
+]
+PAGES += [
+    BadPage(
+        "NUL in a limit", "/admin/limits", {"scope": "team", "daily_usd": "5\x00"}, says="daily_usd"
+    ),
+    BadPage(
+        "negative limit", "/admin/limits", {"scope": "team", "daily_usd": "-1"}, says="negative"
+    ),
+    BadPage("NaN limit", "/admin/limits", {"scope": "team", "monthly_usd": "NaN"}, says="finite"),
+    BadPage(
+        "huge limit", "/admin/limits", {"scope": "team", "monthly_usd": "9" * 5000}, says="Monthly"
+    ),
+    BadPage("unknown scope", "/admin/limits", {"scope": "user:x", "daily_usd": "1"}, says="scope"),
+    BadPage("rate 2.5", "/admin/limits", {"scope": "team", "concurrent": "2.5"}, says="whole"),
 ]
 PAGE_EDGES = ["/history?date_to=9999-12-31", "/history?date_from=0001-01-01"]
 
@@ -451,7 +507,7 @@ def server(
         pg: PostgresServer = request.getfixturevalue("pg")
         variables["SPARK_DATABASE_URL"] = pg.url("app")
         settings = Settings(data_dir=tmp_path / "spark", database_url=pg.url("app"))
-    token = create_account(settings)
+    token = create_account(settings, admin=True)  # admins reach every route (limits)
     spark = SparkServer(server_env(tmp_path, **variables), tmp_path / "serve.log")
     try:
         yield spark.wait_ready(timeout=60), token

@@ -30,7 +30,7 @@ MAX_EXAMPLES = 10
 def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """(URL, API token) of a `spark serve` with one finished generation (id 1, the example
     the schema gives for generation ids)."""
-    token = create_account(Settings(data_dir=tmp_path / "spark"))
+    token = create_account(Settings(data_dir=tmp_path / "spark"), admin=True)  # every route
     server = SparkServer(server_env(tmp_path), tmp_path / "serve.log")
     try:
         url = server.wait_ready(timeout=60)

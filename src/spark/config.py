@@ -114,6 +114,11 @@ class Settings(BaseSettings):
     # Reverse proxies (IPs or networks, comma-separated) whose X-Forwarded-For/-Proto headers
     # are believed. Empty: nobody's, so a client cannot pick the address it is throttled under.
     trusted_proxies: str = ""
+    # Spend and rate limits (docs/teams.md): how long a reservation may stay unsettled before
+    # it is released (its process died), and where the 80% warnings are POSTed (optional; the
+    # URL may carry a token, so it is a secret: never logged nor shown).
+    limit_reservation_minutes: int = Field(default=30, ge=1, le=1440)
+    limit_webhook_url: SecretStr | None = None
 
     @field_validator("anthropic_api_key", "openai_api_key", "openai_compat_api_key", mode="before")
     @classmethod
@@ -121,6 +126,15 @@ class Settings(BaseSettings):
         # An empty ``ANTHROPIC_API_KEY=`` line in .env means "not set", not "an empty key".
         if isinstance(value, str) and not value.strip():
             return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("limit_webhook_url", mode="before")
+    @classmethod
+    def _webhook_url(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, str) and not value.strip().lower().startswith(("http://", "https://")):
+            raise ValueError("the webhook URL must start with http:// or https://")
         return value.strip() if isinstance(value, str) else value
 
     @field_validator(
@@ -177,7 +191,12 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """Every configured secret, for redaction of messages and logs."""
-        keys = (self.anthropic_api_key, self.openai_api_key, self.openai_compat_api_key)
+        keys = (
+            self.anthropic_api_key,
+            self.openai_api_key,
+            self.openai_compat_api_key,
+            self.limit_webhook_url,
+        )
         return [k.get_secret_value() for k in keys if k is not None and k.get_secret_value()]
 
 

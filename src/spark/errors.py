@@ -5,8 +5,10 @@
     SparkError                      anything SPARK reports to a user
      ├── ConfigError                bad or missing configuration (e.g. no API key for a provider)
      ├── UsageError                 bad input from the user (empty prompt, unknown provider/model)
-     └── AIError                    a provider call failed; ``kind`` says how, ``retryable`` whether
-                                    the orchestrator's retry policy may try again
+     ├── AIError                    a provider call failed; ``kind`` says how, ``retryable`` whether
+     │                              the orchestrator's retry policy may try again
+     └── spark.limits.LimitError    refused by a spend limit (``budget``) or a rate limit
+                                    (``rate_limited``) before any provider call: HTTP 429
 
 Providers raise :class:`AIError` (translated from their SDK's exceptions at the boundary); the
 orchestrator decides whether to retry from ``retryable``/``retry_after`` alone. ``message`` is for
@@ -107,6 +109,9 @@ def client_kind(error: SparkError) -> str:
     ``not_configured`` or ``invalid_input``."""
     if isinstance(error, AIError):
         return error.kind.value
+    kind = getattr(error, "kind", None)
+    if isinstance(kind, str):  # spark.limits' errors: "budget", "rate_limited"
+        return kind
     if isinstance(error, ConfigError):
         return "not_configured"
     if isinstance(error, UsageError):
@@ -116,7 +121,7 @@ def client_kind(error: SparkError) -> str:
 
 def error_json(error: SparkError) -> dict[str, Any]:
     """``{"kind", "message", "hint"}`` (and an AIError's provider, status and whether retrying
-    may help): how the web API and MCP report an error."""
+    may help; a limit's figures): how the web API and MCP report an error."""
     detail: dict[str, Any] = {
         "kind": client_kind(error),
         "message": error.message,
@@ -124,4 +129,7 @@ def error_json(error: SparkError) -> dict[str, Any]:
     }
     if isinstance(error, AIError):
         detail.update(provider=error.provider, status=error.status, retryable=error.retryable)
+    details = getattr(error, "details", None)
+    if callable(details):  # a limit's figures: the limit, what is spent, when it resets
+        detail.update(details())
     return detail

@@ -37,16 +37,23 @@ order when the chosen provider fails with an outage-type error after the retry p
 (a ``FallbackEvent`` tells displays to clear); repair rounds stay on the model that answered.
 With a :class:`~spark.caching.ResponseCache`, an identical request is answered from it at $0
 (a ``DoneEvent`` with ``cached``), and a successful, valid, recorded result is stored in it.
+
+Spend and rate limits (:mod:`spark.limits`): an adapter passes the user's
+:class:`~spark.limits.Quota` to ``prepare`` (or ``generate``), which reserves the
+generation's most expensive outcome before any provider call and raises a
+:class:`~spark.limits.LimitError` (HTTP 429) instead when a limit would be passed; nothing is
+recorded for it. ``generate`` settles the reservation at what every attempt billed before the
+final event is recorded (``finish``), also when the consumer stops early.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import aclosing
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -69,11 +76,12 @@ from spark.events import (
     ValidationEvent,
 )
 from spark.fallback import Route, falls_back
+from spark.limits import Quota, Reservation, charge, max_cost
 from spark.models import ModelDirectory
 from spark.plan import GenerationRequest, Plan, Stop
 from spark.providers import OFFLINE, build_provider
 from spark.providers.base import ChatMessage, Provider, StreamOptions
-from spark.recording import GenerationRecorder, GenerationStart, Recording
+from spark.recording import GenerationRecorder, GenerationStart, Recording, log
 from spark.retry import RetryPolicy
 from spark.streaming import Sleep, stream_reply
 from spark.text import redact
@@ -87,8 +95,6 @@ if TYPE_CHECKING:
     from spark.unity.report import ValidationReport
 
 __all__ = ["ChatMessage", "Engine", "GenerationRequest", "Plan", "Stop", "redact"]
-
-log = logging.getLogger(__name__)
 
 
 class Engine:
@@ -242,13 +248,19 @@ class Engine:
             )
 
     async def prepare(
-        self, request: GenerationRequest, *, refusal: GenerationRecorder | None = None
+        self,
+        request: GenerationRequest,
+        *,
+        refusal: GenerationRecorder | None = None,
+        quota: Quota | None = None,
     ) -> Plan:
         """Resolve ``request`` once, or raise a SparkError saying what to fix.
 
         An empty or over-long prompt is a mistake in the request and is never recorded; any
         other refusal (unknown provider or model, missing key) is recorded through ``refusal``,
         when given, as a failed generation (as :meth:`generate` records it) before it is raised.
+        With a ``quota``, the plan holds a reservation of its most expensive outcome, or a
+        LimitError is raised (not recorded) when a spend or rate limit would be passed.
         """
         self.check_prompt(request.prompt)
         try:
@@ -265,7 +277,14 @@ class Engine:
             temperature=self.settings.temperature,
         )
         fallbacks = self._fallbacks(request.fallback, Route(provider, model))
-        return Plan(request, provider, model, options, workspace, fallbacks=fallbacks)
+        plan = Plan(request, provider, model, options, workspace, fallbacks=fallbacks)
+        if quota is None:
+            return plan
+        reservation = await quota.reserve(
+            provider=provider, model=model, amount=self.max_cost(plan)
+        )
+        reservation.quota = quota
+        return replace(plan, reservation=reservation)
 
     def _max_tokens(self, provider: str, model: str) -> int:
         info = self.catalog.find(provider, model)
@@ -299,6 +318,19 @@ class Engine:
         )
         return dataclasses.replace(
             plan, provider=route.provider, model=route.model, options=options, fallbacks=()
+        )
+
+    def max_cost(self, plan: Plan) -> Decimal:
+        """The most ``plan`` can cost: the first reply and every repair round at
+        ``max_tokens`` each, the input estimated, an unknown price at the provider's dearest."""
+        replies = 1 if plan.provider == OFFLINE else 1 + self.settings.repair_rounds
+        return max_cost(
+            self.catalog,
+            provider=plan.provider,
+            model=plan.model,
+            texts=[plan.system_prompt, *(m.content for m in plan.messages)],
+            max_tokens=plan.options.max_tokens,
+            replies=replies,
         )
 
     async def _resolve(self, request: GenerationRequest) -> tuple[str, str]:
@@ -341,6 +373,7 @@ class Engine:
         *,
         recorder: GenerationRecorder | None = None,
         stop: Stop | None = None,
+        quota: Quota | None = None,
         cache: ResponseCache | None = None,
     ) -> AsyncGenerator[Event]:
         """Run one generation (a request is prepared first; its refusal is the final
@@ -355,8 +388,19 @@ class Engine:
         generator, or its task is cancelled) still gets ``finish``, with an ``ErrorEvent`` of
         kind ``cancelled`` (or ``stop.reason``) and the figures so far. Recording runs shielded
         from cancellation; a failure of ``start`` is logged and the generation goes on.
+
+        A request with a ``quota`` is prepared first: a LimitError is the only event. A plan's
+        reservation is settled before the final event is recorded.
         """
+        if quota is not None and not isinstance(job, Plan):
+            try:
+                job = await self.prepare(job, refusal=recorder, quota=quota)
+            except SparkError as exc:
+                self._clean(exc)
+                yield ErrorEvent(exc, provider=job.provider, model=job.model)
+                return
         request = job.request if isinstance(job, Plan) else job
+        held = job.reservation if isinstance(job, Plan) else None
         run = GenerationRun(started=self._clock(), cost_of=self.catalog.cost)
         run.provider, run.model = request.provider, request.model
         recording: Recording | None = None
@@ -375,6 +419,7 @@ class Engine:
                 async for event in events:
                     if isinstance(event, DoneEvent | ErrorEvent):
                         finished = True
+                        await self._settle(held, event)
                         if recording is not None:
                             event = await recording.finish(event)
                         if cache is not None and isinstance(event, DoneEvent):
@@ -385,6 +430,7 @@ class Engine:
                 cancelled = self._cancelled(run, stop.reason if stop is not None else None)
                 if stop is not None:
                     stop.outcome = cancelled
+                await self._settle(held, cancelled)
                 if recording is not None:
                     await recording.finish(cancelled)
 
@@ -411,6 +457,34 @@ class Engine:
             except (SparkError, StopIteration):
                 model = ""
         return GenerationStart(request.prompt, provider, model, SYSTEM_PROMPT_VERSION)
+
+    async def release(self, plan: Plan) -> None:
+        """Give back the reservation of a plan that will not be generated (nothing billed)."""
+        held = plan.reservation
+        if held is not None and held.quota is not None and held.settled_usd is None:
+            await held.quota.settle(held, Decimal(0))
+
+    async def _settle(self, held: Reservation | None, event: DoneEvent | ErrorEvent) -> None:
+        """Settle ``held`` at what every attempt of ``event`` billed (an unknown price at the
+        provider's dearest), shielded from cancellation; a failure is logged and the
+        reservation is left to expire."""
+        if held is None or held.quota is None or held.settled_usd is not None:
+            return
+        details = event.result.attempt_details if isinstance(event, DoneEvent) else ()
+        if isinstance(event, ErrorEvent):
+            details = event.attempt_details
+        billed = sum(
+            (charge(self.catalog, a.provider, a.model, a.usage) for a in details), Decimal(0)
+        )
+        task = asyncio.ensure_future(held.quota.settle(held, billed))
+        self._recordings.add(task)
+        task.add_done_callback(self._recordings.discard)
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("could not settle the spend reservation %s", held.id)
 
     def _cancelled(self, run: GenerationRun, reason: SparkError | None) -> ErrorEvent:
         error = reason or AIError(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from spark.errors import SparkError
 from spark.events import ErrorEvent
 from spark.fallback import Route
+from spark.limits import Reservation
 from spark.providers.base import ChatMessage, StreamOptions
 from spark.recording import GenerationStart
 from spark.unity.prompts import SYSTEM_PROMPT_VERSION
@@ -54,6 +55,8 @@ class Plan:
     system_prompt_version: str = SYSTEM_PROMPT_VERSION
     # The request's fallback routes whose provider is configured, in order, models resolved.
     fallbacks: tuple[Route, ...] = ()
+    # Held by the user's quota in ``prepare`` (spend and rate limits), settled by ``generate``.
+    reservation: Reservation | None = None
 
     @property
     def system_prompt(self) -> str:
@@ -72,7 +75,11 @@ class Plan:
     def start(self) -> GenerationStart:
         """What the recorder is told when the generation begins."""
         return GenerationStart(
-            self.request.prompt, self.provider, self.model, self.system_prompt_version
+            self.request.prompt,
+            self.provider,
+            self.model,
+            self.system_prompt_version,
+            self.reservation,
         )
 
 

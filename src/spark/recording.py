@@ -18,6 +18,7 @@ from typing import Protocol
 
 from spark.errors import AIError, ErrorKind
 from spark.events import DoneEvent, ErrorEvent
+from spark.limits import Reservation
 
 log = logging.getLogger("spark.generation")
 
@@ -30,6 +31,9 @@ class GenerationStart:
     provider: str
     model: str
     system_prompt_version: str
+    # The spend reservation held for it (when limits were checked); ``settled_usd`` is set on
+    # it before ``finish`` is called.
+    reservation: Reservation | None = None
 
 
 class GenerationRecorder(Protocol):

@@ -12,6 +12,7 @@ import typer
 from spark import __version__
 from spark.cli import db_commands as _db_commands
 from spark.cli import estimate as _estimate
+from spark.cli import eval as _eval
 from spark.cli import export as _export
 from spark.cli import generate as _generate
 from spark.cli import mcp as _mcp
@@ -40,6 +41,7 @@ app.command("export")(_export.export)
 app.command("serve")(_serve.serve)
 app.command("mcp")(_mcp.mcp)
 app.command("estimate")(_estimate.estimate)
+app.command("eval")(_eval.eval_models)
 _db_commands.register(app)
 _team_commands.register(app)
 

@@ -48,6 +48,9 @@ def register(app: typer.Typer) -> None:
 
     app.add_typer(history_app, name="history")
     app.command("stats")(stats)
+    from spark.cli.limits_commands import limits_app
+
+    app.add_typer(limits_app, name="limits")
 
 
 def _run(

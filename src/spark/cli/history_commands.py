@@ -46,11 +46,29 @@ def history(
             "--csv", help="Write your whole history, code included, to this CSV file ('-': stdout)."
         ),
     ] = None,
+    evals: Annotated[
+        str | None,
+        typer.Option(
+            "--evals", help="Eval generations: 'exclude' leaves them out, 'only' shows them."
+        ),
+    ] = None,
+    eval_run: Annotated[
+        str | None, typer.Option("--eval-run", help="Only the generations of this eval run.")
+    ] = None,
     debug: DebugOption = False,
 ) -> None:
     """Show your recent generations (the CLI's user: SPARK_CLI_USER), newest first."""
     if ctx.invoked_subcommand is not None:
         return
+    if evals not in (None, "exclude", "only"):
+        from spark.cli.common import fail
+        from spark.errors import UsageError
+
+        fail(
+            UsageError(f"Unknown --evals {evals!r}.", hint="Use --evals exclude or --evals only."),
+            debug=debug,
+            json_output=json_output,
+        )
     if csv_file is not None:
         _history_csv(csv_file, debug=debug)
         return
@@ -66,7 +84,7 @@ def history(
             page = await list_generations(
                 session=session,
                 user_id=local.user_id,
-                filters=HistoryFilters(search=search),
+                filters=HistoryFilters(search=search, evals=evals, eval_run_id=eval_run),
                 limit=limit,
             )
         return page.items

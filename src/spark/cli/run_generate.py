@@ -153,6 +153,7 @@ async def _run(
     settings: Settings, request: GenerationRequest, *, show_tokens: bool, use_cache: bool = True
 ) -> tuple[DoneEvent | ErrorEvent, int | None]:
     from spark.db.cache import DatabaseCache
+    from spark.db.limits import quota_for
     from spark.db.local import open_cli_database
     from spark.db.team_controls import generation_controls
 
@@ -177,7 +178,8 @@ async def _run(
                 local.database, user_id=local.user_id, settings=caching, recorder=history
             )
         request = replace(request, fallback=fallback)
-        events = engine.generate(request, recorder=recorder, cache=cache)
+        quota = quota_for(local.database, settings, user_id=local.user_id)
+        events = engine.generate(request, recorder=recorder, quota=quota, cache=cache)
         if show_tokens and err.is_terminal:
             outcome = await _run_live(events, err)
         else:

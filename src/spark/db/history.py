@@ -71,6 +71,7 @@ class GenerationOutcome:
     partial: bool = False  # stopped early: the code and prose are what had arrived
     cached_from: int | None = None  # a cache hit: the generation whose script it returned
     saved_usd: Decimal | None = None  # a cache hit: what that generation had cost
+    settled_usd: Decimal | None = None  # what the spend reservation was settled at
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,8 @@ async def start_generation(
     runner: str | None = None,
     unity_target: dict[str, Any] | None = None,
     base_generation_id: int | None = None,
+    reserved_usd: Decimal | None = None,
+    eval_run_id: str | None = None,
 ) -> GenerationRecord:
     """A new ``running`` row for a generation that is beginning (``unity_target``: what the
     script is written for, when the adapter knows)."""
@@ -110,6 +113,8 @@ async def start_generation(
         created_at=utc_now(),
         unity_target=_storable(unity_target),
         base_generation_id=base_generation_id,
+        reserved_usd=reserved_usd,
+        eval_run_id=eval_run_id,
     )
     session.add(record)
     await session.flush()
@@ -163,6 +168,10 @@ class HistoryFilters:
     date_to: date | None = None
     search: str | None = None
     conversation_id: str | None = None
+    # Eval generations (``spark eval``): "exclude" leaves them out, "only" keeps only them;
+    # ``eval_run_id`` keeps one run's.
+    evals: str | None = None
+    eval_run_id: str | None = None
 
     @property
     def active(self) -> bool:
@@ -182,6 +191,12 @@ class HistoryFilters:
             query = query.where(h.status == self.status)
         if self.conversation_id:
             query = query.where(h.conversation_id == self.conversation_id)
+        if self.evals == "exclude":
+            query = query.where(h.eval_run_id.is_(None))
+        elif self.evals == "only":
+            query = query.where(h.eval_run_id.is_not(None))
+        if self.eval_run_id:
+            query = query.where(h.eval_run_id == self.eval_run_id)
         if self.date_from:
             query = query.where(h.created_at >= datetime.combine(self.date_from, time(), UTC))
         if self.date_to and self.date_to < date.max:  # the last day there is has no end

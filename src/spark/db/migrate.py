@@ -23,7 +23,7 @@ from spark.db.errors import DatabaseError, SchemaOutOfDateError
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision in migrations/versions (a test keeps the two in step). Knowing it here
 # lets a process check the schema without importing Alembic.
-HEAD = "0011"
+HEAD = "0011"  # revision 0011 follows 0013
 TABLES = (
     "users",
     "api_tokens",
@@ -35,6 +35,11 @@ TABLES = (
     "spark_usage_daily",
     "spark_usage_daily_team",
     "spark_conversations",
+    "spark_limits",
+    "spark_limit_counters",
+    "spark_limit_reservations",
+    "spark_eval_runs",
+    "spark_eval_items",
     "spark_response_cache",
 )
 # Read and written only by SPARK's SECURITY DEFINER functions and triggers: the app role gets
@@ -129,6 +134,7 @@ def grant_app_role(connection: Connection, role: str) -> list[str]:
         r0003_team_stats,
         r0006_sessions,
         r0008_usage_rollup,
+        r0010_limits,
         r0011_fallback_cache,
     )
 
@@ -165,6 +171,7 @@ def grant_app_role(connection: Connection, role: str) -> list[str]:
         + r0003_team_stats.function_signatures()
         + r0006_sessions.function_signatures()
         + r0008_usage_rollup.function_signatures()
+        + r0010_limits.function_signatures()
         + r0011_fallback_cache.function_signatures()
     )
     for signature in signatures:

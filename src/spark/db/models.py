@@ -155,6 +155,8 @@ class GenerationRecord(Base):
         # Retention deletes by age across users.
         Index("ix_spark_generation_history_created", "created_at"),
         Index("ix_spark_generation_history_conversation", "user_id", "conversation_id"),
+        # An eval run's generations (revision 0013).
+        Index("ix_spark_generation_history_eval_run", "eval_run_id"),
         # The start-up sweep looks for rows still running; there are few of them.
         Index(
             "ix_spark_generation_history_running",
@@ -214,6 +216,12 @@ class GenerationRecord(Base):
     # The revision of the conversation this prompt built on: 0 for none (a first prompt, or
     # Regenerate/Edit of one), None when not known (rows written before revision 0009).
     base_generation_id: Mapped[int | None] = mapped_column(HistoryId)
+    # Revision 0010: the spend reservation held for the generation (its most expensive outcome)
+    # and what it was settled at (what counts against the limits), when limits were checked.
+    reserved_usd: Mapped[Decimal | None] = mapped_column(Money)
+    settled_usd: Mapped[Decimal | None] = mapped_column(Money)
+    # Revision 0013: the `spark eval` run this generation belongs to (None: not an eval).
+    eval_run_id: Mapped[str | None] = mapped_column(String(32))
     # Revision 0011: a cache hit (status ``cached``) names the generation whose script it
     # returned, and what that one had cost (the saving).
     cached_from: Mapped[int | None] = mapped_column(HistoryId)
@@ -392,3 +400,120 @@ class UsageDayTeam(_UsageSums, Base):
     provider: Mapped[str] = mapped_column(String(64), primary_key=True)
     model: Mapped[str] = mapped_column(String(128), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class SpendLimit(Base):
+    """The limits of one scope (revision 0010): ``team``, ``default`` (users without a row of
+    their own), ``user:<id>`` or ``provider:<id>``. Amounts in USD millionths; NULL: no limit.
+    Site-wide settings an admin changes: no row-level security (see docs/teams.md)."""
+
+    __tablename__ = "spark_limits"
+
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)
+    daily_micros: Mapped[int | None] = mapped_column(BigInteger)
+    monthly_micros: Mapped[int | None] = mapped_column(BigInteger)
+    requests_per_minute: Mapped[int | None] = mapped_column(Integer)
+    concurrent: Mapped[int | None] = mapped_column(Integer)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utc_now, onupdate=utc_now, server_default=func.now()
+    )
+
+
+class LimitCounter(Base):
+    """What one scope used in one window (revision 0010): ``d:2026-12-03`` / ``m:2026-12``
+    (spent and reserved USD millionths), ``min:2026-12-03T12:34`` (requests started) and
+    ``live`` (generations running). Every instance reserves and settles against these rows
+    inside one locked transaction (see spark.db.limits)."""
+
+    __tablename__ = "spark_limit_counters"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)
+    window: Mapped[str] = mapped_column(String(24), primary_key=True)
+    spent_micros: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    reserved_micros: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    warned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+
+class LimitReservation(Base):
+    """Money and a concurrency slot held for one generation until it ends (revision 0010).
+
+    ``counters`` lists the ``[scope, window]`` rows it holds. ``state``: ``active``, then
+    ``settled`` (at ``settled_micros``) or ``expired`` (released after ``expires_at`` because
+    its process never settled it). Isolated per user by row-level security on PostgreSQL.
+    """
+
+    __tablename__ = "spark_limit_reservations"
+    __table_args__ = (
+        Index("ix_spark_limit_reservations_user_id", "user_id"),
+        Index(
+            "ix_spark_limit_reservations_active",
+            "expires_at",
+            sqlite_where=text("state = 'active'"),
+            postgresql_where=text("state = 'active'"),
+        ),
+        CheckConstraint("state IN ('active', 'settled', 'expired')", name="state_known"),
+    )
+
+    id: Mapped[int] = mapped_column(HistoryId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(64))
+    counters: Mapped[list[list[str]]] = mapped_column(JsonObject)
+    reserved_micros: Mapped[int] = mapped_column(BigInteger)
+    settled_micros: Mapped[int | None] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utc_now, server_default=func.now()
+    )
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EvalRun(Base):
+    """One ``spark eval`` run: a suite on some models (revision 0013).
+
+    A team table, like the site settings: no row-level security. It holds the suite's name and
+    digest, the models and the per-item figures, never a user's own prompt beyond the suite's;
+    the web app shows it to admins only. ``user_id`` is who ran it.
+    """
+
+    __tablename__ = "spark_eval_runs"
+    __table_args__ = (Index("ix_spark_eval_runs_started_at", "started_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    started_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utc_now, server_default=func.now()
+    )
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))  # running | finished | interrupted
+    suite_name: Mapped[str] = mapped_column(String(200))
+    suite_digest: Mapped[str] = mapped_column(String(64))
+    suite_items: Mapped[int] = mapped_column(Integer)
+    # "built-in", or the suite file's absolute path (so --resume can find it again).
+    suite_source: Mapped[str | None] = mapped_column(Text)
+    models: Mapped[list[str]] = mapped_column(JsonObject)  # ["provider:model", ...]
+    runs: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+
+
+class EvalItem(Base):
+    """One finished generation of an eval run: a suite item on a model (revision 0013).
+
+    The key makes an item finish once per run: a resumed run skips the keys already here.
+    """
+
+    __tablename__ = "spark_eval_items"
+
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("spark_eval_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    run: Mapped[int] = mapped_column(Integer, primary_key=True)
+    result: Mapped[dict[str, Any]] = mapped_column(JsonObject)
+    history_id: Mapped[int | None] = mapped_column(HistoryId)
+    finished_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utc_now, server_default=func.now()
+    )

@@ -20,6 +20,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from dataclasses import replace
 from typing import Any
 
 from spark.db.engine import Database
@@ -131,6 +132,7 @@ class HistoryRecorder:
         conversation_id: str | None = None,
         unity_target: dict[str, Any] | None = None,
         base_generation_id: int | None = None,
+        eval_run_id: str | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
         self.database = database
@@ -138,12 +140,14 @@ class HistoryRecorder:
         self.conversation_id = conversation_id
         self.unity_target = unity_target
         self.base_generation_id = base_generation_id
+        self.eval_run_id = eval_run_id
         self.record_id: int | None = None  # set once the row exists
         self._started: GenerationStart | None = None
         self._sleep = sleep
 
     async def start(self, started: GenerationStart) -> None:
         self._started = started
+        held = started.reservation
         async with self.database.session(user_id=self.user_id) as session:
             record = await start_generation(
                 session=session,
@@ -155,12 +159,18 @@ class HistoryRecorder:
                 conversation_id=self.conversation_id,
                 unity_target=self.unity_target,
                 base_generation_id=self.base_generation_id,
+                reserved_usd=None if held is None else held.reserved_usd,
+                eval_run_id=self.eval_run_id,
             )
             self.record_id = record.id
 
     def outcome(self, event: DoneEvent | ErrorEvent) -> GenerationOutcome:
         """What the row records for ``event`` (an adapter may add what only it knows)."""
-        return outcome_of(event)
+        figures = outcome_of(event)
+        held = None if self._started is None else self._started.reservation
+        if held is not None and held.settled_usd is not None:
+            figures = replace(figures, settled_usd=held.settled_usd)
+        return figures
 
     async def finish(self, outcome: DoneEvent | ErrorEvent) -> None:
         """Write ``outcome`` into the row (see the module docstring for what happens when the

@@ -31,6 +31,7 @@ from mcp_types import CallToolResult
 from spark.caching import ResponseCache
 from spark.db import Database
 from spark.db.cache import DatabaseCache
+from spark.db.limits import quota_for
 from spark.db.recorder import HistoryRecorder
 from spark.db.team_controls import generation_controls
 from spark.errors import SparkError, UsageError
@@ -143,7 +144,8 @@ async def generate_script(
         request = GenerationRequest(
             prompt, provider or None, model or None, history, target, fallback=fallback
         )
-        plan = await service.engine.prepare(request, refusal=recorder)
+        quota = quota_for(database, service.settings, user_id=caller.user_id)
+        plan = await service.engine.prepare(request, refusal=recorder, quota=quota)
     except SparkError as exc:
         # A refused provider, model or key was recorded as a failed generation: name its row.
         recorded = recorder.record_id if recorder is not None else None

@@ -3,7 +3,8 @@
 Bad input is a 4xx with ``{"error": {"kind", "message", "hint"}}``, never a 500: malformed JSON
 400, a body that fails validation 422 (text that is not text, see :mod:`spark.web.routing`,
 included), an empty or over-long prompt or unknown provider/model 422 (``invalid_input``), a
-provider without a key 409 (``not_configured``), an unknown conversation or generation 404. A
+provider without a key 409 (``not_configured``), an unknown conversation or generation 404, a
+spend or rate limit 429 (``budget`` / ``rate_limited``, with ``Retry-After``). A
 provider failure during a non-streamed generation is a 502 whose ``kind`` is the
 :class:`~spark.errors.ErrorKind`. Anything unexpected is logged and answered 500 with a generic
 message (no traceback, no secrets). Pages get the same message on an HTML page
@@ -27,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from spark import __version__
 from spark.errors import ConfigError, SparkError, UsageError, error_json
+from spark.limits import LimitError
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,8 @@ def error_detail(error: SparkError) -> dict[str, Any]:
 
 
 def status_for(error: SparkError) -> int:
+    if isinstance(error, LimitError):
+        return 429
     if isinstance(error, ConfigError):
         return 409
     if isinstance(error, UsageError):
@@ -155,7 +159,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def spark_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SparkError)
-        return _json(status_for(exc), error_detail(exc))
+        answer = _json(status_for(exc), error_detail(exc))
+        if isinstance(exc, LimitError) and exc.retry_after is not None:
+            answer.headers["Retry-After"] = str(exc.retry_after)
+        return answer
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)

@@ -22,6 +22,17 @@ class ErrorDetail(BaseModel):
     errors: list[dict[str, Any]] | None = Field(
         default=None, description="Field-level problems of a request that failed validation."
     )
+    # A spend limit (`budget`) or rate limit (`rate_limited`): docs/teams.md.
+    scope: str | None = Field(default=None, description="`team`, `user:<id>`, `provider:<id>`.")
+    period: str | None = Field(default=None, description="`day` or `month` (budget).")
+    limit_usd: str | None = None
+    spent_usd: str | None = None
+    reserved_usd: str | None = Field(default=None, description="Held by running generations.")
+    requested_usd: str | None = Field(default=None, description="This request's reservation.")
+    resets_at: str | None = Field(default=None, description="When the window resets (UTC).")
+    rule: str | None = Field(default=None, description="`requests_per_minute` or `concurrent`.")
+    limit: int | None = None
+    retry_after: int | None = Field(default=None, description="Seconds, as in Retry-After.")
 
 
 class ErrorBody(BaseModel):
@@ -218,6 +229,12 @@ class HistoryItemOut(BaseModel):
     cost_usd: str | None
     generation_ms: int | None = None
     export_url: str | None
+    reserved_usd: str | None = Field(
+        default=None, description="Held against the spend limits before the provider was called."
+    )
+    settled_usd: str | None = Field(
+        default=None, description="What the reservation was settled at (counted against limits)."
+    )
 
 
 class HistoryDetailOut(HistoryItemOut):

@@ -103,6 +103,9 @@ class ChatPage:
                 "models": selected.models,
                 "max_prompt_chars": settings.max_prompt_chars,
                 "system_tokens": estimate_tokens(engine.system_prompt(target)),
+                # What a request reserves against the spend limits (Engine.max_cost).
+                "max_output_tokens": settings.max_output_tokens,
+                "replies": 1 + settings.repair_rounds,
                 "conversation": conversation,
                 "turns": turn_views(conversation) if conversation else [],
                 "current": current_view(conversation.current) if conversation else None,

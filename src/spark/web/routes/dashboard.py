@@ -108,6 +108,9 @@ async def dashboard_page(
             422, "invalid_request", "The window is 7, 30 or 90 days.", "Use ?days=7, 30 or 90."
         )
     figures = await usage(database, user, days, team=True)
+    from spark.web.routes.limits import budget_of
+
+    budget = await budget_of(database, user.id)
     return templates.TemplateResponse(
         request,
         "dashboard.html",
@@ -122,6 +125,7 @@ async def dashboard_page(
             "charts": dashboard_charts(figures.stats),
             "team": figures.team,
             "team_rows": TEAM_ROWS,
+            "budget": budget,
             "version": __version__,
         },
     )

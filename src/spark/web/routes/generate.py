@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.sse import EventSourceResponse, format_sse_event
 
 from spark.db.cache import DatabaseCache
+from spark.db.limits import quota_for
 from spark.db.team_controls import generation_controls
 from spark.errors import UsageError
 from spark.generation import ChatMessage, GenerationRequest
@@ -100,6 +101,12 @@ def _base(conversation: Conversation, generation_id: str | None) -> int | None:
         403: {"model": ErrorBody, "description": "No CSRF token, or another site's page."},
         404: {"model": ErrorBody, "description": "Unknown conversation or base generation."},
         409: {"model": ErrorBody, "description": "The provider has no key (not configured)."},
+        429: {
+            "model": ErrorBody,
+            "description": "A spend limit (`budget`: the limit, what is spent and held, when it "
+            "resets) or a rate limit (`rate_limited`) of SPARK's own; `Retry-After` says when "
+            "to try again (docs/teams.md).",
+        },
         422: {
             "model": ErrorBody,
             "description": "Empty or over-long prompt, unknown provider or model, bad field, "
@@ -175,8 +182,13 @@ async def generate(
             fallback=fallback,
         ),
         refusal=recorder,
+        quota=quota_for(database, settings, user_id=user.id),
     )
-    await recorder.start(plan.start)  # the running row: the `start` event names it
+    try:
+        await recorder.start(plan.start)  # the running row: the `start` event names it
+    except Exception:
+        await engine.release(plan)  # not generated: its reservation must not wait to expire
+        raise
     generation = WebGeneration(
         engine=engine,
         recorder=recorder,

@@ -10,7 +10,7 @@ search ``spark history`` and MCP use too).
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -50,6 +50,7 @@ router = APIRouter(tags=["history"], route_class=SparkRoute)
 PAGE_SIZE = 25
 MAX_SEARCH_CHARS = 200
 STATUSES = tuple(str(s) for s in GenerationStatus)
+EVAL_CHOICES = ("exclude", "only")  # `spark eval` generations: leave out, or only them
 
 _NOT_FOUND = (
     404,
@@ -68,6 +69,7 @@ def _query_string(filters: HistoryFilters, **extra: Any) -> str:
         "date_from": filters.date_from.isoformat() if filters.date_from else None,
         "date_to": filters.date_to.isoformat() if filters.date_to else None,
         "q": filters.search,
+        "evals": filters.evals,
         **extra,
     }
     return urlencode({k: v for k, v in values.items() if v not in (None, "")})
@@ -80,9 +82,13 @@ def _filters(
     date_from: date | None,
     date_to: date | None,
     search: str | None,
+    evals: str | None = None,
 ) -> tuple[HistoryFilters, str | None]:
     """The filters, and what was wrong with them (a wrong filter is left out)."""
     problem = None
+    if evals and evals not in EVAL_CHOICES:
+        problem = f"Unknown evals filter {evals!r}: use one of {', '.join(EVAL_CHOICES)}."
+        evals = None
     if status and status not in STATUSES:
         problem = f"Unknown status {status!r}: use one of {', '.join(STATUSES)}."
         status = None
@@ -96,6 +102,7 @@ def _filters(
         date_from=date_from,
         date_to=date_to,
         search=(search or "").strip() or None,
+        evals=evals or None,
     )
     return filters, problem
 
@@ -121,6 +128,8 @@ def _item(record: GenerationRecord) -> HistoryItemOut:
         cost_usd=None if record.cost_usd is None else str(record.cost_usd),
         generation_ms=record.generation_ms,
         export_url=export_url(str(record.id)) if succeeded and record.generated_code else None,
+        reserved_usd=None if record.reserved_usd is None else str(record.reserved_usd),
+        settled_usd=None if record.settled_usd is None else str(record.settled_usd),
     )
 
 
@@ -198,10 +207,14 @@ async def read_history(
     date_from: FirstDay = None,
     date_to: LastDay = None,
     q: SearchQuery = None,
+    evals: Annotated[
+        Literal["exclude", "only"] | None,
+        Query(description="`spark eval` generations: leave them out, or show only them."),
+    ] = None,
 ) -> HistoryOut:
     """One page of the signed-in user's history, filtered; ``q`` searches prompts and code."""
     kind = None if status is None else status.value
-    filters, problem = _filters(provider, model, kind, date_from, date_to, q)
+    filters, problem = _filters(provider, model, kind, date_from, date_to, q, evals)
     if problem:
         raise ApiError(422, "invalid_request", problem, "See GET /api/history at /docs.")
     return await _history(database, user, filters, limit, offset)
@@ -293,11 +306,12 @@ async def history_page(
     date_from: Annotated[str | None, Query(max_length=100)] = None,
     date_to: Annotated[str | None, Query(max_length=100)] = None,
     q: SearchQuery = None,
+    evals: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Response:
     """The history page; a wrong filter is left out and the page says what was wrong (422)."""
     first, first_problem = _page_date(date_from, "date_from")
     last, last_problem = _page_date(date_to, "date_to")
-    filters, problem = _filters(provider, model, status, first, last, q)
+    filters, problem = _filters(provider, model, status, first, last, q, evals)
     error = first_problem or last_problem or problem
     history = await _history(database, user, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     pages = max(1, -(-history.total // PAGE_SIZE))

@@ -37,6 +37,10 @@
   const savedModels = JSON.parse(form.dataset.savedModels || "{}");
   const systemTokens = Number(form.dataset.systemTokens);
   const TYPICAL_OUTPUT_TOKENS = 1500;
+  const maxOutputTokens = Number(form.dataset.maxOutputTokens) || 4096;
+  const replies = Number(form.dataset.replies) || 1;
+  const budgetNote = $("budget-note");
+  let budget = null; // GET /api/budget: the spend limits that apply to this user
   const { usd, estimateTokens } = window.SparkFormat;
   const count = window.SparkFormat.tokens;
 
@@ -177,8 +181,54 @@
 
   comparePanel.addEventListener("toggle", scheduleComparison);
 
+  // --- spend limits: warned before sending ------------------------------------------------------
+
+  async function loadBudget() {
+    try {
+      const response = await fetch("/api/budget", { headers: { Accept: "application/json" } });
+      budget = response.ok ? await response.json() : null;
+    } catch (error) {
+      budget = null;
+    }
+    updateEstimate();
+  }
+
+  // What the server reserves before calling the provider: every reply at the output limit.
+  function worstCost(option, inputTokens) {
+    if (!option || !option.dataset.input) return null;
+    const perReply = inputTokens * Number(option.dataset.input) +
+      maxOutputTokens * Number(option.dataset.output);
+    const repairs = (replies - 1) * (inputTokens + 2 * maxOutputTokens) * Number(option.dataset.input) +
+      (replies - 1) * maxOutputTokens * Number(option.dataset.output);
+    return (perReply + repairs) / 1e6;
+  }
+
+  function updateBudget(option, inputTokens) {
+    const lines = budget ? budget.lines : [];
+    let text = "";
+    const worst = providerSel.value === "offline" ? 0 : worstCost(option, inputTokens);
+    const short = lines.filter((line) => worst && worst > Number(line.left_usd));
+    if (short.length) {
+      const line = short[0];
+      text = `This request could cost up to ${usd(worst)}, more than the ${usd(Number(line.left_usd))} ` +
+        `left under ${line.label} (${usd(Number(line.spent_usd))} of ${usd(Number(line.limit_usd))} spent): ` +
+        `SPARK will refuse it. It resets ${new Date(line.resets_at).toUTCString()}.`;
+    } else {
+      const warned = lines.find((line) => line.warning);
+      if (warned) {
+        text = `You have spent ${usd(Number(warned.spent_usd))} of ${warned.label} ` +
+          `(${usd(Number(warned.limit_usd))}): ${usd(Number(warned.left_usd))} left.`;
+      }
+    }
+    budgetNote.textContent = text;
+    budgetNote.hidden = !text;
+    budgetNote.classList.toggle("over-budget", short.length > 0);
+  }
+
   function updateEstimate() {
     scheduleComparison();
+    updateBudget(modelSel.selectedOptions[0],
+      (promptBox.value.length ? estimateTokens(promptBox.value) : 0) + contextTokens + systemTokens);
     const option = modelSel.selectedOptions[0];
     const chars = promptBox.value.length;
     // The cost calculator gets sizes only: the prompt itself stays out of URLs and logs.
@@ -565,6 +615,7 @@
     } finally {
       controller = null;
       setBusy(false);
+      loadBudget(); // what is left after this generation
       await refreshTurns();
       if (!finished) setTimeout(refreshTurns, 1500); // a stopped row is finished meanwhile
     }
@@ -692,4 +743,5 @@
 
   updateModelInfo();
   updateEstimate();
+  loadBudget();
 })();

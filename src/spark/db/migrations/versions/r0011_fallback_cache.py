@@ -22,7 +22,7 @@ definition is edited as SQLite's documentation describes for loosening a constra
 keeps the table, its rows, indexes and triggers as they are.
 
 Revision ID: 0011
-Revises: 0009 (chained after 0010 at merge)
+Revises: 0013 (the revisions of issues 16 and 17 came first)
 Create Date: 2026-12-03
 """
 
@@ -44,7 +44,7 @@ from spark.db.migrations.versions.r0002_postgres_security import (
 )
 
 revision = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0013"
 branch_labels: str | None = None
 depends_on: str | None = None
 
