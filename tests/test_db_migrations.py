@@ -106,6 +106,7 @@ async def test_postgres_up_down_up(postgres: PostgresServer) -> None:
             "spark_conversations",
             "spark_limit_reservations",
             "spark_user_instructions",
+            "spark_response_cache",
         }
     finally:
         postgres.drop_database(name)
@@ -117,7 +118,7 @@ async def _sessions_revision_down_and_up(database: Database) -> set[str]:
     await downgrade(database, "0005")
     assert await current_revision(database) == "0005"
     async with database.engine.connect() as connection:
-        later = {  # revisions 0006, 0008, 0009, 0010, 0012 and 0013
+        later = {  # revisions 0006, 0008, 0009 and every one from 0010 on
             "spark_sessions",
             "spark_usage_daily",
             "spark_usage_daily_team",
@@ -125,6 +126,7 @@ async def _sessions_revision_down_and_up(database: Database) -> set[str]:
             *LIMIT_TABLES,
             *EVAL_TABLES,
             *REVISION_0012_TABLES,
+            "spark_response_cache",
         }
         assert await connection.run_sync(_tables) == set(TABLES) - later
         functions: set[str] = set()
@@ -168,6 +170,7 @@ async def _chat_revision_down_and_up(database: Database) -> None:
             *LIMIT_TABLES,
             *EVAL_TABLES,
             *REVISION_0012_TABLES,
+            "spark_response_cache",
         }
         columns = await connection.run_sync(
             lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
@@ -204,9 +207,8 @@ async def _limits_revision_down_and_up(database: Database) -> set[str]:
     await downgrade(database, "0009")
     functions: set[str] = set()
     async with database.engine.connect() as connection:
-        assert await connection.run_sync(_tables) == set(
-            TABLES
-        ) - LIMIT_TABLES - REVISION_0012_TABLES - set(EVAL_TABLES)
+        later = LIMIT_TABLES | REVISION_0012_TABLES | set(EVAL_TABLES) | {"spark_response_cache"}
+        assert await connection.run_sync(_tables) == set(TABLES) - later
         columns = await connection.run_sync(
             lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
         )
@@ -337,7 +339,9 @@ async def _eval_revision_down_and_up(database: Database) -> None:
     await downgrade(database, EVAL_PREVIOUS)
     assert await current_revision(database) == EVAL_PREVIOUS
     async with database.engine.connect() as connection:
-        assert await connection.run_sync(_tables) == set(TABLES) - set(EVAL_TABLES)
+        assert await connection.run_sync(_tables) == set(TABLES) - set(EVAL_TABLES) - {
+            "spark_response_cache"
+        }
         columns = await connection.run_sync(
             lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
         )
@@ -357,9 +361,8 @@ async def _instructions_revision_down_and_up(database: Database) -> None:
     await downgrade(database, INSTRUCTIONS_PREVIOUS)
     assert await current_revision(database) == INSTRUCTIONS_PREVIOUS
     async with database.engine.connect() as connection:
-        assert await connection.run_sync(_tables) == set(TABLES) - REVISION_0012_TABLES - set(
-            EVAL_TABLES
-        )
+        later = REVISION_0012_TABLES | set(EVAL_TABLES) | {"spark_response_cache"}
+        assert await connection.run_sync(_tables) == set(TABLES) - later
         columns = await connection.run_sync(
             lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
         )
@@ -388,5 +391,61 @@ async def test_postgres_revision_down_and_up(postgres: PostgresServer, step_back
     try:
         async with Database(postgres.url("owner", name)) as database:
             await step_back(database)
+    finally:
+        postgres.drop_database(name)
+
+
+async def _cache_revision_down_and_up(database: Database) -> None:
+    """Step back over revision 0011 only: a cache hit stays a success, the status CHECK takes
+    'cached' only while 0011 is applied, the rollup triggers keep working; forward again."""
+    await upgrade(database)
+    as_ann = text("SELECT set_config('spark.user_id', '1', true)")  # PostgreSQL's row security
+    insert = text(
+        "INSERT INTO spark_generation_history (user_id, provider, model, prompt, status) "
+        "VALUES (1, 'offline', 'm', 'p', :status)"
+    )
+    async with database.engine.begin() as connection:
+        await connection.execute(text("INSERT INTO users (id, username) VALUES (1, 'ann')"))
+        if database.is_postgresql:
+            await connection.execute(as_ann)
+        await connection.execute(insert, {"status": "cached"})
+    await downgrade(database, "0013")
+    async with database.engine.connect() as connection:
+        if database.is_postgresql:
+            await connection.execute(as_ann)
+        statuses = await connection.execute(text("SELECT status FROM spark_generation_history"))
+        assert statuses.scalars().all() == ["succeeded"]
+        assert "spark_response_cache" not in await connection.run_sync(_tables)
+    with pytest.raises(Exception, match=r"(?i)check"):
+        async with database.engine.begin() as connection:
+            if database.is_postgresql:
+                await connection.execute(as_ann)
+            await connection.execute(insert, {"status": "cached"})
+    await upgrade(database)
+    async with database.engine.begin() as connection:
+        if database.is_postgresql:
+            await connection.execute(as_ann)
+        await connection.execute(insert, {"status": "cached"})
+        rolled = await connection.execute(
+            text("SELECT status, generations FROM spark_usage_daily ORDER BY status")
+        )
+        assert rolled.all() == [("cached", 1), ("succeeded", 1)]
+        if not database.is_postgresql:
+            check = await connection.execute(text("PRAGMA integrity_check"))
+            assert check.scalar_one() == "ok"
+        assert await connection.run_sync(_model_drift) == []
+
+
+async def test_sqlite_cache_revision_down_and_up(tmp_path: Path) -> None:
+    async with Database(f"sqlite:///{tmp_path / 'spark.db'}") as database:
+        await _cache_revision_down_and_up(database)
+
+
+async def test_postgres_cache_revision_down_and_up(postgres: PostgresServer) -> None:
+    name = f"{postgres.database}_{secrets.token_hex(2)}"
+    postgres.create_database(name)
+    try:
+        async with Database(postgres.url("owner", name)) as database:
+            await _cache_revision_down_and_up(database)
     finally:
         postgres.drop_database(name)

@@ -175,6 +175,10 @@ def template_names(template: str) -> list[Bad]:
     return [Bad(f"name {n[:10]}", template.format(name=n), names="name") for n in names]
 
 
+FB, CACHE = "/api/fallback", "/api/cache"
+FALLBACK = {"scope": "me", "entries": ["openai:gpt-6.2-sol"]}
+CACHING = {"enabled": False, "scope": "user", "ttl_seconds": 3600}
+
 TABLE: dict[tuple[str, str], list[Bad]] = {
     ("POST", "/api/generate"): [
         *text_fields(GEN, GENERATE, ["prompt", "provider", "model"]),
@@ -196,6 +200,8 @@ TABLE: dict[tuple[str, str], list[Bad]] = {
         Bad("base 21", GEN, encode(GENERATE | {"base_generation_id": "1" * 21}), names="base"),
         Bad("base 5", GEN, encode(GENERATE | {"base_generation_id": 5}), names="base"),
         Bad("fresh 'yes'", GEN, encode(GENERATE | {"fresh": "yes"}), names="fresh"),
+        Bad("cache 'no'", GEN, encode(GENERATE | {"cache": "no"}), names="cache"),
+        Bad("cache 0", GEN, encode(GENERATE | {"cache": 0}), names="cache"),
         Bad("prompt too long", GEN, encode({"prompt": "x" * 20_001}), **INPUT),
         Bad("prompt empty", GEN, encode({"prompt": "  "}), **INPUT),
         Bad("unknown provider", GEN, encode({"prompt": "a", "provider": "x"}), **INPUT),
@@ -288,6 +294,38 @@ TABLE: dict[tuple[str, str], list[Bad]] = {
         Bad("scope surrogate", "/api/instructions/%ED%A0%80", names="scope"),
         *query_text(MINE, []),
     ],
+    ("GET", "/api/fallback"): query_text(FB, []),
+    ("PUT", "/api/fallback"): [
+        *text_fields(FB, FALLBACK, ["scope"]),
+        *malformed_json(FB, FALLBACK),
+        Bad("scope 'all'", FB, encode(FALLBACK | {"scope": "all"}), names="scope"),
+        Bad("entries a string", FB, encode({"entries": "openai:x"}), names="entries"),
+        Bad("entries 6", FB, encode({"entries": ["offline"] * 6}), names="entries"),
+        Bad("entry 5", FB, encode({"entries": [5]}), names="entries"),
+        Bad("NUL in an entry", FB, encode({"entries": ["openai:gpt\x00"]}), names="entries"),
+        Bad("surrogate in an entry", FB, encode({"entries": ["openai:\ud800"]}), names="entries"),
+        Bad("entry not provider:model", FB, encode({"entries": ["a;b"]}), **INPUT),
+        Bad("entry 10,000 long", FB, encode({"entries": ["o:" + "m" * 10_000]}), **INPUT),
+        *query_text(FB, []),
+    ],
+    ("DELETE", "/api/fallback"): [
+        *query_text(FB, ["scope"]),
+        Bad("scope 'all'", FB + "?scope=all", names="scope"),
+    ],
+    ("GET", "/api/cache"): query_text(CACHE, []),
+    ("PUT", "/api/cache"): [
+        *text_fields(CACHE, CACHING, ["scope"]),
+        *malformed_json(CACHE, CACHING),
+        Bad("scope 'everyone'", CACHE, encode({"scope": "everyone"}), names="scope"),
+        Bad("enabled 'yes'", CACHE, encode({"enabled": "yes"}), names="enabled"),
+        Bad("ttl '60'", CACHE, encode({"ttl_seconds": "60"}), names="ttl"),
+        Bad("ttl 1.5", CACHE, encode({"ttl_seconds": 1.5}), names="ttl"),
+        Bad("ttl 5", CACHE, encode({"ttl_seconds": 5}), **INPUT),
+        Bad("ttl -1", CACHE, encode({"ttl_seconds": -1}), **INPUT),
+        Bad("ttl 10**30", CACHE, encode({"ttl_seconds": 10**30}), **INPUT),
+        *query_text(CACHE, []),
+    ],
+    ("DELETE", "/api/cache/entries"): query_text(CACHE + "/entries", []),
     ("GET", "/api/models"): [
         *query_text("/api/models", ["provider"]),
         Bad("provider 65", "/api/models?provider=" + "p" * 65, names="provider"),
@@ -461,6 +499,24 @@ PAGES = [
     ),
     BadPage("NUL in a template", "/templates", {"definition": "name = 1\x00"}, says="definition"),
     BadPage("template name %00", "/templates/%00/delete", {}, says="name"),
+    BadPage(
+        "NUL in the fallback list",
+        "/account/fallback",
+        {"mode": "mine", "entries": "openai:gpt\x00"},
+        says="entries",
+    ),
+    BadPage(
+        "not a fallback list",
+        "/account/fallback",
+        {"mode": "mine", "entries": "open ai;gpt"},
+        says="not a fallback entry",
+    ),
+    BadPage(
+        "a fallback list of 10,000 entries",
+        "/account/fallback",
+        {"mode": "mine", "entries": "offline " * 10_000},
+        says="at most 5",
+    ),
     BadPage("conversation id with a dot", "/c/c_a.b", says="conversation_id"),
     BadPage("conversation id 65", "/c/" + "c" * 65, says="conversation_id"),
     BadPage("NUL in a title", "/c/c_x/rename", {"title": "t\x00"}, says="title"),

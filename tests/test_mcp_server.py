@@ -62,7 +62,7 @@ async def test_schemas_state_this_servers_constraints(tmp_path: Path, database: 
     assert local["estimate_cost"]["properties"]["prompt"]["anyOf"][0]["maxLength"] == 500
     assert local["list_history"]["properties"]["limit"]["maximum"] == 100
     status = local["list_history"]["properties"]["status"]["anyOf"][0]["enum"]
-    assert set(status) == {"running", "succeeded", "failed", "interrupted"}
+    assert set(status) == {"running", "succeeded", "failed", "interrupted", "cached"}
     assert "project" in local["generate_unity_script"]["properties"]
     assert "path" in local["validate_csharp"]["properties"]
     assert "write_to_project" in local

@@ -45,6 +45,7 @@ class GenerationRun:
     stop_reason: str | None = None
     calls: list[AttemptDetail] = field(default_factory=list)
     current: _Call | None = None
+    cache_key: str | None = None  # the plan's response-cache key, when a cache was asked
 
     def begin_call(self, repair_round: int) -> None:
         self.current = _Call(repair_round)

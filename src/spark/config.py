@@ -92,6 +92,15 @@ class Settings(BaseSettings):
     # The PostgreSQL role the app connects as; migrations grant it what it needs (and no more).
     database_app_role: str = "spark_app"
     history_retention_days: int = Field(default=90, ge=1)
+    # Team controls (docs/teams.md). Provider fallback: an ordered list of provider:model
+    # entries tried when the chosen provider is down; the team's default until an admin sets
+    # one (users may override it). Empty: no fallback.
+    fallback: str = ""
+    # The response cache: off unless switched on (here or by an admin); entries live
+    # SPARK_CACHE_TTL seconds; "user" (each user's own) or "team" (shared by everyone).
+    cache: bool = False
+    cache_ttl: int = Field(default=7 * 86400, ge=60, le=366 * 86400)
+    cache_scope: Literal["user", "team"] = "user"
     # The user that `spark generate`, `spark history` and `spark stats` record under.
     cli_user: str = Field(default="local", min_length=1, max_length=64)
     # Web app. SPARK_SECRET_KEY signs session cookies; required when serving beyond this machine

@@ -6,7 +6,8 @@ text), then ``ValidationEvent`` when code was produced, followed by a ``CompileE
 script was compile-checked (a Unity project or a compiler with Unity's assemblies is at hand);
 if either found errors, a ``RepairEvent``, the corrected script's tokens and a second
 ``ValidationEvent`` (and ``CompileEvent``); and exactly one final ``DoneEvent`` or
-``ErrorEvent``.
+``ErrorEvent``. A ``FallbackEvent`` (a ``RetryEvent``) says the reply starts again on the next
+route of the fallback list; a response-cache hit is a ``DoneEvent`` alone (``result.cached``).
 
 Counting: ``attempts`` is 1 + the number of retries (provider calls that failed and were tried
 again), over the whole generation; repair rounds are counted apart (``repair_rounds``). Every
@@ -100,6 +101,25 @@ class RetryEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class FallbackEvent(RetryEvent):
+    """The provider failed in a way another one may not (:mod:`spark.fallback`): the reply
+    starts again from scratch on the next route of the fallback list. A ``RetryEvent`` to
+    displays that only know those (they clear the partial text), with its own message."""
+
+    to_provider: str = ""
+    to_model: str = ""
+    from_provider: str = ""
+    from_model: str = ""
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.from_provider} {self.from_model} failed ({self.error.kind.value}) — "
+            f"switching to {self.to_provider} {self.to_model}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class RepairEvent:
     """The validator found errors; the model is asked once more to fix them.
 
@@ -145,6 +165,11 @@ class GenerationResult:
     validation_before_repair: ValidationReport | None = None  # when a repair round ran
     attempt_details: tuple[AttemptDetail, ...] = ()
     compile: CompileReport | None = None  # of the final script, when it was compile-checked
+    # Answered from the response cache (:mod:`spark.caching`): nothing was billed, and
+    # ``saved_usd`` is what the generation that stored it had cost.
+    cached: bool = False
+    saved_usd: Decimal | None = None
+    cached_from: int | None = None  # the history id of the generation that stored it
 
 
 @dataclass(frozen=True, slots=True)

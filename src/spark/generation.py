@@ -30,7 +30,13 @@ fails (after the recorder's own retries), a ``DoneEvent`` becomes an ``ErrorEven
 
 Every provider call's usage counts, failed and cancelled ones included (see
 :mod:`spark.attempts`); text from the provider is made storable (:mod:`spark.text`) before
-anyone sees it.
+anyone sees it. Every call starts in one per-attempt step, :meth:`Engine._attempt`.
+
+Team controls (docs/teams.md): a request's fallback routes (:mod:`spark.fallback`) are tried in
+order when the chosen provider fails with an outage-type error after the retry policy gave up
+(a ``FallbackEvent`` tells displays to clear); repair rounds stay on the model that answered.
+With a :class:`~spark.caching.ResponseCache`, an identical request is answered from it at $0
+(a ``DoneEvent`` with ``cached``), and a successful, valid, recorded result is stored in it.
 
 Spend and rate limits (:mod:`spark.limits`): an adapter passes the user's
 :class:`~spark.limits.Quota` to ``prepare`` (or ``generate``), which reserves the
@@ -43,6 +49,7 @@ final event is recorded (``finish``), also when the consumer stops early.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import aclosing
@@ -52,6 +59,7 @@ from typing import TYPE_CHECKING
 
 from spark import drafts
 from spark.attempts import GenerationRun
+from spark.caching import CachedScript, ResponseCache, cache_key, cacheable, report_from_dict
 from spark.catalog import Catalog, load_catalog
 from spark.config import Settings
 from spark.drafts import Draft
@@ -62,10 +70,12 @@ from spark.events import (
     DoneEvent,
     ErrorEvent,
     Event,
+    FallbackEvent,
     GenerationResult,
     RepairEvent,
     ValidationEvent,
 )
+from spark.fallback import Route, falls_back
 from spark.instructions import with_instructions
 from spark.limits import Quota, Reservation, charge, max_cost
 from spark.models import ModelDirectory
@@ -263,18 +273,15 @@ class Engine:
                 await self.record_refusal(request, exc, refusal)
             raise
         workspace = self.workspace(request.target)
-        info = self.catalog.find(provider, model)
-        max_tokens = self.settings.max_output_tokens
-        if info is not None and info.max_output_tokens:
-            max_tokens = min(max_tokens, info.max_output_tokens)
         options = StreamOptions(
             system=with_instructions(
                 self.system_prompt(workspace.target, request.prompt), request.instructions
             ),
-            max_tokens=max_tokens,
+            max_tokens=self._max_tokens(provider, model),
             temperature=self.settings.temperature,
         )
-        plan = Plan(request, provider, model, options, workspace)
+        fallbacks = self._fallbacks(request.fallback, Route(provider, model))
+        plan = Plan(request, provider, model, options, workspace, fallbacks=fallbacks)
         if quota is None:
             return plan
         reservation = await quota.reserve(
@@ -282,6 +289,40 @@ class Engine:
         )
         reservation.quota = quota
         return replace(plan, reservation=reservation)
+
+    def _max_tokens(self, provider: str, model: str) -> int:
+        info = self.catalog.find(provider, model)
+        max_tokens = self.settings.max_output_tokens
+        if info is not None and info.max_output_tokens:
+            max_tokens = min(max_tokens, info.max_output_tokens)
+        return max_tokens
+
+    def _fallbacks(self, routes: tuple[Route, ...], chosen: Route) -> tuple[Route, ...]:
+        """The routes of a fallback list this server can use (provider known and configured),
+        models resolved without any I/O, the chosen route and repeats left out."""
+        usable: list[Route] = []
+        for route in routes:
+            try:
+                self.catalog.provider(route.provider)
+                self.provider(route.provider)
+                model = route.model or self.catalog.default_model(route.provider).id
+            except (SparkError, StopIteration):
+                continue  # not configured on this server: skipped, as documented
+            known = self.catalog.find(route.provider, model)
+            resolved = Route(route.provider, known.id if known is not None else model)
+            if resolved != chosen and resolved not in usable:
+                usable.append(resolved)
+        return tuple(usable)
+
+    def _on_route(self, plan: Plan, route: Route) -> Plan:
+        """``plan`` sent to another provider and model (a fallback route)."""
+        assert route.model is not None
+        options = dataclasses.replace(
+            plan.options, max_tokens=self._max_tokens(route.provider, route.model)
+        )
+        return dataclasses.replace(
+            plan, provider=route.provider, model=route.model, options=options, fallbacks=()
+        )
 
     def max_cost(self, plan: Plan) -> Decimal:
         """The most ``plan`` can cost: the first reply and every repair round at
@@ -337,9 +378,13 @@ class Engine:
         recorder: GenerationRecorder | None = None,
         stop: Stop | None = None,
         quota: Quota | None = None,
+        cache: ResponseCache | None = None,
     ) -> AsyncGenerator[Event]:
         """Run one generation (a request is prepared first; its refusal is the final
         ``ErrorEvent``); see the module docstring for the order of events.
+
+        With a ``cache`` (:mod:`spark.caching`), a hit is the only event (a ``DoneEvent``,
+        ``cached``, $0), and a successful, valid, recorded result is stored in it.
 
         With a ``recorder``, ``start`` is awaited before the provider is called and ``finish``
         with the final event before it is yielded; if ``finish`` fails, the final event is an
@@ -374,13 +419,15 @@ class Engine:
         try:
             if recording is not None:
                 await recording.start(job.start if isinstance(job, Plan) else self.planned(job))
-            async with aclosing(self._generate(job, run)) as events:
+            async with aclosing(self._generate(job, run, cache)) as events:
                 async for event in events:
                     if isinstance(event, DoneEvent | ErrorEvent):
                         finished = True
                         await self._settle(held, event)
                         if recording is not None:
                             event = await recording.finish(event)
+                        if cache is not None and isinstance(event, DoneEvent):
+                            await self._keep(cache, run, event.result)
                     yield event
         finally:
             if not finished:
@@ -472,28 +519,73 @@ class Engine:
         error.message = redact(error.message, self.settings.secret_values()) or ""
         error.hint = redact(error.hint, self.settings.secret_values())
 
+    async def _keep(
+        self, cache: ResponseCache, run: GenerationRun, result: GenerationResult
+    ) -> None:
+        """Store ``result`` in ``cache`` when it may be (a failure is only logged: the user
+        has the script and its history row)."""
+        if run.cache_key is None or not cacheable(result):
+            return
+        try:
+            await asyncio.shield(cache.store(run.cache_key, result))
+        except Exception:
+            log.warning("could not store the generation in the response cache", exc_info=True)
+
+    def _cached(self, plan: Plan, hit: CachedScript, run: GenerationRun) -> GenerationResult:
+        """A cache hit as the generation's result: the stored script at $0."""
+        return GenerationResult(
+            provider=hit.provider,
+            model=hit.model,
+            reply=hit.reply,
+            code=hit.code,
+            class_name=hit.class_name,
+            file_name=hit.file_name,
+            usage=run.usage,
+            cost_usd=Decimal(0),
+            duration_ms=round((self._clock() - run.started) * 1000),
+            attempts=0,
+            stop_reason=None,
+            validation=report_from_dict(hit.validation),
+            cached=True,
+            saved_usd=hit.cost_usd,
+            cached_from=hit.generation_id,
+        )
+
     async def _generate(
-        self, job: Plan | GenerationRequest, run: GenerationRun
+        self, job: Plan | GenerationRequest, run: GenerationRun, cache: ResponseCache | None = None
     ) -> AsyncGenerator[Event]:
-        """The first reply, then repair rounds while errors remain, each through one step
-        (:meth:`_reply`); the best draft is the result."""
+        """A cache hit, or the first reply, then repair rounds while errors remain, each
+        through one step (:meth:`_reply`); the best draft is the result."""
         try:
             plan = job if isinstance(job, Plan) else await self.prepare(job)
         except SparkError as exc:
             yield self._failure(run, exc)
             return
         run.provider, run.model = plan.provider, plan.model
+        if cache is not None:
+            run.cache_key = cache_key(plan)
+            hit = await cache.lookup(run.cache_key)
+            if hit is not None:
+                yield DoneEvent(self._cached(plan, hit, run))
+                return
         messages = plan.messages
         best: Draft | None = None
         first: ValidationReport | None = None  # the first reply's report
         rounds = 0
         while True:
             draft: Draft | None = None
+            reply: AsyncGenerator[Event | Draft | Plan] = (
+                self._first_reply(plan, messages, run)
+                if rounds == 0
+                else self._reply(plan, messages, run, rounds)
+            )
             try:
-                async with aclosing(self._reply(plan, messages, run, rounds)) as step:
+                async with aclosing(reply) as step:
                     async for item in step:
                         if isinstance(item, Draft):
                             draft = item
+                        elif isinstance(item, Plan):
+                            plan = item  # a fallback route answered: repairs stay on it
                         else:
                             yield item
             except AIError as exc:
@@ -523,23 +615,51 @@ class Engine:
             ]
         yield DoneEvent(self._result(plan, run, best, first if rounds else None, rounds))
 
+    async def _first_reply(
+        self, plan: Plan, messages: list[ChatMessage], run: GenerationRun
+    ) -> AsyncGenerator[Event | Draft | Plan]:
+        """The first reply from ``plan``'s route, else from each fallback route in turn
+        (:mod:`spark.fallback`): a route is left only for an error :func:`falls_back` allows,
+        after the retry policy gave up on it. Yields what :meth:`_reply` yields and, when a
+        fallback route answered, that route's :class:`Plan`; raises the last route's error."""
+        routes = [plan, *(self._on_route(plan, route) for route in plan.fallbacks)]
+        for index, route in enumerate(routes):
+            run.provider, run.model = route.provider, route.model
+            try:
+                async with aclosing(self._reply(route, messages, run, 0)) as step:
+                    async for item in step:
+                        yield item
+            except AIError as exc:
+                if index + 1 == len(routes) or not falls_back(exc):
+                    raise
+                after = routes[index + 1]
+                run.retried()  # the call is tried again, elsewhere
+                yield FallbackEvent(
+                    attempt=len(run.calls) + 1,
+                    max_attempts=self.policy.max_attempts,
+                    delay=0.0,
+                    error=exc,
+                    to_provider=after.provider,
+                    to_model=after.model,
+                    from_provider=route.provider,
+                    from_model=route.model,
+                )
+                continue
+            if index:
+                yield route
+            return
+
     async def _reply(
         self, plan: Plan, messages: list[ChatMessage], run: GenerationRun, repair_round: int
     ) -> AsyncGenerator[Event | Draft]:
-        """One reply, streamed with retries, then checked: extract, validate (with automatic
-        fixes), compile. Yields the events, then the :class:`Draft` (none when the reply holds
-        no script); raises the final AIError when no reply could be had."""
-        reply = stream_reply(
-            self.provider(plan.provider),
-            messages,
-            plan.model,
-            plan.options,
-            run,
-            repair_round=repair_round,
-            policy=self.policy,
-            sleep=self._sleep,
-            clean=self._clean,
-        )
+        """One reply from ``plan``'s provider and model, streamed with retries, then checked:
+        extract, validate (with automatic fixes), compile. Yields the events, then the
+        :class:`Draft` (none when the reply holds no script); raises the final AIError when no
+        reply could be had.
+
+        The provider is called through :meth:`_attempt`.
+        """
+        reply = self._attempt(plan, messages, run, repair_round)
         try:
             async with aclosing(reply) as stream:
                 async for event in stream:
@@ -557,6 +677,26 @@ class Engine:
         if compiled is not None:
             yield CompileEvent(compiled)
         yield Draft(run.reply, script, report, compiled)
+
+    def _attempt(
+        self, plan: Plan, messages: list[ChatMessage], run: GenerationRun, repair_round: int
+    ) -> AsyncGenerator[Event]:
+        """The per-attempt step: ``plan``'s provider and model asked for one reply, streamed
+        with SPARK's retry policy (:func:`spark.streaming.stream_reply`). Every provider call of
+        a generation starts here - the first reply on the chosen route and on each fallback
+        route, and every repair round - so a check that must hold before each attempt (a spend
+        limit's reservation, issue 16) belongs here."""
+        return stream_reply(
+            self.provider(plan.provider),
+            messages,
+            plan.model,
+            plan.options,
+            run,
+            repair_round=repair_round,
+            policy=self.policy,
+            sleep=self._sleep,
+            clean=self._clean,
+        )
 
     def _result(
         self,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from spark.errors import SparkError
 from spark.events import ErrorEvent
+from spark.fallback import Route
 from spark.limits import Reservation
 from spark.providers.base import ChatMessage, StreamOptions
 from spark.recording import GenerationStart
@@ -40,6 +41,8 @@ class GenerationRequest:
     destination: ProjectDestination | None = None
     # The team's and the user's instructions, appended to the system prompt (None: none).
     instructions: Instructions | None = None
+    # Where to go when the provider is down (:mod:`spark.fallback`); empty: no fallback.
+    fallback: tuple[Route, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,8 @@ class Plan:
     options: StreamOptions  # the system prompt, the output limit, the temperature
     workspace: Workspace
     system_prompt_version: str = SYSTEM_PROMPT_VERSION
+    # The request's fallback routes whose provider is configured, in order, models resolved.
+    fallbacks: tuple[Route, ...] = ()
     # Held by the user's quota in ``prepare`` (spend and rate limits), settled by ``generate``.
     reservation: Reservation | None = None
 

@@ -19,6 +19,7 @@ from spark.cli import mcp as _mcp
 from spark.cli import models as _models
 from spark.cli import project as _project
 from spark.cli import serve as _serve
+from spark.cli import team_commands as _team_commands
 from spark.cli import validate as _validate
 from spark.cli.common import SparkGroup
 
@@ -42,6 +43,7 @@ app.command("mcp")(_mcp.mcp)
 app.command("estimate")(_estimate.estimate)
 app.command("eval")(_eval.eval_models)
 _db_commands.register(app)
+_team_commands.register(app)
 
 
 @app.command("version")

@@ -117,9 +117,11 @@ def db_cleanup(
     ] = None,
     debug: DebugOption = False,
 ) -> None:
-    """Delete generation history older than SPARK_HISTORY_RETENTION_DAYS (every user's)."""
+    """Delete generation history older than SPARK_HISTORY_RETENTION_DAYS (every user's), and
+    expired response-cache entries."""
 
     async def work(settings: Settings) -> None:
+        from spark.db.cache import forget_expired_cache
         from spark.db.history import cleanup_history
         from spark.db.local import open_database
         from spark.db.migrate import ensure_schema
@@ -129,7 +131,10 @@ def db_cleanup(
             await ensure_schema(database)
             async with database.session() as session:
                 deleted = await cleanup_history(session=session, days=keep)
+                expired = await forget_expired_cache(session=session)
         typer.echo(f"Deleted {deleted} generation{'s' * (deleted != 1)} older than {keep} days.")
+        if expired:
+            typer.echo(f"Deleted {expired} expired cache entr{'ies' if expired != 1 else 'y'}.")
 
     _run(work, debug=debug)
 

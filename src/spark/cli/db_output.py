@@ -11,9 +11,12 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
+from spark.catalog import load_catalog
 from spark.db.export import generation_json
 from spark.db.models import GenerationRecord
 from spark.db.stats import GenerationStats
+from spark.errors import SparkError
+from spark.fallback import route_summary
 
 __all__ = [
     "generation_details",
@@ -57,6 +60,12 @@ def generation_details(r: GenerationRecord) -> Table:
         ("attempts", f"{r.attempts} · repair rounds: {r.repair_rounds}"),
         ("validation", r.validation_summary or "–"),
     ]
+    if r.status == "cached":
+        rows.append(
+            ("answered", f"cached — saved {_cost(r.saved_usd)} (generation {r.cached_from})")
+        )
+    elif note := route_summary(r.attempt_details or [], _provider_label):
+        rows.append(("answered", note))
     if r.error_kind or r.error_message:
         rows.append(("error", f"{r.error_kind or 'error'}: {r.error_message or ''}".strip()))
     if r.conversation_id:
@@ -66,7 +75,20 @@ def generation_details(r: GenerationRecord) -> Table:
     return table
 
 
-_STATUS_STYLE = {"succeeded": "green", "failed": "red", "interrupted": "yellow", "running": "cyan"}
+_STATUS_STYLE = {
+    "succeeded": "green",
+    "cached": "green",
+    "failed": "red",
+    "interrupted": "yellow",
+    "running": "cyan",
+}
+
+
+def _provider_label(provider: str) -> str:
+    try:
+        return load_catalog().provider(provider).display_name
+    except SparkError:
+        return provider
 
 
 def _clip(text: str, width: int) -> str:
@@ -122,6 +144,8 @@ def stats_json(s: GenerationStats) -> dict[str, Any]:
         "total_tokens": s.total_tokens,
         "total_cost_usd": str(s.total_cost_usd),
         "avg_generation_ms": s.avg_generation_ms,
+        "cache_hits": s.cache_hits,
+        "cache_saved_usd": str(s.cache_saved_usd),
         "by_model": [m.to_json() for m in s.by_model],
         "by_day": [d.to_json() for d in s.by_day],
     }
@@ -141,6 +165,7 @@ def stats_tables(s: GenerationStats) -> list[Table]:
         ("tokens", f"{s.total_tokens:,}"),
         ("cost", _cost(s.total_cost_usd)),
         ("average time (succeeded)", avg),
+        ("cache hits", f"{s.cache_hits:,}, saved {_cost(s.cache_saved_usd)}"),
     ):
         summary.add_row(label, value)
     tables = [summary]

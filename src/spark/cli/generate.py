@@ -43,6 +43,12 @@ def generate(
             "the script in it, and save it under Assets/ (default SPARK_UNITY_PROJECT).",
         ),
     ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache", help="Ask the model anew even if the response cache has an answer."
+        ),
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
 ) -> None:
     """Generate a Unity C# script from PROMPT and write it to a file."""
@@ -58,4 +64,5 @@ def generate(
         force=force,
         debug=debug,
         project=project,
+        use_cache=not no_cache,
     )

@@ -53,6 +53,7 @@ from spark.events import (
     RetryEvent,
     TokenEvent,
 )
+from spark.fallback import route_summary
 from spark.generation import Engine, GenerationRequest
 from spark.recording import GenerationStart
 
@@ -73,6 +74,7 @@ def run_generate(
     force: bool,
     debug: bool,
     project: str | None = None,
+    use_cache: bool = True,
 ) -> None:
     """Generate, display and save; exits through typer.Exit with the command's exit code."""
     from spark.unity.target import resolve_target
@@ -97,7 +99,9 @@ def run_generate(
     show_tokens = not (json_output or no_stream)
     with one_line_warnings(enabled=not debug):  # e.g. a history row that could not be written
         try:
-            outcome, history_id = asyncio.run(_run(settings, request, show_tokens=show_tokens))
+            outcome, history_id = asyncio.run(
+                _run(settings, request, show_tokens=show_tokens, use_cache=use_cache)
+            )
         except SparkError as exc:  # the history database could not be used
             fail(exc, debug=debug, json_output=json_output)
         except asyncio.CancelledError:  # SIGTERM: the generation was recorded as cancelled
@@ -146,10 +150,12 @@ class _TrackedRecorder:
 
 
 async def _run(
-    settings: Settings, request: GenerationRequest, *, show_tokens: bool
+    settings: Settings, request: GenerationRequest, *, show_tokens: bool, use_cache: bool = True
 ) -> tuple[DoneEvent | ErrorEvent, int | None]:
+    from spark.db.cache import DatabaseCache
     from spark.db.limits import quota_for
     from spark.db.local import open_cli_database
+    from spark.db.team_controls import generation_controls
 
     err = stderr_console()
     # SIGTERM stops the generation as Ctrl-C does (asyncio.run's own handling of SIGINT): the
@@ -165,9 +171,20 @@ async def _run(
         async with local.database.session(user_id=local.user_id, read_only=True) as session:
             instructions = await instructions_in_force(session=session, user_id=local.user_id)
         request = replace(request, instructions=instructions)
-        recorder = _TrackedRecorder(local.recorder())
+        # The team controls (docs/teams.md) apply to the CLI's user as to a web user.
+        fallback, caching = await generation_controls(
+            settings=settings, database=local.database, user_id=local.user_id
+        )
+        history = local.recorder()
+        recorder = _TrackedRecorder(history)
+        cache = None
+        if caching.enabled and use_cache:
+            cache = DatabaseCache(
+                local.database, user_id=local.user_id, settings=caching, recorder=history
+            )
+        request = replace(request, fallback=fallback)
         quota = quota_for(local.database, settings, user_id=local.user_id)
-        events = engine.generate(request, recorder=recorder, quota=quota)
+        events = engine.generate(request, recorder=recorder, quota=quota, cache=cache)
         if show_tokens and err.is_terminal:
             outcome = await _run_live(events, err)
         else:
@@ -341,7 +358,27 @@ def summary_line(result: GenerationResult) -> str:
     if result.repair_rounds:  # counted apart: attempts are 1 + retries
         rounds = result.repair_rounds
         parts.append(f"{rounds} repair round{'s' if rounds != 1 else ''}")
+    if note := answer_note(result):
+        parts.append(note)
     return " · ".join(parts)
+
+
+def answer_note(result: GenerationResult) -> str | None:
+    """``cached (saved $0.0220)`` for a response-cache hit, ``answered by OpenAI gpt-6.2-sol
+    after Anthropic Claude was overloaded`` when a fallback route answered."""
+    if result.cached:
+        return f"cached (saved {format_cost(result.saved_usd)})"
+    details = [a.to_dict() for a in result.attempt_details]
+    return route_summary(details, _provider_label)
+
+
+def _provider_label(provider: str) -> str:
+    from spark.catalog import load_catalog
+
+    try:
+        return load_catalog().provider(provider).display_name
+    except SparkError:
+        return provider
 
 
 def result_payload(
@@ -379,5 +416,8 @@ def result_payload(
         if result.validation_before_repair is None
         else result.validation_before_repair.to_dict(),
         "compile": None if result.compile is None else result.compile.to_dict(),
+        "cached": result.cached,
+        "saved_usd": None if result.saved_usd is None else str(result.saved_usd),
+        "answered_by": None if result.cached else answer_note(result),
         "code": result.code,
     }

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from spark.db.models import ConversationInfo, GenerationRecord, GenerationStatus
+from spark.db.models import ANSWERED, ConversationInfo, GenerationRecord
 from spark.db.types import utc_now
 from spark.text import storable
 
@@ -47,7 +47,7 @@ def has_script(record: GenerationRecord) -> bool:
     """Whether ``record`` is a revision: it left a script (finished, or stopped part-way)."""
     if not record.generated_code:
         return False
-    return record.status == GenerationStatus.SUCCEEDED or record.partial
+    return record.status in ANSWERED or record.partial
 
 
 async def list_conversations(

@@ -169,5 +169,8 @@ def generation_json(r: GenerationRecord) -> dict[str, Any]:
         "validation_errors": r.validation_errors,
         "validation_warnings": r.validation_warnings,
         "conversation_id": r.conversation_id,
+        "attempt_details": list(r.attempt_details or []),
+        "cached_from": r.cached_from,
+        "saved_usd": None if r.saved_usd is None else str(r.saved_usd),
         "code": r.generated_code,
     }

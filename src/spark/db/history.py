@@ -69,6 +69,8 @@ class GenerationOutcome:
     findings: dict[str, Any] | None = None  # the validation report, findings and fixes
     compile_report: dict[str, Any] | None = None
     partial: bool = False  # stopped early: the code and prose are what had arrived
+    cached_from: int | None = None  # a cache hit: the generation whose script it returned
+    saved_usd: Decimal | None = None  # a cache hit: what that generation had cost
     settled_usd: Decimal | None = None  # what the spend reservation was settled at
 
 

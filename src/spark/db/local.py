@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from spark.db.cache import forget_expired_cache
 from spark.db.engine import Database, connection_error, describe
 from spark.db.errors import DatabaseError
 from spark.db.history import cleanup_history, interrupt_abandoned_generations
@@ -87,8 +88,9 @@ async def prepare_database(database: Database) -> int:
 async def retention_loop(
     database: Database, *, days: int, every: float = 86400.0, first_after: float = 60.0
 ) -> None:
-    """Delete history older than ``days`` days, sign-in failure counts older than a day and
-    expired sessions, now and then, until cancelled (server task)."""
+    """Delete history older than ``days`` days (and the response-cache entries made from it),
+    sign-in failure counts older than a day, expired sessions and expired cache entries, now
+    and then, until cancelled (server task)."""
     await asyncio.sleep(first_after)
     while True:
         try:
@@ -98,6 +100,7 @@ async def retention_loop(
                     session=session, before=utc_now() - timedelta(days=1)
                 )
                 await forget_expired_web_sessions(session=session)
+                await forget_expired_cache(session=session)
             log.info("history clean-up: deleted %d generations older than %d days", deleted, days)
         except (SQLAlchemyError, DatabaseError):
             log.exception("history clean-up failed; trying again in %g s", every)

@@ -23,7 +23,7 @@ from spark.db.errors import DatabaseError, SchemaOutOfDateError
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision in migrations/versions (a test keeps the two in step). Knowing it here
 # lets a process check the schema without importing Alembic.
-HEAD = "0013"
+HEAD = "0011"  # revision 0011 follows 0013
 TABLES = (
     "users",
     "api_tokens",
@@ -43,6 +43,7 @@ TABLES = (
     "spark_team_instructions",
     "spark_user_instructions",
     "spark_team_templates",
+    "spark_response_cache",
 )
 # Read and written only by SPARK's SECURITY DEFINER functions and triggers: the app role gets
 # no rights on it (it holds everyone's figures together).
@@ -137,6 +138,7 @@ def grant_app_role(connection: Connection, role: str) -> list[str]:
         r0006_sessions,
         r0008_usage_rollup,
         r0010_limits,
+        r0011_fallback_cache,
     )
 
     exists = connection.execute(
@@ -173,6 +175,7 @@ def grant_app_role(connection: Connection, role: str) -> list[str]:
         + r0006_sessions.function_signatures()
         + r0008_usage_rollup.function_signatures()
         + r0010_limits.function_signatures()
+        + r0011_fallback_cache.function_signatures()
     )
     for signature in signatures:
         connection.execute(text(f"GRANT EXECUTE ON FUNCTION {signature} TO {quoted}"))

@@ -43,6 +43,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -72,6 +73,11 @@ class GenerationStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     INTERRUPTED = "interrupted"  # its process died before it finished
+    CACHED = "cached"  # answered from the response cache at $0 (revision 0011)
+
+
+# The statuses of a generation that gave its user a script: a conversation's turns.
+ANSWERED = (GenerationStatus.SUCCEEDED, GenerationStatus.CACHED)
 
 
 class Base(DeclarativeBase):
@@ -139,6 +145,9 @@ class UserPreferences(Base):
     theme: Mapped[str | None] = mapped_column(String(8))
     render_pipeline: Mapped[str | None] = mapped_column(String(16))
     unity_project: Mapped[str | None] = mapped_column(Text)
+    # Revision 0011: the user's fallback list ("anthropic:claude-sonnet-5-5 → openai:gpt-6.2-sol");
+    # None follows the team's, "" turns fallback off for this user.
+    fallback: Mapped[str | None] = mapped_column(Text)
 
 
 class GenerationRecord(Base):
@@ -159,7 +168,8 @@ class GenerationRecord(Base):
             postgresql_where=text("status = 'running'"),
         ),
         CheckConstraint(
-            "status IN ('running', 'succeeded', 'failed', 'interrupted')", name="status_known"
+            "status IN ('running', 'succeeded', 'failed', 'interrupted', 'cached')",
+            name="status_known",
         ),
     )
 
@@ -219,6 +229,10 @@ class GenerationRecord(Base):
     # (None: none were in force).
     team_instructions_version: Mapped[int | None] = mapped_column(Integer)
     personal_instructions_version: Mapped[int | None] = mapped_column(Integer)
+    # Revision 0011: a cache hit (status ``cached``) names the generation whose script it
+    # returned, and what that one had cost (the saving).
+    cached_from: Mapped[int | None] = mapped_column(HistoryId)
+    saved_usd: Mapped[Decimal | None] = mapped_column(Money)
 
     @property
     def total_tokens(self) -> int:
@@ -303,6 +317,41 @@ class TeamTemplate(Base):
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utc_now, onupdate=utc_now, server_default=func.now()
     )
+
+
+class ResponseCacheEntry(Base):
+    """One successful, valid generation's script, returned at $0 for the same request again
+    until ``expires_at`` (revision 0011). ``scope`` ``user``: only ``user_id`` gets it;
+    ``team``: every user does. Deleting the history row it came from deletes it too."""
+
+    __tablename__ = "spark_response_cache"
+    __table_args__ = (
+        Index("ix_spark_response_cache_cache_key", "cache_key"),
+        Index("ix_spark_response_cache_expires_at", "expires_at"),
+        Index("ix_spark_response_cache_generation_id", "generation_id"),
+        CheckConstraint("scope IN ('user', 'team')", name="scope_known"),
+        UniqueConstraint("user_id", "scope", "cache_key", name="uq_spark_response_cache_owner_key"),
+    )
+
+    id: Mapped[int] = mapped_column(HistoryId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(8))
+    cache_key: Mapped[str] = mapped_column(String(64))  # SHA-256, hex
+    generation_id: Mapped[int] = mapped_column(
+        HistoryId, ForeignKey("spark_generation_history.id", ondelete="CASCADE")
+    )
+    provider: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(128))
+    reply: Mapped[str] = mapped_column(Text)
+    code: Mapped[str] = mapped_column(Text)
+    class_name: Mapped[str] = mapped_column(String(128))
+    file_name: Mapped[str] = mapped_column(String(200))
+    validation: Mapped[dict[str, Any] | None] = mapped_column(JsonObject)
+    cost_usd: Mapped[Decimal | None] = mapped_column(Money)
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utc_now, server_default=func.now()
+    )
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class SiteSetting(Base):

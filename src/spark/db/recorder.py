@@ -55,7 +55,7 @@ def outcome_of(event: DoneEvent | ErrorEvent) -> GenerationOutcome:
         result = event.result
         report = result.validation
         return GenerationOutcome(
-            status=GenerationStatus.SUCCEEDED,
+            status=GenerationStatus.CACHED if result.cached else GenerationStatus.SUCCEEDED,
             provider=result.provider,
             model=result.model,
             generated_code=result.code,
@@ -76,6 +76,8 @@ def outcome_of(event: DoneEvent | ErrorEvent) -> GenerationOutcome:
             explanation=prose_of(result.reply) or None,
             findings=None if report is None else _findings(report),
             compile_report=None if result.compile is None else dict(result.compile.to_dict()),
+            cached_from=result.cached_from,
+            saved_usd=result.saved_usd,
         )
     return GenerationOutcome(
         status=GenerationStatus.FAILED,

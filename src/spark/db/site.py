@@ -5,6 +5,9 @@
   sees the same answer without a restart.
 - ``first_admin``: which account became the admin as the first to sign up. The row's primary
   key is what makes that decision atomic (:func:`claim_first_admin`).
+- Team controls an admin sets (:func:`site_setting` / :func:`set_site_setting`): ``fallback``
+  (the team's fallback list), ``cache``, ``cache_scope`` and ``cache_ttl`` (the response
+  cache); each wins over its ``SPARK_`` setting once set (docs/teams.md).
 """
 
 from __future__ import annotations
@@ -43,6 +46,42 @@ async def set_signup_open(*, session: AsyncSession, admin: User, open_: bool) ->
         session.add(SiteSetting(key=SIGNUP_OPEN, value=value, updated_by=admin.id))
     else:
         row.value, row.updated_by, row.updated_at = value, admin.id, utc_now()
+    await session.flush()
+
+
+async def site_setting(*, session: AsyncSession, key: str) -> str | None:
+    """The stored value of site setting ``key`` (None: not set, the environment's applies)."""
+    row = await session.get(SiteSetting, key)
+    return None if row is None else row.value
+
+
+async def site_settings(*, session: AsyncSession, keys: tuple[str, ...]) -> dict[str, str]:
+    """The stored values of ``keys`` that are set, in one query."""
+    rows = await session.execute(
+        select(SiteSetting.key, SiteSetting.value).where(SiteSetting.key.in_(keys))
+    )
+    return {key: value for key, value in rows}
+
+
+async def set_site_setting(
+    *, session: AsyncSession, admin: User | None, key: str, value: str | None
+) -> None:
+    """Set (or with None, forget) site setting ``key``; raises :class:`NotAdminError` unless
+    ``admin`` is an enabled admin. ``admin`` None: the server's operator (the CLI, which holds
+    the database's own credentials)."""
+    if admin is not None:
+        current = await session.scalar(select(User).where(User.id == admin.id))
+        if current is None or not current.is_admin or current.disabled:
+            raise NotAdminError("Only an admin can change the team's settings.")
+    by = None if admin is None else admin.id
+    row = await session.get(SiteSetting, key)
+    if value is None:
+        if row is not None:
+            await session.delete(row)
+    elif row is None:
+        session.add(SiteSetting(key=key, value=value, updated_by=by))
+    else:
+        row.value, row.updated_by, row.updated_at = value, by, utc_now()
     await session.flush()
 
 

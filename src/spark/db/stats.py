@@ -8,7 +8,10 @@ function ``get_user_generation_stats`` on PostgreSQL (a test holds them equal):
 - ``succeeded``; ``failed`` (failed or interrupted);
 - ``success_rate``: percent of finished generations that succeeded, one decimal (0 if none);
 - ``total_tokens`` / ``total_cost_usd``: over every row (failures cost money too);
-- ``avg_generation_ms``: mean duration of succeeded generations, rounded (None if none).
+- ``avg_generation_ms``: mean duration of succeeded generations, rounded (None if none);
+- ``cache_hits`` / ``cache_saved_usd``: generations answered from the response cache (status
+  ``cached``: counted in the total, neither succeeded nor failed) and what the generations
+  they reused had cost.
 """
 
 from __future__ import annotations
@@ -157,6 +160,8 @@ class GenerationStats:
     avg_generation_ms: int | None
     by_model: list[ModelStats] = field(default_factory=list)
     by_day: list[DayStats] = field(default_factory=list)
+    cache_hits: int = 0
+    cache_saved_usd: Decimal = Decimal("0")
 
 
 async def generation_stats(
@@ -180,6 +185,7 @@ async def generation_stats(
             func.sum(h.cost_usd),
             func.coalesce(func.sum(h.generation_ms), 0),
             func.count(h.generation_ms),
+            func.sum(h.saved_usd),
         )
         .where(h.user_id == user_id, h.created_at >= since)
         .group_by(h.provider, h.model, day, h.status)
@@ -188,8 +194,13 @@ async def generation_stats(
     providers: dict[str, int] = defaultdict(int)
     models: dict[tuple[str, str], _Totals] = defaultdict(_Totals)
     days: dict[date, _Totals] = defaultdict(_Totals)
-    for provider, model, on, status, n, n_tokens, cost, ms, timed in await session.execute(query):
+    hits, saved = 0, Decimal(0)
+    rows = await session.execute(query)
+    for provider, model, on, status, n, n_tokens, cost, ms, timed, saved_usd in rows:
         figures = _figures(status, n, n_tokens, cost, ms, timed)
+        if status == "cached":
+            hits += int(n)
+            saved += to_money(saved_usd) or Decimal(0)
         total.add(*figures)
         models[provider, model].add(*figures)
         days[_as_date(on)].add(*figures)
@@ -213,6 +224,8 @@ async def generation_stats(
         **total.summary(),
         by_model=by_model,
         by_day=by_day,
+        cache_hits=hits,
+        cache_saved_usd=saved,
     )
 
 

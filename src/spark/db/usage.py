@@ -51,6 +51,8 @@ class UsageReport:
             "cache_write_tokens": self.tokens.cache_write_tokens,
             "total_cost_usd": str(s.total_cost_usd),
             "avg_generation_ms": s.avg_generation_ms,
+            "cache_hits": s.cache_hits,
+            "cache_saved_usd": str(s.cache_saved_usd),
             "provider_counts": s.provider_counts,
             "by_model": [m.to_json() for m in s.by_model],
         }

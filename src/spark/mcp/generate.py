@@ -28,10 +28,13 @@ import anyio
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 
+from spark.caching import ResponseCache
 from spark.db import Database
+from spark.db.cache import DatabaseCache
 from spark.db.instructions import instructions_in_force
 from spark.db.limits import quota_for
 from spark.db.recorder import HistoryRecorder
+from spark.db.team_controls import generation_controls
 from spark.errors import SparkError, UsageError
 from spark.events import (
     CompileEvent,
@@ -43,6 +46,7 @@ from spark.events import (
     TokenEvent,
     ValidationEvent,
 )
+from spark.fallback import route_summary
 from spark.generation import ChatMessage, GenerationRequest, Plan, Stop
 from spark.mcp.service import McpService, check_text, tool_error, tool_result
 
@@ -131,8 +135,23 @@ async def generate_script(
         )
         async with database.session(user_id=caller.user_id, read_only=True) as session:
             instructions = await instructions_in_force(session=session, user_id=caller.user_id)
+        # The team controls (docs/teams.md) apply to an MCP caller as to a web user.
+        fallback, caching = await generation_controls(
+            settings=service.settings, database=database, user_id=caller.user_id
+        )
+        cache = (
+            DatabaseCache(database, user_id=caller.user_id, settings=caching, recorder=recorder)
+            if caching.enabled
+            else None
+        )
         request = GenerationRequest(
-            prompt, provider or None, model or None, history, target, instructions=instructions
+            prompt,
+            provider or None,
+            model or None,
+            history,
+            target,
+            instructions=instructions,
+            fallback=fallback,
         )
         quota = quota_for(database, service.settings, user_id=caller.user_id)
         plan = await service.engine.prepare(request, refusal=recorder, quota=quota)
@@ -143,7 +162,7 @@ async def generate_script(
         return tool_error(exc, service.settings, **extra)
     progress = Progress(ctx)
     await progress.send(f"Generating with {plan.provider}/{plan.model}")
-    outcome = await _run(service, plan, recorder, progress)
+    outcome = await _run(service, plan, recorder, progress, cache)
     return _answer(service, outcome, recorder, conversation_id, progress.retries)
 
 
@@ -166,11 +185,15 @@ async def _conversation(
 
 
 async def _run(
-    service: McpService, plan: Plan, recorder: HistoryRecorder, progress: Progress
+    service: McpService,
+    plan: Plan,
+    recorder: HistoryRecorder,
+    progress: Progress,
+    cache: ResponseCache | None = None,
 ) -> DoneEvent | ErrorEvent:
     """The generation's final event; cancelled with the call (see the module docstring)."""
     stop = Stop()
-    running = asyncio.create_task(_consume(service, plan, recorder, progress, stop))
+    running = asyncio.create_task(_consume(service, plan, recorder, progress, stop, cache))
     try:
         return await asyncio.shield(running)
     except asyncio.CancelledError:
@@ -182,9 +205,15 @@ async def _run(
 
 
 async def _consume(
-    service: McpService, plan: Plan, recorder: HistoryRecorder, progress: Progress, stop: Stop
+    service: McpService,
+    plan: Plan,
+    recorder: HistoryRecorder,
+    progress: Progress,
+    stop: Stop,
+    cache: ResponseCache | None = None,
 ) -> DoneEvent | ErrorEvent:
-    async with aclosing(service.engine.generate(plan, recorder=recorder, stop=stop)) as events:
+    generation = service.engine.generate(plan, recorder=recorder, stop=stop, cache=cache)
+    async with aclosing(generation) as events:
         async for event in events:
             if isinstance(event, DoneEvent | ErrorEvent):
                 return event
@@ -235,5 +264,20 @@ def _answer(
             "repair_rounds": result.repair_rounds,
             "stop_reason": result.stop_reason,
             "retries": retries,
+            "cached": result.cached,
+            "saved_usd": None if result.saved_usd is None else str(result.saved_usd),
+            "answered_by": route_summary(
+                [a.to_dict() for a in result.attempt_details], _label(service)
+            ),
         }
     )
+
+
+def _label(service: McpService) -> Callable[[str], str]:
+    def label(provider: str) -> str:
+        try:
+            return service.engine.catalog.provider(provider).display_name
+        except SparkError:
+            return provider
+
+    return label

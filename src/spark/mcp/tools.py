@@ -290,7 +290,7 @@ async def estimate_cost(
     return tool_result(report_json(report))
 
 
-Status = Literal["running", "succeeded", "failed", "interrupted"]
+Status = Literal["running", "succeeded", "failed", "interrupted", "cached"]
 
 
 async def list_history(

@@ -41,6 +41,7 @@ from spark.web.openapi import install_openapi
 from spark.web.routes import (
     account,
     chat,
+    controls,
     dashboard,
     estimate,
     evals,
@@ -55,6 +56,7 @@ from spark.web.routes import (
     personal,
     preferences,
     prompt_templates,
+    team_pages,
 )
 from spark.web.secret import secret_key
 from spark.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
@@ -206,6 +208,8 @@ def create_app(
         limits,
         limits_page,
         evals,
+        controls,
+        team_pages,
     ):
         app.include_router(module.router)
     return app

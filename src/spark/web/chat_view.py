@@ -11,14 +11,17 @@ from typing import Any
 
 from markupsafe import Markup
 
+from spark.catalog import load_catalog
 from spark.db.conversations import has_script
-from spark.db.models import GenerationRecord, GenerationStatus
+from spark.db.models import ANSWERED, GenerationRecord, GenerationStatus
+from spark.fallback import route_summary
 from spark.unity.target import UnityTarget
 from spark.web.conversations import Conversation
 from spark.web.diffs import diff_html
 from spark.web.formatting import seconds, tokens, usd
 from spark.web.highlight import highlight_csharp
 from spark.web.markdown import render_markdown
+from spark.web.notes import provider_label
 from spark.web.routes.export import safe_file_name
 from spark.web.runner import export_url
 
@@ -27,8 +30,18 @@ def file_name_of(record: GenerationRecord) -> str:
     return safe_file_name(f"{record.class_name or 'GeneratedScript'}.cs")
 
 
+def answer_note(record: GenerationRecord) -> str:
+    """``cached — saved $0.022`` for a cache hit, ``answered by OpenAI gpt-6.2-sol after
+    Anthropic was overloaded`` when a fallback route answered, else empty."""
+    if record.status == GenerationStatus.CACHED:
+        return "cached" if record.saved_usd is None else f"cached — saved {usd(record.saved_usd)}"
+    label = provider_label(load_catalog())
+    return route_summary(record.attempt_details or [], label) or ""
+
+
 def stats_line(record: GenerationRecord) -> str:
-    """``provider / model · 1,200 input + 800 output tokens · $0.012 · 2.4 s · 1 attempt``."""
+    """``provider / model · 1,200 input + 800 output tokens · $0.012 · 2.4 s · 1 attempt``,
+    and how it was answered (:func:`answer_note`) when that is news."""
     attempts = "1 attempt" if record.attempts == 1 else f"{record.attempts} attempts"
     repairs = {0: "", 1: " · 1 repair round"}.get(
         record.repair_rounds, f" · {record.repair_rounds} repair rounds"
@@ -38,6 +51,7 @@ def stats_line(record: GenerationRecord) -> str:
         f"{record.provider} / {record.model} · {tokens(record.input_tokens)} input + "
         f"{tokens(record.output_tokens)} output tokens · {cost} · "
         f"{seconds(record.generation_ms)} · {attempts}{repairs}"
+        + (f" · {note}" if (note := answer_note(record)) else "")
     )
 
 
@@ -58,7 +72,7 @@ class TurnView:
         r = self.record
         if r.partial:
             return "stopped (incomplete)"
-        if r.status == GenerationStatus.SUCCEEDED:
+        if r.status in ANSWERED:
             return r.validation_summary or "done"
         if r.status == GenerationStatus.RUNNING:
             return "running"
@@ -68,7 +82,10 @@ class TurnView:
     def figures(self) -> str:
         r = self.record
         cost = "price unknown" if r.cost_usd is None else usd(r.cost_usd)
-        return f"{tokens(r.total_tokens)} tokens · {cost} · {r.provider} / {r.model}"
+        note = answer_note(r)
+        return f"{tokens(r.total_tokens)} tokens · {cost} · {r.provider} / {r.model}" + (
+            f" · {note}" if note else ""
+        )
 
     @property
     def export_url(self) -> str | None:

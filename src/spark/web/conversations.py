@@ -27,7 +27,7 @@ from spark.db.conversations import (
     title_from_prompt,
 )
 from spark.db.history import GenerationOutcome, get_generation
-from spark.db.models import GenerationRecord, GenerationStatus
+from spark.db.models import ANSWERED, GenerationRecord
 from spark.db.recorder import HistoryRecorder
 from spark.events import DoneEvent, ErrorEvent
 from spark.generation import ChatMessage
@@ -72,7 +72,7 @@ class Conversation:
     @property
     def turns(self) -> list[Turn]:
         """The finished revisions, oldest first (partial ones are not sent as context)."""
-        return [_turn(r) for r in self.records if r.status == GenerationStatus.SUCCEEDED]
+        return [_turn(r) for r in self.records if r.status in ANSWERED]
 
     @property
     def revisions(self) -> list[GenerationRecord]:
@@ -112,7 +112,7 @@ class Conversation:
                 chain.extend(reversed(earlier))
                 break
             record = by_id.get(parent) if parent != NO_BASE else None
-        turns = [_turn(r) for r in reversed(chain) if r.status == GenerationStatus.SUCCEEDED]
+        turns = [_turn(r) for r in reversed(chain) if r.status in ANSWERED]
         messages: list[ChatMessage] = []
         for turn in turns[-CONTEXT_TURNS:]:
             messages += [ChatMessage("user", turn.prompt), ChatMessage("assistant", turn.reply)]

@@ -42,9 +42,11 @@ from spark.web.diffs import diff_html
 from spark.web.errors import error_detail
 from spark.web.highlight import highlight_csharp
 from spark.web.markdown import render_markdown
+from spark.web.notes import fallback_payload, outcome_notes
 from spark.web.shutdown import ShutdownNotice
 
 if TYPE_CHECKING:
+    from spark.caching import ResponseCache
     from spark.unity.report import ValidationReport
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,7 @@ class WebGeneration:
         conversation_id: str,
         plan: Plan,
         shutdown: ShutdownNotice | None = None,
+        cache: ResponseCache | None = None,
     ) -> None:
         self.engine = engine
         self.recorder = recorder
@@ -86,6 +89,7 @@ class WebGeneration:
         self.conversation_id = conversation_id
         self.plan = plan
         self.shutdown = shutdown or ShutdownNotice()
+        self.cache = cache
         self.generation_id = recorder.generation_id
         self.retries: list[str] = []
         self._repairing = False
@@ -127,7 +131,7 @@ class WebGeneration:
         ``error`` event the engine recorded instead."""
         try:
             async with aclosing(
-                self.engine.generate(self.plan, recorder=self.recorder, stop=stop)
+                self.engine.generate(self.plan, recorder=self.recorder, stop=stop, cache=self.cache)
             ) as stream:
                 async for event in stream:
                     queue.put_nowait(await self._payload(event))
@@ -168,6 +172,7 @@ class WebGeneration:
                 "delay": event.delay,
                 "message": event.message,
                 "error": error_detail(event.error),
+                "fallback": fallback_payload(event),
             }
         if isinstance(event, RepairEvent):
             self._repairing = True
@@ -224,4 +229,5 @@ class WebGeneration:
             "target": self.plan.workspace.target.describe(),
             "export_url": export_url(self.generation_id),
             "retries": list(self.retries),
+            **outcome_notes(self.engine, result),
         }

@@ -77,6 +77,11 @@ class GenerateBody(RequestBody):
         description="With conversation_id: send no earlier turns (Regenerate or Edit of the "
         "conversation's first prompt); the result still joins the conversation.",
     )
+    cache: bool = Field(
+        default=True,
+        description="When the response cache is on: `false` asks the model anew even if the "
+        "same request was answered before (the chat's Regenerate does).",
+    )
     stream: bool = Field(
         default=True,
         description="true: a text/event-stream of events; false: one JSON result when done.",
@@ -207,7 +212,9 @@ class HistoryItemOut(BaseModel):
     generation_id: str
     conversation_id: str | None
     created_at: str
-    status: str = Field(description="running, succeeded, failed or interrupted.")
+    status: str = Field(
+        description="running, succeeded, failed, interrupted or cached (a response-cache hit)."
+    )
     error_kind: str | None = Field(description="e.g. `cancelled`, `rate_limit` when failed.")
     provider: str
     model: str
@@ -262,6 +269,18 @@ class HistoryDetailOut(HistoryItemOut):
     )
     personal_instructions_version: int | None = Field(
         default=None, description="The version of your instructions sent (null: none)."
+    )
+    cached: bool = Field(default=False, description="Answered from the response cache, at $0.")
+    saved_usd: str | None = Field(
+        default=None, description="A cache hit: what the generation it reused had cost."
+    )
+    cached_from: str | None = Field(
+        default=None, description="A cache hit: the id of the generation it reused."
+    )
+    answered_by: str | None = Field(
+        default=None,
+        description="When a fallback route answered: e.g. `answered by OpenAI gpt-6.2-sol "
+        "after Anthropic was overloaded`.",
     )
 
 

@@ -23,6 +23,8 @@ from fastapi.templating import Jinja2Templates
 from spark import __version__
 from spark.config import Settings
 from spark.db import Database
+from spark.db.cache import cache_settings
+from spark.db.fallback import fallback_lists
 from spark.db.instructions import instructions_in_force
 from spark.db.preferences import find_preferences
 from spark.db.site import NotAdminError, set_signup_open, signup_open
@@ -264,6 +266,10 @@ class AccountPage:
             allowed = await signup_open(session=session, default=self.settings.allow_signup)
             prefs = await find_preferences(session=session, user_id=user.id)
             instructions = await instructions_in_force(session=session, user_id=user.id)
+            fallback = await fallback_lists(
+                session=session, user_id=user.id, default=self.settings.fallback
+            )
+            caching = await cache_settings(session=session, settings=self.settings)
         return _render(
             self.templates,
             self.request,
@@ -274,6 +280,8 @@ class AccountPage:
             users=users,
             allow_signup=allowed,
             prefs=prefs,
+            fallback=fallback,
+            caching=caching,
             allow_project_paths=self.settings.allow_project_paths,
             default_target=default_target(self.settings),
             input_choices=INPUT_CHOICES,

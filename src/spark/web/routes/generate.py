@@ -24,7 +24,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from fastapi.sse import EventSourceResponse, format_sse_event
 
+from spark.db.cache import DatabaseCache
 from spark.db.limits import quota_for
+from spark.db.team_controls import generation_controls
 from spark.errors import UsageError
 from spark.generation import ChatMessage, GenerationRequest
 from spark.web.auth import CurrentUser
@@ -159,6 +161,9 @@ async def generate(
         raise ApiError(
             422, "invalid_target", exc.message, "Fix the Unity target on the Account page."
         ) from None
+    fallback, caching = await generation_controls(
+        settings=settings, database=database, user_id=user.id
+    )
     conversation_id = conversation.id if conversation is not None else new_id("c")
     recorder = conversations.recorder(
         owner=user.id,
@@ -176,6 +181,7 @@ async def generate(
             history=history,
             target=target,
             instructions=await load_instructions(database, user),
+            fallback=fallback,
         ),
         refusal=recorder,
         quota=quota_for(database, settings, user_id=user.id),
@@ -192,6 +198,9 @@ async def generate(
         conversation_id=conversation_id,
         plan=plan,
         shutdown=shutdown,
+        cache=DatabaseCache(database, user_id=user.id, settings=caching, recorder=recorder)
+        if caching.enabled and body.cache
+        else None,
     )
     if body.stream:
         return _ClosingEventStream(

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from markupsafe import Markup
 
 from spark import __version__
+from spark.catalog import load_catalog
 from spark.db import Database
 from spark.db.export import history_csv_lines
 from spark.db.history import (
@@ -28,7 +29,7 @@ from spark.db.history import (
     used_models,
 )
 from spark.db.instructions import instructions_used
-from spark.db.models import GenerationRecord, GenerationStatus
+from spark.db.models import ANSWERED, GenerationRecord, GenerationStatus
 from spark.unity.target import UnityTarget
 from spark.web.auth import CurrentUser, WebUser, set_notice, take_notice
 from spark.web.chat_view import fixes_diff
@@ -36,6 +37,7 @@ from spark.web.deps import DatabaseDep, EngineDep, TemplatesDep
 from spark.web.errors import ApiError
 from spark.web.highlight import highlight_csharp
 from spark.web.markdown import render_markdown
+from spark.web.notes import notes
 from spark.web.params import FirstDay, GenerationId, LastDay
 from spark.web.routes.account import read_form
 from spark.web.routes.export import safe_file_name
@@ -107,7 +109,7 @@ def _filters(
 
 
 def _item(record: GenerationRecord) -> HistoryItemOut:
-    succeeded = record.status == GenerationStatus.SUCCEEDED
+    succeeded = record.status in ANSWERED
     return HistoryItemOut(
         generation_id=str(record.id),
         conversation_id=record.conversation_id,
@@ -153,6 +155,13 @@ def _detail(record: GenerationRecord) -> HistoryDetailOut:
         partial=record.partial,
         team_instructions_version=record.team_instructions_version,
         personal_instructions_version=record.personal_instructions_version,
+        **notes(
+            load_catalog(),
+            cached=record.status == GenerationStatus.CACHED,
+            saved_usd=record.saved_usd,
+            cached_from=record.cached_from,
+            attempt_details=record.attempt_details,
+        ),
     )
 
 

@@ -422,9 +422,14 @@
     // attempts are 1 + retries; repair rounds are counted apart
     const repair = result.repair_rounds === 1 ? " · 1 repair round"
       : result.repair_rounds ? ` · ${result.repair_rounds} repair rounds` : "";
+    // How it was answered, when that is news: from the response cache, or by a fallback route.
+    const note = result.cached
+      ? (result.saved_usd === null ? "cached" : `cached — saved ${usd(result.saved_usd)}`)
+      : (result.answered_by || "");
     $("stats").textContent = `${result.provider} / ${result.model} · ` +
       `${count(u.input_tokens)} input + ${count(u.output_tokens)} output ` +
-      `tokens · ${cost} · ${seconds(result.duration_ms)} · ${attempts}${repair}`;
+      `tokens · ${cost} · ${seconds(result.duration_ms)} · ${attempts}${repair}` +
+      (note ? ` · ${note}` : "");
     $("target-used").textContent = result.target ? `Written for ${result.target}.` : "";
     // The prose, rendered from Markdown and sanitised by the server (nh3).
     $("explanation").innerHTML = result.explanation_html || "";
@@ -545,6 +550,8 @@
     }
     const body = { provider: providerSel.value, prompt };
     if (modelSel.value) body.model = modelSel.value;
+    // Regenerate asks for a new answer: never the response cache's stored one.
+    if (options.replaceLast) body.cache = false;
     if (conversationId) {
       body.conversation_id = conversationId;
       // Regenerate and Edit build on the revision before the last prompt's answer.

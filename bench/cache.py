@@ -1,0 +1,199 @@
+"""Server time of a response-cache hit (issue 16: ≤ 5 ms).
+
+Two ways, each on SQLite and (when reachable) PostgreSQL as the non-owner app role:
+
+- ``engine``: what the service does for a hit, as the web route runs it after the request is
+  parsed and the user known: read the team controls (fallback list, cache settings), the
+  user's Unity target, ``Engine.prepare``, the history row's ``start``, the cache lookup, and
+  ``finish`` (the ``cached`` row) - every database write and read of a real hit.
+- ``http``: ``POST /api/generate`` (``stream: false``) through the whole ASGI app in-process
+  (middlewares, API token check, JSON in and out), no sockets: the server's own time.
+- ``lookup``: the cache's own part of a hit (the key, the lookup transaction, the result);
+  ``1 transaction``: one empty read transaction, the unit the paths above are made of (a hit
+  runs 6 on the engine path: controls, target, start, lookup, finish and its read), to read
+  the figures against the machine's load.
+
+The one entry is stored first by a real generation (offline provider, so no network). Prints
+the median and p95 wall time and the median process CPU time per hit.
+
+    .venv/bin/python bench/cache.py [--runs 300] [--postgres-url URL] [--no-postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import httpx2
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import text
+
+from spark.caching import cache_key, report_from_dict
+from spark.config import Settings
+from spark.db.cache import DatabaseCache
+from spark.db.engine import Database
+from spark.db.migrate import upgrade
+from spark.db.preferences import get_preferences
+from spark.db.recorder import HistoryRecorder
+from spark.db.site import set_site_setting
+from spark.db.team_controls import generation_controls
+from spark.db.users import create_api_token, create_user
+from spark.events import DoneEvent
+from spark.generation import Engine, GenerationRequest
+from spark.web import create_app
+from spark.web.target import stored_target
+from throwaway_postgres import DEFAULT_ADMIN_URL, reachable, throwaway_postgres
+
+PROMPT = "a coin that spins"
+
+
+async def _admin(database: Database) -> tuple[int, str]:
+    async with database.session() as session:
+        user = await create_user(session=session, username="bench", is_admin=True)
+        await set_site_setting(session=session, admin=None, key="cache", value="true")
+        user_id = user.id
+    async with database.session(user_id=user_id) as session:
+        token = await create_api_token(session=session, user_id=user_id, name="bench")
+    return user_id, token[1]
+
+
+async def _timed(work: Callable[[], Awaitable[Any]], runs: int) -> tuple[float, float, float]:
+    await work()  # warm-up
+    walls, cpus = [], []
+    for _ in range(runs):
+        wall, cpu = time.perf_counter(), time.process_time()
+        await work()
+        cpus.append(time.process_time() - cpu)
+        walls.append(time.perf_counter() - wall)
+    walls.sort()
+    p95 = walls[int(len(walls) * 0.95) - 1]
+    return statistics.median(walls) * 1000, p95 * 1000, statistics.median(cpus) * 1000
+
+
+async def engine_hits(settings: Settings, database: Database, user_id: int, runs: int) -> Any:
+    engine = Engine(settings)
+
+    async def hit() -> None:
+        fallback, caching = await generation_controls(
+            settings=settings, database=database, user_id=user_id
+        )
+        async with database.session(user_id=user_id) as session:
+            stored_target(await get_preferences(session=session, user_id=user_id), settings)
+        plan = await engine.prepare(
+            GenerationRequest(PROMPT, provider="offline", fallback=fallback)
+        )
+        recorder = HistoryRecorder(database, user_id=user_id)
+        cache = DatabaseCache(database, user_id=user_id, settings=caching, recorder=recorder)
+        events = [e async for e in engine.generate(plan, recorder=recorder, cache=cache)]
+        last = events[-1]
+        assert isinstance(last, DoneEvent) and last.result.cached, last
+
+    async with engine:
+        # The miss that stores the entry.
+        _, caching = await generation_controls(
+            settings=settings, database=database, user_id=user_id
+        )
+        recorder = HistoryRecorder(database, user_id=user_id)
+        cache = DatabaseCache(database, user_id=user_id, settings=caching, recorder=recorder)
+        request = GenerationRequest(PROMPT, provider="offline")
+        events = [e async for e in engine.generate(request, recorder=recorder, cache=cache)]
+        assert isinstance(events[-1], DoneEvent) and not events[-1].result.cached
+        return await _timed(hit, runs)
+
+
+async def lookup_hits(settings: Settings, database: Database, user_id: int, runs: int) -> Any:
+    async with Engine(settings) as engine:
+        _, caching = await generation_controls(
+            settings=settings, database=database, user_id=user_id
+        )
+        plan = await engine.prepare(GenerationRequest(PROMPT, provider="offline"))
+        recorder = HistoryRecorder(database, user_id=user_id)
+        cache = DatabaseCache(database, user_id=user_id, settings=caching, recorder=recorder)
+
+        async def hit() -> None:
+            found = await cache.lookup(cache_key(plan))
+            assert found is not None
+            report_from_dict(found.validation)
+
+        return await _timed(hit, runs)
+
+
+async def empty_transactions(database: Database, user_id: int, runs: int) -> Any:
+    async def one() -> None:
+        async with database.session(user_id=user_id, read_only=True) as session:
+            await session.execute(text("SELECT 1"))
+
+    return await _timed(one, runs)
+
+
+async def http_hits(settings: Settings, database: Database, token: str, runs: int) -> Any:
+    async with Engine(settings) as engine:
+        app = create_app(settings, engine=engine, database=database)
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(
+            transport=transport,
+            base_url="http://127.0.0.1",
+            headers={"Authorization": f"Bearer {token}"},
+        ) as client:
+            body = {"provider": "offline", "prompt": PROMPT, "stream": False}
+
+            async def hit() -> None:
+                response = await client.post("/api/generate", json=body)
+                assert response.status_code == 200, response.text
+                assert response.json()["result"]["cached"], response.text[:300]
+
+            return await _timed(hit, runs)
+
+
+async def measure(name: str, settings: Settings, database: Database, runs: int) -> list[Any]:
+    user_id, token = await _admin(database)
+    rows = []
+    rows.append((name, "engine", *await engine_hits(settings, database, user_id, runs)))
+    rows.append((name, "http", *await http_hits(settings, database, token, runs)))
+    rows.append((name, "lookup", *await lookup_hits(settings, database, user_id, runs)))
+    rows.append((name, "1 transaction", *await empty_transactions(database, user_id, runs)))
+    return rows
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--postgres-url", default=DEFAULT_ADMIN_URL)
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Settings(data_dir=Path(folder), secret_key="k" * 32)
+        async with Database.from_settings(settings) as database:
+            await upgrade(database)
+            rows += await measure("SQLite", settings, database, args.runs)
+    why_not = None if args.no_postgres else reachable(args.postgres_url)
+    if not args.no_postgres and why_not is None:
+        with throwaway_postgres(args.postgres_url) as pg, tempfile.TemporaryDirectory() as folder:
+            async with Database(pg.owner_url.render_as_string(hide_password=False)) as owner:
+                await upgrade(owner, app_role=pg.app_role)
+            url = pg.app_url.render_as_string(hide_password=False)
+            settings = Settings(data_dir=Path(folder), secret_key="k" * 32, database_url=url)
+            async with Database(url) as database:
+                rows += await measure("PostgreSQL", settings, database, args.runs)
+    table = Table("database", "path", "median ms", "p95 ms", "median CPU ms")
+    for name, path, median, p95, cpu in rows:
+        table.add_row(name, path, f"{median:.2f}", f"{p95:.2f}", f"{cpu:.2f}")
+    Console().print(table)
+    if why_not:
+        Console().print(f"PostgreSQL skipped: {why_not}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

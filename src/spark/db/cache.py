@@ -1,0 +1,201 @@
+"""The response cache in the database (``spark_response_cache``, revision 0011).
+
+- :func:`cache_settings`: whether the cache is on, its scope and lifetime: ``SPARK_CACHE``,
+  ``SPARK_CACHE_SCOPE`` and ``SPARK_CACHE_TTL``, each replaced by the team admin's site
+  setting (``cache``, ``cache_scope``, ``cache_ttl``) once set (:func:`set_cache_settings`).
+- :class:`DatabaseCache`: the :class:`~spark.caching.ResponseCache` one generation uses. With
+  scope ``user`` a user reads and writes only their own entries; with ``team`` every user reads
+  every ``team`` entry (on PostgreSQL row-level security enforces both; see the revision).
+  An entry points at the history row it came from and is stored only once that row exists.
+- :func:`forget_expired_cache`: the daily clean-up (every user's expired entries). Entries
+  also go with their history row (``ON DELETE CASCADE``): the history retention removes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from spark.caching import CachedScript
+from spark.db.models import ResponseCacheEntry, User
+from spark.db.site import set_site_setting, site_settings
+from spark.db.types import utc_now
+from spark.errors import UsageError
+
+if TYPE_CHECKING:
+    from spark.config import Settings
+    from spark.db.engine import Database
+    from spark.events import GenerationResult
+
+Scope = Literal["user", "team"]
+SCOPES: tuple[Scope, ...] = ("user", "team")
+CACHE, CACHE_SCOPE, CACHE_TTL = "cache", "cache_scope", "cache_ttl"
+MIN_TTL, MAX_TTL = 60, 366 * 86400
+
+
+@dataclass(frozen=True, slots=True)
+class CacheSettings:
+    """Whether the response cache answers, for whom, and for how long (seconds)."""
+
+    enabled: bool
+    scope: Scope
+    ttl: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"enabled": self.enabled, "scope": self.scope, "ttl_seconds": self.ttl}
+
+
+KEYS = (CACHE, CACHE_SCOPE, CACHE_TTL)
+
+
+async def cache_settings(*, session: AsyncSession, settings: Settings) -> CacheSettings:
+    """The settings in force: the admin's where set, else the environment's."""
+    return settings_from(await site_settings(session=session, keys=KEYS), settings)
+
+
+def settings_from(stored: dict[str, str], settings: Settings) -> CacheSettings:
+    """:func:`cache_settings` from the site settings already read (``stored``)."""
+    enabled, scope, ttl = (stored.get(key) for key in KEYS)
+    return CacheSettings(
+        enabled=settings.cache if enabled is None else enabled == "true",
+        scope="team" if scope == "team" else "user" if scope == "user" else settings.cache_scope,
+        ttl=int(ttl) if ttl is not None and ttl.isdigit() else settings.cache_ttl,
+    )
+
+
+def check_cache_settings(scope: str | None = None, ttl: int | None = None) -> None:
+    """UsageError for a scope or lifetime SPARK cannot use."""
+    if scope is not None and scope not in SCOPES:
+        raise UsageError("The cache scope must be user or team.")
+    if ttl is not None and not MIN_TTL <= ttl <= MAX_TTL:
+        raise UsageError(f"The cache lifetime must be between {MIN_TTL} and {MAX_TTL} seconds.")
+
+
+async def set_cache_settings(
+    *,
+    session: AsyncSession,
+    admin: User | None,
+    enabled: bool | None = None,
+    scope: str | None = None,
+    ttl: int | None = None,
+) -> None:
+    """Change the given settings (None: leave as is); admins only."""
+    check_cache_settings(scope, ttl)
+    changes = {
+        CACHE: None if enabled is None else ("true" if enabled else "false"),
+        CACHE_SCOPE: scope,
+        CACHE_TTL: None if ttl is None else str(ttl),
+    }
+    for key, value in changes.items():
+        if value is not None:
+            await set_site_setting(session=session, admin=admin, key=key, value=value)
+
+
+async def reset_cache_settings(*, session: AsyncSession, admin: User | None) -> None:
+    """Forget the admin's cache settings: the environment's apply again."""
+    for key in KEYS:
+        await set_site_setting(session=session, admin=admin, key=key, value=None)
+
+
+class RecordedGeneration(Protocol):
+    """What the cache needs of the generation's recorder: its history row's id."""
+
+    record_id: int | None
+
+
+class DatabaseCache:
+    """The response cache of one generation of ``user_id`` (see the module docstring)."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        user_id: int,
+        settings: CacheSettings,
+        recorder: RecordedGeneration,
+    ) -> None:
+        self.database = database
+        self.user_id = user_id
+        self.settings = settings
+        self.recorder = recorder
+
+    async def lookup(self, key: str) -> CachedScript | None:
+        entry = ResponseCacheEntry
+        query = select(entry).where(entry.cache_key == key, entry.expires_at > utc_now())
+        if self.settings.scope == "team":
+            query = query.where(entry.scope == "team")
+        else:
+            query = query.where(entry.scope == "user", entry.user_id == self.user_id)
+        query = query.order_by(entry.created_at.desc()).limit(1)
+        async with self.database.session(user_id=self.user_id, read_only=True) as session:
+            found = (await session.execute(query)).scalar_one_or_none()
+            if found is None:
+                return None
+            return CachedScript(
+                generation_id=found.generation_id,
+                provider=found.provider,
+                model=found.model,
+                reply=found.reply,
+                code=found.code,
+                class_name=found.class_name,
+                file_name=found.file_name,
+                validation=found.validation,
+                cost_usd=found.cost_usd,
+            )
+
+    async def store(self, key: str, result: GenerationResult) -> None:
+        source = self.recorder.record_id
+        if source is None:  # not in the history: nothing would ever remove it
+            return
+        entry = ResponseCacheEntry
+        now = utc_now()
+        async with self.database.session(user_id=self.user_id) as session:
+            await session.execute(
+                delete(entry).where(
+                    entry.user_id == self.user_id,
+                    entry.scope == self.settings.scope,
+                    entry.cache_key == key,
+                )
+            )
+            session.add(
+                entry(
+                    user_id=self.user_id,
+                    scope=self.settings.scope,
+                    cache_key=key,
+                    generation_id=source,
+                    provider=result.provider[:64],
+                    model=result.model[:128],
+                    reply=result.reply,
+                    code=result.code,
+                    class_name=result.class_name[:128],
+                    file_name=result.file_name[:200],
+                    validation=None if result.validation is None else result.validation.to_dict(),
+                    cost_usd=result.cost_usd,
+                    created_at=now,
+                    expires_at=now + timedelta(seconds=self.settings.ttl),
+                )
+            )
+
+
+async def forget_expired_cache(*, session: AsyncSession) -> int:
+    """Delete every user's expired entries; how many went (PostgreSQL: through
+    ``spark_forget_expired_cache()``, which alone may cross users)."""
+    if session.get_bind().dialect.name == "postgresql":
+        result = await session.execute(text("SELECT spark_forget_expired_cache()"))
+        return int(result.scalar_one())
+    deleted = await session.execute(
+        delete(ResponseCacheEntry).where(ResponseCacheEntry.expires_at <= utc_now())
+    )
+    return int(getattr(deleted, "rowcount", 0))
+
+
+async def clear_cache(*, session: AsyncSession, user_id: int) -> int:
+    """Delete the user's own entries (of both scopes); how many went."""
+    deleted = await session.execute(
+        delete(ResponseCacheEntry).where(ResponseCacheEntry.user_id == user_id)
+    )
+    return int(getattr(deleted, "rowcount", 0))
