@@ -83,7 +83,11 @@ async def test_every_figure_of_the_report_matches_the_script(
         assert comparable(row) == expected(model)
         # Timings are measured: each reply waited TTFT before its first text.
         assert row["ttft_p50_ms"] >= TTFT * 1000
-        assert row["total_p50_ms"] >= row["ttft_p50_ms"]
+    # Each generation's total includes its TTFT (the medians are over different sets: a
+    # failure with no token has a total and no TTFT, so they need not be ordered).
+    for result in report["results"]:
+        if result["ttft_ms"] is not None:
+            assert result["total_ms"] >= result["ttft_ms"] >= TTFT * 1000
     # Per item: what each scripted reply must have become.
     by_key = {(r["model"], r["item_id"]): r for r in report["results"]}
     for model in MODELS:

@@ -311,6 +311,7 @@ def test_the_generation_page_lists_findings_and_copies(
     page.goto(spark_url + "/history")
     page.locator("#history .history-row a").first.click()
     expect(page.locator("#findings-summary")).to_be_visible()
+    page.wait_for_load_state("load")  # page.js (deferred) listens for the click
     page.click("#generation-copy")
     expect(page.locator("#generation-copy")).to_have_text("Copied")
     copied = page.evaluate("navigator.clipboard.readText()")
