@@ -189,6 +189,8 @@ TABLE: dict[tuple[str, str], list[Bad]] = {
         Bad("stream 'true'", GEN, encode(GENERATE | {"stream": "true"})),
         Bad("stream 1", GEN, encode(GENERATE | {"stream": 1}), names="stream"),
         Bad("stream null", GEN, encode(GENERATE | {"stream": None})),
+        Bad("html 'yes'", GEN, encode(GENERATE | {"html": "yes"}), names="html"),
+        Bad("html 1", GEN, encode(GENERATE | {"html": 1}), names="html"),
         Bad("prompt 5", GEN, encode(GENERATE | {"prompt": 5}), names="prompt"),
         Bad("prompt list", GEN, encode(GENERATE | {"prompt": ["a"]})),
         Bad("prompt null", GEN, encode(GENERATE | {"prompt": None})),

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from spark.generation import Engine
+from spark.web import runner
 from tests.fakes.upstream import DEFAULT_TEXT, FakeUpstream, Fault, Reply
 from tests.web_support import LAUNCH_MODELS, XSS, XSS_REPLY, WebClient, parse_sse, web_settings
 
@@ -111,7 +112,7 @@ async def test_models_for_an_unknown_provider_is_422(client: WebClient) -> None:
 
 async def test_offline_generation_streams_and_exports(make_client: MakeClient) -> None:
     client = await make_client(keys=False)
-    events = await generate(client, provider="offline", prompt="a coin that spins")
+    events = await generate(client, provider="offline", prompt="a coin that spins", html=True)
     assert kinds(events) == ["start", "validation", "done"]
     assert any(k == "token" for k, _ in events)
     start = events[0][1]
@@ -130,6 +131,26 @@ async def test_offline_generation_streams_and_exports(make_client: MakeClient) -
     assert download.headers["content-type"] == "text/x-csharp; charset=utf-8"
     assert download.headers["content-disposition"] == 'attachment; filename="SpinningCoin.cs"'
     assert download.text == result["code"]
+
+
+async def test_api_clients_get_no_html_unless_they_ask(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Highlighting, Markdown and the fixes diff are computed for the page only (issue 15)."""
+    client = await make_client(keys=False)
+    rendered: list[str] = []
+    original = runner.highlight_csharp
+
+    def highlight(code: str) -> str:
+        rendered.append(code)
+        return original(code)
+
+    monkeypatch.setattr(runner, "highlight_csharp", highlight)
+    plain = (await generate(client, provider="offline", prompt="a coin"))[-1][1]["result"]
+    assert (plain["html"], plain["explanation_html"], plain["fixes_diff_html"]) == ("", "", None)
+    assert plain["code"] and rendered == []
+    asked = (await generate(client, provider="offline", prompt="a coin", html=True))[-1][1]
+    assert 'id="line-1"' in asked["result"]["html"] and rendered == [asked["result"]["code"]]
 
 
 @pytest.mark.parametrize(("provider", "model"), LAUNCH_MODELS)
@@ -219,7 +240,7 @@ async def test_follow_up_sends_the_conversation(client: WebClient, upstream: Fak
 
 async def test_generated_code_is_escaped(client: WebClient, upstream: FakeUpstream) -> None:
     upstream.anthropic.enqueue(Reply(XSS_REPLY))
-    events = await generate(client, provider="anthropic", prompt="anything")
+    events = await generate(client, provider="anthropic", prompt="anything", html=True)
     result = events[-1][1]["result"]
     assert XSS in result["code"]  # the code itself is kept as written
     assert "<img" not in result["html"]

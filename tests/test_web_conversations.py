@@ -311,7 +311,7 @@ async def test_the_automatic_fixes_are_shown_as_a_diff(
 ) -> None:
     client = await make_client()
     upstream.anthropic.enqueue(Reply(MOVER, for_model="claude-haiku-5-5"))
-    result = await _generate(client, "move up")
+    result = await _generate(client, "move up", html=True)
     assert "CompareTag" in result["code"] and result["validation"]["summary"].endswith("2 fixed")
     diff = result["fixes_diff_html"]
     assert '<span class="d-del">-        if (gameObject.tag == &#34;Player&#34;) { }</span>' in diff

@@ -82,6 +82,7 @@ class WebGeneration:
         plan: Plan,
         shutdown: ShutdownNotice | None = None,
         cache: ResponseCache | None = None,
+        html: bool = False,
     ) -> None:
         self.engine = engine
         self.recorder = recorder
@@ -90,6 +91,7 @@ class WebGeneration:
         self.plan = plan
         self.shutdown = shutdown or ShutdownNotice()
         self.cache = cache
+        self.html = html  # the caller renders HTML (SPARK's page): highlight, Markdown, diff
         self.generation_id = recorder.generation_id
         self.retries: list[str] = []
         self._repairing = False
@@ -201,7 +203,7 @@ class WebGeneration:
         explanation = prose_of(result.reply)
         report = result.validation
         fixes_diff = None
-        if report is not None and report.fixed and report.before_fixes is not None:
+        if self.html and report is not None and report.fixed and report.before_fixes is not None:
             fixes_diff = str(diff_html(report.before_fixes, result.code, result.file_name))
         return {
             "conversation_id": self.conversation_id,
@@ -211,7 +213,7 @@ class WebGeneration:
             "class_name": result.class_name,
             "file_name": result.file_name,
             "code": result.code,
-            "html": highlight_csharp(result.code),
+            "html": highlight_csharp(result.code) if self.html else "",
             "reply": result.reply,
             "usage": usage_payload(result.usage),
             "cost_usd": None if result.cost_usd is None else str(result.cost_usd),
@@ -224,7 +226,7 @@ class WebGeneration:
             "validation_before_repair": _report(result.validation_before_repair),
             "compile": None if result.compile is None else result.compile.to_dict(),
             "explanation": explanation,
-            "explanation_html": render_markdown(explanation),
+            "explanation_html": render_markdown(explanation) if self.html else "",
             "fixes_diff_html": fixes_diff,
             "target": self.plan.workspace.target.describe(),
             "export_url": export_url(self.generation_id),

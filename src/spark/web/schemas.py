@@ -86,6 +86,12 @@ class GenerateBody(RequestBody):
         default=True,
         description="true: a text/event-stream of events; false: one JSON result when done.",
     )
+    html: bool = Field(
+        default=False,
+        description="true: the result also carries its HTML renderings (`html`, "
+        "`explanation_html`, `fixes_diff_html`), as SPARK's page asks; false (API clients): "
+        "they are left empty and never computed.",
+    )
 
 
 class PriceOut(BaseModel):
@@ -138,7 +144,10 @@ class GenerationOut(BaseModel):
     class_name: str
     file_name: str
     code: str
-    html: str = Field(description="The code highlighted by Pygments (escaped HTML).")
+    html: str = Field(
+        description="The code highlighted by Pygments (escaped HTML); empty unless the request "
+        "asked for `html`."
+    )
     reply: str
     usage: UsageOut
     cost_usd: str | None = Field(description="Exact decimal string; null if the price is unknown.")
@@ -160,10 +169,14 @@ class GenerationOut(BaseModel):
     )
     explanation: str = Field(default="", description="The model's prose around the script.")
     explanation_html: str = Field(
-        default="", description="That prose rendered from Markdown and sanitised (safe HTML)."
+        default="",
+        description="That prose rendered from Markdown and sanitised (safe HTML); empty unless "
+        "the request asked for `html`.",
     )
     fixes_diff_html: str | None = Field(
-        default=None, description="The validator's automatic fixes as a diff (escaped HTML)."
+        default=None,
+        description="The validator's automatic fixes as a diff (escaped HTML); null unless the "
+        "request asked for `html`.",
     )
     target: str = Field(default="", description="The Unity target the script was written for.")
 

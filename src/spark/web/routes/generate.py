@@ -201,6 +201,7 @@ async def generate(
         cache=DatabaseCache(database, user_id=user.id, settings=caching, recorder=recorder)
         if caching.enabled and body.cache
         else None,
+        html=body.html,
     )
     if body.stream:
         return _ClosingEventStream(

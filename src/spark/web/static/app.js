@@ -548,7 +548,8 @@
       promptBox.focus();
       return;
     }
-    const body = { provider: providerSel.value, prompt };
+    // html: the result's highlighted code, Markdown and fixes diff (API clients skip them)
+    const body = { provider: providerSel.value, prompt, html: true };
     if (modelSel.value) body.model = modelSel.value;
     // Regenerate asks for a new answer: never the response cache's stored one.
     if (options.replaceLast) body.cache = false;
