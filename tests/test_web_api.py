@@ -168,6 +168,43 @@ async def test_launch_models_generate(
     assert api.last.stream is True
 
 
+def token_texts(events: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    return [d["text"] for k, d in events if k == "token"]
+
+
+async def test_token_events_are_coalesced_the_first_sent_at_once(
+    client: WebClient, upstream: FakeUpstream
+) -> None:
+    """Deltas arriving together share events; the first text is never held back (issue 15)."""
+    reply = Reply(chunk_size=4, ttft=0.0, chunk_delay=0.0)
+    upstream.anthropic.enqueue(reply)
+    texts = token_texts(await generate(client, provider="anthropic", prompt="a coin"))
+    assert "".join(texts) == DEFAULT_TEXT
+    assert texts[0] == reply.chunks[0]
+    assert 2 <= len(texts) < len(reply.chunks) / 4
+
+
+async def test_token_events_hold_about_a_kilobyte_at_most(
+    client: WebClient, upstream: FakeUpstream
+) -> None:
+    text = "```csharp\n" + "// a comment line of the script\n" * 150 + "```"
+    upstream.anthropic.enqueue(Reply(text=text, chunk_size=8, ttft=0.0, chunk_delay=0.0))
+    texts = token_texts(await generate(client, provider="anthropic", prompt="a coin"))
+    assert "".join(texts) == text
+    assert len(texts) >= len(text) // (runner.FLUSH_CHARS + 8)
+    assert max(len(t) for t in texts) < runner.FLUSH_CHARS + 8
+
+
+async def test_sparse_tokens_are_each_sent_as_they_come(
+    client: WebClient, upstream: FakeUpstream
+) -> None:
+    """Deltas further apart than the flush interval are not delayed into one event."""
+    reply = Reply(chunk_size=len(DEFAULT_TEXT) // 3 + 1, ttft=0.0, chunk_delay=0.15)
+    upstream.anthropic.enqueue(reply)
+    texts = token_texts(await generate(client, provider="anthropic", prompt="a coin"))
+    assert texts == reply.chunks
+
+
 async def test_stream_false_returns_one_json_result(client: WebClient) -> None:
     response = await client.post(
         "/api/generate",
