@@ -25,10 +25,11 @@ from spark.db.history import (
     start_generation,
 )
 from spark.db.local import prepare_database, retention_loop
-from spark.db.models import GenerationRecord, GenerationStatus
+from spark.db.models import ApiToken, GenerationRecord, GenerationStatus
 from spark.db.preferences import get_preferences, update_preferences
 from spark.db.types import utc_now
 from spark.db.users import (
+    TokenOwner,
     authenticate,
     count_users,
     create_api_token,
@@ -39,6 +40,7 @@ from spark.db.users import (
     list_api_tokens,
     list_users,
     set_disabled,
+    token_owner,
     user_for_token,
 )
 from spark.errors import UsageError
@@ -126,6 +128,35 @@ async def test_api_tokens(db: Database) -> None:
     async with db.session(user_id=user_id) as session:
         assert await delete_api_token(session=session, user_id=user_id, token_id=row.id)
         assert await list_api_tokens(session=session, user_id=user_id) == []
+
+
+async def test_token_owner_finds_the_account_and_stamps_the_last_use(db: Database) -> None:
+    """The API's token lookup (issue 15): one read; on SQLite the stamp at most once a minute."""
+    user_id = await make_user(db, "erin")
+    async with db.session(user_id=user_id) as session:
+        _, token = await create_api_token(session=session, user_id=user_id, name="ci")
+
+    async def last_used() -> Any:
+        async with db.session(user_id=user_id) as session:
+            [listed] = await list_api_tokens(session=session, user_id=user_id)
+            return listed.last_used_at
+
+    assert await token_owner(database=db, token=token) == TokenOwner(user_id, "erin", False)
+    assert await token_owner(database=db, token=token + "x") is None
+    assert await token_owner(database=db, token="not-a-token") is None
+    stamped = await last_used()
+    assert stamped is not None
+    if not db.is_postgresql:  # PostgreSQL's lookup function stamps every use
+        assert await token_owner(database=db, token=token) is not None
+        assert await last_used() == stamped  # a second later: not written again
+        async with db.session(user_id=user_id) as session:
+            old = stamped - timedelta(minutes=2)
+            await session.execute(update(ApiToken).values(last_used_at=old))
+        assert await token_owner(database=db, token=token) is not None
+        assert await last_used() >= stamped
+    async with db.session(user_id=user_id) as session:
+        await set_disabled(session=session, user_id=user_id, disabled=True)
+    assert await token_owner(database=db, token=token) is None
 
 
 async def test_preferences_are_created_on_first_access_and_updated(db: Database) -> None:

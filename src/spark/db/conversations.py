@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from spark.db.models import ANSWERED, ConversationInfo, GenerationRecord
 from spark.db.types import utc_now
@@ -144,18 +144,23 @@ async def set_current_revision(
     await _upsert(session, user_id, conversation_id, current_generation_id=generation_id)
 
 
+_FORGET_CURRENT = (
+    update(ConversationInfo)
+    .where(
+        ConversationInfo.user_id == bindparam("b_user_id"),
+        ConversationInfo.id == bindparam("b_id"),
+        ConversationInfo.current_generation_id.is_not(None),
+    )
+    .values(current_generation_id=None, updated_at=bindparam("b_now"))
+)
+
+
 async def forget_current_revision(
-    *, session: AsyncSession, user_id: int, conversation_id: str
+    *, session: AsyncSession | AsyncConnection, user_id: int, conversation_id: str
 ) -> None:
     """The newest revision is current again (after a new one was made)."""
     await session.execute(
-        update(ConversationInfo)
-        .where(
-            ConversationInfo.user_id == user_id,
-            ConversationInfo.id == conversation_id,
-            ConversationInfo.current_generation_id.is_not(None),
-        )
-        .values(current_generation_id=None, updated_at=utc_now())
+        _FORGET_CURRENT, {"b_user_id": user_id, "b_id": conversation_id, "b_now": utc_now()}
     )
 
 

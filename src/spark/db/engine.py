@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import URL, Connection, event, make_url, text
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -41,6 +42,8 @@ _DRIVERS = {
 }
 _ASYNC_DRIVERS = {"sqlite+aiosqlite", "postgresql+psycopg"}
 _READ_ONLY = "spark_read_only"
+_ONE_STATEMENT = "spark_one_statement"
+_ANNOUNCE_USER = text("SELECT set_config('spark.user_id', :user_id, true)")
 # The SQLite databases (by id) whose write turn this context holds: see Database._writer_turn.
 _WRITING: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
     "spark_writing", default=frozenset()
@@ -99,10 +102,7 @@ def _announce_user(session: Session, _tx: SessionTransaction, connection: Connec
     if connection.dialect.name != "postgresql":
         return
     user_id = session.info.get("spark_user_id")
-    connection.execute(
-        text("SELECT set_config('spark.user_id', :user_id, true)"),
-        {"user_id": "" if user_id is None else str(user_id)},
-    )
+    connection.execute(_ANNOUNCE_USER, {"user_id": "" if user_id is None else str(user_id)})
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -126,9 +126,13 @@ def _sqlite_begin(connection: Connection) -> None:
     the lock at its first write: had another process written since its read, SQLite would fail
     it at once with "database is locked" (its snapshot is stale). Taking the lock first makes
     writers queue instead. A session opened ``read_only`` begins deferred: it blocks no writer.
+    A transaction of one statement (:meth:`Database.transaction`) needs no BEGIN: SQLite makes
+    every statement atomic by itself (a write waits for the lock, up to the busy timeout).
     """
-    read_only = connection.get_execution_options().get(_READ_ONLY, False)
-    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    options = connection.get_execution_options()
+    if options.get(_ONE_STATEMENT, False):
+        return
+    connection.exec_driver_sql("BEGIN" if options.get(_READ_ONLY, False) else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -142,6 +146,10 @@ class Database:
             kwargs.update(pool_pre_ping=True, connect_args={"connect_timeout": 10})
         else:
             self._create_sqlite_folder()
+            # Every transaction ends in a commit or a rollback (SQLAlchemy rolls back one still
+            # open when its connection closes), so the pool's own rollback on return would be
+            # one more trip to aiosqlite's thread for nothing.
+            kwargs["pool_reset_on_return"] = None
         try:
             self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         except (ArgumentError, NoSuchModuleError, ImportError, TypeError) as exc:
@@ -216,6 +224,37 @@ class Database:
             except DBAPIError as exc:
                 raise connection_error(self.url, exc) from None
             yield session
+
+    @asynccontextmanager
+    async def transaction(
+        self, *, user_id: int | None = None, read_only: bool = False, statements: int = 2
+    ) -> AsyncIterator[AsyncConnection]:
+        """Like :meth:`session`, but a Core connection (no ORM): for the few statements of
+        the hot path (a token's user, a generation's row), where an ORM session adds only
+        work. ``statements=1`` promises one statement: SQLite then runs it without a BEGIN.
+        """
+        writer = not read_only and self.dialect == "sqlite" and id(self) not in _WRITING.get()
+        options: dict[str, Any] = {}
+        if self.dialect == "sqlite":
+            if statements == 1:
+                options[_ONE_STATEMENT] = True
+            elif not writer:
+                options[_READ_ONLY] = True
+        async with contextlib.AsyncExitStack() as stack:
+            if writer:
+                await stack.enter_async_context(self._writer_turn())
+            try:
+                connection = await stack.enter_async_context(self.engine.connect())
+                if options:
+                    await connection.execution_options(**options)
+                await stack.enter_async_context(connection.begin())
+                if self.dialect == "postgresql":
+                    await connection.execute(
+                        _ANNOUNCE_USER, {"user_id": "" if user_id is None else str(user_id)}
+                    )
+            except DBAPIError as exc:
+                raise connection_error(self.url, exc) from None
+            yield connection
 
     @contextlib.asynccontextmanager
     async def _writer_turn(self) -> AsyncIterator[None]:

@@ -22,8 +22,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from spark.db.models import GenerationRecord, GenerationStatus
 from spark.db.types import utc_now
@@ -84,6 +84,41 @@ class HistoryPage:
     offset: int
 
 
+def _start_values(
+    *,
+    user_id: int,
+    provider: str,
+    model: str,
+    prompt: str,
+    system_prompt_version: str | None,
+    conversation_id: str | None,
+    runner: str | None,
+    unity_target: dict[str, Any] | None,
+    base_generation_id: int | None,
+    reserved_usd: Decimal | None,
+    eval_run_id: str | None,
+    team_instructions_version: int | None,
+    personal_instructions_version: int | None,
+) -> dict[str, Any]:
+    return {
+        "user_id": user_id,
+        "provider": storable(provider)[:64],
+        "model": storable(model)[:128],
+        "prompt": storable(prompt),
+        "system_prompt_version": system_prompt_version,
+        "conversation_id": conversation_id,
+        "status": GenerationStatus.RUNNING,
+        "runner": runner or this_runner(),
+        "created_at": utc_now(),
+        "unity_target": _storable(unity_target),
+        "base_generation_id": base_generation_id,
+        "reserved_usd": reserved_usd,
+        "eval_run_id": eval_run_id,
+        "team_instructions_version": team_instructions_version,
+        "personal_instructions_version": personal_instructions_version,
+    }
+
+
 async def start_generation(
     *,
     session: AsyncSession,
@@ -104,34 +139,66 @@ async def start_generation(
     """A new ``running`` row for a generation that is beginning (``unity_target``: what the
     script is written for, when the adapter knows; the instructions' versions it was sent)."""
     record = GenerationRecord(
-        user_id=user_id,
-        provider=storable(provider)[:64],
-        model=storable(model)[:128],
-        prompt=storable(prompt),
-        system_prompt_version=system_prompt_version,
-        conversation_id=conversation_id,
-        status=GenerationStatus.RUNNING,
-        runner=runner or this_runner(),
-        created_at=utc_now(),
-        unity_target=_storable(unity_target),
-        base_generation_id=base_generation_id,
-        reserved_usd=reserved_usd,
-        eval_run_id=eval_run_id,
-        team_instructions_version=team_instructions_version,
-        personal_instructions_version=personal_instructions_version,
+        **_start_values(
+            user_id=user_id,
+            provider=provider,
+            model=model,
+            prompt=prompt,
+            system_prompt_version=system_prompt_version,
+            conversation_id=conversation_id,
+            runner=runner,
+            unity_target=unity_target,
+            base_generation_id=base_generation_id,
+            reserved_usd=reserved_usd,
+            eval_run_id=eval_run_id,
+            team_instructions_version=team_instructions_version,
+            personal_instructions_version=personal_instructions_version,
+        )
     )
     session.add(record)
     await session.flush()
     return record
 
 
-async def finish_generation(
-    *, session: AsyncSession, user_id: int, record_id: int, outcome: GenerationOutcome
-) -> GenerationRecord | None:
-    """Complete the user's row with ``outcome``; None if there is no such row of theirs."""
-    record = await get_generation(session=session, user_id=user_id, record_id=record_id)
-    if record is None:
-        return None
+async def insert_generation(
+    *,
+    connection: AsyncConnection,
+    user_id: int,
+    provider: str,
+    model: str,
+    prompt: str,
+    system_prompt_version: str | None = None,
+    conversation_id: str | None = None,
+    runner: str | None = None,
+    unity_target: dict[str, Any] | None = None,
+    base_generation_id: int | None = None,
+    reserved_usd: Decimal | None = None,
+    eval_run_id: str | None = None,
+    team_instructions_version: int | None = None,
+    personal_instructions_version: int | None = None,
+) -> int:
+    """:func:`start_generation` as one Core statement (the recorder's hot path); the row's id."""
+    values = _start_values(
+        user_id=user_id,
+        provider=provider,
+        model=model,
+        prompt=prompt,
+        system_prompt_version=system_prompt_version,
+        conversation_id=conversation_id,
+        runner=runner,
+        unity_target=unity_target,
+        base_generation_id=base_generation_id,
+        reserved_usd=reserved_usd,
+        eval_run_id=eval_run_id,
+        team_instructions_version=team_instructions_version,
+        personal_instructions_version=personal_instructions_version,
+    )
+    return int((await connection.execute(_INSERT, values)).scalar_one())
+
+
+def _finish_values(outcome: GenerationOutcome) -> dict[str, Any]:
+    """The columns ``outcome`` sets (provider and model only when it names them)."""
+    values: dict[str, Any] = {}
     for item in fields(outcome):
         name, value = item.name, _storable(getattr(outcome, item.name))
         if name in ("provider", "model") and value is None:
@@ -142,10 +209,39 @@ async def finish_generation(
             value = value[:128]
         elif name == "validation_summary" and value is not None:
             value = value[:200]
+        values[name] = value
+    values["finished_at"] = utc_now()
+    return values
+
+
+async def finish_generation(
+    *, session: AsyncSession, user_id: int, record_id: int, outcome: GenerationOutcome
+) -> GenerationRecord | None:
+    """Complete the user's row with ``outcome``; None if there is no such row of theirs."""
+    record = await get_generation(session=session, user_id=user_id, record_id=record_id)
+    if record is None:
+        return None
+    for name, value in _finish_values(outcome).items():
         setattr(record, name, value)
-    record.finished_at = utc_now()
     await session.flush()
     return record
+
+
+async def finish_generation_row(
+    *, connection: AsyncConnection, user_id: int, record_id: int, outcome: GenerationOutcome
+) -> bool:
+    """:func:`finish_generation` as one Core ``UPDATE``; False if there is no such row of
+    theirs (deleted while it ran)."""
+    values = _finish_values(outcome) | {"b_id": record_id, "b_user_id": user_id}
+    result = await connection.execute(_FINISH, values)
+    return bool(getattr(result, "rowcount", 0))
+
+
+# Built once per process; each call binds its values.
+_INSERT = insert(GenerationRecord).returning(GenerationRecord.id)
+_FINISH = update(GenerationRecord).where(
+    GenerationRecord.id == bindparam("b_id"), GenerationRecord.user_id == bindparam("b_user_id")
+)
 
 
 def _storable(value: Any) -> Any:

@@ -4,8 +4,10 @@ Storage sits below the service: this module knows the recorder protocol and the 
 (:mod:`spark.recording`, :mod:`spark.events`), never :mod:`spark.generation`.
 
 One ``HistoryRecorder`` per generation: ``start`` writes the ``running`` row, ``finish`` turns
-the final ``DoneEvent`` / ``ErrorEvent`` into the row's outcome. Each call is its own short
-transaction acting for the recorder's user.
+the final ``DoneEvent`` / ``ErrorEvent`` into the row's outcome. Each call is one short
+transaction acting for the recorder's user, of Core statements (an ``INSERT``, an ``UPDATE``,
+and whatever an adapter adds to the finish: :meth:`HistoryRecorder.finishing`): the ORM would
+add a read of the row and its own bookkeeping, for nothing the recorder needs.
 
 A row must never stay ``running`` silently. ``finish`` tries its write :data:`FINISH_TRIES`
 times (waiting :data:`RETRY_DELAYS` in between; a ``start`` that had failed is made up for
@@ -23,14 +25,18 @@ from contextlib import suppress
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from spark.db.engine import Database
-from spark.db.history import GenerationOutcome, finish_generation, start_generation
+from spark.db.history import GenerationOutcome, finish_generation_row, insert_generation
 from spark.db.models import GenerationStatus
 from spark.errors import AIError, ConfigError, ErrorKind, SparkError, UsageError
 from spark.events import DoneEvent, ErrorEvent
 from spark.recording import GenerationStart
 from spark.unity.extract import prose_of
 
+# More statements for the finishing transaction, given its connection.
+Finishing = Callable[[AsyncConnection], Awaitable[None]]
 FINISH_TRIES = 3
 RETRY_DELAYS = (0.2, 1.0)  # seconds before the second and the third try
 UNRECORDED_MESSAGE = "The outcome of this generation could not be saved."
@@ -148,9 +154,9 @@ class HistoryRecorder:
     async def start(self, started: GenerationStart) -> None:
         self._started = started
         held = started.reservation
-        async with self.database.session(user_id=self.user_id) as session:
-            record = await start_generation(
-                session=session,
+        async with self.database.transaction(user_id=self.user_id, statements=1) as connection:
+            self.record_id = await insert_generation(
+                connection=connection,
                 user_id=self.user_id,
                 provider=started.provider,
                 model=started.model,
@@ -164,7 +170,6 @@ class HistoryRecorder:
                 team_instructions_version=started.team_instructions_version,
                 personal_instructions_version=started.personal_instructions_version,
             )
-            self.record_id = record.id
 
     def outcome(self, event: DoneEvent | ErrorEvent) -> GenerationOutcome:
         """What the row records for ``event`` (an adapter may add what only it knows)."""
@@ -207,12 +212,22 @@ class HistoryRecorder:
                 raise RuntimeError("finish() before start()")
             await self.start(self._started)
         assert self.record_id is not None
-        async with self.database.session(user_id=self.user_id) as session:
-            record = await finish_generation(
-                session=session,
+        more = self.finishing(figures)
+        async with self.database.transaction(
+            user_id=self.user_id, statements=1 if more is None else 2
+        ) as connection:
+            found = await finish_generation_row(
+                connection=connection,
                 user_id=self.user_id,
                 record_id=self.record_id,
                 outcome=figures,
             )
-        if record is None:  # the user deleted it while it ran: nothing left to finish
+            if more is not None:
+                await more(connection)
+        if not found:  # the user deleted it while it ran: nothing left to finish
             log.info("history row %s was deleted before it finished", self.record_id)
+
+    def finishing(self, figures: GenerationOutcome) -> Finishing | None:
+        """What else the transaction that writes ``figures`` does (an adapter's own
+        bookkeeping, so that a generation finishes in one transaction); here nothing."""
+        return None

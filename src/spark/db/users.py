@@ -12,10 +12,12 @@ import asyncio
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,9 +30,13 @@ from spark.errors import UsageError
 if TYPE_CHECKING:
     from pwdlib import PasswordHash
 
+    from spark.db.engine import Database
+
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
 TOKEN_PREFIX = "spark_"
 MIN_PASSWORD_LENGTH = 8
+# How often a token's last use is written on SQLite (the Account page shows it to the minute).
+STAMP_EVERY = timedelta(minutes=1)
 
 
 @cache
@@ -252,3 +258,53 @@ async def user_for_token(*, session: AsyncSession, token: str) -> User | None:
         return None
     user = await session.get(User, int(user_id))
     return None if user is None or user.disabled else user
+
+
+@dataclass(frozen=True, slots=True)
+class TokenOwner:
+    """The account an API token belongs to, as a request needs it."""
+
+    id: int
+    username: str
+    is_admin: bool
+
+
+# Statements built once per process (each request only binds the token's digest).
+_SQLITE_OWNER = (
+    select(User.id, User.username, User.is_admin, User.disabled, ApiToken.last_used_at)
+    .join_from(ApiToken, User, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("digest"))
+)
+_SQLITE_STAMP = (
+    update(ApiToken)
+    .where(ApiToken.token_hash == bindparam("digest"))
+    .values(last_used_at=bindparam("now"))
+)
+# The function stamps the token and passes row-level security; called once, in FROM.
+_POSTGRESQL_OWNER = text(
+    "SELECT u.id, u.username, u.is_admin, u.disabled "
+    "FROM (SELECT spark_user_id_for_token(:digest) AS id) AS t JOIN users AS u ON u.id = t.id"
+)
+
+
+async def token_owner(*, database: Database, token: str) -> TokenOwner | None:
+    """What :func:`user_for_token` answers, in one statement where it can be: the enabled
+    account ``token`` belongs to, else None. On SQLite the lookup only reads, and the token's
+    last use is written when the stamp is older than :data:`STAMP_EVERY` (so a client calling
+    many times a second does not queue for the write lock on every call)."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    digest = _token_hash(token)
+    if database.is_postgresql:
+        async with database.transaction(statements=1) as connection:
+            row = (await connection.execute(_POSTGRESQL_OWNER, {"digest": digest})).first()
+    else:
+        async with database.transaction(read_only=True, statements=1) as connection:
+            row = (await connection.execute(_SQLITE_OWNER, {"digest": digest})).first()
+        now = utc_now()
+        if row is not None and (row.last_used_at is None or now - row.last_used_at >= STAMP_EVERY):
+            async with database.transaction(statements=1) as connection:
+                await connection.execute(_SQLITE_STAMP, {"digest": digest, "now": now})
+    if row is None or row.disabled:
+        return None
+    return TokenOwner(id=row.id, username=row.username, is_admin=bool(row.is_admin))

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from spark.db.models import User
 from spark.db.preferences import get_preferences
-from spark.db.users import user_for_token
+from spark.db.users import token_owner
 from spark.db.web_sessions import end_web_session, start_web_session, user_for_web_session
 from spark.web.deps import DatabaseDep
 
@@ -67,11 +67,10 @@ async def optional_user(request: Request, database: DatabaseDep) -> WebUser | No
     authorization = request.headers.get("authorization", "")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        async with database.session() as session:
-            user = await user_for_token(session=session, token=token.strip())
-        if user is None:
+        owner = await token_owner(database=database, token=token.strip())
+        if owner is None:
             raise NotSignedIn(request.url.path)  # a wrong token is never silently ignored
-        return _web_user(user, by_token=True)
+        return WebUser(id=owner.id, name=owner.username, is_admin=owner.is_admin, by_token=True)
     session_id = request.session.get(SESSION_ID)
     if not isinstance(session_id, str):
         return None

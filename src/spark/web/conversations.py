@@ -18,6 +18,8 @@ import secrets
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from spark.db import Database
 from spark.db.conversations import (
     conversation_info,
@@ -28,7 +30,7 @@ from spark.db.conversations import (
 )
 from spark.db.history import GenerationOutcome, get_generation
 from spark.db.models import ANSWERED, GenerationRecord
-from spark.db.recorder import HistoryRecorder
+from spark.db.recorder import Finishing, HistoryRecorder
 from spark.events import DoneEvent, ErrorEvent
 from spark.generation import ChatMessage
 from spark.recording import GenerationStart
@@ -132,6 +134,7 @@ class WebRecorder(HistoryRecorder):
     partial, so it can still be read and exported."""
 
     partial_text: str = ""
+    new: bool = False  # the generation begins its conversation
 
     async def start(self, started: GenerationStart) -> None:
         if self.record_id is None:
@@ -152,16 +155,20 @@ class WebRecorder(HistoryRecorder):
             partial=True,
         )
 
-    async def finish(self, outcome: DoneEvent | ErrorEvent) -> None:
-        await super().finish(outcome)
-        if isinstance(outcome, DoneEvent) and self.conversation_id:
-            try:  # the new revision is current (a restored one no longer is)
-                async with self.database.session(user_id=self.user_id) as session:
-                    await forget_current_revision(
-                        session=session, user_id=self.user_id, conversation_id=self.conversation_id
-                    )
-            except Exception as exc:  # the script is saved; only the pointer stays behind
-                log.warning("could not make revision %s current: %s", self.record_id, exc)
+    def finishing(self, figures: GenerationOutcome) -> Finishing | None:
+        """A new revision becomes current (a restored one no longer is), in the transaction
+        that finishes the row. Not needed in a conversation this generation began: no revision
+        of it can have been restored."""
+        conversation_id = self.conversation_id
+        if figures.status not in ANSWERED or not conversation_id or self.new:
+            return None
+
+        async def forget(connection: AsyncConnection) -> None:
+            await forget_current_revision(
+                session=connection, user_id=self.user_id, conversation_id=conversation_id
+            )
+
+        return forget
 
     @property
     def generation_id(self) -> str:
@@ -182,6 +189,7 @@ class ConversationStore(Protocol):
         conversation_id: str,
         unity_target: dict[str, Any] | None = None,
         base_generation_id: int | None = None,
+        new_conversation: bool = False,
     ) -> WebRecorder: ...
 
 
@@ -251,13 +259,17 @@ class DatabaseConversationStore:
         conversation_id: str,
         unity_target: dict[str, Any] | None = None,
         base_generation_id: int | None = None,
+        new_conversation: bool = False,
     ) -> WebRecorder:
         """The recorder of a new generation in the conversation (its row is written by its
-        first ``start``), with the Unity target and the revision it builds on."""
-        return WebRecorder(
+        first ``start``), with the Unity target and the revision it builds on
+        (``new_conversation``: the generation begins the conversation)."""
+        recorder = WebRecorder(
             self.database,
             user_id=owner,
             conversation_id=conversation_id,
             unity_target=unity_target,
             base_generation_id=base_generation_id,
         )
+        recorder.new = new_conversation
+        return recorder

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import bindparam, select
+
 from spark.config import Settings
 from spark.db import Database
 from spark.db.models import UserPreferences
-from spark.db.preferences import get_preferences
 from spark.unity.target import UnityTarget, resolve_target
 from spark.web.auth import WebUser
 
@@ -38,10 +39,20 @@ def stored_target(prefs: UserPreferences, settings: Settings) -> dict[str, Any]:
     }
 
 
+# Built once: only the user's id is bound per request. No row yet: the server's defaults.
+_TARGET = select(
+    UserPreferences.unity_version,
+    UserPreferences.input_system,
+    UserPreferences.render_pipeline,
+    UserPreferences.unity_project,
+).where(UserPreferences.user_id == bindparam("user_id"))
+
+
 async def user_target(*, settings: Settings, database: Database, user: WebUser) -> UnityTarget:
     """The user's Unity target, its project read when project folders are allowed (raises
     ProjectError when the saved folder is no longer a Unity project)."""
-    async with database.session(user_id=user.id) as session:
-        prefs = await get_preferences(session=session, user_id=user.id)
-        stored = stored_target(prefs, settings)
+    async with database.transaction(user_id=user.id, read_only=True, statements=1) as connection:
+        row = (await connection.execute(_TARGET, {"user_id": user.id})).first()
+    prefs = UserPreferences(**row._asdict()) if row is not None else UserPreferences()
+    stored = stored_target(prefs, settings)
     return resolve_target(settings, stored=stored, allow_project=settings.allow_project_paths)

@@ -170,6 +170,7 @@ async def generate(
         conversation_id=conversation_id,
         unity_target=target.to_dict(),
         base_generation_id=base,
+        new_conversation=conversation is None,
     )
     # Resolved once: a bad prompt is a 422 with no history row; any other refusal (unknown
     # provider or model, missing key) is recorded as a failed generation, then answered 4xx.
