@@ -15,6 +15,9 @@ Server CPU per generation is the user + system CPU time of the server's processe
 supervisor and its workers, from /proc) over a batch, less what the idle server burns in the
 same wall time (measured for a few seconds before the batches), divided by the generations.
 Latency on a shared machine moves with everything else that runs; CPU time hardly does.
+The direct rows' CPU column is this process's own CPU per direct SDK call (the median of the
+direct batches): what the SDK costs a client, so a floor under the server's figure, which calls
+the provider with the same SDK.
 
 ``--profile`` attaches py-spy (if installed: ``pip install py-spy``) to the server during the
 batches at the highest concurrency and prints where its CPU time went (the collapsed stacks are
@@ -32,6 +35,7 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -255,8 +259,12 @@ async def measure_server(
         idle_rate = (cpu_seconds(server.process.pid) - before) / IDLE_SECONDS
         results.notes.append(f"{label}: idle server {idle_rate * 1000:.1f} ms CPU per second")
         for concurrency in args.concurrency:
+            client_cpu = time.process_time()
             timings, wall = await drive(lambda: direct_call(direct), args.n, concurrency)
-            results.batches.append(Batch("direct Anthropic SDK", concurrency, timings, wall))
+            client_cpu = 1000 * (time.process_time() - client_cpu) / args.n
+            results.batches.append(
+                Batch("direct Anthropic SDK", concurrency, timings, wall, cpu_ms=client_cpu)
+            )
             spy = _start_profile(server, label, concurrency, args, results)
             before = cpu_seconds(server.process.pid)
             timings, wall = await drive(lambda: spark_call(client), args.n, concurrency)
@@ -385,18 +393,22 @@ def table(results: Results, args: argparse.Namespace) -> Table:
         "added p50",
         "added p99",
         "gen/s",
-        "server CPU / gen",
+        "CPU / gen",
     ):
         out.add_column(column, justify="left" if column == "path" else "right")
     ms = 1000.0
     for concurrency in args.concurrency:
         rows = [b for b in results.batches if b.concurrency == concurrency]
         direct = [t for b in rows if b.path.startswith("direct") for t in b.timings]
+        direct_cpu = [b.cpu_ms for b in rows if b.path.startswith("direct") and b.cpu_ms]
         base = Batch(
             "direct Anthropic SDK",
             concurrency,
             direct,
             sum(b.wall for b in rows if b.path.startswith("direct")),
+            # The SDK's own CPU per call (this process, the client side): the floor of a
+            # gateway that calls the provider with the same SDK.
+            cpu_ms=statistics.median(direct_cpu) if direct_cpu else None,
         )
         for batch in [base] + [b for b in rows if not b.path.startswith("direct")]:
             is_base = batch is base
