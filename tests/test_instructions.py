@@ -16,6 +16,7 @@ from spark.db.engine import Database
 from spark.db.instructions import (
     current_user_instructions,
     instructions_in_force,
+    read_instructions_in_force,
     save_team_instructions,
     save_user_instructions,
 )
@@ -142,6 +143,11 @@ async def test_each_save_is_a_new_version_and_only_admins_set_the_teams(
         assert found.team == InstructionsVersion(2, "b")
         assert found.personal == InstructionsVersion(3, "")  # cleared: version 3 is empty
         assert found.personal_version is None
+        # The one-statement read of a generation's hot path (issue 15) answers the same.
+        assert await read_instructions_in_force(database=database, user_id=member.id) == found
+        assert await read_instructions_in_force(database=database, user_id=admin.id) == (
+            Instructions(team=InstructionsVersion(2, "b"), personal=None)
+        )
 
 
 @pytest.fixture
@@ -162,6 +168,9 @@ async def test_personal_instructions_are_private_under_row_level_security(
         rows = (await session.execute(text("SELECT text FROM spark_user_instructions"))).all()
         assert rows == []
         assert await current_user_instructions(session=session, user_id=a.id) is None
+    assert (await read_instructions_in_force(database=app_db, user_id=a.id)).personal == (
+        InstructionsVersion(1, "a's secret style")
+    )
     async with app_db.session(user_id=b.id) as session:
         with pytest.raises(Exception, match="row-level security"):
             await session.execute(

@@ -8,13 +8,18 @@ saves an empty version, so a generation's recorded version always names the text
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from spark.db.models import TeamInstructions, User, UserInstructions
 from spark.db.site import NotAdminError
 from spark.db.types import utc_now
 from spark.instructions import Instructions, InstructionsVersion
+
+if TYPE_CHECKING:
+    from spark.db.engine import Database
 
 
 async def current_team_instructions(*, session: AsyncSession) -> InstructionsVersion | None:
@@ -43,6 +48,33 @@ async def instructions_in_force(*, session: AsyncSession, user_id: int) -> Instr
     return Instructions(
         team=await current_team_instructions(session=session),
         personal=await current_user_instructions(session=session, user_id=user_id),
+    )
+
+
+def _newest(column: Any, model: Any, *where: Any) -> Any:
+    """The newest version's ``column`` (a scalar subquery)."""
+    return select(column).where(*where).order_by(model.version.desc()).limit(1).scalar_subquery()
+
+
+# Both newest versions in one statement, built once (the user's id is bound per call).
+_IN_FORCE = select(
+    _newest(TeamInstructions.version, TeamInstructions),
+    _newest(TeamInstructions.text, TeamInstructions),
+    _newest(UserInstructions.version, UserInstructions, UserInstructions.user_id == bindparam("u")),
+    _newest(UserInstructions.text, UserInstructions, UserInstructions.user_id == bindparam("u")),
+)
+
+
+async def read_instructions_in_force(*, database: Database, user_id: int) -> Instructions:
+    """:func:`instructions_in_force` in one read-only statement of its own (a generation's
+    hot path)."""
+    async with database.transaction(user_id=user_id, read_only=True, statements=1) as connection:
+        team_version, team_text, own_version, own_text = (
+            await connection.execute(_IN_FORCE, {"u": user_id})
+        ).one()
+    return Instructions(
+        team=None if team_version is None else InstructionsVersion(team_version, team_text),
+        personal=None if own_version is None else InstructionsVersion(own_version, own_text),
     )
 
 

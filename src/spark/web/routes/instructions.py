@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from spark.config import Settings
 from spark.db import Database
 from spark.db.instructions import (
-    instructions_in_force,
+    read_instructions_in_force,
     save_team_instructions,
     save_user_instructions,
 )
@@ -70,8 +70,7 @@ def _out(instructions: Instructions, settings: Settings) -> InstructionsOut:
 
 async def load_instructions(database: Database, user: WebUser) -> Instructions:
     """The instructions in force for ``user`` (for a generation, or a page)."""
-    async with database.session(user_id=user.id, read_only=True) as session:
-        return await instructions_in_force(session=session, user_id=user.id)
+    return await read_instructions_in_force(database=database, user_id=user.id)
 
 
 async def save_instructions(
