@@ -42,8 +42,12 @@ Spend and rate limits (:mod:`spark.limits`): an adapter passes the user's
 :class:`~spark.limits.Quota` to ``prepare`` (or ``generate``), which reserves the
 generation's most expensive outcome before any provider call and raises a
 :class:`~spark.limits.LimitError` (HTTP 429) instead when a limit would be passed; nothing is
-recorded for it. ``generate`` settles the reservation at what every attempt billed before the
-final event is recorded (``finish``), also when the consumer stops early.
+recorded for it. Before a fallback route is tried the reservation is extended by that
+route's most expensive outcome at its own prices (the user's, the team's and that provider's
+spend limits; no second request against the rate limits); when a limit refuses, the fallback
+stops and the provider's error says so. ``generate`` settles the reservation at what every
+attempt billed (each part at its own route's attempts) before the final event is recorded
+(``finish``), also when the consumer stops early.
 """
 
 from __future__ import annotations
@@ -77,7 +81,7 @@ from spark.events import (
 )
 from spark.fallback import Route, falls_back
 from spark.instructions import with_instructions
-from spark.limits import Quota, Reservation, charge, max_cost
+from spark.limits import LimitError, Quota, Reservation, charge, max_cost
 from spark.models import ModelDirectory
 from spark.plan import GenerationRequest, Plan, Stop
 from spark.providers import OFFLINE, build_provider
@@ -471,16 +475,20 @@ class Engine:
     async def _settle(self, held: Reservation | None, event: DoneEvent | ErrorEvent) -> None:
         """Settle ``held`` at what every attempt of ``event`` billed (an unknown price at the
         provider's dearest), shielded from cancellation; a failure is logged and the
-        reservation is left to expire."""
+        reservation is left to expire. A fallback route's extension is settled at what was
+        billed on that route, the first part at the rest."""
         if held is None or held.quota is None or held.settled_usd is not None:
             return
         details = event.result.attempt_details if isinstance(event, DoneEvent) else ()
         if isinstance(event, ErrorEvent):
             details = event.attempt_details
-        billed = sum(
-            (charge(self.catalog, a.provider, a.model, a.usage) for a in details), Decimal(0)
-        )
-        task = asyncio.ensure_future(held.quota.settle(held, billed))
+        parts = [held, *held.extensions]
+        billed = [Decimal(0)] * len(parts)
+        for attempt in details:
+            billed[_part_of(parts, attempt.provider, attempt.model)] += charge(
+                self.catalog, attempt.provider, attempt.model, attempt.usage
+            )
+        task = asyncio.ensure_future(_settle_parts(parts, billed))
         self._recordings.add(task)
         task.add_done_callback(self._recordings.discard)
         try:
@@ -633,6 +641,7 @@ class Engine:
                 if index + 1 == len(routes) or not falls_back(exc):
                     raise
                 after = routes[index + 1]
+                await self._extend(plan, after, exc)
                 run.retried()  # the call is tried again, elsewhere
                 yield FallbackEvent(
                     attempt=len(run.calls) + 1,
@@ -648,6 +657,28 @@ class Engine:
             if index:
                 yield route
             return
+
+    async def _extend(self, plan: Plan, route: Plan, error: AIError) -> None:
+        """Before the fallback ``route`` is tried: extend ``plan``'s reservation by the most
+        ``route`` can cost at its own prices (spend limits of the user, the team and
+        ``route``'s provider; no request counted against the rate limits). When a limit
+        refuses, the fallback stops: ``error`` (the provider's) is raised with a note saying
+        which limit stopped it."""
+        held = plan.reservation
+        if held is None or held.quota is None:
+            return
+        try:
+            await held.quota.extend(
+                held, provider=route.provider, model=route.model, amount=self.max_cost(route)
+            )
+        except LimitError as refused:
+            self._clean(refused)
+            error.message = (
+                f"{error.message.rstrip()} SPARK did not fall back to {route.provider} "
+                f"{route.model}: {refused.message}"
+            )
+            error.hint = refused.hint
+            raise error from refused
 
     async def _reply(
         self, plan: Plan, messages: list[ChatMessage], run: GenerationRun, repair_round: int
@@ -684,8 +715,8 @@ class Engine:
         """The per-attempt step: ``plan``'s provider and model asked for one reply, streamed
         with SPARK's retry policy (:func:`spark.streaming.stream_reply`). Every provider call of
         a generation starts here - the first reply on the chosen route and on each fallback
-        route, and every repair round - so a check that must hold before each attempt (a spend
-        limit's reservation, issue 16) belongs here."""
+        route, and every repair round. A fallback route's reservation is extended before it is
+        reached (:meth:`_extend`, from :meth:`_first_reply`)."""
         return stream_reply(
             self.provider(plan.provider),
             messages,
@@ -724,6 +755,24 @@ class Engine:
             attempt_details=run.details(),
             compile=best.compiled,
         )
+
+
+def _part_of(parts: list[Reservation], provider: str, model: str) -> int:
+    """The part of a reservation an attempt on ``provider``/``model`` is settled on: the
+    part made for that route, else one made for that provider, else the first."""
+    for index, part in enumerate(parts):
+        if (part.provider, part.model) == (provider, model):
+            return index
+    for index, part in enumerate(parts):
+        if part.provider == provider:
+            return index
+    return 0
+
+
+async def _settle_parts(parts: list[Reservation], billed: list[Decimal]) -> None:
+    for part, amount in zip(parts, billed, strict=True):
+        if part.quota is not None and part.settled_usd is None:
+            await part.quota.settle(part, amount)
 
 
 def _no_code(provider: str) -> AIError:

@@ -342,6 +342,24 @@ class Reservation:
     reserved_usd: Decimal
     settled_usd: Decimal | None = None
     quota: Quota | None = field(default=None, repr=False, compare=False)
+    model: str | None = None
+    # What a fallback route added before it was tried (:meth:`Quota.extend`): money only, no
+    # request or concurrency slot; settled and released with this reservation.
+    extensions: list[Reservation] = field(default_factory=list)
+
+    @property
+    def held_usd(self) -> Decimal:
+        """What this reservation holds in all, its extensions included."""
+        return self.reserved_usd + sum((x.reserved_usd for x in self.extensions), Decimal(0))
+
+    @property
+    def settled_total_usd(self) -> Decimal | None:
+        """What all parts were settled at (None until this part is settled)."""
+        if self.settled_usd is None:
+            return None
+        return self.settled_usd + sum(
+            (x.settled_usd or Decimal(0) for x in self.extensions), Decimal(0)
+        )
 
 
 class Quota(Protocol):
@@ -349,6 +367,15 @@ class Quota(Protocol):
 
     async def reserve(self, *, provider: str, model: str, amount: Decimal) -> Reservation:
         """Hold ``amount`` (and a slot) or raise a :class:`LimitError`."""
+
+    async def extend(
+        self, reservation: Reservation, *, provider: str, model: str, amount: Decimal
+    ) -> Reservation:
+        """Hold ``amount`` more for ``reservation``'s generation on another provider (a
+        fallback route), checked against the spend limits of the user, the team and
+        ``provider`` like :meth:`reserve`, but counting no request against the rate limits;
+        a :class:`BudgetError` when it would pass one. The part is added to
+        ``reservation.extensions`` and returned."""
 
     async def settle(self, reservation: Reservation, amount: Decimal) -> None:
         """Replace the reservation by what was billed (zero releases it)."""

@@ -11,6 +11,11 @@ it the counters are read, checked and changed, so two instances (or two workers)
 both see room for the last dollar. The lock is held for a few small statements; only the
 limits' bookkeeping is serialised, never a generation.
 
+**Fallback.** A fallback route extends the generation's reservation before it is tried
+(:meth:`DatabaseQuota.extend`): one more reservation row on the spend counters of the user, the
+team and that route's provider, checked under the same lock, without a concurrency slot or a
+request this minute. Each part is settled at what was billed on its own route.
+
 **Expiry.** A reservation whose process died is never settled. Each reservation expires
 ``SPARK_LIMIT_RESERVATION_MINUTES`` after it was made; the next reserve (of anyone) releases
 expired ones first - their money and their concurrency slot - and a late settle of an expired
@@ -326,7 +331,46 @@ class DatabaseQuota:
             )
             session.add(row)
             await session.flush()
-            return Reservation(row.id, self.user_id, provider, from_micros(micros), quota=self)
+            return Reservation(
+                row.id, self.user_id, provider, from_micros(micros), quota=self, model=model
+            )
+
+    async def extend(
+        self, reservation: Reservation, *, provider: str, model: str, amount: Decimal
+    ) -> Reservation:
+        """A fallback route's part of ``reservation`` (see :meth:`Quota.extend`): its own
+        reservation row holding money on the spend counters of the user, the team and
+        ``provider`` (no concurrency slot, no request this minute), so it is settled, released
+        and expired exactly like the first part."""
+        now = self.clock()
+        micros = to_micros(amount)
+        async with self.database.session(user_id=self.user_id) as session:
+            await _lock(session)
+            await expire_reservations(session=session, now=now)
+            limits = await applying(session=session, user_id=self.user_id, provider=provider)
+            spend_keys = [(scope, period_key(p, now)) for scope in limits for p in (DAY, MONTH)]
+            counters = await _counters(session, spend_keys)
+            _check_spend(limits, counters, micros, now, amount)
+            deltas: Deltas = {}
+            for key in spend_keys:
+                _add(deltas, key, reserved=micros)
+            await _apply(session, deltas)
+            row = LimitReservation(
+                user_id=self.user_id,
+                provider=provider,
+                counters=[list(key) for key in spend_keys],
+                reserved_micros=micros,
+                state="active",
+                created_at=now,
+                expires_at=now + self.ttl,
+            )
+            session.add(row)
+            await session.flush()
+            part = Reservation(
+                row.id, self.user_id, provider, from_micros(micros), quota=self, model=model
+            )
+        reservation.extensions.append(part)
+        return part
 
     async def settle(self, reservation: Reservation, amount: Decimal) -> None:
         now = self.clock()

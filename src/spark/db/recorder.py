@@ -175,8 +175,8 @@ class HistoryRecorder:
         """What the row records for ``event`` (an adapter may add what only it knows)."""
         figures = outcome_of(event)
         held = None if self._started is None else self._started.reservation
-        if held is not None and held.settled_usd is not None:
-            figures = replace(figures, settled_usd=held.settled_usd)
+        if held is not None and held.settled_total_usd is not None:
+            figures = replace(figures, settled_usd=held.settled_total_usd)
         return figures
 
     async def finish(self, outcome: DoneEvent | ErrorEvent) -> None:
