@@ -4,13 +4,14 @@ Two ways, each on SQLite and (when reachable) PostgreSQL as the non-owner app ro
 
 - ``engine``: what the service does for a hit, as the web route runs it after the request is
   parsed and the user known: read the team controls (fallback list, cache settings), the
-  user's Unity target, ``Engine.prepare``, the history row's ``start``, the cache lookup, and
-  ``finish`` (the ``cached`` row) - every database write and read of a real hit.
+  user's Unity target, ``Engine.prepare`` with the user's quota and the cache (the lookup,
+  then the hit recorded: the ``cached`` history row and the rate-limit counter in one
+  transaction) - every database write and read of a real hit.
 - ``http``: ``POST /api/generate`` (``stream: false``) through the whole ASGI app in-process
   (middlewares, API token check, JSON in and out), no sockets: the server's own time.
 - ``lookup``: the cache's own part of a hit (the key, the lookup transaction, the result);
   ``1 transaction``: one empty read transaction, the unit the paths above are made of (a hit
-  runs 6 on the engine path: controls, target, start, lookup, finish and its read), to read
+  runs 4 on the engine path: controls, target, lookup, record), to read
   the figures against the machine's load.
 
 The one entry is stored first by a real generation (offline provider, so no network). Prints
@@ -43,6 +44,7 @@ from spark.caching import cache_key, report_from_dict
 from spark.config import Settings
 from spark.db.cache import DatabaseCache
 from spark.db.engine import Database
+from spark.db.limits import quota_for
 from spark.db.migrate import upgrade
 from spark.db.preferences import get_preferences
 from spark.db.recorder import HistoryRecorder
@@ -90,11 +92,13 @@ async def engine_hits(settings: Settings, database: Database, user_id: int, runs
         )
         async with database.session(user_id=user_id) as session:
             stored_target(await get_preferences(session=session, user_id=user_id), settings)
-        plan = await engine.prepare(
-            GenerationRequest(PROMPT, provider="offline", fallback=fallback)
-        )
         recorder = HistoryRecorder(database, user_id=user_id)
         cache = DatabaseCache(database, user_id=user_id, settings=caching, recorder=recorder)
+        plan = await engine.prepare(
+            GenerationRequest(PROMPT, provider="offline", fallback=fallback),
+            quota=quota_for(database, settings, user_id=user_id),
+            cache=cache,
+        )
         events = [e async for e in engine.generate(plan, recorder=recorder, cache=cache)]
         last = events[-1]
         assert isinstance(last, DoneEvent) and last.result.cached, last

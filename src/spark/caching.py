@@ -1,10 +1,12 @@
 """The response cache's side of the service: the key, what may be stored, and what a hit is.
 
 Opt-in (``SPARK_CACHE`` or the team admin's setting). An adapter that wants it hands
-``Engine.generate`` a :class:`ResponseCache` (``spark.db.cache`` keeps entries in the
-database, per user or per team). Before any provider call the engine looks the plan's
-:func:`cache_key` up; a hit is answered at $0 as a ``DoneEvent`` whose result has
-``cached=True`` (and ``saved_usd``, what the original generation cost). After a generation
+``Engine.prepare`` (or ``Engine.generate``) a :class:`ResponseCache` (``spark.db.cache`` keeps
+entries in the database, per user or per team). Before anything is written - no spend
+reservation, no history row - the engine looks the plan's :func:`cache_key` up; a hit is
+recorded at once (:meth:`ResponseCache.answer`: the ``cached`` history row and one request
+against the rate limits, one transaction) and answered at $0 as a ``DoneEvent`` whose result
+has ``cached=True`` (and ``saved_usd``, what the original generation cost). After a generation
 that finished, was recorded and is :func:`cacheable`, the engine stores it under the same key.
 
 The key is an exact match on everything that shapes the answer: provider, model, the system
@@ -25,7 +27,9 @@ from spark.unity.report import AppliedFix, Diagnostic, ValidationReport
 
 if TYPE_CHECKING:
     from spark.events import GenerationResult
+    from spark.limits import Quota
     from spark.plan import Plan
+    from spark.recording import GenerationStart
 
 KEY_VERSION = "1"  # bump when what goes into the key changes
 
@@ -53,6 +57,13 @@ class ResponseCache(Protocol):
 
     async def store(self, key: str, result: GenerationResult) -> None:
         """Keep ``result`` under ``key`` (called after the generation was recorded)."""
+
+    async def answer(
+        self, key: str, started: GenerationStart, result: GenerationResult, quota: Quota | None
+    ) -> None:
+        """Record the hit ``result`` (``started``: the plan's start) as a finished generation
+        and, with a ``quota``, count it as one request against the rate limits - in one
+        transaction; a :class:`~spark.limits.LimitError` leaves nothing recorded."""
 
 
 def cache_key(plan: Plan) -> str:

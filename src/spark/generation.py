@@ -259,6 +259,7 @@ class Engine:
         *,
         refusal: GenerationRecorder | None = None,
         quota: Quota | None = None,
+        cache: ResponseCache | None = None,
     ) -> Plan:
         """Resolve ``request`` once, or raise a SparkError saying what to fix.
 
@@ -267,6 +268,11 @@ class Engine:
         when given, as a failed generation (as :meth:`generate` records it) before it is raised.
         With a ``quota``, the plan holds a reservation of its most expensive outcome, or a
         LimitError is raised (not recorded) when a spend or rate limit would be passed.
+
+        With a ``cache``, the plan is looked up first, before anything is written: a hit is
+        recorded at once (the ``cached`` history row, one request against the rate limits; one
+        transaction, :meth:`ResponseCache.answer`) and the plan carries it (``answered``:
+        ``generate`` only yields it); no money is reserved for it (it costs $0).
         """
         self.check_prompt(request.prompt)
         try:
@@ -286,6 +292,10 @@ class Engine:
         )
         fallbacks = self._fallbacks(request.fallback, Route(provider, model))
         plan = Plan(request, provider, model, options, workspace, fallbacks=fallbacks)
+        if cache is not None:
+            plan = await self._answer(plan, cache, quota)
+            if plan.answered is not None:
+                return plan
         if quota is None:
             return plan
         reservation = await quota.reserve(
@@ -293,6 +303,27 @@ class Engine:
         )
         reservation.quota = quota
         return replace(plan, reservation=reservation)
+
+    async def _answer(self, plan: Plan, cache: ResponseCache, quota: Quota | None) -> Plan:
+        """``plan`` answered from ``cache`` and recorded, or ``plan`` with its key (a miss: the
+        generation will not look again). A LimitError is raised; any other failure to read or
+        record is logged and leaves ``plan`` as it was (``generate`` tries again, recording
+        the way it records any generation)."""
+        started = self._clock()
+        key = cache_key(plan)
+        try:
+            hit = await cache.lookup(key)
+            if hit is None:
+                return replace(plan, cache_key=key)
+            run = GenerationRun(started=started, cost_of=self.catalog.cost)
+            result = self._cached(plan, hit, run)
+            await cache.answer(key, plan.start, result, quota)
+        except LimitError:
+            raise
+        except Exception:
+            log.warning("could not answer from the response cache", exc_info=True)
+            return plan
+        return replace(plan, answered=result, cache_key=key)
 
     def _max_tokens(self, provider: str, model: str) -> int:
         info = self.catalog.find(provider, model)
@@ -402,11 +433,14 @@ class Engine:
         """
         if quota is not None and not isinstance(job, Plan):
             try:
-                job = await self.prepare(job, refusal=recorder, quota=quota)
+                job = await self.prepare(job, refusal=recorder, quota=quota, cache=cache)
             except SparkError as exc:
                 self._clean(exc)
                 yield ErrorEvent(exc, provider=job.provider, model=job.model)
                 return
+        if isinstance(job, Plan) and job.answered is not None:
+            yield DoneEvent(job.answered)  # a cache hit, recorded by prepare
+            return
         request = job.request if isinstance(job, Plan) else job
         held = job.reservation if isinstance(job, Plan) else None
         run = GenerationRun(started=self._clock(), cost_of=self.catalog.cost)
@@ -570,7 +604,9 @@ class Engine:
             yield self._failure(run, exc)
             return
         run.provider, run.model = plan.provider, plan.model
-        if cache is not None:
+        if cache is not None and plan.cache_key is not None:
+            run.cache_key = plan.cache_key  # looked up by prepare: a miss
+        elif cache is not None:
             run.cache_key = cache_key(plan)
             hit = await cache.lookup(run.cache_key)
             if hit is not None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from spark.errors import SparkError
-from spark.events import ErrorEvent
+from spark.events import ErrorEvent, GenerationResult
 from spark.fallback import Route
 from spark.limits import Reservation
 from spark.providers.base import ChatMessage, StreamOptions
@@ -60,6 +60,11 @@ class Plan:
     fallbacks: tuple[Route, ...] = ()
     # Held by the user's quota in ``prepare`` (spend and rate limits), settled by ``generate``.
     reservation: Reservation | None = None
+    # A response-cache hit already recorded by ``prepare`` (its cached result): ``generate``
+    # only yields it.
+    answered: GenerationResult | None = None
+    # The response-cache key, once ``prepare`` looked it up (a miss is not looked up again).
+    cache_key: str | None = None
 
     @property
     def system_prompt(self) -> str:

@@ -58,6 +58,7 @@ from spark.generation import Engine, GenerationRequest
 from spark.recording import GenerationStart
 
 if TYPE_CHECKING:
+    from spark.db.history import GenerationOutcome
     from spark.db.recorder import HistoryRecorder
 
 _PREVIEW_LINES = 24
@@ -143,6 +144,25 @@ class _TrackedRecorder:
         await self._recorder.finish(outcome)
         self._finished = True
 
+    # What the response cache needs to write a hit's whole row (spark.db.cache.DatabaseCache):
+    # the recorder's own, and the row's id - set once that row is committed, start and finish
+    # at once, so it holds the outcome.
+
+    def outcome(self, event: DoneEvent) -> GenerationOutcome:
+        return self._recorder.outcome(event)
+
+    def __getattr__(self, name: str) -> Any:  # conversation_id, unity_target, ...
+        return getattr(self._recorder, name)
+
+    @property
+    def record_id(self) -> int | None:
+        return self._recorder.record_id
+
+    @record_id.setter
+    def record_id(self, value: int | None) -> None:
+        self._recorder.record_id = value
+        self._finished = value is not None
+
     @property
     def history_id(self) -> int | None:
         """The history row holding the outcome (and the code); None if it was not recorded."""
@@ -180,7 +200,7 @@ async def _run(
         cache = None
         if caching.enabled and use_cache:
             cache = DatabaseCache(
-                local.database, user_id=local.user_id, settings=caching, recorder=history
+                local.database, user_id=local.user_id, settings=caching, recorder=recorder
             )
         request = replace(request, fallback=fallback)
         quota = quota_for(local.database, settings, user_id=local.user_id)

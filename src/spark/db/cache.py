@@ -29,7 +29,10 @@ from spark.errors import UsageError
 if TYPE_CHECKING:
     from spark.config import Settings
     from spark.db.engine import Database
-    from spark.events import GenerationResult
+    from spark.db.history import GenerationOutcome
+    from spark.events import DoneEvent, GenerationResult
+    from spark.limits import Quota
+    from spark.recording import GenerationStart
 
 Scope = Literal["user", "team"]
 SCOPES: tuple[Scope, ...] = ("user", "team")
@@ -102,9 +105,17 @@ async def reset_cache_settings(*, session: AsyncSession, admin: User | None) -> 
 
 
 class RecordedGeneration(Protocol):
-    """What the cache needs of the generation's recorder: its history row's id."""
+    """What the cache needs of the generation's recorder (a ``HistoryRecorder``): its history
+    row's id (set by :meth:`DatabaseCache.answer` once a hit's row is written), what goes into
+    the row, and the outcome of a final event."""
 
     record_id: int | None
+    conversation_id: str | None
+    unity_target: dict[str, Any] | None
+    base_generation_id: int | None
+    eval_run_id: str | None
+
+    def outcome(self, event: DoneEvent) -> GenerationOutcome: ...
 
 
 class DatabaseCache:
@@ -146,6 +157,49 @@ class DatabaseCache:
                 validation=found.validation,
                 cost_usd=found.cost_usd,
             )
+
+    async def answer(
+        self, key: str, started: GenerationStart, result: GenerationResult, quota: Quota | None
+    ) -> None:
+        """A hit recorded in one transaction: one request against the rate limits (with a
+        database ``quota``: requests per minute, not concurrency or money), the ``cached``
+        history row (started and finished at once) and, in a conversation, the new revision
+        made current (as the web recorder's ``finish`` does). The recorder learns the row's id
+        once it is committed."""
+        from spark.db.conversations import forget_current_revision
+        from spark.db.history import finish_generation, start_generation
+        from spark.db.limits import DatabaseQuota
+        from spark.events import DoneEvent
+
+        recorder = self.recorder
+        async with self.database.session(user_id=self.user_id) as session:
+            if isinstance(quota, DatabaseQuota):
+                await quota.count_request(session)
+            record = await start_generation(
+                session=session,
+                user_id=self.user_id,
+                provider=started.provider,
+                model=started.model,
+                prompt=started.prompt,
+                system_prompt_version=started.system_prompt_version,
+                conversation_id=recorder.conversation_id,
+                unity_target=recorder.unity_target,
+                base_generation_id=recorder.base_generation_id,
+                eval_run_id=recorder.eval_run_id,
+                team_instructions_version=started.team_instructions_version,
+                personal_instructions_version=started.personal_instructions_version,
+            )
+            await finish_generation(
+                session=session,
+                user_id=self.user_id,
+                record_id=record.id,
+                outcome=recorder.outcome(DoneEvent(result)),
+            )
+            if recorder.conversation_id and not getattr(recorder, "new", False):
+                await forget_current_revision(
+                    session=session, user_id=self.user_id, conversation_id=recorder.conversation_id
+                )
+        recorder.record_id = record.id
 
     async def store(self, key: str, result: GenerationResult) -> None:
         source = self.recorder.record_id

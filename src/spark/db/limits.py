@@ -372,6 +372,26 @@ class DatabaseQuota:
         reservation.extensions.append(part)
         return part
 
+    async def count_request(self, session: AsyncSession) -> None:
+        """Count one request against the rate limits of requests per minute (the user's and
+        the team's) in ``session``'s transaction, or raise a :class:`RateLimitError`: what a
+        response-cache hit costs. It holds no money and no concurrency slot (it is over when
+        it is recorded), so neither spend nor concurrency is checked. Without any
+        requests-per-minute limit on the user or the team nothing is counted (one read)."""
+        now = self.clock()
+        me = user_scope(self.user_id)
+        await _lock(session)
+        limits = await applying(session=session, user_id=self.user_id, provider=None)
+        if all(limits[scope].requests_per_minute is None for scope in (me, TEAM)):
+            return  # nothing to count against (a limit set later counts from its next minute)
+        minute_keys = [(me, minute_key(now)), (TEAM, minute_key(now))]
+        counters = await _counters(session, minute_keys)
+        _check_rates(limits, counters, me, now, concurrency=False)
+        deltas: Deltas = {}
+        for key in minute_keys:
+            _add(deltas, key, count=1)
+        await _apply(session, deltas)
+
     async def settle(self, reservation: Reservation, amount: Decimal) -> None:
         now = self.clock()
         micros = to_micros(amount)
@@ -401,12 +421,14 @@ def _check_rates(
     counters: dict[tuple[str, str], LimitCounter],
     me: str,
     now: datetime,
+    *,
+    concurrency: bool = True,
 ) -> None:
     for scope in (me, TEAM):
         rules = limits[scope]
         running = counters.get((scope, LIVE))
         live = 0 if running is None else running.count
-        if rules.concurrent is not None and live >= rules.concurrent:
+        if concurrency and rules.concurrent is not None and live >= rules.concurrent:
             raise RateLimitError(
                 scope=scope,
                 rule="concurrent",

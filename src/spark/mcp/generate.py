@@ -154,7 +154,7 @@ async def generate_script(
             fallback=fallback,
         )
         quota = quota_for(database, service.settings, user_id=caller.user_id)
-        plan = await service.engine.prepare(request, refusal=recorder, quota=quota)
+        plan = await service.engine.prepare(request, refusal=recorder, quota=quota, cache=cache)
     except SparkError as exc:
         # A refused provider, model or key was recorded as a failed generation: name its row.
         recorded = recorder.record_id if recorder is not None else None

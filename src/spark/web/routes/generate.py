@@ -172,8 +172,14 @@ async def generate(
         base_generation_id=base,
         new_conversation=conversation is None,
     )
+    cache = (
+        DatabaseCache(database, user_id=user.id, settings=caching, recorder=recorder)
+        if caching.enabled and body.cache
+        else None
+    )
     # Resolved once: a bad prompt is a 422 with no history row; any other refusal (unknown
     # provider or model, missing key) is recorded as a failed generation, then answered 4xx.
+    # A cache hit is recorded by prepare (one transaction) and needs no reservation.
     plan = await engine.prepare(
         GenerationRequest(
             prompt=body.prompt,
@@ -186,6 +192,7 @@ async def generate(
         ),
         refusal=recorder,
         quota=quota_for(database, settings, user_id=user.id),
+        cache=cache,
     )
     try:
         await recorder.start(plan.start)  # the running row: the `start` event names it
@@ -199,9 +206,7 @@ async def generate(
         conversation_id=conversation_id,
         plan=plan,
         shutdown=shutdown,
-        cache=DatabaseCache(database, user_id=user.id, settings=caching, recorder=recorder)
-        if caching.enabled and body.cache
-        else None,
+        cache=cache,
         html=body.html,
     )
     if body.stream:
