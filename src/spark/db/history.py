@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -84,116 +84,58 @@ class HistoryPage:
     offset: int
 
 
-def _start_values(
-    *,
-    user_id: int,
-    provider: str,
-    model: str,
-    prompt: str,
-    system_prompt_version: str | None,
-    conversation_id: str | None,
-    runner: str | None,
-    unity_target: dict[str, Any] | None,
-    base_generation_id: int | None,
-    reserved_usd: Decimal | None,
-    eval_run_id: str | None,
-    team_instructions_version: int | None,
-    personal_instructions_version: int | None,
-) -> dict[str, Any]:
+class StartColumns(TypedDict, total=False):
+    """What a new ``running`` history row is given (the required four, and the rest when the
+    adapter knows them)."""
+
+    user_id: Required[int]
+    provider: Required[str]
+    model: Required[str]
+    prompt: Required[str]
+    system_prompt_version: str | None
+    conversation_id: str | None
+    runner: str | None
+    unity_target: dict[str, Any] | None  # what the script is written for
+    base_generation_id: int | None
+    reserved_usd: Decimal | None
+    eval_run_id: str | None
+    team_instructions_version: int | None  # the instructions' versions it was sent
+    personal_instructions_version: int | None
+
+
+def _start_values(columns: StartColumns) -> dict[str, Any]:
     return {
-        "user_id": user_id,
-        "provider": storable(provider)[:64],
-        "model": storable(model)[:128],
-        "prompt": storable(prompt),
-        "system_prompt_version": system_prompt_version,
-        "conversation_id": conversation_id,
+        "system_prompt_version": None,
+        "conversation_id": None,
+        "base_generation_id": None,
+        "reserved_usd": None,
+        "eval_run_id": None,
+        "team_instructions_version": None,
+        "personal_instructions_version": None,
+        **columns,
+        "provider": storable(columns["provider"])[:64],
+        "model": storable(columns["model"])[:128],
+        "prompt": storable(columns["prompt"]),
         "status": GenerationStatus.RUNNING,
-        "runner": runner or this_runner(),
+        "runner": columns.get("runner") or this_runner(),
         "created_at": utc_now(),
-        "unity_target": _storable(unity_target),
-        "base_generation_id": base_generation_id,
-        "reserved_usd": reserved_usd,
-        "eval_run_id": eval_run_id,
-        "team_instructions_version": team_instructions_version,
-        "personal_instructions_version": personal_instructions_version,
+        "unity_target": _storable(columns.get("unity_target")),
     }
 
 
 async def start_generation(
-    *,
-    session: AsyncSession,
-    user_id: int,
-    provider: str,
-    model: str,
-    prompt: str,
-    system_prompt_version: str | None = None,
-    conversation_id: str | None = None,
-    runner: str | None = None,
-    unity_target: dict[str, Any] | None = None,
-    base_generation_id: int | None = None,
-    reserved_usd: Decimal | None = None,
-    eval_run_id: str | None = None,
-    team_instructions_version: int | None = None,
-    personal_instructions_version: int | None = None,
+    *, session: AsyncSession, **columns: Unpack[StartColumns]
 ) -> GenerationRecord:
-    """A new ``running`` row for a generation that is beginning (``unity_target``: what the
-    script is written for, when the adapter knows; the instructions' versions it was sent)."""
-    record = GenerationRecord(
-        **_start_values(
-            user_id=user_id,
-            provider=provider,
-            model=model,
-            prompt=prompt,
-            system_prompt_version=system_prompt_version,
-            conversation_id=conversation_id,
-            runner=runner,
-            unity_target=unity_target,
-            base_generation_id=base_generation_id,
-            reserved_usd=reserved_usd,
-            eval_run_id=eval_run_id,
-            team_instructions_version=team_instructions_version,
-            personal_instructions_version=personal_instructions_version,
-        )
-    )
+    """A new ``running`` row for a generation that is beginning."""
+    record = GenerationRecord(**_start_values(columns))
     session.add(record)
     await session.flush()
     return record
 
 
-async def insert_generation(
-    *,
-    connection: AsyncConnection,
-    user_id: int,
-    provider: str,
-    model: str,
-    prompt: str,
-    system_prompt_version: str | None = None,
-    conversation_id: str | None = None,
-    runner: str | None = None,
-    unity_target: dict[str, Any] | None = None,
-    base_generation_id: int | None = None,
-    reserved_usd: Decimal | None = None,
-    eval_run_id: str | None = None,
-    team_instructions_version: int | None = None,
-    personal_instructions_version: int | None = None,
-) -> int:
+async def insert_generation(*, connection: AsyncConnection, **columns: Unpack[StartColumns]) -> int:
     """:func:`start_generation` as one Core statement (the recorder's hot path); the row's id."""
-    values = _start_values(
-        user_id=user_id,
-        provider=provider,
-        model=model,
-        prompt=prompt,
-        system_prompt_version=system_prompt_version,
-        conversation_id=conversation_id,
-        runner=runner,
-        unity_target=unity_target,
-        base_generation_id=base_generation_id,
-        reserved_usd=reserved_usd,
-        eval_run_id=eval_run_id,
-        team_instructions_version=team_instructions_version,
-        personal_instructions_version=personal_instructions_version,
-    )
-    return int((await connection.execute(_INSERT, values)).scalar_one())
+    return int((await connection.execute(_INSERT, _start_values(columns))).scalar_one())
 
 
 def _finish_values(outcome: GenerationOutcome) -> dict[str, Any]:
