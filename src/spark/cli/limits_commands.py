@@ -42,6 +42,23 @@ def _value(raw: str | None, name: str, parse: Any, current: Any) -> Any:
     return parse(raw, name)
 
 
+async def _scope(
+    session: Any, user: str | None, team: bool, provider: str | None, default: bool
+) -> str:
+    """The one scope the options name (spark.db.limits.scope_for, with the catalog's providers)."""
+    from spark.catalog import load_catalog
+    from spark.db.limits import scope_for
+
+    return await scope_for(
+        session=session,
+        user=user,
+        team=team,
+        provider=provider,
+        default=default,
+        providers=[p.id for p in load_catalog().providers],
+    )
+
+
 @limits_app.command("set")
 def limits_set(
     user: UserOption = None,
@@ -59,8 +76,7 @@ def limits_set(
     """Set limits of one scope (values not given stay as they are; `none` removes one)."""
 
     async def work(settings: Settings) -> Limits:
-        from spark.catalog import load_catalog
-        from spark.db.limits import get_limits, scope_for, set_limits
+        from spark.db.limits import get_limits, set_limits
         from spark.db.local import open_database
         from spark.db.migrate import ensure_schema
         from spark.errors import UsageError
@@ -69,14 +85,7 @@ def limits_set(
         async with open_database(settings) as database:
             await ensure_schema(database)
             async with database.session() as session:
-                scope = await scope_for(
-                    session=session,
-                    user=user,
-                    team=team,
-                    provider=provider,
-                    default=default,
-                    providers=[p.id for p in load_catalog().providers],
-                )
+                scope = await _scope(session, user, team, provider, default)
                 now = await get_limits(session=session, scope=scope) or Limits()
                 try:
                     limits = Limits(
@@ -114,8 +123,7 @@ def limits_clear(
     """Remove every limit of one scope (a user then has the default's)."""
 
     async def work(settings: Settings) -> None:
-        from spark.catalog import load_catalog
-        from spark.db.limits import scope_for, set_limits
+        from spark.db.limits import set_limits
         from spark.db.local import open_database
         from spark.db.migrate import ensure_schema
         from spark.limits import Limits
@@ -123,14 +131,7 @@ def limits_clear(
         async with open_database(settings) as database:
             await ensure_schema(database)
             async with database.session() as session:
-                scope = await scope_for(
-                    session=session,
-                    user=user,
-                    team=team,
-                    provider=provider,
-                    default=default,
-                    providers=[p.id for p in load_catalog().providers],
-                )
+                scope = await _scope(session, user, team, provider, default)
                 await set_limits(session=session, admin_id=None, scope=scope, limits=Limits())
 
     _run(work, debug=debug)
