@@ -192,6 +192,7 @@ async def test_reservations_are_each_users_own(db: Database) -> None:
     from sqlalchemy import select
 
     ada, bob = await _user(db, "ada"), await _user(db, "bob")
+    await _set(db, TEAM, daily_usd=Decimal("1.5"))  # a limit applies: the money is held
     await _quota(db, ada, Clock()).reserve(provider="a", model="m", amount=Decimal(1))
     async with db.session(user_id=ada) as session:
         assert len((await session.scalars(select(LimitReservation))).all()) == 1
@@ -201,7 +202,93 @@ async def test_reservations_are_each_users_own(db: Database) -> None:
     # repository functions always filter by user).
     assert len(seen) == (0 if db.is_postgresql else 1)
     # Bob's quota still counts ada's money against the team (the counters are shared).
-    await _set(db, TEAM, daily_usd=Decimal("1.5"))
     with pytest.raises(BudgetError) as team:
         await _quota(db, bob, Clock()).reserve(provider="a", model="m", amount=Decimal(1))
     assert team.value.scope == TEAM and team.value.reserved_usd == Decimal(1)
+
+
+async def _counters(db: Database) -> dict[tuple[str, str], tuple[int, int, int]]:
+    from sqlalchemy import select
+
+    from spark.db.models import LimitCounter
+
+    async with db.session() as session:
+        rows = (await session.scalars(select(LimitCounter))).all()
+    return {(r.scope, r.window): (r.spent_micros, r.reserved_micros, r.count) for r in rows}
+
+
+async def _reservation_rows(db: Database, user_id: int) -> int:
+    from sqlalchemy import func, select
+
+    async with db.session(user_id=user_id) as session:
+        return int(await session.scalar(select(func.count()).select_from(LimitReservation)) or 0)
+
+
+async def test_without_any_limit_nothing_is_held_but_the_spend_is_counted(db: Database) -> None:
+    ada = await _user(db, "ada")
+    quota = _quota(db, ada, Clock())
+    held = await quota.reserve(provider="anthropic", model="m", amount=Decimal("0.50"))
+    assert held.id is None and not held.held and held.reserved_usd == Decimal("0.50")
+    # No lock, no row, no concurrency slot, no request this minute: nothing at all written.
+    assert await _reservation_rows(db, ada) == 0 and await _counters(db) == {}
+    await quota.settle(held, Decimal("0.125"))
+    assert held.settled_usd == Decimal("0.125")
+    day, month = f"d:{T0:%Y-%m-%d}", f"m:{T0:%Y-%m}"
+    expected = {
+        (scope, window): (125_000, 0, 0)
+        for scope in (f"user:{ada}", TEAM, provider_scope("anthropic"))
+        for window in (day, month)
+    }
+    assert await _counters(db) == expected
+    # Settling twice adds nothing; a generation that billed nothing writes nothing.
+    await quota.settle(held, Decimal("0.125"))
+    free = await quota.reserve(provider="anthropic", model="m", amount=Decimal("0.50"))
+    await quota.settle(free, Decimal(0))
+    assert await _counters(db) == expected and await _reservation_rows(db, ada) == 0
+
+
+async def test_a_limit_set_later_counts_what_was_spent_without_one(db: Database) -> None:
+    ada, bob = await _user(db, "ada"), await _user(db, "bob")
+    clock = Clock()
+    for user in (ada, bob):
+        quota = _quota(db, user, clock)
+        held = await quota.reserve(provider="anthropic", model="m", amount=Decimal("0.40"))
+        await quota.settle(held, Decimal("0.30"))
+    await _set(db, TEAM, daily_usd=Decimal("1.00"))
+    await _set(db, provider_scope("anthropic"), monthly_usd=Decimal("0.70"))
+    # The team has $0.40 left: the $0.60 spent before the limit existed counts.
+    with pytest.raises(BudgetError) as team:
+        await _quota(db, ada, clock).reserve(provider="openai", model="m", amount=Decimal("0.50"))
+    assert team.value.scope == TEAM and team.value.spent_usd == Decimal("0.60")
+    # The provider's month too.
+    with pytest.raises(BudgetError) as provider:
+        await _quota(db, bob, clock).reserve(
+            provider="anthropic", model="m", amount=Decimal("0.20")
+        )
+    assert provider.value.scope == provider_scope("anthropic")
+    assert provider.value.spent_usd == Decimal("0.60")
+    # Within every limit: held this time (a row and a slot).
+    held = await _quota(db, bob, clock).reserve(provider="openai", model="m", amount=Decimal("0.1"))
+    assert held.held and await _reservation_rows(db, bob) == 1
+
+
+async def test_a_fallback_route_with_a_limit_is_held_when_the_first_was_not(
+    db: Database,
+) -> None:
+    ada = await _user(db, "ada")
+    await _set(db, provider_scope("openai"), daily_usd=Decimal("0.25"))
+    quota = _quota(db, ada, Clock())
+    first = await quota.reserve(provider="anthropic", model="m", amount=Decimal("0.20"))
+    assert not first.held  # no limit on anthropic, the user or the team
+    part = await quota.extend(first, provider="openai", model="m", amount=Decimal("0.20"))
+    assert part.held and first.extensions == [part]
+    with pytest.raises(BudgetError) as refused:
+        await quota.extend(first, provider="openai", model="m", amount=Decimal("0.10"))
+    assert refused.value.scope == provider_scope("openai")
+    await quota.settle(first, Decimal("0.05"))
+    await quota.settle(part, Decimal("0.02"))
+    counters = await _counters(db)
+    day = f"d:{T0:%Y-%m-%d}"
+    assert counters[(provider_scope("anthropic"), day)] == (50_000, 0, 0)
+    assert counters[(provider_scope("openai"), day)] == (20_000, 0, 0)
+    assert counters[(TEAM, day)] == (70_000, 0, 0)

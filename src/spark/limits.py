@@ -334,9 +334,13 @@ class RateLimitError(LimitError):
 
 @dataclass(slots=True)
 class Reservation:
-    """Money (and a concurrency slot) held for one generation until it is settled."""
+    """Money (and a concurrency slot) held for one generation until it is settled.
 
-    id: int
+    ``id`` is None when no limit applied to the request: nothing was held (no lock, no row);
+    settling it only adds what was billed to the spend counters (so what is spent is known if a
+    limit is set later), and ``reserved_usd`` is still the most the generation could cost."""
+
+    id: int | None
     user_id: int
     provider: str
     reserved_usd: Decimal
@@ -346,6 +350,13 @@ class Reservation:
     # What a fallback route added before it was tried (:meth:`Quota.extend`): money only, no
     # request or concurrency slot; settled and released with this reservation.
     extensions: list[Reservation] = field(default_factory=list)
+    # When it was made: an unheld reservation's spend counts in the windows of that moment.
+    made_at: datetime | None = None
+
+    @property
+    def held(self) -> bool:
+        """Whether money (and a slot) is held in the database for it."""
+        return self.id is not None
 
     @property
     def held_usd(self) -> Decimal:
