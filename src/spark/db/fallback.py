@@ -52,7 +52,8 @@ class FallbackLists:
         }
 
 
-def _parsed(text: str | None) -> tuple[Route, ...]:
+def parsed_routes(text: str | None) -> tuple[Route, ...]:
+    """A stored list as routes; one that no longer parses is no fallback (never an error)."""
     try:
         return parse_routes(text)
     except UsageError:
@@ -66,9 +67,9 @@ async def fallback_lists(
     site setting when the caller has read it already)."""
     stored = await site_setting(session=session, key=FALLBACK) if team is UNREAD else team
     prefs = await find_preferences(session=session, user_id=user_id)
-    mine = None if prefs.fallback is None else _parsed(prefs.fallback)
+    mine = None if prefs.fallback is None else parsed_routes(prefs.fallback)
     return FallbackLists(
-        team=_parsed(default if not isinstance(stored, str) else stored), mine=mine
+        team=parsed_routes(default if not isinstance(stored, str) else stored), mine=mine
     )
 
 

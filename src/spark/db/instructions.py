@@ -57,7 +57,7 @@ def _newest(column: Any, model: Any, *where: Any) -> Any:
 
 
 # Both newest versions in one statement, built once (the user's id is bound per call).
-_IN_FORCE = select(
+IN_FORCE = select(
     _newest(TeamInstructions.version, TeamInstructions),
     _newest(TeamInstructions.text, TeamInstructions),
     _newest(UserInstructions.version, UserInstructions, UserInstructions.user_id == bindparam("u")),
@@ -69,12 +69,17 @@ async def read_instructions_in_force(*, database: Database, user_id: int) -> Ins
     """:func:`instructions_in_force` in one read-only statement of its own (a generation's
     hot path)."""
     async with database.transaction(user_id=user_id, read_only=True, statements=1) as connection:
-        team_version, team_text, own_version, own_text = (
-            await connection.execute(_IN_FORCE, {"u": user_id})
-        ).one()
+        row = (await connection.execute(IN_FORCE, {"u": user_id})).one()
+    return instructions_from(*row)
+
+
+def instructions_from(
+    team_version: int | None, team_text: str | None, own_version: int | None, own_text: str | None
+) -> Instructions:
+    """The :class:`Instructions` of a row of :data:`IN_FORCE`."""
     return Instructions(
-        team=None if team_version is None else InstructionsVersion(team_version, team_text),
-        personal=None if own_version is None else InstructionsVersion(own_version, own_text),
+        team=None if team_version is None else InstructionsVersion(team_version, team_text or ""),
+        personal=None if own_version is None else InstructionsVersion(own_version, own_text or ""),
     )
 
 

@@ -192,7 +192,7 @@ def _choose(rows: dict[str, Any], user_id: int, provider: str | None) -> dict[st
     return found
 
 
-_LIMIT_ROWS = select(
+LIMIT_ROWS = select(
     SpendLimit.scope,
     SpendLimit.daily_micros,
     SpendLimit.monthly_micros,
@@ -339,22 +339,31 @@ class DatabaseQuota:
         ttl: timedelta = DEFAULT_TTL,
         clock: Clock = utc_now,
         on_warning: Callable[[list[LimitWarning]], Awaitable[None]] | None = None,
+        known: dict[str, Any] | None = None,
     ) -> None:
         self.database = database
+        # The spark_limits rows already read for this request, by scope (generation_context):
+        # the first reserve decides from them whether anything must be held, without a read.
+        self.known = known
         self.user_id = user_id
         self.ttl = ttl
         self.clock = clock
         self.on_warning = on_warning
 
     async def _unlimited(self, provider: str) -> bool:
-        """Whether no limit at all applies to a request on ``provider`` (one read, no lock)."""
-        async with self.database.transaction(
-            user_id=self.user_id, read_only=True, statements=1
-        ) as connection:
-            found = await connection.execute(
-                _LIMIT_ROWS.where(SpendLimit.scope.in_(_scopes(self.user_id, provider)))
-            )
-            rows: dict[str, Any] = {row.scope: row for row in found}
+        """Whether no limit at all applies to a request on ``provider`` (one read, no lock;
+        none the first time when the rows were read with the request's context)."""
+        rows: dict[str, Any]
+        if self.known is not None:
+            rows, self.known = self.known, None
+        else:
+            async with self.database.transaction(
+                user_id=self.user_id, read_only=True, statements=1
+            ) as connection:
+                found = await connection.execute(
+                    LIMIT_ROWS.where(SpendLimit.scope.in_(_scopes(self.user_id, provider)))
+                )
+                rows = {row.scope: row for row in found}
         return all(rules.empty for rules in _choose(rows, self.user_id, provider).values())
 
     def _unheld(self, provider: str, model: str, micros: int, now: datetime) -> Reservation:
@@ -664,8 +673,11 @@ async def spend_lines(
     return lines
 
 
-def quota_for(database: Database, settings: Any, *, user_id: int) -> DatabaseQuota:
-    """The quota of ``user_id`` as the settings configure it (expiry, warning webhook)."""
+def quota_for(
+    database: Database, settings: Any, *, user_id: int, known: dict[str, Any] | None = None
+) -> DatabaseQuota:
+    """The quota of ``user_id`` as the settings configure it (expiry, warning webhook);
+    ``known``: the limits rows read with the request (:class:`DatabaseQuota`)."""
     from spark.webhook import sender
 
     url = settings.limit_webhook_url
@@ -674,6 +686,7 @@ def quota_for(database: Database, settings: Any, *, user_id: int) -> DatabaseQuo
         user_id=user_id,
         ttl=timedelta(minutes=settings.limit_reservation_minutes),
         on_warning=sender(None if url is None else url.get_secret_value()),
+        known=known,
     )
 
 

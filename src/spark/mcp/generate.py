@@ -31,10 +31,9 @@ from mcp_types import CallToolResult
 from spark.caching import ResponseCache
 from spark.db import Database
 from spark.db.cache import DatabaseCache
-from spark.db.instructions import instructions_in_force
 from spark.db.limits import quota_for
 from spark.db.recorder import HistoryRecorder
-from spark.db.team_controls import generation_controls
+from spark.db.team_controls import generation_context
 from spark.errors import SparkError, UsageError
 from spark.events import (
     CompileEvent,
@@ -133,12 +132,12 @@ async def generate_script(
         recorder = HistoryRecorder(
             database, user_id=caller.user_id, conversation_id=conversation_id
         )
-        async with database.session(user_id=caller.user_id, read_only=True) as session:
-            instructions = await instructions_in_force(session=session, user_id=caller.user_id)
-        # The team controls (docs/teams.md) apply to an MCP caller as to a web user.
-        fallback, caching = await generation_controls(
+        # The team controls (docs/teams.md) apply to an MCP caller as to a web user; read
+        # with the instructions and the limits in one transaction.
+        context = await generation_context(
             settings=service.settings, database=database, user_id=caller.user_id
         )
+        caching = context.caching
         cache = (
             DatabaseCache(database, user_id=caller.user_id, settings=caching, recorder=recorder)
             if caching.enabled
@@ -150,10 +149,10 @@ async def generate_script(
             model or None,
             history,
             target,
-            instructions=instructions,
-            fallback=fallback,
+            instructions=context.instructions,
+            fallback=context.fallback,
         )
-        quota = quota_for(database, service.settings, user_id=caller.user_id)
+        quota = quota_for(database, service.settings, user_id=caller.user_id, known=context.limits)
         plan = await service.engine.prepare(request, refusal=recorder, quota=quota, cache=cache)
     except SparkError as exc:
         # A refused provider, model or key was recorded as a failed generation: name its row.

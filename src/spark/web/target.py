@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, select
 from spark.config import Settings
 from spark.db import Database
 from spark.db.models import UserPreferences
+from spark.db.team_controls import GenerationContext
 from spark.unity.target import UnityTarget, resolve_target
 from spark.web.auth import WebUser
 
@@ -54,5 +55,15 @@ async def user_target(*, settings: Settings, database: Database, user: WebUser) 
     async with database.transaction(user_id=user.id, read_only=True, statements=1) as connection:
         row = (await connection.execute(_TARGET, {"user_id": user.id})).first()
     prefs = UserPreferences(**row._asdict()) if row is not None else UserPreferences()
-    stored = stored_target(prefs, settings)
+    return target_of(stored_target(prefs, settings), settings)
+
+
+def context_target(context: GenerationContext, settings: Settings) -> UnityTarget:
+    """:func:`user_target` from what :func:`~spark.db.team_controls.generation_context` read."""
+    return target_of(stored_target(UserPreferences(**context.target), settings), settings)
+
+
+def target_of(stored: dict[str, Any], settings: Settings) -> UnityTarget:
+    """The target of a user's stored choice (raises ProjectError for a folder that is no
+    longer a Unity project)."""
     return resolve_target(settings, stored=stored, allow_project=settings.allow_project_paths)

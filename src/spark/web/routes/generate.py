@@ -26,19 +26,18 @@ from fastapi.sse import EventSourceResponse, format_sse_event
 
 from spark.db.cache import DatabaseCache
 from spark.db.limits import quota_for
-from spark.db.team_controls import generation_controls
+from spark.db.team_controls import generation_context
 from spark.errors import UsageError
 from spark.generation import ChatMessage, GenerationRequest
 from spark.web.auth import CurrentUser
 from spark.web.conversations import NO_BASE, Conversation, new_id, parse_generation_id
 from spark.web.deps import ConversationsDep, DatabaseDep, EngineDep, SettingsDep, ShutdownDep
 from spark.web.errors import ApiError
-from spark.web.routes.instructions import load_instructions
 from spark.web.routing import SparkRoute
 from spark.web.runner import CLEANUP_SECONDS, WebGeneration
 from spark.web.schemas import ErrorBody, GenerateBody, GenerateResult
 from spark.web.security import CsrfProtected
-from spark.web.target import user_target
+from spark.web.target import context_target
 
 router = APIRouter(prefix="/api", tags=["generate"], route_class=SparkRoute)
 
@@ -155,15 +154,15 @@ async def generate(
             )
         base = conversation.base_for(_base(conversation, body.base_generation_id), fresh=body.fresh)
         history = conversation.history(base)
+    # One read for all of it: target, fallback, cache settings, instructions, limits.
+    context = await generation_context(settings=settings, database=database, user_id=user.id)
     try:
-        target = await user_target(settings=settings, database=database, user=user)
+        target = context_target(context, settings)
     except UsageError as exc:  # the saved project folder is no longer a Unity project
         raise ApiError(
             422, "invalid_target", exc.message, "Fix the Unity target on the Account page."
         ) from None
-    fallback, caching = await generation_controls(
-        settings=settings, database=database, user_id=user.id
-    )
+    caching = context.caching
     conversation_id = conversation.id if conversation is not None else new_id("c")
     recorder = conversations.recorder(
         owner=user.id,
@@ -187,11 +186,11 @@ async def generate(
             model=body.model,
             history=history,
             target=target,
-            instructions=await load_instructions(database, user),
-            fallback=fallback,
+            instructions=context.instructions,
+            fallback=context.fallback,
         ),
         refusal=recorder,
-        quota=quota_for(database, settings, user_id=user.id),
+        quota=quota_for(database, settings, user_id=user.id, known=context.limits),
         cache=cache,
     )
     try:
