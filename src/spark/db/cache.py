@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import bindparam, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from spark.caching import CachedScript
@@ -135,48 +135,43 @@ class DatabaseCache:
         self.recorder = recorder
 
     async def lookup(self, key: str) -> CachedScript | None:
-        entry = ResponseCacheEntry
-        query = select(entry).where(entry.cache_key == key, entry.expires_at > utc_now())
-        if self.settings.scope == "team":
-            query = query.where(entry.scope == "team")
-        else:
-            query = query.where(entry.scope == "user", entry.user_id == self.user_id)
-        query = query.order_by(entry.created_at.desc()).limit(1)
-        async with self.database.session(user_id=self.user_id, read_only=True) as session:
-            found = (await session.execute(query)).scalar_one_or_none()
-            if found is None:
-                return None
-            return CachedScript(
-                generation_id=found.generation_id,
-                provider=found.provider,
-                model=found.model,
-                reply=found.reply,
-                code=found.code,
-                class_name=found.class_name,
-                file_name=found.file_name,
-                validation=found.validation,
-                cost_usd=found.cost_usd,
-            )
+        query = _LOOKUP_TEAM if self.settings.scope == "team" else _LOOKUP_USER
+        async with self.database.transaction(
+            user_id=self.user_id, read_only=True, statements=1
+        ) as connection:
+            found = (
+                await connection.execute(
+                    query, {"key": key, "now": utc_now(), "user_id": self.user_id}
+                )
+            ).first()
+        return None if found is None else CachedScript(**found._asdict())
 
     async def answer(
         self, key: str, started: GenerationStart, result: GenerationResult, quota: Quota | None
     ) -> None:
         """A hit recorded in one transaction: one request against the rate limits (with a
-        database ``quota``: requests per minute, not concurrency or money), the ``cached``
-        history row (started and finished at once) and, in a conversation, the new revision
-        made current (as the web recorder's ``finish`` does). The recorder learns the row's id
-        once it is committed."""
+        database ``quota``: requests per minute, not concurrency or money; no statement when
+        no such limit applies), the ``cached`` history row (written started and finished, one
+        ``INSERT``) and, in a conversation, the new revision made current (as the web
+        recorder's ``finish`` does). The recorder learns the row's id once it is committed."""
         from spark.db.conversations import forget_current_revision
-        from spark.db.history import finish_generation, start_generation
+        from spark.db.history import insert_finished_generation
         from spark.db.limits import DatabaseQuota
         from spark.events import DoneEvent
 
         recorder = self.recorder
-        async with self.database.session(user_id=self.user_id) as session:
-            if isinstance(quota, DatabaseQuota):
-                await quota.count_request(session)
-            record = await start_generation(
-                session=session,
+        counting = isinstance(quota, DatabaseQuota) and quota.may_count_requests()
+        revising = bool(recorder.conversation_id) and not getattr(recorder, "new", False)
+        statements = 1 + revising + (4 if counting else 0)
+        async with self.database.transaction(
+            user_id=self.user_id, statements=statements
+        ) as connection:
+            if counting:
+                assert isinstance(quota, DatabaseQuota)
+                await quota.count_request(connection)
+            record_id = await insert_finished_generation(
+                connection=connection,
+                outcome=recorder.outcome(DoneEvent(result)),
                 user_id=self.user_id,
                 provider=started.provider,
                 model=started.model,
@@ -189,17 +184,14 @@ class DatabaseCache:
                 team_instructions_version=started.team_instructions_version,
                 personal_instructions_version=started.personal_instructions_version,
             )
-            await finish_generation(
-                session=session,
-                user_id=self.user_id,
-                record_id=record.id,
-                outcome=recorder.outcome(DoneEvent(result)),
-            )
-            if recorder.conversation_id and not getattr(recorder, "new", False):
+            if revising:
+                assert recorder.conversation_id is not None
                 await forget_current_revision(
-                    session=session, user_id=self.user_id, conversation_id=recorder.conversation_id
+                    session=connection,
+                    user_id=self.user_id,
+                    conversation_id=recorder.conversation_id,
                 )
-        recorder.record_id = record.id
+        recorder.record_id = record_id
 
     async def store(self, key: str, result: GenerationResult) -> None:
         source = self.recorder.record_id
@@ -233,6 +225,34 @@ class DatabaseCache:
                     expires_at=now + timedelta(seconds=self.settings.ttl),
                 )
             )
+
+
+def _lookup(*where: Any) -> Any:
+    entry = ResponseCacheEntry
+    return (
+        select(
+            entry.generation_id,
+            entry.provider,
+            entry.model,
+            entry.reply,
+            entry.code,
+            entry.class_name,
+            entry.file_name,
+            entry.validation,
+            entry.cost_usd,
+        )
+        .where(entry.cache_key == bindparam("key"), entry.expires_at > bindparam("now"), *where)
+        .order_by(entry.created_at.desc())
+        .limit(1)
+    )
+
+
+# Built once (a hit's hot path): the newest live entry under a key, of the user's own or the
+# team's.
+_LOOKUP_USER = _lookup(
+    ResponseCacheEntry.scope == "user", ResponseCacheEntry.user_id == bindparam("user_id")
+)
+_LOOKUP_TEAM = _lookup(ResponseCacheEntry.scope == "team")
 
 
 async def forget_expired_cache(*, session: AsyncSession) -> int:

@@ -138,6 +138,15 @@ async def insert_generation(*, connection: AsyncConnection, **columns: Unpack[St
     return int((await connection.execute(_INSERT, _start_values(columns))).scalar_one())
 
 
+async def insert_finished_generation(
+    *, connection: AsyncConnection, outcome: GenerationOutcome, **columns: Unpack[StartColumns]
+) -> int:
+    """A row started and finished at once (a response-cache hit), one Core ``INSERT``; the
+    row's id. It is written finished, so the usage rollup's insert trigger counts it."""
+    values = _start_values(columns) | _finish_values(outcome)
+    return int((await connection.execute(_INSERT, values)).scalar_one())
+
+
 def _finish_values(outcome: GenerationOutcome) -> dict[str, Any]:
     """The columns ``outcome`` sets (provider and model only when it names them)."""
     values: dict[str, Any] = {}

@@ -57,12 +57,13 @@ def _newest(column: Any, model: Any, *where: Any) -> Any:
 
 
 # Both newest versions in one statement, built once (the user's id is bound per call).
-IN_FORCE = select(
+IN_FORCE_COLUMNS = (
     _newest(TeamInstructions.version, TeamInstructions),
     _newest(TeamInstructions.text, TeamInstructions),
     _newest(UserInstructions.version, UserInstructions, UserInstructions.user_id == bindparam("u")),
     _newest(UserInstructions.text, UserInstructions, UserInstructions.user_id == bindparam("u")),
 )
+IN_FORCE = select(*IN_FORCE_COLUMNS)
 
 
 async def read_instructions_in_force(*, database: Database, user_id: int) -> Instructions:

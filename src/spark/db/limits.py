@@ -204,9 +204,14 @@ LIMIT_ROWS = select(
 # --- counters ------------------------------------------------------------------------------
 
 
-async def _lock(session: AsyncSession) -> None:
+def _dialect(session: AsyncSession | AsyncConnection) -> str:
+    bind = session.get_bind() if isinstance(session, AsyncSession) else session
+    return bind.dialect.name
+
+
+async def _lock(session: AsyncSession | AsyncConnection) -> None:
     """The limits lock for this transaction (SQLite: already held, BEGIN IMMEDIATE)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if _dialect(session) == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
 
 
@@ -265,27 +270,42 @@ async def _apply(session: AsyncSession | AsyncConnection, deltas: Deltas) -> Non
     """Add ``deltas`` to their counters (created when missing) in one statement."""
     if not deltas:
         return
-    bind = session.get_bind() if isinstance(session, AsyncSession) else session
     values: dict[str, Any] = {}
     for i, ((scope, window), (spent, reserved, count)) in enumerate(sorted(deltas.items())):
         row = (scope, window, spent, reserved, count, False)
         for name, value in zip(_COUNTER_FIELDS, row, strict=True):
             values[f"{name}_{i}"] = value
-    await session.execute(_upsert(bind.dialect.name, len(deltas)), values)
+    await session.execute(_upsert(_dialect(session), len(deltas)), values)
 
 
 async def _counters(
-    session: AsyncSession, keys: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], LimitCounter]:
+    session: AsyncSession | AsyncConnection, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], Any]:
+    """The counters of ``keys`` that exist: ORM objects in a session (the warnings mark
+    them), Core rows on a connection (read only)."""
     wanted = list(keys)
     scopes = {scope for scope, _ in wanted}
     windows = {window for _, window in wanted}
-    rows = await session.scalars(
-        select(LimitCounter)
-        .where(LimitCounter.scope.in_(scopes), LimitCounter.window.in_(windows))
-        .execution_options(populate_existing=True)
-    )
-    return {(r.scope, r.window): r for r in rows if (r.scope, r.window) in set(wanted)}
+    if isinstance(session, AsyncConnection):
+        found: Any = await session.execute(
+            _COUNTER_ROWS.where(LimitCounter.scope.in_(scopes), LimitCounter.window.in_(windows))
+        )
+    else:
+        found = await session.scalars(
+            select(LimitCounter)
+            .where(LimitCounter.scope.in_(scopes), LimitCounter.window.in_(windows))
+            .execution_options(populate_existing=True)
+        )
+    return {(r.scope, r.window): r for r in found if (r.scope, r.window) in set(wanted)}
+
+
+_COUNTER_ROWS = select(
+    LimitCounter.scope,
+    LimitCounter.window,
+    LimitCounter.spent_micros,
+    LimitCounter.reserved_micros,
+    LimitCounter.count,
+)
 
 
 def _release(deltas: Deltas, counters: list[list[str]], micros: int) -> None:
@@ -464,25 +484,38 @@ class DatabaseQuota:
         reservation.extensions.append(part)
         return part
 
-    async def count_request(self, session: AsyncSession) -> None:
+    def may_count_requests(self) -> bool:
+        """Whether a cache hit may have to be counted against a requests-per-minute limit:
+        False only when the limits read with the request (``known``) show none for the user
+        (or the default) and the team."""
+        if self.known is None:
+            return True
+        limits = _choose(self.known, self.user_id, None)
+        rated = (user_scope(self.user_id), TEAM)
+        return any(limits[scope].requests_per_minute is not None for scope in rated)
+
+    async def count_request(self, connection: AsyncConnection) -> None:
         """Count one request against the rate limits of requests per minute (the user's and
-        the team's) in ``session``'s transaction, or raise a :class:`RateLimitError`: what a
+        the team's) in ``connection``'s transaction, or raise a :class:`RateLimitError`: what a
         response-cache hit costs. It holds no money and no concurrency slot (it is over when
         it is recorded), so neither spend nor concurrency is checked. Without any
         requests-per-minute limit on the user or the team nothing is counted (one read)."""
         now = self.clock()
         me = user_scope(self.user_id)
-        await _lock(session)
-        limits = await applying(session=session, user_id=self.user_id, provider=None)
+        await _lock(connection)
+        found = await connection.execute(
+            LIMIT_ROWS.where(SpendLimit.scope.in_(_scopes(self.user_id, None)))
+        )
+        limits = _choose({row.scope: row for row in found}, self.user_id, None)
         if all(limits[scope].requests_per_minute is None for scope in (me, TEAM)):
             return  # nothing to count against (a limit set later counts from its next minute)
         minute_keys = [(me, minute_key(now)), (TEAM, minute_key(now))]
-        counters = await _counters(session, minute_keys)
+        counters = await _counters(connection, minute_keys)
         _check_rates(limits, counters, me, now, concurrency=False)
         deltas: Deltas = {}
         for key in minute_keys:
             _add(deltas, key, count=1)
-        await _apply(session, deltas)
+        await _apply(connection, deltas)
 
     async def settle(self, reservation: Reservation, amount: Decimal) -> None:
         now = self.clock()

@@ -1,10 +1,11 @@
 """What one generation needs to know before it starts, read in one transaction.
 
-:func:`generation_context` reads, in one read-only transaction of four statements: the user's
+:func:`generation_context` reads, in one read-only transaction of two statements: the user's
 preferences (Unity target, own fallback list), the site settings of the team controls (the
 team's fallback list, the response cache), the instructions in force (the team's and the
 user's newest) and the spend/rate limits that may apply (the user's, the default, the team's,
-every provider's). Before, these were four transactions on every generation (docs/teams.md,
+every provider's) - the first three as scalar subqueries of one ``SELECT``, the limits' rows
+in a second. Before, these were four transactions on every generation (docs/teams.md,
 docs/benchmarks.md "Through the HTTP API"). :func:`generation_controls` is the fallback routes
 and cache settings alone.
 """
@@ -19,7 +20,7 @@ from sqlalchemy import bindparam, or_, select
 from spark.db.cache import KEYS as CACHE_KEYS
 from spark.db.cache import CacheSettings, settings_from
 from spark.db.fallback import FALLBACK, FallbackLists, fallback_lists, parsed_routes
-from spark.db.instructions import IN_FORCE, instructions_from
+from spark.db.instructions import IN_FORCE_COLUMNS, instructions_from
 from spark.db.limits import LIMIT_ROWS
 from spark.db.models import SiteSetting, SpendLimit, UserPreferences
 from spark.db.site import site_settings
@@ -58,17 +59,25 @@ class GenerationContext:
     limits: dict[str, Any]
 
 
-# Built once: only the user's id is bound per request.
-_PREFERENCES = select(
-    UserPreferences.unity_version,
-    UserPreferences.input_system,
-    UserPreferences.render_pipeline,
-    UserPreferences.unity_project,
-    UserPreferences.fallback,
-).where(UserPreferences.user_id == bindparam("user_id"))
-_SITE = select(SiteSetting.key, SiteSetting.value).where(
-    SiteSetting.key.in_([FALLBACK, *CACHE_KEYS])
+def _preference(column: Any) -> Any:
+    return select(column).where(UserPreferences.user_id == bindparam("u")).scalar_subquery()
+
+
+def _site(key: str) -> Any:
+    return select(SiteSetting.value).where(SiteSetting.key == key).scalar_subquery()
+
+
+_TARGET_COLUMNS = ("unity_version", "input_system", "render_pipeline", "unity_project")
+_SITE_KEYS = (FALLBACK, *CACHE_KEYS)
+# Built once, one statement (scalar subqueries, no FROM): the user's preferences, the team
+# controls' site settings and the instructions in force; only the user's id is bound.
+_CONTEXT = select(
+    *(_preference(getattr(UserPreferences, name)) for name in _TARGET_COLUMNS),
+    _preference(UserPreferences.fallback),
+    *(_site(key) for key in _SITE_KEYS),
+    *IN_FORCE_COLUMNS,
 )
+# The limits that may apply: the user's, the default, the team's, every provider's.
 _LIMITS = LIMIT_ROWS.where(
     or_(
         SpendLimit.scope.in_([bindparam("me"), DEFAULT, TEAM]),
@@ -82,28 +91,25 @@ async def generation_context(
 ) -> GenerationContext:
     """Everything a generation of ``user_id`` reads before it starts (see the module
     docstring), in one read-only transaction."""
-    async with database.transaction(user_id=user_id, read_only=True, statements=4) as connection:
-        prefs = (await connection.execute(_PREFERENCES, {"user_id": user_id})).first()
-        stored: dict[str, str] = {key: value for key, value in await connection.execute(_SITE)}
-        in_force = (await connection.execute(IN_FORCE, {"u": user_id})).one()
+    async with database.transaction(user_id=user_id, read_only=True, statements=2) as connection:
+        row = tuple((await connection.execute(_CONTEXT, {"u": user_id})).one())
         limits = {
             row.scope: row for row in await connection.execute(_LIMITS, {"me": user_scope(user_id)})
         }
+    target = dict(zip(_TARGET_COLUMNS, row[:4], strict=True))
+    mine = row[4]
+    stored = {
+        key: value for key, value in zip(_SITE_KEYS, row[5:9], strict=True) if value is not None
+    }
     team = stored.get(FALLBACK)
     lists = FallbackLists(
         team=parsed_routes(settings.fallback if team is None else team),
-        mine=None if prefs is None or prefs.fallback is None else parsed_routes(prefs.fallback),
+        mine=None if mine is None else parsed_routes(mine),
     )
-    target = {
-        "unity_version": None if prefs is None else prefs.unity_version,
-        "input_system": None if prefs is None else prefs.input_system,
-        "render_pipeline": None if prefs is None else prefs.render_pipeline,
-        "unity_project": None if prefs is None else prefs.unity_project,
-    }
     return GenerationContext(
         target=target,
         fallback=lists.effective,
         caching=settings_from(stored, settings),
-        instructions=instructions_from(*in_force),
+        instructions=instructions_from(*row[9:13]),
         limits=limits,
     )

@@ -56,11 +56,11 @@ def web_state(request: Request) -> WebState:
     return state
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return web_state(request).settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     return web_state(request).engine
 
 
@@ -73,15 +73,15 @@ async def get_conversations(request: Request) -> ConversationStore:
     return web_state(request).conversations
 
 
-def get_templates(request: Request) -> Jinja2Templates:
+async def get_templates(request: Request) -> Jinja2Templates:
     return web_state(request).templates
 
 
-def get_throttle(request: Request) -> SignInThrottle:
+async def get_throttle(request: Request) -> SignInThrottle:
     return web_state(request).throttle
 
 
-def get_shutdown(request: Request) -> ShutdownNotice:
+async def get_shutdown(request: Request) -> ShutdownNotice:
     return web_state(request).shutdown
 
 

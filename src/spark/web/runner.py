@@ -246,7 +246,7 @@ class WebGeneration:
         if isinstance(event, CompileEvent):
             return "compile", {"report": event.report.to_dict()}
         if isinstance(event, DoneEvent):
-            return "done", {"result": await self._finish(event.result)}
+            return "done", {"result": await self.result_payload(event.result)}
         assert isinstance(event, ErrorEvent)
         return "error", {
             "error": error_detail(event.error),
@@ -261,7 +261,8 @@ class WebGeneration:
             "retries": list(self.retries),
         }
 
-    async def _finish(self, result: GenerationResult) -> Payload:
+    async def result_payload(self, result: GenerationResult) -> Payload:
+        """The ``result`` of a ``done`` event (and of a ``stream: false`` answer)."""
         explanation = prose_of(result.reply)
         report = result.validation
         fixes_diff = None

@@ -292,7 +292,7 @@ class AccountPage:
         )
 
 
-def _account_page(
+async def _account_page(
     request: Request,
     templates: TemplatesDep,
     database: DatabaseDep,

@@ -125,7 +125,7 @@ class ChatPage:
         )
 
 
-def _chat_page(
+async def _chat_page(
     request: Request,
     engine: EngineDep,
     settings: SettingsDep,

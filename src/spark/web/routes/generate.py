@@ -208,6 +208,10 @@ async def generate(
         cache=cache,
         html=body.html,
     )
+    if plan.answered is not None and not body.stream:
+        # A cache hit, recorded by prepare: its result at once, no generation to run.
+        result = await generation.result_payload(plan.answered)
+        return JSONResponse({"ok": True, "result": result})
     if body.stream:
         return _ClosingEventStream(
             _sse(generation), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
