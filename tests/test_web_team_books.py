@@ -18,6 +18,7 @@ from spark.db.models import LimitReservation
 from spark.db.users import get_user_by_username
 from spark.generation import Engine
 from spark.limits import TEAM, Limits
+from spark.web.formatting import usd
 from tests.fakes.upstream import DEFAULT_TEXT, FakeUpstream, Fault, Reply
 from tests.web_support import WebClient, web_settings
 
@@ -145,3 +146,35 @@ async def test_a_generation_without_fallback_has_one_part(
     assert [p["provider"] for p in detail["reservation_parts"]] == ["anthropic"]
     page = (await client.get(f"/history/{result['generation_id']}")).text
     assert f"${detail['reserved_usd']} reserved before the call, settled at" in page
+
+
+async def test_the_admins_dashboard_shows_the_teams_cache_savings(
+    make_client: MakeClient, upstream: FakeUpstream
+) -> None:
+    admin = await make_client()
+    ada = await make_client()
+    page = (await admin.get("/dashboard")).text
+    assert 'id="team-cache-hits">0<' in page and 'id="team-cache-saved">saved $0.00<' in page
+    turned_on = await admin.put("/api/cache", json={"enabled": True, "scope": "team"})
+    assert turned_on.status_code == 200, turned_on.text
+    upstream.anthropic.enqueue(Reply(DEFAULT_TEXT, input_tokens=1000, output_tokens=2000))
+    first = (await _generate(ada))["result"]
+    assert first["cached"] is False and Decimal(first["cost_usd"]) > 0
+    hits = [(await _generate(c))["result"] for c in (admin, ada, ada)]
+    assert all(h["cached"] for h in hits) and len(upstream.anthropic.history) == 1
+    saved = sum((Decimal(h["saved_usd"]) for h in hits), Decimal(0))
+    assert saved == 3 * Decimal(first["cost_usd"])
+
+    page = (await admin.get("/dashboard?days=7")).text
+    card = page.split('id="team-cache"', 1)[1].split("</li>", 1)[0]
+    assert 'id="team-cache-hits">3<' in card
+    assert f'id="team-cache-saved">saved {usd(saved)}<' in card, card
+    # Each user's own card counts their own hits.
+    assert 'id="card-cache"' in page and ">1<" in page.split('id="card-cache"', 1)[1][:200]
+    mine = (await ada.get("/dashboard")).text
+    assert 'id="team-cache"' not in mine and 'id="team"' not in mine  # not an admin
+    assert ">2<" in mine.split('id="card-cache"', 1)[1][:200]
+    stats = (await ada.get("/api/stats")).json()
+    assert stats["cache_hits"] == 2 and Decimal(stats["cache_saved_usd"]) == 2 * Decimal(
+        first["cost_usd"]
+    )
