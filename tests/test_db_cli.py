@@ -132,6 +132,42 @@ def test_cleanup_uses_the_retention_setting(spark, database_url: str) -> None:
     assert (code, out.strip()) == (0, "Deleted 1 generation older than 30 days.")
 
 
+def test_cleanup_forgets_past_limit_counters_and_ended_reservations(
+    spark, database_url: str
+) -> None:
+    from decimal import Decimal
+
+    from spark.db.limits import DatabaseQuota, set_limits
+    from spark.limits import TEAM, Limits
+
+    async def seed() -> None:
+        async with Database(database_url) as db:
+            from spark.db.users import create_user
+
+            async with db.session() as session:
+                user = await create_user(session=session, username="spender")
+                # A limit applies, so the reservation is held (a row, a slot, counters).
+                await set_limits(
+                    session=session, admin_id=None, scope=TEAM, limits=Limits(daily_usd=Decimal(9))
+                )
+            ago = utc_now() - timedelta(days=3)
+            quota = DatabaseQuota(db, user_id=user.id, clock=lambda: ago)
+            held = await quota.reserve(provider="anthropic", model="m", amount=Decimal("0.01"))
+            await quota.settle(held, Decimal("0.01"))
+
+    asyncio.run(seed())
+    env = {"SPARK_DATABASE_URL": database_url}
+    code, out, _ = spark("db", "cleanup", env=env)
+    # The user's, the team's and the provider's day (and month, when 3 days ago was last
+    # month's) and the two minutes; the reservation.
+    lines = out.strip().splitlines()
+    assert code == 0 and lines[0] == "Deleted 0 generations older than 90 days."
+    assert lines[1].startswith("Deleted ") and lines[1].endswith(" and 1 ended reservation.")
+    assert int(lines[1].split()[1]) in (5, 8)  # 3 days (+ 3 months) + 2 minutes
+    code, out, _ = spark("db", "cleanup", env=env)
+    assert (code, out.strip()) == (0, "Deleted 0 generations older than 90 days.")
+
+
 def test_db_upgrade_on_sqlite(spark, tmp_path: Path) -> None:
     env = {"SPARK_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"}
     code, out, _ = spark("db", "upgrade", env=env)

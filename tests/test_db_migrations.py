@@ -239,7 +239,10 @@ async def test_postgres_limits_revision_down_and_up(postgres: PostgresServer) ->
         functions = postgres.execute(
             "SELECT proname FROM pg_proc WHERE proname LIKE 'spark%limit%'", database=name
         )
-        assert functions == [("spark_expire_limit_reservations",)]
+        assert sorted(functions) == [  # 0010's, and 0015's clean-up
+            ("spark_expire_limit_reservations",),
+            ("spark_forget_old_limit_reservations",),
+        ]
     finally:
         postgres.drop_database(name)
 
@@ -374,17 +377,52 @@ async def _instructions_revision_down_and_up(database: Database) -> None:
         assert await connection.run_sync(_model_drift) == []
 
 
-@pytest.mark.parametrize(
-    "step_back", [_eval_revision_down_and_up, _instructions_revision_down_and_up]
-)
+BOOKS_PREVIOUS = "0011"  # the revision r0015 follows (until the coordinator rechains it)
+BOOKS_FUNCTIONS = ("spark_forget_old_limit_reservations", "spark_team_cache_savings")
+
+
+async def _books_revision_down_and_up(database: Database) -> None:
+    """Step back over revision 0015 only (the history's reservation parts, the cached index
+    and the two functions go) and forward again."""
+    await upgrade(database)
+    await downgrade(database, BOOKS_PREVIOUS)
+    assert await current_revision(database) == BOOKS_PREVIOUS
+    functions = text("SELECT proname FROM pg_proc WHERE proname = ANY(:names)")
+    async with database.engine.connect() as connection:
+        columns = await connection.run_sync(
+            lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
+        )
+        assert "reservation_parts" not in columns and "reserved_usd" in columns
+        indexes = await connection.run_sync(
+            lambda c: {i["name"] for i in inspect(c).get_indexes("spark_generation_history")}
+        )
+        assert "ix_spark_generation_history_cached" not in indexes
+        if database.is_postgresql:
+            found = await connection.execute(functions, {"names": list(BOOKS_FUNCTIONS)})
+            assert found.all() == []
+    await upgrade(database)
+    assert await current_revision(database) == HEAD
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(_model_drift) == []
+        if database.is_postgresql:
+            found = await connection.execute(functions, {"names": list(BOOKS_FUNCTIONS)})
+            assert sorted(found.scalars()) == list(BOOKS_FUNCTIONS)
+
+
+STEPS_BACK = [
+    _eval_revision_down_and_up,
+    _instructions_revision_down_and_up,
+    _books_revision_down_and_up,
+]
+
+
+@pytest.mark.parametrize("step_back", STEPS_BACK)
 async def test_sqlite_revision_down_and_up(tmp_path: Path, step_back: Any) -> None:
     async with Database(f"sqlite:///{tmp_path / 'spark.db'}") as database:
         await step_back(database)
 
 
-@pytest.mark.parametrize(
-    "step_back", [_eval_revision_down_and_up, _instructions_revision_down_and_up]
-)
+@pytest.mark.parametrize("step_back", STEPS_BACK)
 async def test_postgres_revision_down_and_up(postgres: PostgresServer, step_back: Any) -> None:
     name = f"{postgres.database}_{secrets.token_hex(2)}"
     postgres.create_database(name)

@@ -117,12 +117,14 @@ def db_cleanup(
     ] = None,
     debug: DebugOption = False,
 ) -> None:
-    """Delete generation history older than SPARK_HISTORY_RETENTION_DAYS (every user's), and
-    expired response-cache entries."""
+    """Delete generation history older than SPARK_HISTORY_RETENTION_DAYS (every user's),
+    expired response-cache entries, and the spend and rate limits' past counters and ended
+    reservations."""
 
     async def work(settings: Settings) -> None:
         from spark.db.cache import forget_expired_cache
         from spark.db.history import cleanup_history
+        from spark.db.limits import forget_old_limit_rows
         from spark.db.local import open_database
         from spark.db.migrate import ensure_schema
 
@@ -132,9 +134,16 @@ def db_cleanup(
             async with database.session() as session:
                 deleted = await cleanup_history(session=session, days=keep)
                 expired = await forget_expired_cache(session=session)
+            async with database.session() as session:
+                limits = await forget_old_limit_rows(session=session)
         typer.echo(f"Deleted {deleted} generation{'s' * (deleted != 1)} older than {keep} days.")
         if expired:
             typer.echo(f"Deleted {expired} expired cache entr{'ies' if expired != 1 else 'y'}.")
+        if limits.counters or limits.reservations:
+            typer.echo(
+                f"Deleted {limits.counters} past limit counter{'s' * (limits.counters != 1)} "
+                f"and {limits.reservations} ended reservation{'s' * (limits.reservations != 1)}."
+            )
 
     _run(work, debug=debug)
 

@@ -71,7 +71,11 @@ class GenerationOutcome:
     partial: bool = False  # stopped early: the code and prose are what had arrived
     cached_from: int | None = None  # a cache hit: the generation whose script it returned
     saved_usd: Decimal | None = None  # a cache hit: what that generation had cost
-    settled_usd: Decimal | None = None  # what the spend reservation was settled at
+    # The spend reservation, when limits were checked (None: keep what the row has): what all
+    # its parts held and were settled at, and the parts, one per route that held money.
+    reserved_usd: Decimal | None = None
+    settled_usd: Decimal | None = None
+    reservation_parts: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,12 +151,17 @@ async def insert_finished_generation(
     return int((await connection.execute(_INSERT, values)).scalar_one())
 
 
+# Columns an outcome leaves as the start wrote them unless it names a value.
+_KEPT_WHEN_NONE = ("provider", "model", "reserved_usd", "reservation_parts")
+
+
 def _finish_values(outcome: GenerationOutcome) -> dict[str, Any]:
-    """The columns ``outcome`` sets (provider and model only when it names them)."""
+    """The columns ``outcome`` sets (provider, model and the reservation's figures only when
+    it names them)."""
     values: dict[str, Any] = {}
     for item in fields(outcome):
         name, value = item.name, _storable(getattr(outcome, item.name))
-        if name in ("provider", "model") and value is None:
+        if name in _KEPT_WHEN_NONE and value is None:
             continue
         if name == "provider":
             value = value[:64]

@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, text, update
+from sqlalchemy import and_, bindparam, delete, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.dialects.sqlite.base import SQLiteDialect
@@ -790,3 +790,57 @@ async def spent_by_scope(
         held = 0 if row is None else row.reserved_micros
         found[(scope, period)] = (from_micros(spent), from_micros(held))
     return found
+
+
+# --- the retention's clean-up -------------------------------------------------------------
+
+# Settled and expired reservations are kept this long after they ended, then deleted: long
+# after any late settle (a generation runs for hours at most, spark.db.history.STALE_AFTER).
+KEEP_ENDED_RESERVATIONS = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class LimitCleanup:
+    """What :func:`forget_old_limit_rows` deleted."""
+
+    counters: int
+    reservations: int
+
+
+async def forget_old_limit_rows(
+    *,
+    session: AsyncSession,
+    now: datetime | None = None,
+    keep_ended: timedelta = KEEP_ENDED_RESERVATIONS,
+) -> LimitCleanup:
+    """Delete the limits' rows no request will read again, every user's (the history
+    retention's clean-up): counters of a day before today, a month before this one (either
+    only once nothing is held on it) and a minute before this one, and reservations settled or
+    expired more than ``keep_ended`` ago. Expired reservations are released first, as a
+    request would; the ``live`` counters and the current windows stay. Takes the limits lock.
+    """
+    now = now or utc_now()
+    await _lock(session)
+    await expire_reservations(session=session, now=now)
+    c = LimitCounter
+    over = or_(
+        and_(c.window.like("d:%"), c.window < period_key(DAY, now), c.reserved_micros == 0),
+        and_(c.window.like("m:%"), c.window < period_key(MONTH, now), c.reserved_micros == 0),
+        and_(c.window.like("min:%"), c.window < minute_key(now)),
+    )
+    counters = int(getattr(await session.execute(delete(c).where(over)), "rowcount", 0))
+    before = now - keep_ended
+    if session.get_bind().dialect.name == "postgresql":
+        reservations = int(
+            await session.scalar(
+                text("SELECT spark_forget_old_limit_reservations(:before)"), {"before": before}
+            )
+            or 0
+        )
+    else:
+        r = LimitReservation
+        deleted = await session.execute(
+            delete(r).where(r.state.in_(("settled", "expired")), r.settled_at < before)
+        )
+        reservations = int(getattr(deleted, "rowcount", 0))
+    return LimitCleanup(counters=counters, reservations=reservations)

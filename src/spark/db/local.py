@@ -4,7 +4,8 @@
   must be migrated by its owner: ``spark db upgrade``) and mark generations abandoned by
   crashed processes ``interrupted``.
 - :func:`open_cli_database` also creates the local user named by ``SPARK_CLI_USER``.
-- :func:`retention_loop` is the server's daily ``SPARK_HISTORY_RETENTION_DAYS`` clean-up.
+- :func:`retention_loop` is the server's daily ``SPARK_HISTORY_RETENTION_DAYS`` clean-up (and
+  the spend and rate limits' rows no request reads again).
 
 Any database failure comes out as one :class:`~spark.db.errors.DatabaseError` line.
 """
@@ -25,6 +26,7 @@ from spark.db.cache import forget_expired_cache
 from spark.db.engine import Database, connection_error, describe
 from spark.db.errors import DatabaseError
 from spark.db.history import cleanup_history, interrupt_abandoned_generations
+from spark.db.limits import forget_old_limit_rows
 from spark.db.migrate import ensure_schema
 from spark.db.sign_in import forget_old_sign_in_failures
 from spark.db.types import utc_now
@@ -89,8 +91,10 @@ async def retention_loop(
     database: Database, *, days: int, every: float = 86400.0, first_after: float = 60.0
 ) -> None:
     """Delete history older than ``days`` days (and the response-cache entries made from it),
-    sign-in failure counts older than a day, expired sessions and expired cache entries, now
-    and then, until cancelled (server task)."""
+    sign-in failure counts older than a day, expired sessions and expired cache entries, and
+    the limits' past counters and ended reservations (in a transaction of its own: it takes
+    the limits lock; :func:`spark.db.limits.forget_old_limit_rows`), now and then, until
+    cancelled (server task)."""
     await asyncio.sleep(first_after)
     while True:
         try:
@@ -101,7 +105,14 @@ async def retention_loop(
                 )
                 await forget_expired_web_sessions(session=session)
                 await forget_expired_cache(session=session)
+            async with database.session() as session:
+                limits = await forget_old_limit_rows(session=session)
             log.info("history clean-up: deleted %d generations older than %d days", deleted, days)
+            log.info(
+                "limits clean-up: deleted %d past counters and %d ended reservations",
+                limits.counters,
+                limits.reservations,
+            )
         except (SQLAlchemyError, DatabaseError):
             log.exception("history clean-up failed; trying again in %g s", every)
         await asyncio.sleep(every)

@@ -23,7 +23,7 @@ from spark.db.errors import DatabaseError, SchemaOutOfDateError
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision in migrations/versions (a test keeps the two in step). Knowing it here
 # lets a process check the schema without importing Alembic.
-HEAD = "0011"  # revision 0011 follows 0013
+HEAD = "0015"  # revision 0011 follows 0013, 0015 follows 0011
 TABLES = (
     "users",
     "api_tokens",
@@ -139,6 +139,7 @@ def grant_app_role(connection: Connection, role: str) -> list[str]:
         r0008_usage_rollup,
         r0010_limits,
         r0011_fallback_cache,
+        r0015_team_books,
     )
 
     exists = connection.execute(
@@ -176,6 +177,7 @@ def grant_app_role(connection: Connection, role: str) -> list[str]:
         + r0008_usage_rollup.function_signatures()
         + r0010_limits.function_signatures()
         + r0011_fallback_cache.function_signatures()
+        + r0015_team_books.function_signatures()
     )
     for signature in signatures:
         connection.execute(text(f"GRANT EXECUTE ON FUNCTION {signature} TO {quoted}"))

@@ -167,6 +167,13 @@ class GenerationRecord(Base):
             sqlite_where=text("status = 'running'"),
             postgresql_where=text("status = 'running'"),
         ),
+        # The team's cache hits and savings over a window read only the hits (revision 0015).
+        Index(
+            "ix_spark_generation_history_cached",
+            "created_at",
+            sqlite_where=text("status = 'cached'"),
+            postgresql_where=text("status = 'cached'"),
+        ),
         CheckConstraint(
             "status IN ('running', 'succeeded', 'failed', 'interrupted', 'cached')",
             name="status_known",
@@ -221,8 +228,12 @@ class GenerationRecord(Base):
     base_generation_id: Mapped[int | None] = mapped_column(HistoryId)
     # Revision 0010: the spend reservation held for the generation (its most expensive outcome)
     # and what it was settled at (what counts against the limits), when limits were checked.
+    # Revision 0015: both are the sums over the reservation's parts once the generation ended;
+    # ``reservation_parts`` lists them, one per route that held money (the chosen model's, then
+    # each fallback route's): [{"provider", "model", "reserved_usd", "settled_usd"}].
     reserved_usd: Mapped[Decimal | None] = mapped_column(Money)
     settled_usd: Mapped[Decimal | None] = mapped_column(Money)
+    reservation_parts: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonObject)
     # Revision 0013: the `spark eval` run this generation belongs to (None: not an eval).
     eval_run_id: Mapped[str | None] = mapped_column(String(32))
     # Revision 0012: the versions of the team's and the user's instructions sent with it

@@ -32,6 +32,7 @@ from spark.db.history import GenerationOutcome, finish_generation_row, insert_ge
 from spark.db.models import GenerationStatus
 from spark.errors import AIError, ConfigError, ErrorKind, SparkError, UsageError
 from spark.events import DoneEvent, ErrorEvent
+from spark.limits import Reservation
 from spark.recording import GenerationStart
 from spark.unity.extract import prose_of
 
@@ -109,6 +110,21 @@ def _findings(report: Any) -> dict[str, Any]:
     return {**report.to_dict(), "before_fixes": getattr(report, "before_fixes", None)}
 
 
+def reservation_parts(held: Reservation) -> list[dict[str, Any]]:
+    """The parts of a generation's spend reservation as the history stores them: the chosen
+    route's, then each fallback route's extension, with what each held and was settled at
+    (None: not settled)."""
+    return [
+        {
+            "provider": part.provider,
+            "model": part.model,
+            "reserved_usd": str(part.reserved_usd),
+            "settled_usd": None if part.settled_usd is None else str(part.settled_usd),
+        }
+        for part in (held, *held.extensions)
+    ]
+
+
 def unrecorded(outcome: GenerationOutcome) -> GenerationOutcome:
     """The smallest honest finish for a row whose outcome could not be written: failed, with
     the figures (numbers only) but none of the text."""
@@ -124,6 +140,9 @@ def unrecorded(outcome: GenerationOutcome) -> GenerationOutcome:
         generation_ms=outcome.generation_ms,
         attempts=outcome.attempts,
         repair_rounds=outcome.repair_rounds,
+        reserved_usd=outcome.reserved_usd,
+        settled_usd=outcome.settled_usd,
+        reservation_parts=outcome.reservation_parts,
     )
 
 
@@ -175,8 +194,13 @@ class HistoryRecorder:
         """What the row records for ``event`` (an adapter may add what only it knows)."""
         figures = outcome_of(event)
         held = None if self._started is None else self._started.reservation
-        if held is not None and held.settled_total_usd is not None:
-            figures = replace(figures, settled_usd=held.settled_total_usd)
+        if held is not None:
+            figures = replace(
+                figures,
+                reserved_usd=held.held_usd,
+                settled_usd=held.settled_total_usd,
+                reservation_parts=reservation_parts(held),
+            )
         return figures
 
     async def finish(self, outcome: DoneEvent | ErrorEvent) -> None:

@@ -1,7 +1,8 @@
 """A user's usage over the last N days, as every adapter asks for it (the dashboard, the JSON
 API, MCP's ``usage_stats``): the statistics of :func:`spark.db.stats.generation_stats`, the
 token split (input / output / cache, one more sum over the same index range) and, for an admin
-who asks, the team view of :func:`spark.db.stats.team_stats`.
+who asks, the team view of :func:`spark.db.stats.team_stats` with the team's cache savings
+(:func:`spark.db.savings.team_cache_savings`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from spark.db.models import GenerationRecord
+from spark.db.savings import CacheSavings, team_cache_savings
 from spark.db.stats import GenerationStats, TeamStats, generation_stats, team_stats
 from spark.db.types import utc_now
 from spark.usage import Usage
@@ -25,6 +27,8 @@ class UsageReport:
     stats: GenerationStats
     tokens: Usage  # the window's tokens split into input, output, cache read and write
     team: TeamStats | None  # None unless asked for (by an admin)
+    # The team's response-cache hits and savings in the window (with ``team``).
+    team_cache: CacheSavings | None = None
 
     @property
     def failure_rate(self) -> Decimal:
@@ -80,9 +84,15 @@ async def usage_report(
     ).where(h.user_id == user_id, h.created_at >= now - timedelta(days=days_back))
     stats = await generation_stats(session=session, user_id=user_id, days_back=days_back, now=now)
     row = (await session.execute(split)).one()
-    team_figures = (
-        await team_stats(session=session, admin_id=user_id, days_back=days_back, now=now, top=top)
-        if team
-        else None
+    team_figures, team_cache = None, None
+    if team:
+        team_figures = await team_stats(
+            session=session, admin_id=user_id, days_back=days_back, now=now, top=top
+        )
+        team_cache = await team_cache_savings(session=session, since=team_figures.since)
+    return UsageReport(
+        stats=stats,
+        tokens=Usage(*(int(v) for v in row)),
+        team=team_figures,
+        team_cache=team_cache,
     )
-    return UsageReport(stats=stats, tokens=Usage(*(int(v) for v in row)), team=team_figures)

@@ -243,10 +243,13 @@ class HistoryItemOut(BaseModel):
     generation_ms: int | None = None
     export_url: str | None
     reserved_usd: str | None = Field(
-        default=None, description="Held against the spend limits before the provider was called."
+        default=None,
+        description="Held against the spend limits: before the provider was called, and once "
+        "it ended what every part held (a fallback route's extension included).",
     )
     settled_usd: str | None = Field(
-        default=None, description="What the reservation was settled at (counted against limits)."
+        default=None,
+        description="What the reservation's parts were settled at (counted against limits).",
     )
 
 
@@ -257,6 +260,11 @@ class HistoryDetailOut(HistoryItemOut):
     repair_rounds: int
     attempt_details: list[dict[str, Any]] = Field(
         default_factory=list, description="Every provider call, as in the generate result."
+    )
+    reservation_parts: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="The spend reservation per route that held money (the chosen model, then "
+        "each fallback route): provider, model, reserved_usd, settled_usd.",
     )
     validation_summary: str | None
     validation_errors: int | None

@@ -124,6 +124,7 @@ async def dashboard_page(
             "failure_rate": figures.failure_rate,
             "charts": dashboard_charts(figures.stats),
             "team": figures.team,
+            "team_cache": figures.team_cache,
             "team_rows": TEAM_ROWS,
             "budget": budget,
             "version": __version__,

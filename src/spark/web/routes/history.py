@@ -142,6 +142,7 @@ def _detail(record: GenerationRecord) -> HistoryDetailOut:
         attempts=record.attempts,
         repair_rounds=record.repair_rounds,
         attempt_details=list(record.attempt_details or []),
+        reservation_parts=list(record.reservation_parts or []),
         validation_summary=record.validation_summary,
         validation_errors=record.validation_errors,
         validation_warnings=record.validation_warnings,
