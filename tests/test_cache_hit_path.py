@@ -142,3 +142,40 @@ async def test_a_hit_is_never_refused_for_money_or_a_concurrency_slot(
         hit, _ = await _generate(engine, db, ann)
         await engine.release(running)
     assert isinstance(hit, DoneEvent) and hit.result.cached, hit
+
+
+async def test_without_a_rate_limit_a_hit_is_two_statements(
+    db: Database, upstream: FakeUpstream
+) -> None:
+    """As the web route runs it (the limits read with the request's context): the lookup and
+    the history row's INSERT, nothing else - no limits lock, no counter."""
+    from spark.db.team_controls import generation_context
+
+    ann = await _user(db, team=Limits(daily_usd=Decimal(50)))  # money only, no per-minute limit
+    upstream.anthropic.enqueue(Reply(DEFAULT_TEXT, input_tokens=1000, output_tokens=2000))
+    settings = settings_for(upstream)
+    async with Engine(settings) as engine:
+        first, _ = await _generate(engine, db, ann)
+        assert isinstance(first, DoneEvent) and not first.result.cached
+        context = await generation_context(settings=settings, database=db, user_id=ann)
+        recorder = HistoryRecorder(db, user_id=ann)
+        cache = DatabaseCache(db, user_id=ann, settings=CACHE, recorder=recorder)
+        quota = DatabaseQuota(db, user_id=ann, clock=lambda: NOW, known=context.limits)
+        statements: list[str] = []
+
+        def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            if "set_config" not in statement:  # PostgreSQL's user for row-level security
+                statements.append(statement)
+
+        event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+        try:
+            plan = await engine.prepare(_ask(), quota=quota, cache=cache)
+        finally:
+            event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+    assert plan.answered is not None and plan.answered.cached and plan.reservation is None
+    kinds = [s.split()[0].upper() for s in statements]
+    assert [k for k in kinds if k not in ("BEGIN", "COMMIT", "ROLLBACK")] == [
+        "SELECT",
+        "INSERT",
+    ], statements
+    assert await _counts(db, ann) == (2, 1, 1)  # the hit's row; no request counted (the miss's)
