@@ -181,7 +181,7 @@ from tests.db_fixtures import (  # noqa: E402
 )
 
 # Web fixtures (tests/web_support.py): `make_client`, several app instances on one database.
-from tests.web_support import make_client  # noqa: E402
+from tests.web_support import make_client, make_db_client  # noqa: E402
 
 __all__ = [
     "backend",
@@ -189,6 +189,7 @@ __all__ = [
     "db",
     "fast_password_hashing",
     "make_client",
+    "make_db_client",
     "mcs",
     "pg",
     "postgres",

@@ -7,45 +7,27 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from spark.db.limits import set_limits
 from spark.db.types import utc_now
-from spark.generation import Engine
 from spark.limits import TEAM, Limits, minute_key
 from tests.fakes.upstream import FakeUpstream, Fault, Reply
-from tests.web_support import WebClient, web_settings
+from tests.web_support import WebClient
 
 MakeClient = Callable[..., Awaitable[WebClient]]
 MODEL = "claude-sonnet-5-5"
 
 
 @pytest.fixture
-async def make_client(
-    upstream: FakeUpstream, database_url: str, tmp_path: Path
-) -> AsyncIterator[MakeClient]:
-    clients: list[WebClient] = []
-
-    async def no_sleep(seconds: float) -> None:
-        return None
-
-    async def make(**overrides: Any) -> WebClient:
-        settings = web_settings(upstream, database_url=database_url, data_dir=tmp_path, **overrides)
-        client = WebClient(Engine(settings, sleep=no_sleep), settings)
-        clients.append(client)
-        await client.sign_up()
-        return client
-
-    yield make
-    for client in clients:
-        await client.aclose()
-        await client.engine.aclose()
+def make_client(make_db_client: MakeClient) -> MakeClient:
+    """Clients on apps sharing the test's database (the first one is the admin)."""
+    return make_db_client
 
 
 async def _limit(client: WebClient, scope: str, **limits: Any) -> None:

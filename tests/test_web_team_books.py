@@ -5,9 +5,8 @@ what they saved."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,11 +15,10 @@ from sqlalchemy import select
 from spark.db.limits import set_limits
 from spark.db.models import LimitReservation
 from spark.db.users import get_user_by_username
-from spark.generation import Engine
 from spark.limits import TEAM, Limits
 from spark.web.formatting import usd
 from tests.fakes.upstream import DEFAULT_TEXT, FakeUpstream, Fault, Reply
-from tests.web_support import WebClient, web_settings
+from tests.web_support import WebClient
 
 MakeClient = Callable[..., Awaitable[WebClient]]
 ASK = {"provider": "anthropic", "model": "claude-sonnet-5-5", "prompt": "a coin that spins"}
@@ -28,26 +26,9 @@ STORM = 4  # the first call and the retry policy's three retries
 
 
 @pytest.fixture
-async def make_client(
-    upstream: FakeUpstream, database_url: str, tmp_path: Path
-) -> AsyncIterator[MakeClient]:
-    """Signed-in clients on apps sharing the test's database (the first one is the admin)."""
-    clients: list[WebClient] = []
-
-    async def no_sleep(seconds: float) -> None:
-        return None
-
-    async def make(**overrides: Any) -> WebClient:
-        settings = web_settings(upstream, database_url=database_url, data_dir=tmp_path, **overrides)
-        client = WebClient(Engine(settings, sleep=no_sleep), settings)
-        clients.append(client)
-        await client.sign_up()
-        return client
-
-    yield make
-    for client in clients:
-        await client.aclose()
-        await client.engine.aclose()
+def make_client(make_db_client: MakeClient) -> MakeClient:
+    """Clients on apps sharing the test's database (the first one is the admin)."""
+    return make_db_client
 
 
 async def _generate(client: WebClient, **extra: Any) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import itertools
 import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -158,18 +159,15 @@ def parse_sse(text: str) -> list[tuple[str, dict[str, Any]]]:
 MakeClient = Callable[..., Awaitable[WebClient]]
 
 
-@pytest.fixture
-async def make_client(upstream: FakeUpstream) -> AsyncIterator[MakeClient]:
-    """Clients on apps sharing one data folder (one database, one session key), like several
-    instances of SPARK; the first to sign up is admin; ``settings`` overrides apply to that
-    client's app only. Import it into a test module to use it."""
+async def _clients(upstream: FakeUpstream, **base: Any) -> AsyncIterator[MakeClient]:
+    """Makes clients on apps with ``base`` settings (retries without waiting); closes them."""
     clients: list[WebClient] = []
 
     async def no_sleep(seconds: float) -> None:
         return None
 
     async def make(*, signed_in: bool = True, **overrides: Any) -> WebClient:
-        settings = web_settings(upstream, **overrides)
+        settings = web_settings(upstream, **(base | overrides))
         client = WebClient(Engine(settings, sleep=no_sleep), settings)
         clients.append(client)
         if signed_in:
@@ -180,3 +178,22 @@ async def make_client(upstream: FakeUpstream) -> AsyncIterator[MakeClient]:
     for client in clients:
         await client.aclose()
         await client.engine.aclose()
+
+
+@pytest.fixture
+async def make_client(upstream: FakeUpstream) -> AsyncIterator[MakeClient]:
+    """Clients on apps sharing one data folder (one database, one session key), like several
+    instances of SPARK; the first to sign up is admin; ``settings`` overrides apply to that
+    client's app only. Import it into a test module to use it."""
+    async for make in _clients(upstream):
+        yield make
+
+
+@pytest.fixture
+async def make_db_client(
+    upstream: FakeUpstream, database_url: str, tmp_path: Path
+) -> AsyncIterator[MakeClient]:
+    """:func:`make_client` on the test's database (``database_url``: SQLite, and PostgreSQL
+    as the app's role under row-level security)."""
+    async for make in _clients(upstream, database_url=database_url, data_dir=tmp_path):
+        yield make
