@@ -7,6 +7,7 @@ yields the code written so far. The file is named after the script's main class.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -76,9 +77,13 @@ def extract_code(reply: str) -> ExtractedCode:
     )
 
 
+@functools.lru_cache(maxsize=64)
 def prose_of(reply: str) -> str:
     """The reply without its script: the model's explanation around it (Markdown), such as
-    the set-up steps. C# code blocks go (an unterminated one to the end), other fences stay."""
+    the set-up steps. C# code blocks go (an unterminated one to the end), other fences stay.
+
+    Remembered for the last few replies: the history row and the answer of one generation
+    (a cache hit's above all) each ask for the same reply's prose."""
     code = extract_code(reply).code.strip("\n")
 
     def keep(match: re.Match[str]) -> str:
