@@ -1,13 +1,12 @@
-"""What one generation needs to know before it starts, read in one transaction.
+"""What one generation needs to know before it starts, read at once.
 
-:func:`generation_context` reads, in one read-only transaction of two statements: the user's
-preferences (Unity target, own fallback list), the site settings of the team controls (the
-team's fallback list, the response cache), the instructions in force (the team's and the
-user's newest) and the spend/rate limits that may apply (the user's, the default, the team's,
-every provider's) - the first three as scalar subqueries of one ``SELECT``, the limits' rows
-in a second. Before, these were four transactions on every generation (docs/teams.md,
-docs/benchmarks.md "Through the HTTP API"). :func:`generation_controls` is the fallback routes
-and cache settings alone.
+:func:`generation_context` reads the user's preferences (Unity target, own fallback list), the
+site settings of the team controls (the team's fallback list, the response cache), the
+instructions in force (the team's and the user's newest) and whether any spend or rate limit
+is set, as scalar subqueries of one ``SELECT``; then, only when a limit is set, the limits
+that may apply (the user's, the default, the team's, every provider's) in a second. Before,
+these were four transactions on every generation (docs/teams.md, docs/benchmarks.md "Through
+the HTTP API"). :func:`generation_controls` is the fallback routes and cache settings alone.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, exists, or_, select
 
 from spark.db.cache import KEYS as CACHE_KEYS
 from spark.db.cache import CacheSettings, settings_from
@@ -76,6 +75,7 @@ _CONTEXT = select(
     _preference(UserPreferences.fallback),
     *(_site(key) for key in _SITE_KEYS),
     *IN_FORCE_COLUMNS,
+    exists().where(SpendLimit.scope.is_not(None)),  # any limit at all (else no second read)
 )
 # The limits that may apply: the user's, the default, the team's, every provider's.
 _LIMITS = LIMIT_ROWS.where(
@@ -90,12 +90,15 @@ async def generation_context(
     *, settings: Settings, database: Database, user_id: int
 ) -> GenerationContext:
     """Everything a generation of ``user_id`` reads before it starts (see the module
-    docstring), in one read-only transaction."""
-    async with database.transaction(user_id=user_id, read_only=True, statements=2) as connection:
+    docstring): one statement, and a second for the limits' rows only when there are any
+    (on SQLite each its own snapshot: no BEGIN, and nothing read needs to agree across the
+    two)."""
+    async with database.transaction(user_id=user_id, read_only=True, statements=1) as connection:
         row = tuple((await connection.execute(_CONTEXT, {"u": user_id})).one())
-        limits = {
-            row.scope: row for row in await connection.execute(_LIMITS, {"me": user_scope(user_id)})
-        }
+        limits: dict[str, Any] = {}
+        if row[13]:
+            found = await connection.execute(_LIMITS, {"me": user_scope(user_id)})
+            limits = {limit.scope: limit for limit in found}
     target = dict(zip(_TARGET_COLUMNS, row[:4], strict=True))
     mine = row[4]
     stored = {
