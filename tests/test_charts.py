@@ -142,7 +142,12 @@ def test_status_series_are_stacked_with_running_left_over() -> None:
     legends = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text]
     assert {"succeeded", "failed", "running"} <= set(legends)
     assert chart.rows == ((day.isoformat(), "6", "3", "2"),)
-    assert charts.cost_per_day_chart(stats).rows == ((day.isoformat(), "$0.000123"),)
+    cost = charts.cost_per_day_chart(stats)
+    assert cost.rows == ((day.isoformat(), "$0.000123"),)
+    # One bar per day with a cost (none for the empty days); no tooltip data for a script
+    # the page does not have.
+    assert cost.svg.count('class="rect reactive') == 1
+    assert "<desc" not in chart.svg + cost.svg
     # 7 days back from noon: 8 calendar days on the axis, empty ones included
     assert len(charts._days(stats)) == 8 and charts._days(stats)[0] == date(2026, 11, 19)
 
