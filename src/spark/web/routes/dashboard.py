@@ -125,14 +125,15 @@ async def dashboard_page(
     try:
         async with database.session(user_id=user.id, read_only=True) as session:
             figures = await usage_report(session=session, user_id=user.id, days_back=days, now=now)
-        # The charts' Python runs while the database works on the team view (SQLite's C code
-        # in its connection's thread, or the PostgreSQL server): the page costs about the
-        # longer of the two, not their sum. (In a worker thread instead, the charts would
-        # contend with the event loop for the GIL: slower.)
-        charts = dashboard_charts(figures.stats)
         from spark.web.routes.limits import budget_of
 
         budget = await budget_of(database, user.id)
+        # By now the team statement is with the database (its few round trips ran between
+        # ours): the charts' Python runs while SQLite's C code (in its connection's thread)
+        # or the PostgreSQL server works on it, so the page costs about the longer of the two,
+        # not their sum. (In a worker thread instead, the charts would contend with the event
+        # loop for the GIL: slower.)
+        charts = dashboard_charts(figures.stats)
         team_figures = await team if team is not None else None
     finally:
         if team is not None and not team.done():
