@@ -197,3 +197,31 @@ async def test_charts_from_real_stats(db: Database, user_id: int) -> None:
     assert rendered[3].rows == (("offline", "spark-templates", "3", "2", "$1.50"),)
     assert rendered[4].rows == (("offline", "spark-templates", "1.2 s", "2"),)
     assert sum(int(r[1]) for r in rendered[0].rows) == 3
+
+
+def test_charts_are_drawn_once_per_set_of_figures() -> None:
+    """The same figures give the charts drawn before; any figure a chart shows, or another
+    window, draws them again."""
+    charts.forget_drawn_charts()
+    day = (NOW - timedelta(days=1)).date()
+    base = empty_stats(7)
+
+    def stats(**changes: object) -> GenerationStats:
+        fields = {f: getattr(base, f) for f in base.__dataclass_fields__}
+        fields.update(by_day=[DayStats(day, 6, 3, 2, 10, Decimal("0.5"))], total_generations=6)
+        fields.update(provider_counts={"anthropic": 6})
+        return GenerationStats(**{**fields, **changes})
+
+    first = dashboard_charts(stats())
+    assert [a is b for a, b in zip(first, dashboard_charts(stats()), strict=True)] == [True] * 5
+    for changed in (
+        stats(by_day=[DayStats(day, 6, 3, 2, 10, Decimal("0.7"))]),  # a day's cost
+        stats(provider_counts={"anthropic": 6, "openai": 1}),
+        stats(since=base.since - timedelta(days=1)),  # the window a day earlier
+        stats(days_back=30, since=NOW - timedelta(days=30)),
+    ):
+        again = dashboard_charts(changed)
+        assert all(a is not b for a, b in zip(first, again, strict=True))
+        assert [c.svg for c in again] != [c.svg for c in first]
+    charts.forget_drawn_charts()
+    assert dashboard_charts(stats())[0] is not first[0]
