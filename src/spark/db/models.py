@@ -465,15 +465,7 @@ class UsageMonth(Base):
     history; triggers keep it in step."""
 
     __tablename__ = "spark_usage_monthly"
-    __table_args__ = (
-        # PostgreSQL ranks from this index alone (index-only scan); SQLite walks the key.
-        Index(
-            "ix_spark_usage_monthly_month",
-            "month",
-            postgresql_include=["user_id", "generations", "cost_micros"],
-        ),
-        {"sqlite_with_rowid": False},
-    )
+    __table_args__ = ({"sqlite_with_rowid": False},)  # no index beyond the key (revision 0014)
 
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
