@@ -37,7 +37,7 @@ from sqlalchemy import text
 
 from spark.db.engine import Database
 from spark.db.migrate import upgrade
-from spark.db.migrations.versions.r0008_usage_rollup import rebuild_sql
+from spark.db.migrations.versions.r0014_usage_monthly import rebuild_sql
 from spark.db.stats import generation_stats
 from throwaway_postgres import DEFAULT_ADMIN_URL, ThrowawayPostgres, throwaway_postgres
 

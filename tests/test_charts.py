@@ -142,7 +142,12 @@ def test_status_series_are_stacked_with_running_left_over() -> None:
     legends = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text]
     assert {"succeeded", "failed", "running"} <= set(legends)
     assert chart.rows == ((day.isoformat(), "6", "3", "2"),)
-    assert charts.cost_per_day_chart(stats).rows == ((day.isoformat(), "$0.000123"),)
+    cost = charts.cost_per_day_chart(stats)
+    assert cost.rows == ((day.isoformat(), "$0.000123"),)
+    # One bar per day with a cost (none for the empty days); no tooltip data for a script
+    # the page does not have.
+    assert cost.svg.count('class="rect reactive') == 1
+    assert "<desc" not in chart.svg + cost.svg
     # 7 days back from noon: 8 calendar days on the axis, empty ones included
     assert len(charts._days(stats)) == 8 and charts._days(stats)[0] == date(2026, 11, 19)
 
@@ -192,3 +197,31 @@ async def test_charts_from_real_stats(db: Database, user_id: int) -> None:
     assert rendered[3].rows == (("offline", "spark-templates", "3", "2", "$1.50"),)
     assert rendered[4].rows == (("offline", "spark-templates", "1.2 s", "2"),)
     assert sum(int(r[1]) for r in rendered[0].rows) == 3
+
+
+def test_charts_are_drawn_once_per_set_of_figures() -> None:
+    """The same figures give the charts drawn before; any figure a chart shows, or another
+    window, draws them again."""
+    charts.forget_drawn_charts()
+    day = (NOW - timedelta(days=1)).date()
+    base = empty_stats(7)
+
+    def stats(**changes: object) -> GenerationStats:
+        fields = {f: getattr(base, f) for f in base.__dataclass_fields__}
+        fields.update(by_day=[DayStats(day, 6, 3, 2, 10, Decimal("0.5"))], total_generations=6)
+        fields.update(provider_counts={"anthropic": 6})
+        return GenerationStats(**{**fields, **changes})
+
+    first = dashboard_charts(stats())
+    assert [a is b for a, b in zip(first, dashboard_charts(stats()), strict=True)] == [True] * 5
+    for changed in (
+        stats(by_day=[DayStats(day, 6, 3, 2, 10, Decimal("0.7"))]),  # a day's cost
+        stats(provider_counts={"anthropic": 6, "openai": 1}),
+        stats(since=base.since - timedelta(days=1)),  # the window a day earlier
+        stats(days_back=30, since=NOW - timedelta(days=30)),
+    ):
+        again = dashboard_charts(changed)
+        assert all(a is not b for a, b in zip(first, again, strict=True))
+        assert [c.svg for c in again] != [c.svg for c in first]
+    charts.forget_drawn_charts()
+    assert dashboard_charts(stats())[0] is not first[0]

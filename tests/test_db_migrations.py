@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import warnings
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, bindparam, inspect, text
 
 from spark.db.engine import Database
 from spark.db.errors import SchemaOutOfDateError
@@ -26,9 +27,11 @@ from spark.db.migrate import (
     upgrade,
 )
 from spark.db.models import Base
+from spark.db.types import UTCDateTime
 from tests.db_fixtures import PostgresServer
 
 EVAL_TABLES = ("spark_eval_runs", "spark_eval_items")  # revision 0013
+MONTHLY_TABLE = "spark_usage_monthly"  # revision 0014
 REVISION_0012_TABLES = {
     "spark_team_instructions",
     "spark_user_instructions",
@@ -103,6 +106,7 @@ async def test_postgres_up_down_up(postgres: PostgresServer) -> None:
             "spark_generation_history",
             "spark_sessions",
             "spark_usage_daily",
+            MONTHLY_TABLE,
             "spark_conversations",
             "spark_limit_reservations",
             "spark_user_instructions",
@@ -127,6 +131,7 @@ async def _sessions_revision_down_and_up(database: Database) -> set[str]:
             *EVAL_TABLES,
             *REVISION_0012_TABLES,
             "spark_response_cache",
+            MONTHLY_TABLE,
         }
         assert await connection.run_sync(_tables) == set(TABLES) - later
         functions: set[str] = set()
@@ -171,6 +176,7 @@ async def _chat_revision_down_and_up(database: Database) -> None:
             *EVAL_TABLES,
             *REVISION_0012_TABLES,
             "spark_response_cache",
+            MONTHLY_TABLE,
         }
         columns = await connection.run_sync(
             lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
@@ -207,7 +213,8 @@ async def _limits_revision_down_and_up(database: Database) -> set[str]:
     await downgrade(database, "0009")
     functions: set[str] = set()
     async with database.engine.connect() as connection:
-        later = LIMIT_TABLES | REVISION_0012_TABLES | set(EVAL_TABLES) | {"spark_response_cache"}
+        later = LIMIT_TABLES | REVISION_0012_TABLES | set(EVAL_TABLES)
+        later |= {"spark_response_cache", MONTHLY_TABLE}
         assert await connection.run_sync(_tables) == set(TABLES) - later
         columns = await connection.run_sync(
             lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
@@ -343,7 +350,8 @@ async def _eval_revision_down_and_up(database: Database) -> None:
     assert await current_revision(database) == EVAL_PREVIOUS
     async with database.engine.connect() as connection:
         assert await connection.run_sync(_tables) == set(TABLES) - set(EVAL_TABLES) - {
-            "spark_response_cache"
+            "spark_response_cache",
+            MONTHLY_TABLE,
         }
         columns = await connection.run_sync(
             lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
@@ -364,7 +372,7 @@ async def _instructions_revision_down_and_up(database: Database) -> None:
     await downgrade(database, INSTRUCTIONS_PREVIOUS)
     assert await current_revision(database) == INSTRUCTIONS_PREVIOUS
     async with database.engine.connect() as connection:
-        later = REVISION_0012_TABLES | set(EVAL_TABLES) | {"spark_response_cache"}
+        later = REVISION_0012_TABLES | set(EVAL_TABLES) | {"spark_response_cache", MONTHLY_TABLE}
         assert await connection.run_sync(_tables) == set(TABLES) - later
         columns = await connection.run_sync(
             lambda c: {col["name"] for col in inspect(c).get_columns("spark_generation_history")}
@@ -377,7 +385,7 @@ async def _instructions_revision_down_and_up(database: Database) -> None:
         assert await connection.run_sync(_model_drift) == []
 
 
-BOOKS_PREVIOUS = "0011"  # the revision r0015 follows (until the coordinator rechains it)
+BOOKS_PREVIOUS = "0011"  # the revision r0015 follows
 BOOKS_FUNCTIONS = ("spark_forget_old_limit_reservations", "spark_team_cache_savings")
 
 
@@ -409,10 +417,55 @@ async def _books_revision_down_and_up(database: Database) -> None:
             assert sorted(found.scalars()) == list(BOOKS_FUNCTIONS)
 
 
+MONTHLY_PREVIOUS = "0015"  # the revision r0014 follows
+
+
+async def _monthly_revision_down_and_up(database: Database) -> None:
+    """Step back over revision 0014 only: the monthly rollup and its triggers go, the team view
+    and the rebuild work as revision 0008 made them; forward again fills it from the history."""
+    await upgrade(database)
+    as_ann = text("SELECT set_config('spark.user_id', '1', true)")  # PostgreSQL's row security
+    insert = text(
+        "INSERT INTO spark_generation_history (user_id, provider, model, prompt, status, "
+        "cost_usd, created_at) VALUES (1, 'offline', 'm', 'p', 'succeeded', 0.25, :at)"
+    ).bindparams(bindparam("at", type_=UTCDateTime))
+    at = datetime.now(UTC) - timedelta(days=40)
+    async with database.engine.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO users (id, username, is_admin) VALUES (1, 'ann', true)")
+        )
+        if database.is_postgresql:
+            await connection.execute(as_ann)
+        await connection.execute(insert, {"at": at})
+    await downgrade(database, MONTHLY_PREVIOUS)
+    assert await current_revision(database) == MONTHLY_PREVIOUS
+    async with database.engine.begin() as connection:
+        assert MONTHLY_TABLE not in await connection.run_sync(_tables)
+        if database.is_postgresql:
+            await connection.execute(as_ann)
+        await connection.execute(insert, {"at": at})  # no trigger left writing to it
+        if database.is_postgresql:  # revision 0008's functions again
+            team = await connection.execute(
+                text("SELECT team_generations FROM spark_team_usage(now() - interval '90 days')")
+            )
+            assert team.scalar_one() == 2
+            await connection.execute(text("SELECT spark_rebuild_usage_daily()"))
+    await upgrade(database)
+    async with database.engine.begin() as connection:
+        if database.is_postgresql:
+            await connection.execute(as_ann)
+        months = await connection.execute(
+            text("SELECT user_id, generations, cost_micros FROM spark_usage_monthly")
+        )
+        assert months.all() == [(1, 2, 500000)]
+        assert await connection.run_sync(_model_drift) == []
+
+
 STEPS_BACK = [
     _eval_revision_down_and_up,
     _instructions_revision_down_and_up,
     _books_revision_down_and_up,
+    _monthly_revision_down_and_up,
 ]
 
 
@@ -453,7 +506,9 @@ async def _cache_revision_down_and_up(database: Database) -> None:
             await connection.execute(as_ann)
         statuses = await connection.execute(text("SELECT status FROM spark_generation_history"))
         assert statuses.scalars().all() == ["succeeded"]
-        assert "spark_response_cache" not in await connection.run_sync(_tables)
+        assert {"spark_response_cache", MONTHLY_TABLE}.isdisjoint(
+            await connection.run_sync(_tables)
+        )
     with pytest.raises(Exception, match=r"(?i)check"):
         async with database.engine.begin() as connection:
             if database.is_postgresql:

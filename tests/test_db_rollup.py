@@ -38,6 +38,7 @@ from spark.db.history import (
     interrupt_abandoned_generations,
 )
 from spark.db.migrate import downgrade, upgrade
+from spark.db.migrations.versions.r0014_usage_monthly import window_parts
 from spark.db.models import GenerationRecord, GenerationStatus, User
 from spark.db.rollup import first_whole_day, rebuild_rollup
 from spark.db.stats import TeamStats, team_stats
@@ -48,7 +49,7 @@ from tests.serve_support import dead_pid
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
-ROLLUPS = ("spark_usage_daily", "spark_usage_daily_team")
+ROLLUPS = ("spark_usage_daily", "spark_usage_daily_team", "spark_usage_monthly")
 STATUSES = ["running", "succeeded", "succeeded", "succeeded", "failed", "interrupted"]
 MODELS = [("anthropic", "claude-sonnet-5-5"), ("openai", "gpt-6.2-sol"), ("offline", "templates")]
 WINDOWS = (1, 7, 30, 60)
@@ -293,6 +294,55 @@ async def test_the_rollup_follows_every_change_and_gives_the_direct_figures(
         assert len(top.users) == min(2, len(ranked))
 
 
+def test_the_ranking_parts_cover_exactly_the_window() -> None:
+    """Whole months from ``month_from``, plus or minus the edge's days, count every day from
+    the window's first on exactly once and nothing before it; the edge is at most 15 days,
+    and a short window whose edge would be half of it or more is read day by day."""
+    start = datetime(2027, 12, 1).date()
+    for first in (start + timedelta(days=n) for n in range(400)):
+        for length in (1, 2, 7, 8, 15, 16, 30, 31, 60, 90, 365):
+            today = first + timedelta(days=length - 1)
+            month_from, edge_from, edge_to, sign = window_parts(first, today)
+            days = [first - timedelta(days=40) + timedelta(days=n) for n in range(length + 80)]
+            for day in days:
+                counted = (1 if month_from is not None and day >= month_from else 0) + (
+                    sign if edge_from <= day < edge_to else 0
+                )
+                assert counted == (1 if day >= first else 0), (first, today, day)
+            if month_from is None:
+                assert (edge_from, sign) == (first, 1)
+            else:
+                assert month_from.day == 1 and (edge_to - edge_from).days <= 15
+                assert 2 * (edge_to - edge_from).days < length
+
+
+async def test_every_way_of_ranking_gives_the_direct_figures(db: Database, raw: Raw) -> None:
+    """Windows starting on the 1st of a month (no edge), early in one (its days taken back
+    from the month), late in one (the rest of it added to the months after), and short ones
+    read day by day: the team view equals the direct aggregate each time, on both databases
+    (PostgreSQL's function makes the choice itself)."""
+    now = utc_now()
+    ids = await seeded_history(db, now)
+    today = now.date()
+    month = today.replace(day=1)
+    previous = (month - timedelta(days=1)).replace(day=1)
+    starts = [previous, previous + timedelta(days=2), previous + timedelta(days=25)]
+    starts += [month - timedelta(days=40), today - timedelta(days=2), today]
+    kinds = set()
+    for first in starts:
+        since = datetime.combine(first, datetime.min.time(), UTC) - timedelta(hours=5)
+        month_from, _, _, sign = window_parts(first, today)
+        kinds.add("by day" if month_from is None else "take back" if sign < 0 else "add")
+        team, ranked = direct_aggregate(raw, since)
+        async with db.session(user_id=ids["boss"], read_only=True) as session:
+            figures = await team_stats(
+                session=session, admin_id=ids["boss"], days_back=1, now=since + timedelta(days=1)
+            )
+        assert_same(figures, team, ranked)
+        assert len(figures.users) == len(ranked)
+    assert kinds == {"by day", "take back", "add"}
+
+
 async def test_the_window_is_exact_at_midnight(db: Database, raw: Raw) -> None:
     """``since`` exactly at UTC midnight: the rollup covers that whole day, no partial one."""
     now = utc_now().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=7)
@@ -364,12 +414,13 @@ async def test_postgres_isolates_the_rollup(pg: PostgresServer) -> None:
     async with Database(pg.url("app")) as db:
         ids = await seeded_history(db, utc_now())
         ada, boss = ids["ada"], ids["boss"]
-        async with db.session(user_id=ada) as session:
-            owners = await session.execute(text("SELECT DISTINCT user_id FROM spark_usage_daily"))
-            assert owners.scalars().all() == [ada]
-        async with db.session() as session:
-            nobody = await session.execute(text("SELECT count(*) FROM spark_usage_daily"))
-            assert nobody.scalar_one() == 0
+        for rollup in ("spark_usage_daily", "spark_usage_monthly"):
+            async with db.session(user_id=ada) as session:
+                owners = await session.execute(text(f"SELECT DISTINCT user_id FROM {rollup}"))
+                assert owners.scalars().all() == [ada]
+            async with db.session() as session:
+                nobody = await session.execute(text(f"SELECT count(*) FROM {rollup}"))
+                assert nobody.scalar_one() == 0
         for user_id in (ada, boss, None):
             with pytest.raises(DBAPIError, match="permission denied"):
                 async with db.session(user_id=user_id) as session:
@@ -388,6 +439,18 @@ async def test_postgres_isolates_the_rollup(pg: PostgresServer) -> None:
                     ),
                     {"u": boss},
                 )
+        with pytest.raises(DBAPIError, match="row-level security"):
+            async with db.session(user_id=ada) as session:
+                await session.execute(
+                    text("INSERT INTO spark_usage_monthly VALUES (:u, current_date, 1, 999)"),
+                    {"u": boss},
+                )
+        async with db.session(user_id=ada) as session:  # another user's month: not even seen
+            moved = await session.execute(
+                text("UPDATE spark_usage_monthly SET cost_micros = 0 WHERE user_id = :u"),
+                {"u": boss},
+            )
+            assert moved.rowcount == 0
         async with db.session(user_id=boss) as session:
             assert (await session.execute(call)).scalar_one() == 5  # every user has rows
             maintenance = await session.execute(
@@ -405,6 +468,9 @@ def test_spark_db_rollup_rebuilds(database_url: str, tmp_path: Path, raw: Raw) -
     before = rollup_rows(raw)
     raw("DELETE FROM spark_usage_daily_team")  # a rollup gone wrong
     raw("UPDATE spark_usage_daily SET generations = generations + 1")
+    raw(
+        "DELETE FROM spark_usage_monthly WHERE month = (SELECT max(month) FROM spark_usage_monthly)"
+    )
     env = {"SPARK_DATABASE_URL": database_url, "SPARK_DATA_DIR": str(tmp_path)}
     result = CliRunner().invoke(app, ["db", "rollup"], env=env)
     assert result.exit_code == 2 and "--rebuild" in result.stderr

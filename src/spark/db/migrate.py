@@ -23,7 +23,7 @@ from spark.db.errors import DatabaseError, SchemaOutOfDateError
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision in migrations/versions (a test keeps the two in step). Knowing it here
 # lets a process check the schema without importing Alembic.
-HEAD = "0015"  # revision 0011 follows 0013, 0015 follows 0011
+HEAD = "0014"  # 0011 follows 0013, 0015 follows 0011, 0014 follows 0015
 TABLES = (
     "users",
     "api_tokens",
@@ -34,6 +34,7 @@ TABLES = (
     "spark_sessions",
     "spark_usage_daily",
     "spark_usage_daily_team",
+    "spark_usage_monthly",
     "spark_conversations",
     "spark_limits",
     "spark_limit_counters",

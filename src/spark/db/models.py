@@ -14,7 +14,9 @@ On PostgreSQL ``api_tokens``, ``spark_user_preferences``, ``spark_generation_his
 ``spark_sessions`` are isolated per user by row-level security (revisions 0002 and 0006).
 ``spark_usage_daily`` sums the finished history per UTC day, user, provider, model and status
 for the admin's team view, and ``spark_usage_daily_team`` the same for everyone together;
-triggers keep both in step with the history (revision 0008). The first is isolated per user
+triggers keep both in step with the history (revision 0008), as they do
+``spark_usage_monthly`` (revision 0014: each user's generations and cost per month, from which
+the team view ranks its spenders). The first is isolated per user
 like the history; the second is the owner's alone (the app role may not touch it). Two small
 tables hold no user's data and have no row-level security: ``spark_site_settings`` (run-time
 settings an admin changes) and ``spark_sign_in_failures`` (the sign-in throttle's counts,
@@ -466,6 +468,22 @@ class UsageDayTeam(_UsageSums, Base):
     provider: Mapped[str] = mapped_column(String(64), primary_key=True)
     model: Mapped[str] = mapped_column(String(128), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class UsageMonth(Base):
+    """A user's finished generations and their cost in one UTC calendar month (revision 0014):
+    the team view ranks its spenders from whole months of it. Isolated per user like the
+    history; triggers keep it in step."""
+
+    __tablename__ = "spark_usage_monthly"
+    __table_args__ = ({"sqlite_with_rowid": False},)  # no index beyond the key (revision 0014)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
+    generations: Mapped[int] = mapped_column(Integer)
+    cost_micros: Mapped[int] = mapped_column(BigInteger)  # USD millionths
 
 
 class SpendLimit(Base):

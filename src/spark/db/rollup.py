@@ -1,8 +1,9 @@
 """The usage rollup behind the admin's team view: the team's figures over a window, fast.
 
 ``spark_usage_daily`` sums the finished history per UTC day, user, provider, model and status,
-and ``spark_usage_daily_team`` the same for everyone together; triggers keep both in step with
-every write to the history (revision 0008, which also fills them from the existing history).
+``spark_usage_daily_team`` the same for everyone together, and ``spark_usage_monthly`` each
+user's generations and cost per UTC calendar month; triggers keep all three in step with every
+write to the history (revisions 0008 and 0014, which also fill them from the existing history).
 The team view's window is "the last N days" to the second, like every other figure, so
 :func:`team_usage` adds three parts:
 
@@ -13,15 +14,16 @@ The team view's window is "the last N days" to the second, like every other figu
 3. the history rows still ``running`` (the rollups have finished rows only; the partial
    ``status = 'running'`` index finds them).
 
-Users are ranked by spend on two sums per user (SQLite walks the per-user rollup's key user by
-user, so nothing is sorted however many rows there are; PostgreSQL reads a covering index); the
-full figures are summed for the biggest spenders only, and the team's totals come from the
-team table. It is one statement (``team_usage_query`` in the revision); on PostgreSQL it runs
-inside the SECURITY DEFINER function ``spark_team_usage`` - the one path across users' rows,
-for enabled admins only (row-level security keeps everyone else to their own rollup rows, and
-the team table is the owner's alone).
+Users are ranked by spend on two sums per user, read from whole months of the monthly rollup
+plus or minus at most 15 days of the daily one at the window's edge (``window_parts`` in
+revision 0014), so a 90-day window costs about what a 30-day one does; the full figures are
+summed for the biggest spenders only, and the team's totals come from the team table. It is
+one statement (``team_usage_query`` in revision 0014); on PostgreSQL it runs inside the
+SECURITY DEFINER function ``spark_team_usage`` - the one path across users' rows, for enabled
+admins only (row-level security keeps everyone else to their own rollup rows, and the team
+table is the owner's alone).
 
-:func:`rebuild_rollup` recomputes both tables from the history (``spark db rollup --rebuild``).
+:func:`rebuild_rollup` recomputes the tables from the history (``spark db rollup --rebuild``).
 """
 
 from __future__ import annotations
@@ -90,14 +92,22 @@ async def team_usage(
             stamp, bindparam("top_n", top)
         )
     else:
-        from spark.db.migrations.versions.r0008_usage_rollup import team_usage_query
+        from spark.db.migrations.versions.r0014_usage_monthly import (
+            team_usage_query,
+            window_parts,
+        )
 
         first_day = first_whole_day(since)
+        month_from, edge_from, edge_to, sign = window_parts(first_day, datetime.now(UTC).date())
         query = text(team_usage_query("sqlite")).bindparams(
             stamp,
             bindparam("first_day", first_day, type_=Date),
             bindparam("first_start", datetime.combine(first_day, time(0), UTC), UTCDateTime),
             bindparam("top_n", top),
+            bindparam("month_from", month_from, type_=Date),
+            bindparam("edge_from", edge_from, type_=Date),
+            bindparam("edge_to", edge_to, type_=Date),
+            bindparam("edge_sign", sign),
         )
     rows = (await session.execute(query)).all()
     if not rows:
@@ -108,13 +118,15 @@ async def team_usage(
 
 
 async def rebuild_rollup(*, session: AsyncSession) -> int:
-    """Recompute both rollup tables from the history; returns how many per-user rows there
-    are now. On PostgreSQL this is the SECURITY DEFINER function ``spark_rebuild_usage_daily``.
+    """Recompute the rollup tables from the history; returns how many per-user daily rows
+    there are now. On PostgreSQL this is the SECURITY DEFINER function
+    ``spark_rebuild_usage_daily``.
     """
     if session.get_bind().dialect.name == "postgresql":
         result = await session.execute(text("SELECT spark_rebuild_usage_daily()"))
         return int(result.scalar_one())
-    from spark.db.migrations.versions.r0008_usage_rollup import USERS_TABLE, rebuild_sql
+    from spark.db.migrations.versions.r0008_usage_rollup import USERS_TABLE
+    from spark.db.migrations.versions.r0014_usage_monthly import rebuild_sql
 
     for statement in rebuild_sql("sqlite"):
         await session.execute(text(statement))
