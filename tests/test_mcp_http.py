@@ -15,9 +15,12 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
+import anyio
 import httpx2
 import pytest
 from mcp.shared.exceptions import MCPError
@@ -27,6 +30,7 @@ from spark.config import Settings
 from tests.db_fixtures import BACKENDS, PostgresServer, _migrate
 from tests.fakes.upstream import DEFAULT_TEXT, FakeUpstream, Fault, Reply
 from tests.mcp_support import (
+    CALL_TIMEOUT,
     HTTP_TOOLS,
     call,
     cancel_mid_stream,
@@ -329,3 +333,44 @@ async def test_bad_arguments_are_tool_errors_that_name_them(
         assert "\nHint: " in answer.text and "Traceback" not in answer.text
         unknown = await client.call_tool("no_such_tool", {})
         assert unknown.is_error
+
+
+async def test_sigterm_stops_a_call_with_a_shutdown_error_and_finishes_its_row(
+    tmp_path: Path, upstream_server: FakeUpstream, upstream: FakeUpstream
+) -> None:
+    """A real `spark serve`, an MCP call in the middle of a reply, SIGTERM: the call answers
+    with a tool error of kind `shutdown` (not a cut connection), and the row is finished as
+    failed/shutdown with what the provider had billed - as the web app's streams do."""
+    upstream.anthropic.enqueue(Reply(chunk_size=4, chunk_delay=0.5, input_tokens=420))
+    settings = Settings(data_dir=tmp_path / "spark")
+    token = await asyncio.to_thread(create_account, settings, "carol")
+    server = SparkServer(server_env(tmp_path, **upstream_env(upstream_server)), tmp_path / "s.log")
+    progress: list[str | None] = []
+    try:
+        url = server.wait_ready(timeout=90)
+        async with http_client(url, token) as client:
+
+            async def on_progress(value: float, total: float | None, message: str | None) -> None:
+                progress.append(message)
+                if message and message.startswith("Writing the script"):
+                    server.process.send_signal(signal.SIGTERM)
+
+            with anyio.fail_after(CALL_TIMEOUT):
+                result = await client.call_tool(
+                    "generate_unity_script",
+                    {"prompt": "a coin that spins", "provider": "anthropic"},
+                    progress_callback=on_progress,
+                )
+    finally:
+        code = server.stop()
+    assert code in (0, -signal.SIGTERM), server.output()
+    assert result.is_error, result
+    error = (result.structured_content or {}).get("error") or json.loads(result.content[0].text)
+    error = error.get("error", error)
+    assert error["kind"] == "shutdown", error
+    assert "shutting down" in error["message"]
+    found = await asyncio.to_thread(rows, settings)
+    assert [(r["status"], r["error_kind"], r["input_tokens"]) for r in found] == [
+        ("failed", "shutdown", 420)
+    ]
+    assert "Traceback" not in server.output()

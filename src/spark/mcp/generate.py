@@ -34,7 +34,7 @@ from spark.db.cache import DatabaseCache
 from spark.db.limits import quota_for
 from spark.db.recorder import HistoryRecorder
 from spark.db.team_controls import generation_context
-from spark.errors import SparkError, UsageError
+from spark.errors import AIError, ErrorKind, SparkError, UsageError
 from spark.events import (
     CompileEvent,
     DoneEvent,
@@ -190,17 +190,53 @@ async def _run(
     progress: Progress,
     cache: ResponseCache | None = None,
 ) -> DoneEvent | ErrorEvent:
-    """The generation's final event; cancelled with the call (see the module docstring)."""
+    """The generation's final event; cancelled with the call (see the module docstring).
+    When the server begins to stop meanwhile, the generation is stopped and its final event
+    is the ``shutdown`` error the engine recorded."""
     stop = Stop()
     running = asyncio.create_task(_consume(service, plan, recorder, progress, stop, cache))
+    watching = (
+        asyncio.create_task(_stop_on_shutdown(service, plan, running, stop))
+        if service.stopping is not None
+        else None
+    )
     try:
         return await asyncio.shield(running)
     except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if stop.reason is not None and not (task is not None and task.cancelling()):
+            # Stopped by the shutdown, not by the client: answer with what was recorded.
+            with anyio.move_on_after(CLEANUP_SECONDS, shield=True):
+                await asyncio.wait([running])
+            if isinstance(stop.outcome, ErrorEvent):
+                return stop.outcome
+            raise
         running.cancel()
         log.info("generation %s cancelled by the client", recorder.record_id)
         with anyio.move_on_after(CLEANUP_SECONDS, shield=True):
             await asyncio.wait([running])
         raise
+    finally:
+        if watching is not None:
+            watching.cancel()
+
+
+async def _stop_on_shutdown(
+    service: McpService, plan: Plan, running: asyncio.Task[DoneEvent | ErrorEvent], stop: Stop
+) -> None:
+    """Stop ``running`` with a ``shutdown`` error once the server begins to stop."""
+    assert service.stopping is not None
+    await service.stopping()
+    if running.done():
+        return
+    stop.reason = AIError(
+        "The server is shutting down, so this generation was stopped.",
+        hint="Try again in a moment.",
+        provider=plan.provider,
+        kind=ErrorKind.SHUTDOWN,
+        retryable=True,
+    )
+    running.cancel()
 
 
 async def _consume(

@@ -56,6 +56,9 @@ class McpService:
     transport: Transport
     local_user: Caller | None = None  # stdio: SPARK_CLI_USER
     project: Path | None = None  # stdio: the configured Unity project folder, if any
+    # HTTP inside ``spark serve``: returns once the server begins to stop (SIGTERM), so that a
+    # running generation is stopped and recorded as ``shutdown`` rather than cut off.
+    stopping: Callable[[], Awaitable[None]] | None = None
 
     @property
     def local(self) -> bool:

@@ -121,7 +121,13 @@ def create_app(
     ready = ReadyDatabase(the_database)
     # MCP over Streamable HTTP at /mcp, on the same engine and database (API tokens only).
     mcp = McpHttp(
-        McpService(settings=settings, engine=the_engine, database=ready.get, transport="http")
+        McpService(
+            settings=settings,
+            engine=the_engine,
+            database=ready.get,
+            transport="http",
+            stopping=shutdown.wait,
+        )
     )
 
     @asynccontextmanager
