@@ -303,3 +303,27 @@ async def test_the_chat_pages_estimate_counts_the_instructions(make_client: Make
     before = await system_tokens()
     await put(member, "me", {"text": "Write every comment in French. " * 40})
     assert await system_tokens() >= before + 200
+
+
+async def test_the_cost_estimate_counts_the_instructions_a_generation_sends(
+    make_client: MakeClient,
+) -> None:
+    admin = await make_client()
+    member = await make_client()
+    params = {"prompt_tokens": 1000, "output_tokens": 1000}
+
+    async def system_tokens(client: WebClient) -> int:
+        report = (await client.get("/api/estimate", params=params)).json()
+        return int(report["system_prompt_tokens"])
+
+    bare = await system_tokens(member)
+    await put(admin, "team", {"text": "Every class lives in namespace Acme.Game. " * 20})
+    with_team = await system_tokens(member)
+    await put(member, "me", {"text": "Use UniTask for every asynchronous step. " * 20})
+    with_both = await system_tokens(member)
+    assert bare < with_team < with_both
+    assert with_both - bare >= 300  # ~1,700 characters of instructions, ~4 a token
+    # The page shows the same figure; another user sees only the team's part.
+    page = await member.get("/estimate", params=params)
+    assert page.status_code == 200 and f"{with_both:,}" in page.text
+    assert await system_tokens(admin) == with_team

@@ -80,7 +80,7 @@ from spark.events import (
     ValidationEvent,
 )
 from spark.fallback import Route, falls_back
-from spark.instructions import with_instructions
+from spark.instructions import Instructions, with_instructions
 from spark.limits import LimitError, Quota, Reservation, charge, max_cost
 from spark.models import ModelDirectory
 from spark.plan import GenerationRequest, Plan, Stop
@@ -172,10 +172,12 @@ class Engine:
         provider: str | None = None,
         target: UnityTarget | None = None,
         include_retired: bool = False,
+        instructions: Instructions | None = None,
     ) -> CostReport:
         """What the job would cost on every model (of ``provider``; retired ones too with
-        ``include_retired``), the system prompt counted; UsageError for a prompt over the
-        limit or an unknown provider."""
+        ``include_retired``), the system prompt counted (with ``instructions``, as a
+        generation sends them); UsageError for a prompt over the limit or an unknown
+        provider."""
         limit = self.settings.max_prompt_chars
         if prompt and len(prompt) > limit:
             raise UsageError(
@@ -189,7 +191,7 @@ class Engine:
             prompt=prompt,
             prompt_tokens=prompt_tokens,
             output_tokens=output_tokens,
-            system_prompt=self.system_prompt(target, prompt or ""),
+            system_prompt=with_instructions(self.system_prompt(target, prompt or ""), instructions),
             available=self.models.available_providers(),
             providers=None if provider is None else [provider],
             include_retired=include_retired,

@@ -20,6 +20,7 @@ from pydantic import Field
 
 from spark.db.export import generation_json
 from spark.db.history import HistoryFilters, get_generation, list_generations
+from spark.db.instructions import read_instructions_in_force
 from spark.db.usage import usage_report
 from spark.errors import UsageError
 from spark.estimate import DEFAULT_OUTPUT_TOKENS, report_json
@@ -280,12 +281,17 @@ async def estimate_cost(
     estimated (about 4 characters a token), not measured."""
     service = service_of(ctx)
     check_text(prompt=prompt, provider=provider)
+    caller = service.caller(ctx)
+    database = await service.database()
+    # As generate_unity_script sends it: with the team's and the caller's instructions.
+    instructions = await read_instructions_in_force(database=database, user_id=caller.user_id)
     report = service.engine.estimate(
         prompt=prompt,
         prompt_tokens=prompt_tokens,
         output_tokens=output_tokens,
         provider=provider or None,
         target=service.target(),
+        instructions=instructions,
     )
     return tool_result(report_json(report))
 
