@@ -244,6 +244,48 @@ def test_leaving_mid_generation_asks_first(
         context.close()
 
 
+def test_leaving_once_the_script_is_done_does_not_ask(
+    browser: Any, spark_url: str, account: dict[str, str]
+) -> None:
+    """The outcome is in with the `done` event; the stream may close a moment later (the
+    server's last bytes), and leaving in between must not ask. The page's stream reader is
+    held open after the real stream ends, to make that moment last."""
+    from tests.browser.conftest import sign_up
+
+    context = browser.new_context(viewport=SIZES["desktop"])
+    cookie = sign_up(spark_url, account["username"] + "y")
+    context.add_cookies([{"name": "spark_session", "value": cookie, "url": spark_url}])
+    page = context.new_page()
+    asked: list[str] = []
+
+    def on_dialog(dialog: Any) -> None:
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    try:
+        start(page, spark_url, "desktop")
+        page.evaluate(
+            """() => {
+              const read = window.SparkStream.readEvents;
+              window.SparkStream.readEvents = async (body, onEvent) => {
+                await read(body, onEvent);
+                await new Promise((release) => { window.releaseStream = release; });
+              };
+            }"""
+        )
+        page.fill("#prompt", "a coin that spins")
+        page.press("#prompt", "Control+Enter")
+        expect(page.locator("#status")).to_contain_text("Done in")
+        expect(page.locator("#stop")).to_be_enabled()  # the stream is still open
+        page.locator("#status").click()  # a user gesture, which beforeunload needs
+        page.evaluate("window.location.href = '/history'")
+        page.wait_for_url("**/history")
+        assert asked == []
+    finally:
+        context.close()
+
+
 @SIZE
 def test_regenerate_with_another_model_and_edit_the_last_prompt(
     page: Any, spark_url: str, upstream: FakeUpstream, size: str

@@ -48,6 +48,7 @@
   let contextTokens = Number(form.dataset.contextTokens) || 0; // earlier prompts and replies, sent along with a follow-up
   let controller = null;
   let busy = false;
+  let writing = false; // a script is being written: leaving the page asks first
   let lastCode = "";
 
   const setStatus = (text) => { statusEl.textContent = text; };
@@ -503,6 +504,7 @@
 
   function setBusy(on) {
     busy = on;
+    writing = on;
     providerSel.disabled = on;
     modelSel.disabled = on;
     sendBtn.disabled = on;
@@ -515,7 +517,7 @@
 
   // Leaving the page while a script is being written asks first.
   window.addEventListener("beforeunload", (event) => {
-    if (!busy) return;
+    if (!writing) return;
     event.preventDefault();
     event.returnValue = "";
   });
@@ -593,7 +595,10 @@
         return;
       }
       await window.SparkStream.readEvents(response.body, (type, data) => {
-        if (type === "done" || type === "error") finished = true;
+        if (type === "done" || type === "error") {
+          finished = true;
+          writing = false; // the outcome is in: nothing is lost by leaving now
+        }
         handle(type, data, prompt);
       });
       if (!finished) {
