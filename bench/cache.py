@@ -52,7 +52,7 @@ from spark.db.migrate import upgrade
 from spark.db.models import UserPreferences
 from spark.db.recorder import HistoryRecorder
 from spark.db.site import set_site_setting
-from spark.db.team_controls import generation_context, generation_controls
+from spark.db.team_controls import generation_context
 from spark.db.users import create_api_token, create_user
 from spark.events import DoneEvent
 from spark.generation import Engine, GenerationRequest
@@ -113,9 +113,9 @@ async def engine_hits(settings: Settings, database: Database, user_id: int, runs
 
     async with engine:
         # The miss that stores the entry.
-        _, caching = await generation_controls(
-            settings=settings, database=database, user_id=user_id
-        )
+        caching = (
+            await generation_context(settings=settings, database=database, user_id=user_id)
+        ).caching
         recorder = HistoryRecorder(database, user_id=user_id)
         cache = DatabaseCache(database, user_id=user_id, settings=caching, recorder=recorder)
         request = GenerationRequest(PROMPT, provider="offline")
@@ -126,9 +126,9 @@ async def engine_hits(settings: Settings, database: Database, user_id: int, runs
 
 async def lookup_hits(settings: Settings, database: Database, user_id: int, runs: int) -> Any:
     async with Engine(settings) as engine:
-        _, caching = await generation_controls(
-            settings=settings, database=database, user_id=user_id
-        )
+        caching = (
+            await generation_context(settings=settings, database=database, user_id=user_id)
+        ).caching
         plan = await engine.prepare(GenerationRequest(PROMPT, provider="offline"))
         recorder = HistoryRecorder(database, user_id=user_id)
         cache = DatabaseCache(database, user_id=user_id, settings=caching, recorder=recorder)

@@ -8,8 +8,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from spark.config import Settings
+from spark.db.cache import cache_settings
 from spark.db.engine import Database
-from spark.db.fallback import set_team_fallback, set_user_fallback
+from spark.db.fallback import fallback_lists, set_team_fallback, set_user_fallback
 from spark.db.instructions import (
     read_instructions_in_force,
     save_team_instructions,
@@ -18,7 +19,7 @@ from spark.db.instructions import (
 from spark.db.limits import _choose, applying, set_limits
 from spark.db.preferences import update_preferences
 from spark.db.site import set_site_setting
-from spark.db.team_controls import generation_context, generation_controls
+from spark.db.team_controls import generation_context
 from spark.db.users import create_user
 from spark.fallback import parse_routes
 from spark.limits import DEFAULT, TEAM, Limits, provider_scope, user_scope
@@ -45,8 +46,10 @@ async def _same_as_separate_reads(
     db: Database, settings: Settings, user_id: int, name: str
 ) -> None:
     context = await generation_context(settings=settings, database=db, user_id=user_id)
-    fallback, caching = await generation_controls(settings=settings, database=db, user_id=user_id)
-    assert (context.fallback, context.caching) == (fallback, caching)
+    async with db.session(user_id=user_id, read_only=True) as session:
+        lists = await fallback_lists(session=session, user_id=user_id, default=settings.fallback)
+        caching = await cache_settings(session=session, settings=settings)
+    assert (context.fallback, context.caching) == (lists.effective, caching)
     assert context.instructions == await read_instructions_in_force(database=db, user_id=user_id)
     target = await user_target(settings=settings, database=db, user=_web_user(user_id, name))
     assert context_target(context, settings) == target

@@ -104,6 +104,18 @@ class AIError(SparkError):
         )
 
 
+def shutdown_error(provider: str) -> AIError:
+    """What stops a generation when the server is shutting down (the web app's streams and
+    MCP over HTTP alike): recorded as failed with kind ``shutdown``."""
+    return AIError(
+        "The server is shutting down, so this generation was stopped.",
+        hint="Try again in a moment.",
+        provider=provider,
+        kind=ErrorKind.SHUTDOWN,
+        retryable=True,
+    )
+
+
 def client_kind(error: SparkError) -> str:
     """The kind clients are told (the web API's and MCP's ``kind``): an AIError's own kind,
     ``not_configured`` or ``invalid_input``."""

@@ -175,7 +175,7 @@ async def _run(
     from spark.db.cache import DatabaseCache
     from spark.db.limits import quota_for
     from spark.db.local import open_cli_database
-    from spark.db.team_controls import generation_controls
+    from spark.db.team_controls import generation_context
 
     err = stderr_console()
     # SIGTERM stops the generation as Ctrl-C does (asyncio.run's own handling of SIGINT): the
@@ -186,15 +186,12 @@ async def _run(
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     # Every generation is recorded in the history of the CLI's user (SPARK_CLI_USER).
     async with open_cli_database(settings) as local, Engine(settings) as engine:
-        from spark.db.instructions import instructions_in_force
-
-        async with local.database.session(user_id=local.user_id, read_only=True) as session:
-            instructions = await instructions_in_force(session=session, user_id=local.user_id)
-        request = replace(request, instructions=instructions)
-        # The team controls (docs/teams.md) apply to the CLI's user as to a web user.
-        fallback, caching = await generation_controls(
+        # The instructions and the team controls (docs/teams.md) apply to the CLI's user as
+        # to a web user: read with the limits in one statement, as the web app does.
+        context = await generation_context(
             settings=settings, database=local.database, user_id=local.user_id
         )
+        caching = context.caching
         history = local.recorder()
         recorder = _TrackedRecorder(history)
         cache = None
@@ -202,8 +199,8 @@ async def _run(
             cache = DatabaseCache(
                 local.database, user_id=local.user_id, settings=caching, recorder=recorder
             )
-        request = replace(request, fallback=fallback)
-        quota = quota_for(local.database, settings, user_id=local.user_id)
+        request = replace(request, instructions=context.instructions, fallback=context.fallback)
+        quota = quota_for(local.database, settings, user_id=local.user_id, known=context.limits)
         events = engine.generate(request, recorder=recorder, quota=quota, cache=cache)
         if show_tokens and err.is_terminal:
             outcome = await _run_live(events, err)

@@ -6,7 +6,7 @@ instructions in force (the team's and the user's newest) and whether any spend o
 is set, as scalar subqueries of one ``SELECT``; then, only when a limit is set, the limits
 that may apply (the user's, the default, the team's, every provider's) in a second. Before,
 these were four transactions on every generation (docs/teams.md, docs/benchmarks.md "Through
-the HTTP API"). :func:`generation_controls` is the fallback routes and cache settings alone.
+the HTTP API"). The web app, MCP and the command line all read it.
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ from sqlalchemy import bindparam, exists, or_, select
 
 from spark.db.cache import KEYS as CACHE_KEYS
 from spark.db.cache import CacheSettings, settings_from
-from spark.db.fallback import FALLBACK, FallbackLists, fallback_lists, parsed_routes
+from spark.db.fallback import FALLBACK, FallbackLists, parsed_routes
 from spark.db.instructions import IN_FORCE_COLUMNS, instructions_from
 from spark.db.limits import LIMIT_ROWS
 from spark.db.models import SiteSetting, SpendLimit, UserPreferences
-from spark.db.site import site_settings
 from spark.instructions import Instructions
 from spark.limits import DEFAULT, TEAM, user_scope
 
@@ -30,18 +29,6 @@ if TYPE_CHECKING:
     from spark.config import Settings
     from spark.db.engine import Database
     from spark.fallback import Route
-
-
-async def generation_controls(
-    *, settings: Settings, database: Database, user_id: int
-) -> tuple[tuple[Route, ...], CacheSettings]:
-    """The fallback routes and the cache settings that apply to a generation of ``user_id``."""
-    async with database.session(user_id=user_id, read_only=True) as session:
-        stored = await site_settings(session=session, keys=(FALLBACK, *CACHE_KEYS))
-        lists = await fallback_lists(
-            session=session, user_id=user_id, default=settings.fallback, team=stored.get(FALLBACK)
-        )
-    return lists.effective, settings_from(stored, settings)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ from spark.db.cache import DatabaseCache
 from spark.db.limits import quota_for
 from spark.db.recorder import HistoryRecorder
 from spark.db.team_controls import generation_context
-from spark.errors import AIError, ErrorKind, SparkError, UsageError
+from spark.errors import SparkError, UsageError, shutdown_error
 from spark.events import (
     CompileEvent,
     DoneEvent,
@@ -229,13 +229,7 @@ async def _stop_on_shutdown(
     await service.stopping()
     if running.done():
         return
-    stop.reason = AIError(
-        "The server is shutting down, so this generation was stopped.",
-        hint="Try again in a moment.",
-        provider=plan.provider,
-        kind=ErrorKind.SHUTDOWN,
-        retryable=True,
-    )
+    stop.reason = shutdown_error(plan.provider)
     running.cancel()
 
 

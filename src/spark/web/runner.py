@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from spark.errors import AIError, ErrorKind
+from spark.errors import shutdown_error
 from spark.events import (
     CompileEvent,
     DoneEvent,
@@ -209,13 +209,7 @@ class WebGeneration:
         await self.shutdown.wait()
         if running.done():
             return
-        stop.reason = AIError(
-            "The server is shutting down, so this generation was stopped.",
-            hint="Try again in a moment.",
-            provider=self.plan.provider,
-            kind=ErrorKind.SHUTDOWN,
-            retryable=True,
-        )
+        stop.reason = shutdown_error(self.plan.provider)
         running.cancel()
         with suppress(asyncio.CancelledError):
             await running

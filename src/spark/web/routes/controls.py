@@ -6,7 +6,7 @@
 - ``GET /api/cache``: whether the response cache is on, its scope and lifetime; ``PUT`` changes
   them (admins); ``DELETE /api/cache/entries`` forgets the user's own entries.
 
-:func:`spark.db.team_controls.generation_controls` is what a generation needs of both.
+:func:`spark.db.team_controls.generation_context` is what a generation reads of both.
 """
 
 from __future__ import annotations
