@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, SessionTransaction
 
 from spark.db.errors import DatabaseError
+from spark.db.sqlite_trips import use_one_trip_cursors
 from spark.private_files import create_private_file, make_private_folder
 
 _HINT = "Check SPARK_DATABASE_URL (and, for PostgreSQL, that the server is running)."
@@ -158,6 +159,7 @@ class Database:
                 hint=_HINT,
             ) from None
         if self.dialect == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", use_one_trip_cursors)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         # Per event loop: a Database may be used from more than one (tests, CLI helpers).
