@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import contextvars
 import os
+import time
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, Connection, event, make_url, text
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -44,6 +45,8 @@ _DRIVERS = {
 _ASYNC_DRIVERS = {"sqlite+aiosqlite", "postgresql+psycopg"}
 _READ_ONLY = "spark_read_only"
 _ONE_STATEMENT = "spark_one_statement"
+_LAST_USED = "spark_last_used"
+PING_IDLE_AFTER = 10.0  # seconds: a pooled PostgreSQL connection idle longer is pinged first
 _ANNOUNCE_USER = text("SELECT set_config('spark.user_id', :user_id, true)")
 # The SQLite databases (by id) whose write turn this context holds: see Database._writer_turn.
 _WRITING: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
@@ -106,6 +109,37 @@ def _announce_user(session: Session, _tx: SessionTransaction, connection: Connec
     connection.execute(_ANNOUNCE_USER, {"user_id": "" if user_id is None else str(user_id)})
 
 
+def _stamp_use(_dbapi_connection: Any, record: Any) -> None:
+    """``connect`` and ``checkin``: when the pooled connection was last known to work."""
+    record.info[_LAST_USED] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """``checkout`` on PostgreSQL: ping a connection that lay idle for :data:`PING_IDLE_AFTER`
+    seconds or more, and have the pool replace it if the ping fails.
+
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout: one more round trip per
+    transaction, a fifth of a cache hit's. A connection in use a moment ago is alive unless the
+    server went away since; then its next statement fails, SQLAlchemy invalidates the pool's
+    older connections with it, and the next checkouts connect afresh (docs/database.md).
+    """
+    last = record.info.get(_LAST_USED)
+    if last is not None and time.monotonic() - last < PING_IDLE_AFTER:
+        return
+    try:
+        _ping(dbapi_connection)
+    except Exception as exc:  # whatever the driver raised: the pool tries a new connection
+        raise DisconnectionError(f"the pooled connection did not answer: {exc}") from exc
+
+
+def _ping(dbapi_connection: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT 1")
+    finally:
+        cursor.close()
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
@@ -144,7 +178,7 @@ class Database:
         self.dialect = self.url.get_backend_name()
         kwargs: dict[str, Any] = {"echo": echo}
         if self.dialect == "postgresql":
-            kwargs.update(pool_pre_ping=True, connect_args={"connect_timeout": 10})
+            kwargs.update(connect_args={"connect_timeout": 10})
         else:
             self._create_sqlite_folder()
             # Every transaction ends in a commit or a rollback (SQLAlchemy rolls back one still
@@ -158,6 +192,10 @@ class Database:
                 f"Cannot use the database URL {describe(self.url)}: {_first_line(exc)}.",
                 hint=_HINT,
             ) from None
+        if self.dialect == "postgresql":
+            event.listen(self.engine.sync_engine, "connect", _stamp_use)
+            event.listen(self.engine.sync_engine, "checkin", _stamp_use)
+            event.listen(self.engine.sync_engine, "checkout", _ping_if_idle)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", use_one_trip_cursors)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
