@@ -147,3 +147,38 @@ def test_an_unknown_connection_keeps_its_cursor() -> None:
     use_one_trip_cursors(connection)
     assert type(connection) is _Unlike
     assert connection.cursor() == "its own"
+
+
+def _count_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every trip to an aiosqlite thread from now on, by the function sent there."""
+    import aiosqlite
+
+    trips: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.append(getattr(fn, "__name__", repr(fn)))
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return trips
+
+
+async def test_a_transaction_costs_a_trip_per_statement_and_commit(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One statement: one trip (no BEGIN, and nothing to commit: SQLite committed it by
+    itself). Two statements that write: BEGIN IMMEDIATE, both, COMMIT."""
+    async with database.transaction(read_only=True, statements=1) as connection:
+        await connection.execute(text("SELECT 1"))  # the pool's connection, made now
+    trips = _count_trips(monkeypatch)
+    async with database.transaction(read_only=True, statements=1) as connection:
+        await connection.execute(select(ITEMS.c.id))
+    assert trips == ["_run"]
+    trips.clear()
+    async with database.transaction() as connection:
+        await connection.execute(insert(ITEMS).values(name="a"))
+        await connection.execute(insert(ITEMS).values(name="b"))
+    assert trips == ["_run", "_run", "_run", "commit"]  # BEGIN IMMEDIATE, two INSERTs, COMMIT
+    async with database.transaction(read_only=True, statements=1) as connection:
+        assert await connection.scalar(text("SELECT count(*) FROM items")) == 2

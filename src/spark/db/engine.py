@@ -204,6 +204,7 @@ class Database:
         self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
+        self._option_engines: dict[tuple[tuple[str, Any], ...], AsyncEngine] = {}
         self._sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, sync_session_class=_SparkSession
         )
@@ -280,13 +281,19 @@ class Database:
                 options[_ONE_STATEMENT] = True
             elif not writer:
                 options[_READ_ONLY] = True
+        engine = self.engine
+        if options:
+            # An engine per set of options, sharing the pool: setting them on each connection
+            # would be one more switch into SQLAlchemy's greenlet per transaction.
+            key = tuple(sorted(options.items()))
+            engine = self._option_engines.get(key) or self._option_engines.setdefault(
+                key, self.engine.execution_options(**options)
+            )
         async with contextlib.AsyncExitStack() as stack:
             if writer:
                 await stack.enter_async_context(self._writer_turn())
             try:
-                connection = await stack.enter_async_context(self.engine.connect())
-                if options:
-                    await connection.execution_options(**options)
+                connection = await stack.enter_async_context(engine.connect())
                 await stack.enter_async_context(connection.begin())
                 if self.dialect == "postgresql":
                     await connection.execute(

@@ -12,10 +12,15 @@ is a good part of what the server spends on them.
 the rows, the description, ``rowcount`` and ``lastrowid`` for SQLAlchemy to read. It is put in
 place by :func:`use_one_trip_cursors` (a ``connect`` event of the engine): the connection
 SQLAlchemy made gets a subclass whose ``cursor()`` returns it. Server-side cursors (results
-streamed in parts) keep SQLAlchemy's own. The connection's class, its ``_connection`` (the
-aiosqlite connection), that connection's ``_execute`` and ``_conn`` are what SQLAlchemy's own
-adapter uses too; :func:`one_trip_supported` checks they are there, and where they are not
-(another SQLAlchemy or aiosqlite) the stock cursor stays: slower, never wrong.
+streamed in parts) keep SQLAlchemy's own. The subclass also skips the trip of a commit or a
+rollback when SQLite has no transaction open (``sqlite3.Connection.in_transaction``): after a
+transaction of one statement, which SPARK runs without ``BEGIN`` (SQLite commits it by
+itself), the driver's commit would only find that out on the thread.
+
+The connection's class, its ``_connection`` (the aiosqlite connection), that connection's
+``_execute`` and ``_conn`` are what SQLAlchemy's own adapter uses too;
+:func:`one_trip_supported` checks they are there, and where they are not (another SQLAlchemy
+or aiosqlite) the stock cursor stays: slower, never wrong.
 ``tests/test_db_sqlite_trips.py`` checks the swap happens with the versions installed, so an
 upgrade that defeats it fails a test instead of quietly costing time.
 """
@@ -133,9 +138,33 @@ def _one_trip_class(base: type) -> type:
                 return base.cursor(self, server_side=True)  # type: ignore[attr-defined]
             return OneTripCursor(self)
 
-        namespace = {"__slots__": (), "cursor": cursor, "__module__": __name__}
+        def commit(self: Any) -> None:
+            if _in_transaction(self):
+                base.commit(self)  # type: ignore[attr-defined]
+
+        def rollback(self: Any) -> None:
+            if _in_transaction(self):
+                base.rollback(self)  # type: ignore[attr-defined]
+
+        namespace = {
+            "__slots__": (),
+            "cursor": cursor,
+            "commit": commit,
+            "rollback": rollback,
+            "__module__": __name__,
+        }
         found = _SUBCLASSES[base] = type(f"OneTrip{base.__name__}", (base,), namespace)
     return found
+
+
+def _in_transaction(adapted: Any) -> bool:
+    """Whether SQLite has a transaction open on the connection (else a commit or a rollback
+    would do nothing: no trip). True when that cannot be read (a closed connection): the
+    stock method then says what is wrong."""
+    try:
+        return bool(adapted._connection._conn.in_transaction)
+    except Exception:
+        return True
 
 
 def use_one_trip_cursors(dbapi_connection: Any, _record: Any = None) -> None:
