@@ -8,7 +8,8 @@ The SDK builds and sends the request (``messages.with_streaming_response.create`
 base URL, timeouts, and its ``APIStatusError`` for a non-2xx answer, raised before the body is
 read); the SSE body is then read here (:mod:`spark.providers.sse`) and dispatched on the plain
 JSON dicts. The SDK's own stream would build a pydantic model for every event, a third of the
-call's client CPU for what SPARK uses of it (the text deltas and the usage). An ``error`` event
+call's client CPU for what SPARK uses of it (the text deltas and the usage; docs/benchmarks.md,
+"Provider stream reading"). An ``error`` event
 in the stream becomes the ``APIStatusError`` the SDK's stream would have raised for it, and is
 translated like any other.
 """

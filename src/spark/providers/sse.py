@@ -3,7 +3,8 @@
 The official SDKs build and send the request (auth headers, base URL, timeouts, their status
 errors); the providers then read the SSE body themselves with this module and dispatch on the
 plain JSON dicts, instead of letting the SDK build a pydantic model for every event, which cost
-a third of a streamed call's client CPU (docs/benchmarks.md).
+a third (Anthropic) to two thirds (OpenAI) of a streamed call's client CPU (docs/benchmarks.md,
+"Provider stream reading").
 
 What is read follows the HTML standard's event-stream interpretation: UTF-8 (a leading BOM
 dropped, bad bytes replaced); lines end in CRLF, LF or CR, and nothing else (unlike
