@@ -1,8 +1,9 @@
 """A fake Anthropic Messages API and OpenAI Chat Completions API on 127.0.0.1, for tests.
 
 The official SDKs talk to it over real sockets, so a provider test exercises the SDK's own request
-building, SSE parsing, error mapping and connection pool. A stdlib `ThreadingHTTPServer` in a daemon
-thread serves it; writing the bytes by hand is what lets it stream, stall and drop connections.
+building, error mapping and connection pool, and the provider's reading of the SSE body. A stdlib
+`ThreadingHTTPServer` in a daemon thread serves it; writing the bytes by hand is what lets it
+stream, stall and drop connections.
 
     with FakeUpstream() as up:
         up.anthropic.enqueue(Fault.overloaded(), Reply("Hello", output_tokens=3))

@@ -3,10 +3,21 @@
 The client is passed in (tests hand in one whose ``base_url`` is the fake upstream); its own
 retries must be off (``max_retries=0``) because SPARK's orchestrator retries. SDK exceptions are
 translated into :class:`~spark.errors.AIError` here and nowhere else.
+
+The SDK builds and sends the request (``messages.with_streaming_response.create``: auth headers,
+base URL, timeouts, and its ``APIStatusError`` for a non-2xx answer, raised before the body is
+read); the SSE body is then read here (:mod:`spark.providers.sse`) and dispatched on the plain
+JSON dicts. The SDK's own stream would build a pydantic model for every event, a third of the
+call's client CPU for what SPARK uses of it (the text deltas and the usage; docs/benchmarks.md,
+"Provider stream reading"). An ``error`` event
+in the stream becomes the ``APIStatusError`` the SDK's stream would have raised for it, and is
+translated like any other.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import warnings
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -21,6 +32,7 @@ from spark.providers.errors import (
     error_from_status,
     error_from_transport_failure,
 )
+from spark.providers.sse import aiter_events, event_object
 from spark.usage import Usage
 
 if TYPE_CHECKING:
@@ -31,13 +43,20 @@ KEY_ENV = "ANTHROPIC_API_KEY"
 _STOP_REASONS = {"end_turn": "end", "stop_sequence": "end", "max_tokens": "max_tokens"}
 
 
-def usage_from_sdk(usage: Any) -> Usage:
-    """Map an Anthropic ``Usage``/``MessageDeltaUsage`` object into SPARK's :class:`Usage`."""
+def _count(value: object) -> int:
+    return value if isinstance(value, int) else 0
+
+
+def usage_from_api(usage: object) -> Usage:
+    """Map the API's ``usage`` object (``message_start``'s, or ``message_delta``'s cumulative
+    one) into SPARK's :class:`Usage`; missing or null counts are 0."""
+    if not isinstance(usage, dict):
+        return Usage()
     return Usage(
-        input_tokens=getattr(usage, "input_tokens", None) or 0,
-        output_tokens=getattr(usage, "output_tokens", None) or 0,
-        cache_read_tokens=getattr(usage, "cache_read_input_tokens", None) or 0,
-        cache_write_tokens=getattr(usage, "cache_creation_input_tokens", None) or 0,
+        input_tokens=_count(usage.get("input_tokens")),
+        output_tokens=_count(usage.get("output_tokens")),
+        cache_read_tokens=_count(usage.get("cache_read_input_tokens")),
+        cache_write_tokens=_count(usage.get("cache_creation_input_tokens")),
     )
 
 
@@ -81,32 +100,52 @@ class AnthropicProvider:
         stop_reason: str | None = None
         opened = finished = False
         try:
-            with warnings.catch_warnings():
-                # The SDK warns about deprecated models; SPARK labels them in its own catalog.
-                warnings.simplefilter("ignore", DeprecationWarning)
-                stream = await self._client.messages.create(stream=True, **params)
-            opened = True
-            async with stream:
-                async for event in stream:
-                    if event.type == "content_block_delta":
-                        if event.delta.type == "text_delta" and event.delta.text:
-                            yield Chunk(text=event.delta.text)
-                    elif event.type == "message_start":
+            async with contextlib.AsyncExitStack() as stack:
+                with warnings.catch_warnings():
+                    # The SDK warns about deprecated models; SPARK labels them in its own catalog.
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    response = await stack.enter_async_context(
+                        self._client.messages.with_streaming_response.create(stream=True, **params)
+                    )
+                opened = True
+                http = response.http_response
+                async for sse in aiter_events(http.aiter_bytes()):
+                    # As in the SDK's stream: unnamed events and pings are skipped, an error
+                    # event raises, and the data's type (the event's name) says what it is.
+                    if sse.event == "error":
+                        raise self._error_event(sse.data, http)
+                    if sse.event is None or sse.event == "ping" or not sse.data:
+                        continue
+                    event = event_object(sse.data, provider=self.name, display=DISPLAY)
+                    kind = event.get("type")
+                    if kind == "content_block_delta":
+                        delta = event.get("delta")
+                        if isinstance(delta, dict) and delta.get("type") == "text_delta":
+                            text = delta.get("text")
+                            if text and isinstance(text, str):
+                                yield Chunk(text=text)
+                    elif kind == "message_start":
+                        message = event.get("message")
                         # Billed from here on: a stream that breaks later still costs this.
-                        usage = usage_from_sdk(event.message.usage)
-                        yield Chunk(usage=usage)
-                    elif event.type == "message_delta":
-                        stop_reason = event.delta.stop_reason
-                        delta = usage_from_sdk(event.usage)
-                        # message_delta counts are cumulative: they replace, not add.
-                        usage = Usage(
-                            input_tokens=delta.input_tokens or usage.input_tokens,
-                            output_tokens=delta.output_tokens,
-                            cache_read_tokens=delta.cache_read_tokens or usage.cache_read_tokens,
-                            cache_write_tokens=delta.cache_write_tokens or usage.cache_write_tokens,
+                        usage = usage_from_api(
+                            message.get("usage") if isinstance(message, dict) else None
                         )
                         yield Chunk(usage=usage)
-                    elif event.type == "message_stop":
+                    elif kind == "message_delta":
+                        delta = event.get("delta")
+                        reason = delta.get("stop_reason") if isinstance(delta, dict) else None
+                        stop_reason = reason if isinstance(reason, str) else None
+                        so_far = usage_from_api(event.get("usage"))
+                        # message_delta counts are cumulative: they replace, not add.
+                        usage = Usage(
+                            input_tokens=so_far.input_tokens or usage.input_tokens,
+                            output_tokens=so_far.output_tokens,
+                            cache_read_tokens=so_far.cache_read_tokens or usage.cache_read_tokens,
+                            cache_write_tokens=so_far.cache_write_tokens
+                            or usage.cache_write_tokens,
+                        )
+                        yield Chunk(usage=usage)
+                    elif kind == "message_stop":
                         finished = True
         except anthropic.APIStatusError as exc:
             raise self._translate_status(exc, model) from exc
@@ -140,6 +179,17 @@ class AnthropicProvider:
             timeout_types=(anthropic.APITimeoutError,),
             stream_open=stream_open,
         )
+
+    @staticmethod
+    def _error_event(data: str, response: httpx2.Response) -> anthropic.APIStatusError:
+        """The exception the SDK's stream raises for an ``error`` event (status 200)."""
+        body: object
+        try:
+            body = json.loads(data)
+            message = f"{body}"
+        except ValueError:
+            body, message = data, data or f"Error code: {response.status_code}"
+        return anthropic.APIStatusError(message, response=response, body=body)
 
     def _translate_status(self, exc: anthropic.APIStatusError, model: str) -> AIError:
         body: dict[str, Any] = exc.body if isinstance(exc.body, dict) else {}

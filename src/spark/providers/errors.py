@@ -6,8 +6,8 @@ retryable and the wording users see live in one place.
 
 Retryable: connection failures and timeouts, 408 (request timeout), 409 (conflict), 429 (rate
 limits), 500, 502, 503, 504, 529 (Anthropic overloaded), mid-stream ``overloaded_error``/
-``api_error`` events, and a stream cut before the provider said it was complete (kind
-``stream``: the provider was reached, unlike ``connection``).
+``api_error`` events, a stream cut before the provider said it was complete and an event
+whose data is not JSON (kind ``stream``: the provider was reached, unlike ``connection``).
 Not retryable: 400, 401, 403, 404, 413, 422 and quota/billing exhaustion (OpenAI 429
 ``insufficient_quota`` and billing codes, Anthropic billing / spend-limit errors).
 ``x-should-retry`` from the provider overrides the table either way.
@@ -182,6 +182,21 @@ def error_from_broken_stream(*, provider: str, display: str, detail: str = "") -
     return AIError(
         message,
         hint="This is usually transient; SPARK retries automatically.",
+        provider=provider,
+        kind=ErrorKind.STREAM,
+        retryable=True,
+    )
+
+
+def error_from_malformed_event(*, provider: str, display: str, detail: str = "") -> AIError:
+    """An event of the stream whose data is not the JSON object the API promises."""
+    message = f"The {display} stream sent an event SPARK could not read" + (
+        f" ({scrub(detail)})." if detail else "."
+    )
+    return AIError(
+        message,
+        hint="This is usually transient (a proxy or connection that garbled the reply); SPARK "
+        "retries automatically.",
         provider=provider,
         kind=ErrorKind.STREAM,
         retryable=True,

@@ -3,6 +3,14 @@
 Chat Completions streaming with ``stream_options.include_usage`` so the last chunk carries usage.
 The same class serves a local server: only the client's ``base_url`` and the provider name
 differ. The client's own retries must be off (``max_retries=0``): SPARK retries.
+
+The SDK builds and sends the request (``chat.completions.with_streaming_response.create``: auth
+headers, base URL, timeouts, and its ``APIStatusError`` for a non-2xx answer, raised before the
+body is read); the SSE body is then read here (:mod:`spark.providers.sse`) and dispatched on the
+plain JSON dicts, rather than have the SDK build a pydantic model for every chunk, which cost
+two thirds of the call's client CPU (docs/benchmarks.md, "Provider stream reading"). As in the
+SDK's stream, ``data: [DONE]`` ends the reply and a chunk with an ``error`` becomes the
+``APIError`` the SDK would have raised, translated as before.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from spark.providers.errors import (
     error_from_status,
     error_from_transport_failure,
 )
+from spark.providers.sse import aiter_events, event_object
 from spark.usage import Usage
 
 if TYPE_CHECKING:
@@ -30,18 +39,25 @@ _STOP_REASONS = {"stop": "end", "length": "max_tokens"}
 LOCAL_PLACEHOLDER_KEY = "not-needed"
 
 
-def usage_from_sdk(usage: Any) -> Usage:
-    """Map an OpenAI ``CompletionUsage`` into SPARK's :class:`Usage` (cache tokens split out)."""
-    if usage is None:
+def _count(value: object) -> int:
+    return value if isinstance(value, int) else 0
+
+
+def usage_from_api(usage: object) -> Usage:
+    """Map a chunk's ``usage`` (``CompletionUsage``) into SPARK's :class:`Usage`, cache tokens
+    split out; a missing or null usage is empty."""
+    if not isinstance(usage, dict):
         return Usage()
-    details = getattr(usage, "prompt_tokens_details", None)
-    cached = getattr(details, "cached_tokens", None) or 0
-    written = getattr(details, "cache_write_tokens", None) or 0
-    prompt = getattr(usage, "prompt_tokens", None) or 0
+    details = usage.get("prompt_tokens_details")
+    if not isinstance(details, dict):
+        details = {}
+    cached = _count(details.get("cached_tokens"))
+    written = _count(details.get("cache_write_tokens"))
+    prompt = _count(usage.get("prompt_tokens"))
     return Usage(
         # prompt_tokens counts cache reads and writes too; SPARK keeps the three apart.
         input_tokens=max(0, prompt - cached - written),
-        output_tokens=getattr(usage, "completion_tokens", None) or 0,
+        output_tokens=_count(usage.get("completion_tokens")),
         cache_read_tokens=cached,
         cache_write_tokens=written,
     )
@@ -116,28 +132,47 @@ class OpenAIProvider:
             params["temperature"] = options.temperature
         usage = Usage()
         finish: str | None = None
-        opened = False
+        opened = done = False
         try:
-            stream = await self._client.chat.completions.create(**params)
-            opened = True
-            async with stream:
-                async for chunk in stream:
-                    if chunk.usage is not None:
+            async with self._client.chat.completions.with_streaming_response.create(
+                **params
+            ) as response:
+                opened = True
+                http = response.http_response
+                async for sse in aiter_events(http.aiter_bytes()):
+                    if done or not sse.data:
+                        # After [DONE] the body is read to its end all the same, so that the
+                        # connection goes back to the pool (the SDK drains it too).
+                        continue
+                    if sse.data.startswith("[DONE]"):
+                        done = True
+                        continue
+                    chunk = event_object(sse.data, provider=self.name, display=self.display)
+                    if error := chunk.get("error"):
+                        raise self._error_chunk(error, http)
+                    if (reported := chunk.get("usage")) is not None:
                         # The usage chunk (and, from servers that send it with every chunk,
                         # the usage so far): a stream that breaks later still costs this.
-                        usage = usage_from_sdk(chunk.usage)
+                        usage = usage_from_api(reported)
                         yield Chunk(usage=usage)
-                    for choice in chunk.choices:
-                        if choice.delta is not None and choice.delta.content:
-                            yield Chunk(text=choice.delta.content)
-                        if choice.finish_reason:
-                            finish = choice.finish_reason
+                    choices = chunk.get("choices")
+                    for choice in choices if isinstance(choices, list) else ():
+                        if not isinstance(choice, dict):
+                            continue
+                        delta = choice.get("delta")
+                        if isinstance(delta, dict):
+                            text = delta.get("content")
+                            if text and isinstance(text, str):
+                                yield Chunk(text=text)
+                        reason = choice.get("finish_reason")
+                        if reason and isinstance(reason, str):
+                            finish = reason
         except openai.APIStatusError as exc:
             raise self._translate_status(exc, model) from exc
         except openai.APIConnectionError as exc:
             raise self._translate_transport(exc, stream_open=opened) from exc
         except openai.APIError as exc:
-            # An error chunk inside a 200 stream: the SDK raises a bare APIError.
+            # An error chunk inside a 200 stream (see _error_chunk).
             raise error_from_status(
                 provider=self.name,
                 display=self.display,
@@ -177,6 +212,14 @@ class OpenAIProvider:
             timeout_types=(openai.APITimeoutError,),
             stream_open=stream_open,
         )
+
+    @staticmethod
+    def _error_chunk(error: object, response: httpx2.Response) -> openai.APIError:
+        """The exception the SDK's stream raises for a chunk with an ``error``."""
+        message = error.get("message") if isinstance(error, dict) else None
+        if not message or not isinstance(message, str):
+            message = "An error occurred during streaming"
+        return openai.APIError(message, response.request, body=error)
 
     def _translate_status(self, exc: openai.APIStatusError, model: str) -> AIError:
         body: dict[str, Any] = exc.body if isinstance(exc.body, dict) else {}
