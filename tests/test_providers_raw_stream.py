@@ -137,8 +137,6 @@ FRAMINGS: dict[str, Callable[[list[Event]], str]] = {
     "cr": lambda events: sse(events).replace("\n", "\r"),
     "data over several lines": _multiline,
     "no spaces, comments, ids, retry": _decorated,
-    "no blank line after the last event": lambda events: sse(events).removesuffix("\n\n"),
-    "one line end after the last event": lambda events: sse(events).removesuffix("\n"),
     "byte order mark": lambda events: "\ufeff" + sse(events),
 }
 
@@ -203,6 +201,25 @@ async def test_anthropic_framing(upstream: FakeUpstream, claude, framing: str) -
 @pytest.mark.parametrize("framing", FRAMINGS)
 async def test_openai_framing(upstream: FakeUpstream, gpt, framing: str) -> None:
     upstream.openai.enqueue(raw(FRAMINGS[framing](OPENAI_REPLY)))
+    text, final, _ = await collect(gpt, GPT)
+    assert (text, final.usage, final.stop_reason) == (EXPECTED_TEXT, EXPECTED_USAGE, "end")
+
+
+@pytest.mark.parametrize("suffix", ["\n\n", "\n"], ids=["no line end", "one line end"])
+async def test_anthropic_last_event_not_closed_is_a_broken_stream(upstream, claude, suffix):
+    """The body ends before the blank line that closes message_stop: cut, as far as anyone
+    can tell (the standard drops such an event): a broken stream, retried."""
+    upstream.anthropic.enqueue(raw(sse(ANTHROPIC_REPLY).removesuffix(suffix)))
+    failed, text, _ = await failure(claude, CLAUDE)
+    assert (failed.kind, failed.retryable) == (ErrorKind.STREAM, True)
+    assert "stream broke off before the reply was complete" in failed.message
+    assert text == EXPECTED_TEXT
+
+
+@pytest.mark.parametrize("suffix", ["\n\n", "\n"], ids=["no line end", "one line end"])
+async def test_openai_done_not_closed_still_ends_the_reply(upstream, gpt, suffix) -> None:
+    """Only ``[DONE]`` is lost: the finish reason came in a closed event before it."""
+    upstream.openai.enqueue(raw(sse(OPENAI_REPLY).removesuffix(suffix)))
     text, final, _ = await collect(gpt, GPT)
     assert (text, final.usage, final.stop_reason) == (EXPECTED_TEXT, EXPECTED_USAGE, "end")
 

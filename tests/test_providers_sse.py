@@ -36,9 +36,10 @@ FRAMING = [
     ),
     pytest.param(b"\n\n\n", [], id="blank lines only"),
     pytest.param(b"", [], id="empty body"),
-    pytest.param(b"data: x", [E(None, "x")], id="last event without line end"),
-    pytest.param(b"data: x\n", [E(None, "x")], id="last event without blank line"),
-    pytest.param(b"event: a\ndata: x\r", [E("a", "x")], id="last event ends in CR"),
+    pytest.param(b"data: x", [], id="last event without line end: dropped"),
+    pytest.param(b"data: x\n", [], id="last event without blank line: dropped"),
+    pytest.param(b"data: a\n\ndata: b\n", [E(None, "a")], id="only the closed events"),
+    pytest.param(b"event: a\ndata: x\r\r", [E("a", "x")], id="last event closed by CR CR"),
     pytest.param(b"data: a\n\nevent: b", [E(None, "a")], id="a trailing name alone is dropped"),
     pytest.param("\ufeffdata: x\n\n".encode(), [E(None, "x")], id="leading BOM dropped"),
     pytest.param("data: \ufeffx\n\n".encode(), [E(None, "\ufeffx")], id="a BOM elsewhere is data"),
@@ -71,7 +72,7 @@ def test_chunk_boundaries_do_not_matter(body: bytes, events: list[ServerSentEven
 
 async def test_aiter_events_reads_an_async_body() -> None:
     async def body():
-        for chunk in (b"event: a\nda", b"ta: 1\n", b"\ndata: 2"):
+        for chunk in (b"event: a\nda", b"ta: 1\n", b"\ndata: 2\r", b"\r", b"data: cut"):
             yield chunk
 
     assert [event async for event in aiter_events(body())] == [E("a", "1"), E(None, "2")]

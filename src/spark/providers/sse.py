@@ -13,10 +13,9 @@ JSON string may carry unescaped); ``field: value`` with one optional space after
 line without a colon is a field with an empty value; ``:`` lines are comments; several
 ``data`` lines join with ``"\\n"``; a blank line dispatches the event, if it has data (an
 ``event:`` alone is not dispatched); ``id`` and ``retry`` are ignored, as nothing reconnects.
-One deliberate difference from the standard: an event that the body ends without its closing
-blank line is still dispatched (a browser drops it). A body cut inside an event's JSON then
-fails to parse, which the providers report as a broken stream; and a provider that omits the
-last blank line loses nothing.
+An event the body ends without its closing blank line is dropped, as the standard and the SDKs'
+own decoders do: the body was cut, and the event may be too (a cut ``message_stop`` makes the
+Anthropic reply a broken stream, which is retried).
 """
 
 from __future__ import annotations
@@ -63,17 +62,15 @@ class SSEDecoder:
         return events
 
     def end(self) -> list[ServerSentEvent]:
-        """The events left when the body ends: its last line, and an event not closed by a
-        blank line."""
+        """The event the body's last line (ending in a lone CR) closes, if it does; an event
+        still open is dropped."""
         events = []
         if self._pending:
             line, self._pending = self._pending, b""
             event = self._line(line.rstrip(b"\r\n").decode("utf-8", "replace"))
             if event is not None:
                 events.append(event)
-        if self._data:
-            events.append(ServerSentEvent(self._event or None, "\n".join(self._data)))
-            self._event, self._data = "", []
+        self._event, self._data = "", []
         return events
 
     def _line(self, line: str) -> ServerSentEvent | None:
