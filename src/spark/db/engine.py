@@ -5,7 +5,10 @@ enforced, WAL, a busy timeout and transactions that take the write lock when the
 the CLI and several server processes can share the file without "database is locked".
 PostgreSQL transactions opened through :meth:`Database.session` carry the signed-in user in
 ``spark.user_id`` (``set_config(..., true)``: local to the transaction, so a pooled connection
-never leaks one user's identity into another's request). Row-level security reads it.
+never leaks one user's identity into another's request). Row-level security reads it. A
+transaction acting for nobody sends no ``set_config`` at all: SPARK never sets the value beyond
+a transaction, so it is unset (or empty) at every transaction's start, which row-level security
+reads as nobody - one round trip fewer for every token check.
 """
 
 from __future__ import annotations
@@ -106,7 +109,8 @@ def _announce_user(session: Session, _tx: SessionTransaction, connection: Connec
     if connection.dialect.name != "postgresql":
         return
     user_id = session.info.get("spark_user_id")
-    connection.execute(_ANNOUNCE_USER, {"user_id": "" if user_id is None else str(user_id)})
+    if user_id is not None:  # acting for nobody: the setting is unset already (see below)
+        connection.execute(_ANNOUNCE_USER, {"user_id": str(user_id)})
 
 
 def _stamp_use(_dbapi_connection: Any, record: Any) -> None:
@@ -295,13 +299,16 @@ class Database:
             try:
                 connection = await stack.enter_async_context(engine.connect())
                 await stack.enter_async_context(connection.begin())
-                if self.dialect == "postgresql":
-                    await connection.execute(
-                        _ANNOUNCE_USER, {"user_id": "" if user_id is None else str(user_id)}
-                    )
+                if self.dialect == "postgresql" and user_id is not None:
+                    await connection.execute(_ANNOUNCE_USER, {"user_id": str(user_id)})
             except DBAPIError as exc:
                 raise connection_error(self.url, exc) from None
-            yield connection
+            try:
+                yield connection
+            except DBAPIError as exc:
+                if exc.connection_invalidated:  # the server went away: one clear line
+                    raise connection_error(self.url, exc) from None
+                raise
 
     @contextlib.asynccontextmanager
     async def _writer_turn(self) -> AsyncIterator[None]:

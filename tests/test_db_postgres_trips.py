@@ -1,6 +1,8 @@
-"""PostgreSQL's pool pings a connection only when it lay idle (spark.db.engine._ping_if_idle),
-and a connection the server dropped is replaced: at once when it was idle, after one failed
-transaction when it was in use a moment ago (the pool then renews its older connections)."""
+"""Round trips on PostgreSQL. The pool pings a connection only when it lay idle
+(spark.db.engine._ping_if_idle), and a connection the server dropped is replaced: at once when
+it was idle, after one failed transaction when it was in use a moment ago (the pool then renews
+its older connections). A transaction acting for nobody sends no ``set_config``: the setting is
+unset at the start of every transaction, even on a connection that acted for a user before."""
 
 from __future__ import annotations
 
@@ -58,8 +60,7 @@ async def test_a_connection_in_use_a_moment_ago_is_not_pinged(
         statements = _statements(database)
         await _backend_pid(database)
     assert pings == []
-    assert len(statements) == 2, statements  # set_config and the statement itself
-    assert "set_config" in statements[0]
+    assert len(statements) == 1 and "pg_backend_pid" in statements[0], statements
 
 
 async def test_an_idle_connection_is_pinged_and_replaced_if_dead(
@@ -85,3 +86,26 @@ async def test_a_connection_dropped_while_in_use_costs_one_failed_transaction(
             await _backend_pid(database)
         second = await _backend_pid(database)
     assert second != first
+
+
+async def test_a_transaction_for_nobody_sends_no_set_config_and_is_nobody(
+    pg: PostgresServer,
+) -> None:
+    async with Database(pg.url("app")) as database:
+        async with database.transaction(user_id=42, statements=1) as connection:
+            mine = await connection.scalar(text("SELECT current_setting('spark.user_id', true)"))
+            before = await connection.scalar(text("SELECT pg_backend_pid()"))
+        statements = _statements(database)
+        async with database.transaction(statements=1) as connection:
+            nobody = await connection.scalar(
+                text("SELECT NULLIF(current_setting('spark.user_id', true), '')")
+            )
+            after = await connection.scalar(text("SELECT pg_backend_pid()"))
+        async with database.session() as session:
+            in_session = await session.scalar(
+                text("SELECT NULLIF(current_setting('spark.user_id', true), '')")
+            )
+    assert mine == "42"
+    assert after == before  # the same pooled connection, which acted for user 42
+    assert nobody is None and in_session is None
+    assert not any("set_config" in statement for statement in statements), statements
