@@ -8,6 +8,7 @@ pipeline, text and input packages follow the target and its project when they ar
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 from spark.unity.api_guidance import api_advice_line
@@ -58,6 +59,7 @@ def build_system_prompt(
     return f"{base}\n\n{project_context}" if project_context else base
 
 
+@lru_cache(maxsize=128)  # a handful of targets per server; built on every generation
 def _base_prompt(
     unity_version: str, input_system: Literal["legacy", "new", "both"], pipeline: str | None
 ) -> str:

@@ -6,6 +6,7 @@ selector change it; the system prompt and the validator use it (through
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -32,11 +33,25 @@ INPUT_CHOICES = (
 
 def stored_target(prefs: UserPreferences, settings: Settings) -> dict[str, Any]:
     """What the user chose, as :meth:`UnityTarget.from_dict` reads it (None: the server's)."""
+    return stored_choice(
+        {
+            "unity_version": prefs.unity_version,
+            "input_system": prefs.input_system,
+            "render_pipeline": prefs.render_pipeline,
+            "unity_project": prefs.unity_project,
+        },
+        settings,
+    )
+
+
+def stored_choice(columns: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
+    """:func:`stored_target` from the preference columns as read (no ORM object to build: a
+    tenth of a millisecond on every generation)."""
     return {
-        "unity_version": prefs.unity_version,
-        "input_system": prefs.input_system,
-        "render_pipeline": prefs.render_pipeline,
-        "project": prefs.unity_project if settings.allow_project_paths else None,
+        "unity_version": columns["unity_version"],
+        "input_system": columns["input_system"],
+        "render_pipeline": columns["render_pipeline"],
+        "project": columns["unity_project"] if settings.allow_project_paths else None,
     }
 
 
@@ -54,13 +69,14 @@ async def user_target(*, settings: Settings, database: Database, user: WebUser) 
     ProjectError when the saved folder is no longer a Unity project)."""
     async with database.transaction(user_id=user.id, read_only=True, statements=1) as connection:
         row = (await connection.execute(_TARGET, {"user_id": user.id})).first()
-    prefs = UserPreferences(**row._asdict()) if row is not None else UserPreferences()
-    return target_of(stored_target(prefs, settings), settings)
+    if row is None:
+        return target_of(stored_target(UserPreferences(), settings), settings)
+    return target_of(stored_choice(row._asdict(), settings), settings)
 
 
 def context_target(context: GenerationContext, settings: Settings) -> UnityTarget:
     """:func:`user_target` from what :func:`~spark.db.team_controls.generation_context` read."""
-    return target_of(stored_target(UserPreferences(**context.target), settings), settings)
+    return target_of(stored_choice(context.target, settings), settings)
 
 
 def target_of(stored: dict[str, Any], settings: Settings) -> UnityTarget:
