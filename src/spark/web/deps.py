@@ -85,6 +85,14 @@ async def get_shutdown(request: Request) -> ShutdownNotice:
     return web_state(request).shutdown
 
 
+async def get_ready_state(request: Request) -> WebState:
+    """All of the app's state, its database ready: one dependency for a hot route instead of
+    five (FastAPI's solving costs about 0.1 ms a dependency on a 2-core machine)."""
+    state = web_state(request)
+    await state.database.get()
+    return state
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
@@ -92,3 +100,4 @@ ConversationsDep = Annotated[ConversationStore, Depends(get_conversations)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 ThrottleDep = Annotated[SignInThrottle, Depends(get_throttle)]
 ShutdownDep = Annotated[ShutdownNotice, Depends(get_shutdown)]
+StateDep = Annotated[WebState, Depends(get_ready_state)]

@@ -31,7 +31,7 @@ from spark.errors import UsageError
 from spark.generation import ChatMessage, GenerationRequest
 from spark.web.auth import CurrentUser
 from spark.web.conversations import NO_BASE, Conversation, new_id, parse_generation_id
-from spark.web.deps import ConversationsDep, DatabaseDep, EngineDep, SettingsDep, ShutdownDep
+from spark.web.deps import StateDep
 from spark.web.errors import ApiError
 from spark.web.routing import SparkRoute
 from spark.web.runner import CLEANUP_SECONDS, WebGeneration
@@ -125,12 +125,8 @@ def _base(conversation: Conversation, generation_id: str | None) -> int | None:
 )
 async def generate(
     body: GenerateBody,
-    engine: EngineDep,
-    settings: SettingsDep,
-    database: DatabaseDep,
-    conversations: ConversationsDep,
+    app: StateDep,
     user: CurrentUser,
-    shutdown: ShutdownDep,
     _: CsrfProtected,
 ) -> Response:
     """Run one generation: check, stream with retries, validate, repair once if needed.
@@ -140,6 +136,8 @@ async def generate(
     revises that script (`base_generation_id` names another revision to build on, `fresh`
     none). The user's Unity target shapes the prompt and the validation.
     """
+    engine, settings, conversations = app.engine, app.settings, app.conversations
+    database = app.database.database
     history: tuple[ChatMessage, ...] = ()
     conversation = None
     base = NO_BASE
@@ -204,7 +202,7 @@ async def generate(
         user=user,
         conversation_id=conversation_id,
         plan=plan,
-        shutdown=shutdown,
+        shutdown=app.shutdown,
         cache=cache,
         html=body.html,
     )
