@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
@@ -64,6 +65,17 @@ class ResponseCache(Protocol):
         """Record the hit ``result`` (``started``: the plan's start) as a finished generation
         and, with a ``quota``, count it as one request against the rate limits - in one
         transaction; a :class:`~spark.limits.LimitError` leaves nothing recorded."""
+
+    async def take(
+        self,
+        key: str,
+        started: GenerationStart,
+        build: Callable[[CachedScript], GenerationResult],
+        quota: Quota | None,
+    ) -> GenerationResult | None:
+        """:meth:`lookup`, and on a hit :meth:`answer` with the result ``build`` makes of the
+        entry: that result, else None. A database that allows it does both in one
+        transaction."""
 
 
 def cache_key(plan: Plan) -> str:

@@ -313,13 +313,13 @@ class Engine:
         the way it records any generation)."""
         started = self._clock()
         key = cache_key(plan)
+        run = GenerationRun(started=started, cost_of=self.catalog.cost)
         try:
-            hit = await cache.lookup(key)
-            if hit is None:
+            result = await cache.take(
+                key, plan.start, lambda hit: self._cached(plan, hit, run), quota
+            )
+            if result is None:
                 return replace(plan, cache_key=key)
-            run = GenerationRun(started=started, cost_of=self.catalog.cost)
-            result = self._cached(plan, hit, run)
-            await cache.answer(key, plan.start, result, quota)
         except LimitError:
             raise
         except Exception:
