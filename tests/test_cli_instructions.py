@@ -94,3 +94,25 @@ async def test_the_mcp_server_sends_the_users_instructions(
     system = upstream.anthropic.last.body["system"]
     system = system if isinstance(system, str) else "".join(p["text"] for p in system)
     assert "[[spark:personal-instructions v1]]\nPrefix private fields with m_." in system
+
+
+def test_estimate_prices_the_instructions_generate_sends(tmp_path: Path) -> None:
+    """`spark estimate` counts the team's and the user's instructions in the system prompt,
+    as `spark generate` sends them (and as the web app's and MCP's estimates do)."""
+
+    def system_tokens() -> int:
+        code, out, err = run("estimate", "--prompt-tokens", "100", "-p", "anthropic", "--json")
+        assert code == 0, err
+        return int(json.loads(out)["system_prompt_tokens"])
+
+    bare = system_tokens()
+    (tmp_path / "team.txt").write_text("Namespace Acme.Game. " * 40, encoding="utf-8")
+    (tmp_path / "me.txt").write_text("Use UniTask for every delay. " * 20, encoding="utf-8")
+    assert run("instructions", "set", "--team", "team.txt")[0] == 0
+    with_team = system_tokens()
+    assert run("instructions", "set", "--me", "me.txt")[0] == 0
+    with_both = system_tokens()
+    assert bare + 200 < with_team < with_both
+    assert run("instructions", "clear", "--team")[0] == 0
+    assert run("instructions", "clear", "--me")[0] == 0
+    assert system_tokens() == bare

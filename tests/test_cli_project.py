@@ -171,6 +171,22 @@ def test_validate_takes_version_and_input_from_the_project(
     assert validate_main([str(script), "--project", str(tmp_path / "none")]) == 2
 
 
+def test_estimate_prices_the_projects_system_prompt(
+    cli, unity_project: Path, tmp_path: Path
+) -> None:
+    """`spark estimate --project` prices the system prompt `spark generate --project` sends
+    (the project's version, packages and classes); a folder that is no project is refused."""
+    args = ("estimate", "--prompt-tokens", "100", "-p", "anthropic", "--json")
+    code, out, err = cli(*args)
+    assert code == 0, err
+    bare = json.loads(out)["system_prompt_tokens"]
+    code, out, err = cli(*args, "--project", str(unity_project))
+    assert code == 0, err
+    assert json.loads(out)["system_prompt_tokens"] > bare
+    code, out, _ = cli(*args, "--project", str(tmp_path / "nowhere"))
+    assert code == 2 and "nowhere" in json.loads(out)["error"]["message"]
+
+
 # -- spark generate --project -------------------------------------------------------------------
 
 

@@ -1,6 +1,10 @@
 """``spark estimate``: what a generation would cost on each model, before running it.
 
-Only the signature lives at module level; the engine (``Engine.estimate``) and Rich load on use.
+The system prompt is priced as ``spark generate`` would send it: for the Unity target of
+``--project`` (or ``SPARK_UNITY_PROJECT``, else the server's settings), with the team's and the
+command line user's instructions read from the database (docs/teams.md), as the web app's and
+MCP's estimates do. Only the signature lives at module level; the engine
+(``Engine.estimate``), the database and Rich load on use.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import typer
 
 if TYPE_CHECKING:
     from spark.estimate import CostReport
+    from spark.instructions import Instructions
 
 
 def estimate(
@@ -28,24 +33,41 @@ def estimate(
     provider: Annotated[
         str | None, typer.Option("--provider", "-p", help="Only this provider.")
     ] = None,
+    project: Annotated[
+        str | None,
+        typer.Option(
+            "--project",
+            help="Price what `spark generate --project` sends: the system prompt for that "
+            "Unity project (default SPARK_UNITY_PROJECT).",
+        ),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
-    """Estimate the cost of PROMPT on every model, cheapest first (token counts estimated)."""
+    """Estimate the cost of PROMPT on every model, cheapest first (token counts estimated),
+    with the system prompt `spark generate` sends (your Unity target and instructions)."""
+    import asyncio
     import json
 
     from spark.cli.common import fail, settings_or_exit, stdout_console
     from spark.errors import SparkError
     from spark.estimate import DEFAULT_OUTPUT_TOKENS, report_json
     from spark.generation import Engine
+    from spark.unity.target import resolve_target
 
     settings = settings_or_exit(debug)
     try:
-        report = Engine(settings).estimate(  # builds no provider: nothing to close
+        engine = Engine(settings)
+        if provider is not None:
+            engine.catalog.provider(provider)  # an unknown name, before the database is opened
+        target = resolve_target(settings, project=project)
+        report = engine.estimate(  # builds no provider: nothing to close
             prompt=prompt,
             prompt_tokens=prompt_tokens,
             output_tokens=DEFAULT_OUTPUT_TOKENS if output_tokens is None else output_tokens,
             provider=provider,
+            target=target,
+            instructions=asyncio.run(_instructions(settings)),
         )
     except SparkError as exc:
         fail(exc, debug=debug, json_output=json_output)
@@ -60,6 +82,19 @@ def estimate(
         "★ cheapest current paid model · ? price unknown"
     )
     console.print(report.note, style="dim")
+
+
+async def _instructions(settings: Any) -> Instructions:
+    """The team's and the command line user's instructions in force, as `spark generate`
+    reads them (one statement; the database is made ready as for a generation)."""
+    from spark.db.local import open_cli_database
+    from spark.db.team_controls import generation_context
+
+    async with open_cli_database(settings) as local:
+        context = await generation_context(
+            settings=settings, database=local.database, user_id=local.user_id
+        )
+    return context.instructions
 
 
 def _text(value: object | None) -> str | None:
