@@ -300,6 +300,10 @@ POSITIVE: dict[str, list[str]] = {
         behaviour(
             "    void Place(Vector2 p) { Vector3 offset = Vector3.up; transform.localPosition = new Vector3(p.x, p.y, 0) + offset; }"
         ),
+        # A `var` typed by the Input System's ReadValue<T>() (the corpus's one miss).
+        behaviour(
+            "    UnityEngine.InputSystem.InputAction move;\n    void Update() { var movement = move.ReadValue<Vector2>(); transform.Translate(new Vector3(movement.x, movement.y, 0)); }"
+        ),
     ],
     "SPK037": [
         behaviour('    void Update() { if (Input.GetKeyDown("space")) Jump(); }'),
@@ -759,6 +763,10 @@ NEGATIVE: dict[str, list[str]] = {
         ),
         "using UnityEngine;\npublic class Vector3 { public Vector3(float x, float y, float z) { } }\npublic class Grid { Vector2 p; object Cell() => new Vector3(p.x, p.y, 0); }",
         behaviour("    Vector3 pos;\n    Vector3 Copy() => new Vector3(pos.x, pos.y, 0f);"),
+        # ReadValue<Vector3>() is a Vector3 already: nothing to convert.
+        behaviour(
+            "    UnityEngine.InputSystem.InputAction tilt;\n    void Update() { var t = tilt.ReadValue<Vector3>(); var v = new Vector3(t.x, t.y, 0); }"
+        ),
         behaviour(
             "    Vector2 aim;\n    Vector3 A()\n    {\n#if !UNITY_2019_1_OR_NEWER\n        return new Vector3(aim.x, aim.y, 0);\n#else\n        return aim;\n#endif\n    }"
         ),

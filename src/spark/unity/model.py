@@ -677,6 +677,7 @@ _LOCALS_QUERY = """
 (catch_declaration name: (identifier) @other)
 """
 
+# Generic methods that return their type argument: `X<T>(...)` is a T.
 _LOOKUPS_WITH_TYPE = {
     "GetComponent",
     "AddComponent",
@@ -685,11 +686,17 @@ _LOOKUPS_WITH_TYPE = {
     "FindObjectOfType",
     "FindFirstObjectByType",
     "FindAnyObjectByType",
+    "ReadValue",  # the Input System's InputAction / InputControl
+    "Load",  # Resources.Load<T>
+    "LoadAssetAtPath",  # AssetDatabase.LoadAssetAtPath<T>
+    "CreateInstance",  # ScriptableObject.CreateInstance<T>
+    "FromJson",  # JsonUtility.FromJson<T>
 }
 
 
 def _generic_lookup_type(call: Node) -> str:
-    """`GetComponent<Rigidbody>()` → "Rigidbody"; anything else → ""."""
+    """`GetComponent<Rigidbody>()` → "Rigidbody", `ReadValue<Vector2>()` → "Vector2" (a method
+    of :data:`_LOOKUPS_WITH_TYPE`); anything else → ""."""
     fn = call.child_by_field_name("function")
     if fn is not None and fn.type == "member_access_expression":
         fn = fn.child_by_field_name("name")
