@@ -49,14 +49,20 @@ async def _reservations(client: WebClient) -> list[LimitReservation]:
         return list(rows)
 
 
-async def test_the_history_shows_every_part_of_a_fallback_reservation(
-    make_client: MakeClient, upstream: FakeUpstream
-) -> None:
+async def _with_a_team_limit(make_client: MakeClient) -> WebClient:
+    """A signed-in client of a team with a daily spend limit ($50): reservations are held."""
     client = await make_client()
     async with (await client.db()).session() as session:
         await set_limits(
             session=session, admin_id=None, scope=TEAM, limits=Limits(daily_usd=Decimal(50))
         )
+    return client
+
+
+async def test_the_history_shows_every_part_of_a_fallback_reservation(
+    make_client: MakeClient, upstream: FakeUpstream
+) -> None:
+    client = await _with_a_team_limit(make_client)
     saved = await client.put(
         "/api/fallback", json={"scope": "team", "entries": ["openai:gpt-6.2-sol"]}
     )
@@ -113,11 +119,7 @@ async def test_the_history_shows_every_part_of_a_fallback_reservation(
 async def test_a_generation_without_fallback_has_one_part(
     make_client: MakeClient, upstream: FakeUpstream
 ) -> None:
-    client = await make_client()
-    async with (await client.db()).session() as session:
-        await set_limits(
-            session=session, admin_id=None, scope=TEAM, limits=Limits(daily_usd=Decimal(50))
-        )
+    client = await _with_a_team_limit(make_client)
     upstream.anthropic.enqueue(Reply(DEFAULT_TEXT, input_tokens=100, output_tokens=200))
     result = (await _generate(client))["result"]
     (row,) = await _reservations(client)
