@@ -181,7 +181,7 @@ class DatabaseCache:
             await self.answer(key, started, result, quota)
             return result
         async with self.database.transaction(
-            user_id=self.user_id, statements=1 + self._statements(quota)
+            user_id=self.user_id, statements=1 + self._statements(quota), joins=True
         ) as connection:
             hit = await self._find(connection, key)
             if hit is None:

@@ -174,6 +174,100 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN" if options.get(_READ_ONLY, False) else "BEGIN IMMEDIATE")
 
 
+class _Shared:
+    """The transaction of one :meth:`Database.sharing` scope (opened at its first block)."""
+
+    __slots__ = ("begun", "busy", "connection", "database", "ended", "failed", "task", "user_id")
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.task = asyncio.current_task()
+        self.connection: AsyncConnection | None = None
+        self.begun: Any = None
+        self.user_id: int | None = None  # who the transaction acts for (PostgreSQL)
+        self.busy = False
+        self.failed = False
+        self.ended = False
+
+    def takes(self, database: Database, *, read_only: bool, joins: bool) -> bool:
+        return (
+            database is self.database
+            and not (self.ended or self.failed or self.busy)
+            and (read_only or (joins and database.is_postgresql))
+            and asyncio.current_task() is self.task
+        )
+
+    @asynccontextmanager
+    async def join(self, user_id: int | None) -> AsyncIterator[AsyncConnection]:
+        database = self.database
+        self.busy = True
+        try:
+            try:
+                connection = self.connection
+                if connection is None:
+                    engine = database.engine
+                    if not database.is_postgresql:  # every statement on its own: no BEGIN
+                        engine = database.option_engine(((_ONE_STATEMENT, True),))
+                    connection = self.connection = await engine.connect()
+                    self.begun = await connection.begin()
+                if database.is_postgresql and user_id != self.user_id:
+                    value = "" if user_id is None else str(user_id)  # '': nobody
+                    await connection.execute(_ANNOUNCE_USER, {"user_id": value})
+                    self.user_id = user_id
+            except DBAPIError as exc:
+                raise connection_error(database.url, exc) from None
+            try:
+                yield connection
+            except DBAPIError as exc:
+                if exc.connection_invalidated:
+                    raise connection_error(database.url, exc) from None
+                raise
+        except BaseException:
+            self.failed = True
+            raise
+        finally:
+            self.busy = False
+
+    async def yield_to(self, database: Database) -> None:
+        """A block of this task that does not join is about to take a connection of its own:
+        end the shared transaction first (when no joined block is running), so that no task
+        ever holds a pooled connection while it waits for another (a pool emptied by requests
+        each holding one would wait forever)."""
+        if (
+            database is self.database
+            and self.connection is not None
+            and not self.busy
+            and asyncio.current_task() is self.task
+        ):
+            await self.end()
+
+    async def end(self) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        connection, self.connection = self.connection, None
+        if connection is None:
+            return
+        try:
+            if self.failed:
+                await self.begun.rollback()
+            else:
+                try:
+                    await self.begun.commit()
+                except DBAPIError as exc:
+                    if exc.connection_invalidated:
+                        raise connection_error(self.database.url, exc) from None
+                    raise
+        finally:
+            await connection.close()
+
+
+# This task's Database.sharing scope, if any.
+_SHARED: contextvars.ContextVar[_Shared | None] = contextvars.ContextVar(
+    "spark_shared", default=None
+)
+
+
 class Database:
     """SPARK's database at one URL. Use ``async with`` (or call :meth:`dispose`) to close it."""
 
@@ -254,6 +348,9 @@ class Database:
         lets it see and write only that user's rows (none at all when it is ``None``).
         ``read_only``: the transaction only reads (on SQLite it then takes no write lock).
         """
+        shared = _SHARED.get()
+        if shared is not None:
+            await shared.yield_to(self)
         writer = not read_only and self.dialect == "sqlite" and id(self) not in _WRITING.get()
         async with contextlib.AsyncExitStack() as stack:
             if writer:
@@ -272,12 +369,27 @@ class Database:
 
     @asynccontextmanager
     async def transaction(
-        self, *, user_id: int | None = None, read_only: bool = False, statements: int = 2
+        self,
+        *,
+        user_id: int | None = None,
+        read_only: bool = False,
+        statements: int = 2,
+        joins: bool = False,
     ) -> AsyncIterator[AsyncConnection]:
         """Like :meth:`session`, but a Core connection (no ORM): for the few statements of
         the hot path (a token's user, a generation's row), where an ORM session adds only
         work. ``statements=1`` promises one statement: SQLite then runs it without a BEGIN.
+
+        Inside a :meth:`sharing` scope a ``read_only`` block (and on PostgreSQL a block that
+        says it ``joins``) runs on the scope's one transaction instead of its own.
         """
+        shared = _SHARED.get()
+        if shared is not None:
+            if shared.takes(self, read_only=read_only, joins=joins):
+                async with shared.join(user_id) as connection:
+                    yield connection
+                return
+            await shared.yield_to(self)
         writer = not read_only and self.dialect == "sqlite" and id(self) not in _WRITING.get()
         options: dict[str, Any] = {}
         if self.dialect == "sqlite":
@@ -285,14 +397,7 @@ class Database:
                 options[_ONE_STATEMENT] = True
             elif not writer:
                 options[_READ_ONLY] = True
-        engine = self.engine
-        if options:
-            # An engine per set of options, sharing the pool: setting them on each connection
-            # would be one more switch into SQLAlchemy's greenlet per transaction.
-            key = tuple(sorted(options.items()))
-            engine = self._option_engines.get(key) or self._option_engines.setdefault(
-                key, self.engine.execution_options(**options)
-            )
+        engine = self.option_engine(tuple(sorted(options.items()))) if options else self.engine
         async with contextlib.AsyncExitStack() as stack:
             if writer:
                 await stack.enter_async_context(self._writer_turn())
@@ -309,6 +414,65 @@ class Database:
                 if exc.connection_invalidated:  # the server went away: one clear line
                     raise connection_error(self.url, exc) from None
                 raise
+
+    @asynccontextmanager
+    async def sharing(self) -> AsyncIterator[None]:
+        """A scope whose :meth:`transaction` blocks share one transaction, where they can.
+
+        A request that answers from the response cache makes four or five short transactions
+        before it has its answer (the token's user, the generation's context, the lookup, the
+        record); each costs a pool checkout and, on PostgreSQL, ``BEGIN``, ``set_config`` and
+        ``COMMIT`` round trips. In this scope the read-only blocks (on PostgreSQL also the
+        blocks that say they ``joins``: a cache hit's record) run on one connection and one
+        transaction, opened at the first such block and ended by :meth:`end_sharing` (or when
+        the scope ends): committed, or rolled back if a joined block or the scope raised. On
+        SQLite the shared connection runs each statement on its own (no ``BEGIN``), as the
+        blocks' own one-statement transactions did; writes keep their own transactions (the
+        write lock is taken only by the writers). Row-level security follows each block: the
+        transaction is told the block's user whenever it changes.
+
+        A block of the scope's task that does not join (a write on SQLite, an ORM session)
+        ends the shared transaction before it takes its own connection: no request holds one
+        pooled connection while it waits for another, so requests that each hold one cannot
+        empty the pool and wait on each other. The blocks after it get their own transactions.
+        The scope belongs to the task that opens it: a block of another task (one started
+        inside the scope copies it), or one opened inside another joined block, gets its own
+        transaction, as outside the scope.
+        """
+        shared = _Shared(self)
+        token = _SHARED.set(shared)
+        try:
+            yield
+        except BaseException:
+            shared.failed = True
+            raise
+        finally:
+            _SHARED.reset(token)
+            await shared.end()
+
+    def option_engine(self, options: tuple[tuple[str, Any], ...]) -> AsyncEngine:
+        """The engine with these execution options, sharing the pool: setting them on each
+        connection would be one more switch into SQLAlchemy's greenlet per transaction."""
+        engine = self._option_engines.get(options)
+        if engine is None:
+            engine = self._option_engines[options] = self.engine.execution_options(**dict(options))
+        return engine
+
+    def acting_for(self, connection: AsyncConnection, user_id: int) -> None:
+        """Note that a statement on ``connection`` made its transaction act for ``user_id``
+        (``set_config`` of its own): if it is this task's shared transaction, the next block
+        for that user sends none."""
+        shared = _SHARED.get()
+        if shared is not None and shared.connection is connection:
+            shared.user_id = user_id
+
+    async def end_sharing(self) -> None:
+        """End this task's :meth:`sharing` scope of this database now (commit its transaction,
+        or roll it back if a joined block failed); later blocks get their own transactions.
+        Call it before work that must not hold the shared transaction (a provider call)."""
+        shared = _SHARED.get()
+        if shared is not None and shared.database is self:
+            await shared.end()
 
     @contextlib.asynccontextmanager
     async def _writer_turn(self) -> AsyncIterator[None]:

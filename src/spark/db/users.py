@@ -280,24 +280,33 @@ _SQLITE_STAMP = (
     .where(ApiToken.token_hash == bindparam("digest"))
     .values(last_used_at=bindparam("now"))
 )
-# The function stamps the token and passes row-level security; called once, in FROM.
+# The function stamps the token (at most once a minute) and passes row-level security;
+# called once, in FROM. The transaction then acts for the enabled owner (its ``set_config``
+# rides along), so the request's reads after it in a shared transaction need no round trip
+# to say who they are for.
 _POSTGRESQL_OWNER = text(
-    "SELECT u.id, u.username, u.is_admin, u.disabled "
+    "SELECT u.id, u.username, u.is_admin, u.disabled, "
+    "set_config('spark.user_id', CASE WHEN u.disabled THEN '' ELSE u.id::text END, true) "
     "FROM (SELECT spark_user_id_for_token(:digest) AS id) AS t JOIN users AS u ON u.id = t.id"
 )
 
 
 async def token_owner(*, database: Database, token: str) -> TokenOwner | None:
     """What :func:`user_for_token` answers, in one statement where it can be: the enabled
-    account ``token`` belongs to, else None. On SQLite the lookup only reads, and the token's
-    last use is written when the stamp is older than :data:`STAMP_EVERY` (so a client calling
-    many times a second does not queue for the write lock on every call)."""
+    account ``token`` belongs to, else None. The token's last use is written only when the
+    stamp is older than :data:`STAMP_EVERY` (so a client calling many times a second does not
+    queue for the write lock, or the token's row lock, on every call): on SQLite the lookup
+    only reads and a second statement stamps; on PostgreSQL ``spark_user_id_for_token`` does
+    both (revision 0016), and in a :meth:`~spark.db.engine.Database.sharing` scope the check
+    joins the shared transaction and makes it act for the owner."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     digest = _token_hash(token)
     if database.is_postgresql:
-        async with database.transaction(statements=1) as connection:
+        async with database.transaction(statements=1, joins=True) as connection:
             row = (await connection.execute(_POSTGRESQL_OWNER, {"digest": digest})).first()
+            if row is not None and not row.disabled:
+                database.acting_for(connection, row.id)
     else:
         async with database.transaction(read_only=True, statements=1) as connection:
             row = (await connection.execute(_SQLITE_OWNER, {"digest": digest})).first()

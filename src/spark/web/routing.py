@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import email.message
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -26,6 +26,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute
 
 from spark.text import text_problem
+from spark.web.deps import web_state
 from spark.web.errors import ApiError
 from spark.web.text import (
     InvalidJson,
@@ -93,12 +94,26 @@ def check_url(request: Request) -> None:
         raise invalid_text(problems)
 
 
+_SHARES_READS = "spark_shares_reads"
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def shares_reads(endpoint: Endpoint) -> Endpoint:
+    """Mark a route whose reads (the token's user included) share one transaction: its
+    handler runs in a :meth:`~spark.db.engine.Database.sharing` scope, which the endpoint
+    ends (``end_sharing``) before anything long; it ends at the latest when the handler
+    returns, before the response is sent (and so before a stream starts)."""
+    setattr(endpoint, _SHARES_READS, True)
+    return endpoint
+
+
 class SparkRoute(APIRoute):
     """An API route whose parameters and JSON body are checked before FastAPI binds them."""
 
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
         takes_body = self.body_field is not None
+        sharing = getattr(self.endpoint, _SHARES_READS, False)
 
         async def checked(request: Request) -> Response:
             request = SparkRequest(request.scope, request.receive)
@@ -109,7 +124,11 @@ class SparkRoute(APIRoute):
                     problems = list(text_problems(await request.json(), ("body",)))
                     if problems:
                         raise invalid_text(problems)
-            return await handler(request)
+            if not sharing:
+                return await handler(request)
+            database = await web_state(request).database.get()
+            async with database.sharing():
+                return await handler(request)
 
         return checked
 

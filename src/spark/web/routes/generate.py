@@ -33,7 +33,7 @@ from spark.web.auth import CurrentUser
 from spark.web.conversations import NO_BASE, Conversation, new_id, parse_generation_id
 from spark.web.deps import StateDep
 from spark.web.errors import ApiError
-from spark.web.routing import SparkRoute
+from spark.web.routing import SparkRoute, shares_reads
 from spark.web.runner import CLEANUP_SECONDS, WebGeneration
 from spark.web.schemas import ErrorBody, GenerateBody, GenerateResult
 from spark.web.security import CsrfProtected
@@ -123,6 +123,7 @@ def _base(conversation: Conversation, generation_id: str | None) -> int | None:
         },
     },
 )
+@shares_reads
 async def generate(
     body: GenerateBody,
     app: StateDep,
@@ -191,6 +192,9 @@ async def generate(
         quota=quota_for(database, settings, user_id=user.id, known=context.limits),
         cache=cache,
     )
+    # The reads so far (token, conversation, context, a cache lookup; on PostgreSQL a hit's
+    # record) shared one transaction: it ends here, before the generation.
+    await database.end_sharing()
     try:
         await recorder.start(plan.start)  # the running row: the `start` event names it
     except Exception:
